@@ -1,0 +1,1 @@
+# db/migrations: applied in order by `tasker-admin migrate`.

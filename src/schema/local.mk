@@ -1,0 +1,1 @@
+# src/schema: JSON Schema validator

@@ -1,0 +1,73 @@
+/*
+ * diag.c - validation message list.
+ */
+#include "tasker/diag.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+tk_diag_init(struct tk_diag *d)
+{
+	d->msg = NULL;
+	d->n = d->cap = 0;
+}
+
+void
+tk_diag_free(struct tk_diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->msg[i]);
+	free(d->msg);
+	tk_diag_init(d);
+}
+
+void
+tk_diag_add(struct tk_diag *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *s, **p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		if ((p = realloc(d->msg, cap * sizeof(*p))) == NULL) {
+			free(s);
+			return;
+		}
+		d->msg = p;
+		d->cap = cap;
+	}
+	d->msg[d->n++] = s;
+}
+
+void
+tk_diag_print(const struct tk_diag *d, FILE *f, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		fprintf(f, "%s%s\n", prefix ? prefix : "", d->msg[i]);
+}
+
+int
+tk_diag_has(const struct tk_diag *d, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strstr(d->msg[i], needle) != NULL)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,7 @@
+# src/util: error enum, buffers, diagnostics, logging.
+libtasker_a_SOURCES += \
+	include/tasker/error.h src/util/error.c \
+	include/tasker/buf.h src/util/buf.c \
+	include/tasker/diag.h src/util/diag.c \
+	include/tasker/log.h src/util/log.c
+t_unit_tests_SOURCES += t/unit/test_util.c

@@ -1,0 +1,108 @@
+/*
+ * test_util.c - buffers, diagnostics, the error table, log quoting.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+#include "tasker/buf.h"
+#include "tasker/diag.h"
+#include "tasker/error.h"
+#include "tasker/log.h"
+
+static void
+test_buf_grows(void)
+{
+	struct tk_buf b = TK_BUF_INIT;
+	int i;
+
+	CU_ASSERT_STRING_EQUAL(tk_buf_str(&b), "");
+	for (i = 0; i < 1000; i++)
+		CU_ASSERT_EQUAL(tk_buf_printf(&b, "%d,", i % 10), TK_OK);
+	CU_ASSERT_EQUAL(b.len, 2000);
+	CU_ASSERT_EQUAL(strncmp(b.data, "0,1,2,", 6), 0);
+	CU_ASSERT_EQUAL(b.data[b.len], '\0');
+	tk_buf_reset(&b);
+	CU_ASSERT_STRING_EQUAL(tk_buf_str(&b), "");
+	tk_buf_puts(&b, "abc");
+	tk_buf_putc(&b, 'd');
+	CU_ASSERT_STRING_EQUAL(tk_buf_str(&b), "abcd");
+	tk_buf_free(&b);
+}
+
+static void
+test_buf_detach(void)
+{
+	struct tk_buf b = TK_BUF_INIT;
+	char *s;
+
+	s = tk_buf_detach(&b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_STRING_EQUAL(s, "");
+	free(s);
+	tk_buf_puts(&b, "xyz");
+	s = tk_buf_detach(&b);
+	CU_ASSERT_STRING_EQUAL(s, "xyz");
+	CU_ASSERT_PTR_NULL(b.data);
+	free(s);
+}
+
+static void
+test_diag(void)
+{
+	struct tk_diag d = TK_DIAG_INIT;
+	int i;
+
+	for (i = 0; i < 20; i++)
+		tk_diag_add(&d, "f.yaml:%d: key: bad", i);
+	CU_ASSERT_EQUAL(d.n, 20);
+	CU_ASSERT_TRUE(tk_diag_has(&d, "f.yaml:19: key"));
+	CU_ASSERT_FALSE(tk_diag_has(&d, "f.yaml:20:"));
+	tk_diag_free(&d);
+	CU_ASSERT_EQUAL(d.n, 0);
+}
+
+static void
+test_error_table(void)
+{
+	const struct tk_err_info *i;
+	int e;
+
+	i = tk_err_info(TK_ERR_HANDLER_NOT_FOUND);
+	CU_ASSERT_EQUAL(i->status, 404);
+	CU_ASSERT_STRING_EQUAL(i->type, "HandlerNotFound");
+	CU_ASSERT_STRING_EQUAL(i->code, "HANDLER_NOT_FOUND");
+	CU_ASSERT_EQUAL(tk_err_info(TK_ERR_AUTHENTICATION)->status, 401);
+	CU_ASSERT_STRING_EQUAL(tk_err_info(TK_ERR_VALIDATION)->code,
+	    "INVALID_TASK_CONFIG");
+	CU_ASSERT_EQUAL(tk_err_info(TK_ERR_DB_UNAVAILABLE)->status, 503);
+	/* Out-of-range values map to an internal error, not a crash. */
+	CU_ASSERT_EQUAL(tk_err_info((tk_err)9999)->status, 500);
+	/* Every row is filled in. */
+	for (e = 1; e < TK_ERR__COUNT; e++) {
+		CU_ASSERT_PTR_NOT_NULL(tk_err_info((tk_err)e)->type);
+		CU_ASSERT_PTR_NOT_NULL(tk_err_info((tk_err)e)->message);
+		CU_ASSERT_PTR_NOT_NULL(tk_err_name((tk_err)e));
+	}
+}
+
+static void
+test_log_quote(void)
+{
+	char out[64];
+
+	CU_ASSERT_STRING_EQUAL(tk_log_quote(out, sizeof(out), "plain"), "plain");
+	CU_ASSERT_STRING_EQUAL(tk_log_quote(out, sizeof(out), "a b"), "\"a b\"");
+	CU_ASSERT_STRING_EQUAL(tk_log_quote(out, sizeof(out), "a\"b\n"),
+	    "\"a\\\"b?\"");
+	CU_ASSERT_STRING_EQUAL(tk_log_quote(out, sizeof(out), ""), "\"\"");
+	CU_ASSERT_EQUAL(tk_log_level_parse("warn"), TK_LOG_WARN);
+	CU_ASSERT_EQUAL(tk_log_level_parse("loud"), -1);
+}
+
+TK_SUITE(util,
+    { "buf grows and resets", test_buf_grows },
+    { "buf detach", test_buf_detach },
+    { "diag collects messages", test_diag },
+    { "error table", test_error_table },
+    { "log quoting", test_log_quote });
