@@ -1,1 +1,3 @@
-# db/migrations: applied in order by `tasker-admin migrate`.
+# db/migrations: applied in order by `tasker-admin migrate`; installed to
+# $(pkgdatadir)/migrations.
+dist_migrations_DATA += db/migrations/0001_initial_schema.sql

@@ -1,1 +1,5 @@
-# src/auth
+# src/auth: who is calling (JWT, REMOTE_USER, none) and what they may do.
+libtasker_a_SOURCES += \
+	include/tasker/perm.h src/auth/perm.c \
+	include/tasker/auth.h src/auth/auth.c
+t_unit_tests_SOURCES += t/unit/test_perm.c t/unit/test_auth.c

@@ -1,0 +1,65 @@
+/*
+ * api.h - the REST API: the route table, the request pipeline, and the
+ * error bodies of the guide.
+ *
+ * tasker-fcgi turns a FastCGI request into a struct tk_request and calls
+ * tk_api_dispatch(), which matches the route, authenticates, checks the
+ * route's permission, runs the controller and renders any error.  Each
+ * controller reads like the endpoint's documentation: it validates its
+ * input, asks the store or the catalog, and shapes JSON.  Only this layer
+ * shapes JSON; only the store speaks SQL; only the http layer knows HTTP.
+ */
+#ifndef TASKER_API_H
+#define TASKER_API_H
+
+#include <json-c/json.h>
+
+#include "tasker/auth.h"
+#include "tasker/catalog.h"
+#include "tasker/config.h"
+#include "tasker/db.h"
+#include "tasker/http.h"
+#include "tasker/perm.h"
+
+/* What a controller reaches through req->app.  One per process. */
+struct tk_app {
+	const struct tk_config *cfg;
+	struct tk_db           *db;       /* connected lazily after the fork */
+	struct tk_catalog      *catalog;  /* cached handler registry */
+	struct tk_auth         *auth;     /* verification keys */
+	struct tk_principal     principal; /* of the request in hand */
+};
+
+/* The route table: every endpoint, its permission and its controller. */
+extern const struct tk_route tk_api_routes[];
+extern const size_t          tk_api_nroutes;
+
+/*
+ * Runs one request end to end and leaves the complete answer in res
+ * (status, headers, body).  Never fails: every error becomes the guide's
+ * error body.
+ */
+void tk_api_dispatch(struct tk_app *app, struct tk_request *req,
+    struct tk_response *res);
+
+/*
+ * Renders {"error": {"type", "message", "details"?, "code"}} for e into
+ * res (replacing whatever it held).  message NULL: req-independent
+ * default of the error table.  details (may be NULL) is taken over.
+ */
+void tk_api_error(struct tk_response *res, tk_err e, const char *message,
+    json_object *details);
+
+/* Serialises obj into the body with status; obj is released. */
+tk_err tk_api_json(struct tk_response *res, int status, json_object *obj);
+
+/* {"field": ["message"]}: the details shape of the guide. */
+json_object *tk_api_details1(const char *field, const char *message);
+
+/* Discovery controllers (src/api/handlers.c). */
+tk_err tk_api_handlers_index(struct tk_request *req, struct tk_response *res);
+tk_err tk_api_handlers_namespace(struct tk_request *req,
+    struct tk_response *res);
+tk_err tk_api_handlers_show(struct tk_request *req, struct tk_response *res);
+
+#endif

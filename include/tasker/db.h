@@ -1,0 +1,90 @@
+/*
+ * db.h - one MariaDB connection with its prepared statements.
+ *
+ * A process owns one struct tk_db.  Nothing connects before it is needed
+ * (prefork: never connect before the fork).  Every statement goes through
+ * a prepared statement cached by its SQL text's address, so callers pass
+ * SQL as string literals (static storage) and each is prepared once per
+ * connection.  When the server goes away the connection and every cached
+ * statement are dropped and the next call reconnects and re-prepares;
+ * outside a transaction a statement that failed because the connection was
+ * lost is retried once on a fresh connection.  A failure to (re)connect is
+ * TK_ERR_DB_UNAVAILABLE, which the API answers with 503.
+ *
+ * Results come back as strings (NULL for SQL NULL), which keeps the binding
+ * code in one place; callers convert with tk_row_* helpers.
+ */
+#ifndef TASKER_DB_H
+#define TASKER_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tasker/config.h"
+#include "tasker/error.h"
+
+struct tk_db;
+
+enum tk_dbarg_type { TK_P_NULL, TK_P_STR, TK_P_INT, TK_P_BLOB };
+
+/* A statement parameter; strings and blobs are borrowed, not copied. */
+struct tk_dbarg {
+	enum tk_dbarg_type  type;
+	const void         *p;     /* TK_P_STR, TK_P_BLOB */
+	size_t              len;   /* TK_P_STR, TK_P_BLOB */
+	long long           i;     /* TK_P_INT */
+};
+
+#define TK_PSTR(s)      ((struct tk_dbarg){ TK_P_STR, (s), strlen(s), 0 })
+#define TK_PSTRN(s, n)  ((struct tk_dbarg){ TK_P_STR, (s), (n), 0 })
+#define TK_PBLOB(p, n)  ((struct tk_dbarg){ TK_P_BLOB, (p), (n), 0 })
+#define TK_PINT(v)      ((struct tk_dbarg){ TK_P_INT, NULL, 0, (long long)(v) })
+#define TK_PNULL        ((struct tk_dbarg){ TK_P_NULL, NULL, 0, 0 })
+/* A string parameter that is NULL in SQL when s is NULL. */
+#define TK_POPT(s)      ((s) != NULL ? TK_PSTR(s) : TK_PNULL)
+
+/* A fully fetched result: nrows x ncols cells; the result owns the cells. */
+struct tk_rows {
+	size_t   nrows;
+	size_t   ncols;
+	char   **cell;     /* cell[r * ncols + c], NULL for SQL NULL */
+	size_t  *len;      /* byte lengths, parallel to cell */
+};
+
+#define TK_ROWS_INIT { 0, 0, NULL, NULL }
+
+/* Creates the handle; does not connect.  cfg must outlive the handle. */
+tk_err tk_db_new(const struct tk_db_config *cfg, struct tk_db **out);
+void   tk_db_free(struct tk_db *db);
+
+/* Connects when not connected.  TK_ERR_DB_UNAVAILABLE when it cannot. */
+tk_err tk_db_ensure(struct tk_db *db);
+/* Drops the connection (and every prepared statement). */
+void   tk_db_disconnect(struct tk_db *db);
+/* 1 when a connection is open (it may still have gone away). */
+int    tk_db_connected(const struct tk_db *db);
+
+/* Runs a statement that returns no rows. affected/insert_id may be NULL. */
+tk_err tk_db_exec(struct tk_db *db, const char *sql,
+    const struct tk_dbarg *params, size_t nparams,
+    unsigned long long *affected, unsigned long long *insert_id);
+/* Runs a query and fetches every row into out (freed by tk_rows_free). */
+tk_err tk_db_query(struct tk_db *db, const char *sql,
+    const struct tk_dbarg *params, size_t nparams, struct tk_rows *out);
+/* Runs SQL text without preparing it (DDL in migrations).  No retry. */
+tk_err tk_db_exec_text(struct tk_db *db, const char *sql, size_t len);
+
+tk_err tk_db_begin(struct tk_db *db);
+tk_err tk_db_commit(struct tk_db *db);
+void   tk_db_rollback(struct tk_db *db);   /* best effort */
+
+/* The server's last error for logs (never sent to clients). */
+const char *tk_db_error(const struct tk_db *db);
+/* The server's last error number (e.g. 1062 for a duplicate key). */
+unsigned    tk_db_errno(const struct tk_db *db);
+
+void        tk_rows_free(struct tk_rows *r);
+const char *tk_row_str(const struct tk_rows *r, size_t row, size_t col);
+long long   tk_row_int(const struct tk_rows *r, size_t row, size_t col);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * perm.h - permissions and the authenticated principal.
+ *
+ * A permission is an opaque string such as "tasker.task:create"; each
+ * route names the one it requires.  A principal (who made the request)
+ * holds a list of granted permissions, some of which may be wildcards:
+ *
+ *   "*"               matches every permission;
+ *   "P.*" or "P:*"    matches every permission that starts with "P." or
+ *                     "P:" and has at least one more character after it:
+ *                     "tasker.*" matches "tasker.handler:index" and
+ *                     "tasker.task:create"; "tasker.task:*" matches
+ *                     "tasker.task:create" but not "tasker.taskx:create",
+ *                     "tasker.handler:index" or "tasker.task:";
+ *   anything else     matches only itself, byte for byte (case matters).
+ *                     A '*' that is not a whole last segment after '.' or
+ *                     ':' is a literal: "tasker.task*" matches only the
+ *                     string "tasker.task*", and "tasker.task" does not
+ *                     match "tasker.task:create".
+ */
+#ifndef TASKER_PERM_H
+#define TASKER_PERM_H
+
+#include <stddef.h>
+
+#include "tasker/error.h"
+
+/* Bounds on what a principal may carry (a token is hostile input). */
+#define TK_PERM_MAX_LEN     128  /* bytes in one permission */
+#define TK_PERM_MAX_COUNT   256  /* permissions held by one principal */
+#define TK_SUBJECT_MAX_LEN  256  /* bytes in a subject */
+
+/* Who made the request.  Owns its strings; tk_principal_free() them. */
+struct tk_principal {
+	char   *subject;  /* token "sub", REMOTE_USER, "anonymous"... */
+	char  **perms;    /* granted permissions, duplicates removed */
+	size_t  nperms;
+};
+
+#define TK_PRINCIPAL_INIT { NULL, NULL, 0 }
+
+/* 1 when the granted permission (maybe a wildcard) covers required. */
+int    tk_perm_match(const char *granted, const char *required);
+/* 1 when some permission of p covers required; 0 for a NULL p. */
+int    tk_principal_allows(const struct tk_principal *p,
+    const char *required);
+/*
+ * 1 when s may be a permission: 1..TK_PERM_MAX_LEN bytes, no control
+ * characters.  Used on token claims and config grants.
+ */
+int    tk_perm_valid(const char *s);
+/* 1 when s may be a subject: 1..TK_SUBJECT_MAX_LEN bytes, no controls. */
+int    tk_subject_valid(const char *s);
+/* Replaces the subject with a copy of s.  TK_ERR_NOMEM only. */
+tk_err tk_principal_set_subject(struct tk_principal *p, const char *s);
+/*
+ * Adds a copy of perm unless already held.  TK_ERR_BAD_REQUEST when the
+ * principal already holds TK_PERM_MAX_COUNT permissions; TK_ERR_NOMEM.
+ */
+tk_err tk_principal_add_perm(struct tk_principal *p, const char *perm);
+/* Frees everything and leaves p empty (TK_PRINCIPAL_INIT); NULL is ok. */
+void   tk_principal_free(struct tk_principal *p);
+
+#endif

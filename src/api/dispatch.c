@@ -1,0 +1,105 @@
+/*
+ * dispatch.c - the route table and the request pipeline:
+ *
+ *   match route (404 / 405 + Allow) -> authenticate (401 + WWW-Authenticate)
+ *   -> check the route's permission (403) -> controller -> error rendering
+ *   -> ETag / 304 for successful GETs.
+ *
+ * The table is the one place that says which endpoint exists, which
+ * permission it needs and which function answers it.
+ */
+#include "tasker/api.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "tasker/log.h"
+
+const struct tk_route tk_api_routes[] = {
+	/* method  pattern                        permission               flags controller                  name */
+	{ "GET", "/handlers",                  "tasker.handler:index", 0, tk_api_handlers_index,     "handlers.index" },
+	{ "GET", "/handlers/{namespace}",      "tasker.handler:index", 0, tk_api_handlers_namespace, "handlers.namespace" },
+	{ "GET", "/handlers/{namespace}/{name}", "tasker.handler:show", 0, tk_api_handlers_show,     "handlers.show" },
+};
+const size_t tk_api_nroutes = sizeof(tk_api_routes) / sizeof(tk_api_routes[0]);
+
+/* 401 with the challenge the auth module chose. */
+static void
+unauthenticated(struct tk_response *res, const char *www_error)
+{
+	tk_api_error(res, TK_ERR_AUTHENTICATION, NULL, NULL);
+	(void)tk_response_set_header(res, "WWW-Authenticate",
+	    tk_auth_challenge(www_error));
+}
+
+static tk_err
+authorize(struct tk_app *app, struct tk_request *req, struct tk_response *res)
+{
+	const struct tk_route *r = req->route;
+	struct tk_auth_input in;
+	const char *www_error = NULL;
+	char msg[200];
+	tk_err e;
+
+	tk_principal_free(&app->principal);
+	if (r->flags & TK_ROUTE_OPEN)
+		return TK_OK;
+	memset(&in, 0, sizeof(in));
+	in.authorization = req->authorization;
+	in.remote_user = req->remote_user;
+	in.remote_groups = app->cfg->auth.groups_variable != NULL ?
+	    tk_request_env(req, app->cfg->auth.groups_variable) : NULL;
+	in.now = time(NULL);
+	e = tk_auth_authenticate(app->auth, &in, &app->principal, &www_error);
+	if (e == TK_ERR_AUTHENTICATION) {
+		unauthenticated(res, www_error);
+		return e;
+	}
+	if (e != TK_OK) {
+		tk_api_error(res, e, NULL, NULL);
+		return e;
+	}
+	if (r->permission != NULL &&
+	    !tk_principal_allows(&app->principal, r->permission)) {
+		snprintf(msg, sizeof(msg), "Insufficient permissions for %s",
+		    r->permission);
+		tk_api_error(res, TK_ERR_AUTHORIZATION, msg, NULL);
+		return TK_ERR_AUTHORIZATION;
+	}
+	return TK_OK;
+}
+
+void
+tk_api_dispatch(struct tk_app *app, struct tk_request *req,
+    struct tk_response *res)
+{
+	char allow[TK_ALLOW_SIZE];
+	tk_err e;
+
+	req->app = app;
+	e = tk_route_match(tk_api_routes, tk_api_nroutes, req, allow,
+	    sizeof(allow));
+	if (e == TK_ERR_METHOD_NOT_ALLOWED) {
+		tk_api_error(res, e, NULL, NULL);
+		(void)tk_response_set_header(res, "Allow", allow);
+		return;
+	}
+	if (e != TK_OK) {
+		tk_api_error(res, e, req->error[0] ? req->error : NULL, NULL);
+		return;
+	}
+	if (authorize(app, req, res) != TK_OK)
+		return;
+	e = req->route->handler(req, res);
+	if (e != TK_OK) {
+		if (e == TK_ERR_DB || e == TK_ERR_INTERNAL || e == TK_ERR_NOMEM)
+			tk_log(TK_LOG_ERROR, "event=error request_id=%s route=%s "
+			    "error=%s", req->request_id, req->route->name,
+			    tk_err_name(e));
+		tk_api_error(res, e, req->error[0] ? req->error : NULL, NULL);
+		return;
+	}
+	if (tk_response_conditional(res, req) != TK_OK)
+		tk_api_error(res, TK_ERR_NOMEM, NULL, NULL);
+}

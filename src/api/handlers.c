@@ -1,0 +1,349 @@
+/*
+ * handlers.c - the handler discovery API.
+ *
+ *   GET /handlers                      namespaces with their handler names
+ *   GET /handlers/{namespace}          a namespace's handlers, latest versions
+ *   GET /handlers/{namespace}/{name}   one version with its dependency graph
+ *
+ * Answers come from the process's catalog.  Each answer is serialised once
+ * per catalog generation and kept in the catalog's cache slots, so a
+ * discovery request costs a lookup and a copy.
+ */
+#include "tasker/api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tasker/handler.h"
+
+#define NAME_MAX_LEN 64
+
+/* ---------------------------------------------------------------- helpers */
+
+/* 1 when s can be a namespace or handler name: [a-z0-9_]{1,64}. */
+static int
+valid_name(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '_') || n >= NAME_MAX_LEN)
+			return 0;
+	return n > 0;
+}
+
+/* Copies at most 64 bytes of s into out, cut on a UTF-8 boundary. */
+static const char *
+clip(const char *s, char *out, size_t outsz)
+{
+	size_t n = strlen(s);
+
+	if (n > NAME_MAX_LEN) {
+		n = NAME_MAX_LEN;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return out;
+}
+
+static tk_err
+catalog(struct tk_request *req, struct tk_catalog **out)
+{
+	struct tk_app *app = req->app;
+	tk_err e;
+
+	e = tk_catalog_refresh(&app->catalog, app->db,
+	    app->cfg->api.registry_refresh_ms);
+	*out = app->catalog;
+	return e;
+}
+
+/* Answers with a cached serialisation, making it first if needed. */
+static tk_err
+answer_cached(struct tk_response *res, char **slot, size_t *slotlen,
+    json_object *(*make)(const void *), const void *arg)
+{
+	json_object *obj;
+	const char *s;
+	size_t len;
+
+	if (*slot == NULL) {
+		if ((obj = make(arg)) == NULL)
+			return TK_ERR_NOMEM;
+		s = json_object_to_json_string_length(obj,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		if (s == NULL || (*slot = malloc(len + 1)) == NULL) {
+			json_object_put(obj);
+			return TK_ERR_NOMEM;
+		}
+		memcpy(*slot, s, len + 1);
+		*slotlen = len;
+		json_object_put(obj);
+	}
+	res->status = 200;
+	tk_buf_reset(&res->body);
+	return tk_buf_append(&res->body, *slot, *slotlen);
+}
+
+static json_object *
+step_names(const struct tk_handler_def *h)
+{
+	json_object *a = json_object_new_array_ext((int)h->nsteps);
+	size_t i;
+
+	for (i = 0; a != NULL && i < h->nsteps; i++)
+		json_object_array_add(a,
+		    json_object_new_string(h->steps[i].name));
+	return a;
+}
+
+static json_object *
+nullable_string(const char *s)
+{
+	return s != NULL ? json_object_new_string(s) : NULL;
+}
+
+/* ---------------------------------------------------------------- GET /handlers */
+
+static json_object *
+make_index(const void *arg)
+{
+	const struct tk_catalog *cat = arg;
+	json_object *root, *list, *ns, *names;
+	size_t i, j;
+
+	root = json_object_new_object();
+	list = json_object_new_array_ext((int)cat->nnamespaces);
+	json_object_object_add(root, "namespaces", list);
+	for (i = 0; i < cat->nnamespaces; i++) {
+		const struct tk_catalog_namespace *n = &cat->namespaces[i];
+
+		ns = json_object_new_object();
+		names = json_object_new_array_ext((int)n->nhandlers);
+		for (j = 0; j < n->nhandlers; j++)
+			json_object_array_add(names,
+			    json_object_new_string(n->handlers[j].name));
+		json_object_object_add(ns, "name", json_object_new_string(n->name));
+		json_object_object_add(ns, "description",
+		    json_object_new_string(n->description));
+		json_object_object_add(ns, "handler_count",
+		    json_object_new_int64((int64_t)n->nhandlers));
+		json_object_object_add(ns, "handlers", names);
+		json_object_array_add(list, ns);
+	}
+	return root;
+}
+
+tk_err
+tk_api_handlers_index(struct tk_request *req, struct tk_response *res)
+{
+	struct tk_catalog *cat;
+	tk_err e;
+
+	if ((e = catalog(req, &cat)) != TK_OK)
+		return e;
+	return answer_cached(res, &cat->api_cache, &cat->api_cache_len,
+	    make_index, cat);
+}
+
+/* ---------------------------------------------------------------- GET /handlers/{ns} */
+
+static json_object *
+make_namespace(const void *arg)
+{
+	const struct tk_catalog_namespace *ns = arg;
+	json_object *root, *list, *o, *versions;
+	size_t i, k;
+
+	root = json_object_new_object();
+	list = json_object_new_array_ext((int)ns->nhandlers);
+	json_object_object_add(root, "namespace", json_object_new_string(ns->name));
+	json_object_object_add(root, "handlers", list);
+	for (i = 0; i < ns->nhandlers; i++) {
+		const struct tk_catalog_handler *h = &ns->handlers[i];
+		const struct tk_handler_def *d = h->versions[h->latest].def;
+
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_string(d->name));
+		json_object_object_add(o, "namespace",
+		    json_object_new_string(ns->name));
+		json_object_object_add(o, "version",
+		    json_object_new_string(d->version));
+		json_object_object_add(o, "description",
+		    nullable_string(d->description));
+		json_object_object_add(o, "step_count",
+		    json_object_new_int64((int64_t)d->nsteps));
+		json_object_object_add(o, "step_names", step_names(d));
+		versions = json_object_new_array_ext((int)h->nversions);
+		for (k = 0; k < h->nversions; k++)
+			json_object_array_add(versions, json_object_new_string(
+			    h->versions[k].def->version));
+		json_object_object_add(o, "versions", versions);
+		json_object_array_add(list, o);
+	}
+	return root;
+}
+
+static tk_err
+namespace_not_found(struct tk_request *req, const char *name)
+{
+	char c[NAME_MAX_LEN + 1];
+
+	tk_request_errorf(req, "Namespace '%s' does not exist",
+	    clip(name, c, sizeof(c)));
+	return TK_ERR_NAMESPACE_NOT_FOUND;
+}
+
+tk_err
+tk_api_handlers_namespace(struct tk_request *req, struct tk_response *res)
+{
+	const char *name = tk_request_param(req, "namespace");
+	struct tk_catalog_namespace *ns;
+	struct tk_catalog *cat;
+	tk_err e;
+
+	if (!valid_name(name))
+		return namespace_not_found(req, name);
+	if ((e = catalog(req, &cat)) != TK_OK)
+		return e;
+	ns = (struct tk_catalog_namespace *)tk_catalog_namespace(cat, name);
+	if (ns == NULL)
+		return namespace_not_found(req, name);
+	return answer_cached(res, &ns->api_cache, &ns->api_cache_len,
+	    make_namespace, ns);
+}
+
+/* ---------------------------------------------------------------- GET /handlers/{ns}/{name} */
+
+static json_object *
+make_step(const struct tk_handler_def *h, const struct tk_step_def *s)
+{
+	json_object *o = json_object_new_object(), *parents;
+	size_t i;
+
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "description", nullable_string(s->description));
+	json_object_object_add(o, "handler_class",
+	    nullable_string(s->handler_class));
+	json_object_object_add(o, "depends_on_step", s->nparents == 1 ?
+	    json_object_new_string(h->steps[s->parents[0]].name) : NULL);
+	json_object_object_add(o, "default_retryable",
+	    json_object_new_boolean(s->retryable));
+	json_object_object_add(o, "default_retry_limit",
+	    json_object_new_int64(s->retry_limit));
+	json_object_object_add(o, "skippable", json_object_new_boolean(s->skippable));
+	json_object_object_add(o, "custom_events", s->custom_events != NULL ?
+	    json_object_get(s->custom_events) : json_object_new_array());
+	parents = json_object_new_array_ext((int)s->nparents);
+	for (i = 0; i < s->nparents; i++)
+		json_object_array_add(parents,
+		    json_object_new_string(h->steps[s->parents[i]].name));
+	json_object_object_add(o, "depends_on_steps", parents);
+	return o;
+}
+
+static json_object *
+make_graph(const struct tk_handler_def *h)
+{
+	json_object *g = json_object_new_object(), *nodes, *edges, *order,
+	    *levels, *lvl, *edge;
+	size_t i, k;
+	unsigned l;
+
+	nodes = step_names(h);
+	edges = json_object_new_array();
+	for (i = 0; i < h->nsteps; i++)
+		for (k = 0; k < h->steps[i].nparents; k++) {
+			edge = json_object_new_object();
+			json_object_object_add(edge, "from", json_object_new_string(
+			    h->steps[h->steps[i].parents[k]].name));
+			json_object_object_add(edge, "to",
+			    json_object_new_string(h->steps[i].name));
+			json_object_array_add(edges, edge);
+		}
+	order = json_object_new_array_ext((int)h->nsteps);
+	for (i = 0; i < h->nsteps; i++)
+		json_object_array_add(order,
+		    json_object_new_string(h->steps[h->order[i]].name));
+	levels = json_object_new_array_ext((int)h->nlevels);
+	for (l = 0; l < h->nlevels; l++) {
+		lvl = json_object_new_array();
+		for (i = 0; i < h->nsteps; i++)
+			if (h->level[i] == l)
+				json_object_array_add(lvl,
+				    json_object_new_string(h->steps[i].name));
+		json_object_array_add(levels, lvl);
+	}
+	json_object_object_add(g, "nodes", nodes);
+	json_object_object_add(g, "edges", edges);
+	json_object_object_add(g, "execution_order", order);
+	json_object_object_add(g, "execution_levels", levels);
+	return g;
+}
+
+static json_object *
+make_show(const void *arg)
+{
+	const struct tk_handler_def *h = arg;
+	json_object *root = json_object_new_object(), *steps;
+	size_t i;
+
+	json_object_object_add(root, "id", json_object_new_string(h->name));
+	json_object_object_add(root, "namespace",
+	    json_object_new_string(h->namespace_name));
+	json_object_object_add(root, "version", json_object_new_string(h->version));
+	json_object_object_add(root, "description", nullable_string(h->description));
+	steps = json_object_new_array_ext((int)h->nsteps);
+	for (i = 0; i < h->nsteps; i++)
+		json_object_array_add(steps, make_step(h, &h->steps[i]));
+	json_object_object_add(root, "step_templates", steps);
+	json_object_object_add(root, "dependency_graph", make_graph(h));
+	return root;
+}
+
+tk_err
+tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
+{
+	const char *nsname = tk_request_param(req, "namespace");
+	const char *name = tk_request_param(req, "name");
+	const char *vtext = tk_query_get(&req->query, "version");
+	struct tk_catalog_version *v;
+	const struct tk_catalog_namespace *ns;
+	struct tk_catalog *cat;
+	struct tk_semver want;
+	char c1[NAME_MAX_LEN + 1], c2[NAME_MAX_LEN + 1], c3[NAME_MAX_LEN + 1];
+	tk_err e;
+
+	if (vtext != NULL && (tk_query_count(&req->query, "version") > 1 ||
+	    tk_semver_parse(vtext, &want) != TK_OK)) {
+		tk_api_error(res, TK_ERR_BAD_REQUEST, "Invalid request parameters",
+		    tk_api_details1("version", tk_query_count(&req->query,
+		    "version") > 1 ? "must be given at most once" :
+		    "must be a valid semantic version"));
+		return TK_OK;
+	}
+	if (!valid_name(nsname))
+		return namespace_not_found(req, nsname);
+	if ((e = catalog(req, &cat)) != TK_OK)
+		return e;
+	if ((ns = tk_catalog_namespace(cat, nsname)) == NULL)
+		return namespace_not_found(req, nsname);
+	v = NULL;
+	if (valid_name(name))
+		v = (struct tk_catalog_version *)tk_catalog_version(
+		    tk_catalog_handler(ns, name), vtext != NULL ? &want : NULL);
+	if (v == NULL) {
+		tk_request_errorf(req, "Handler '%s' not found in namespace '%s' "
+		    "version '%s'", clip(name, c1, sizeof(c1)),
+		    clip(nsname, c2, sizeof(c2)),
+		    vtext != NULL ? clip(vtext, c3, sizeof(c3)) : "latest");
+		return TK_ERR_HANDLER_NOT_FOUND;
+	}
+	return answer_cached(res, &v->api_cache, &v->api_cache_len, make_show,
+	    v->def);
+}

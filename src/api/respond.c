@@ -1,0 +1,92 @@
+/*
+ * respond.c - JSON bodies and the guide's error format.
+ *
+ * Every error answer of the API is made here, from the tk_err table:
+ *   {"error": {"type": "...", "message": "...", "details": {...}, "code": "..."}}
+ * with "details" only when there are some.  A 5xx never carries detail.
+ */
+#include "tasker/api.h"
+
+#include <string.h>
+
+tk_err
+tk_api_json(struct tk_response *res, int status, json_object *obj)
+{
+	const char *s;
+	size_t len;
+	tk_err e;
+
+	if (obj == NULL)
+		return TK_ERR_NOMEM;
+	s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	tk_buf_reset(&res->body);
+	e = s != NULL ? tk_buf_append(&res->body, s, len) : TK_ERR_NOMEM;
+	json_object_put(obj);
+	if (e == TK_OK)
+		res->status = status;
+	return e;
+}
+
+json_object *
+tk_api_details1(const char *field, const char *message)
+{
+	json_object *d, *a;
+
+	if ((d = json_object_new_object()) == NULL)
+		return NULL;
+	if ((a = json_object_new_array()) == NULL) {
+		json_object_put(d);
+		return NULL;
+	}
+	json_object_array_add(a, json_object_new_string(message));
+	json_object_object_add(d, field, a);
+	return d;
+}
+
+void
+tk_api_error(struct tk_response *res, tk_err e, const char *message,
+    json_object *details)
+{
+	const struct tk_err_info *info = tk_err_info(e);
+	json_object *root, *err;
+	const char *s;
+	size_t len;
+
+	if (info->status >= 500) {
+		/* Never leak what went wrong inside to a client. */
+		message = NULL;
+		json_object_put(details);
+		details = NULL;
+	}
+	if (message == NULL || *message == '\0')
+		message = info->message;
+	res->status = info->status;
+	tk_buf_reset(&res->body);
+	root = json_object_new_object();
+	err = json_object_new_object();
+	if (root == NULL || err == NULL)
+		goto fallback;
+	json_object_object_add(root, "error", err);
+	json_object_object_add(err, "type", json_object_new_string(info->type));
+	json_object_object_add(err, "message", json_object_new_string(message));
+	if (details != NULL) {
+		json_object_object_add(err, "details", details);
+		details = NULL;
+	}
+	json_object_object_add(err, "code", json_object_new_string(info->code));
+	s = json_object_to_json_string_length(root,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL || tk_buf_append(&res->body, s, len) != TK_OK)
+		goto fallback;
+	json_object_put(root);
+	return;
+fallback:
+	/* Out of memory: a fixed body that needs no allocation to make. */
+	json_object_put(root);
+	json_object_put(details);
+	res->status = 500;
+	tk_buf_reset(&res->body);
+	tk_buf_puts(&res->body, "{\"error\":{\"type\":\"InternalError\","
+	    "\"message\":\"Internal server error\",\"code\":\"INTERNAL_ERROR\"}}");
+}

@@ -1,0 +1,312 @@
+/*
+ * request.c - filling a request from a CGI environment: request ids,
+ * method, the headers tasker reads, Content-Type and Content-Length.
+ *
+ * The request borrows the environment's strings (FastCGI keeps them
+ * until the next accept) and owns what it decodes from them.
+ */
+#include "tasker/http.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ Lifetime */
+
+void
+tk_request_init(struct tk_request *req)
+{
+	memset(req, 0, sizeof(*req));
+}
+
+void
+tk_request_free(struct tk_request *req)
+{
+	void *app = req->app;
+
+	tk_path_free(&req->path);
+	tk_query_free(&req->query);
+	tk_request_init(req);
+	req->app = app;
+}
+
+void
+tk_request_errorf(struct tk_request *req, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(req->error, sizeof(req->error), fmt, ap);
+	va_end(ap);
+}
+
+/* ---------------------------------------------------------- Environment */
+
+const char *
+tk_request_env(const struct tk_request *req, const char *name)
+{
+	char *const *e;
+	size_t n = strlen(name);
+
+	if (req->envp == NULL)
+		return NULL;
+	for (e = req->envp; *e != NULL; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+const char *
+tk_request_param(const struct tk_request *req, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < req->nparam; i++)
+		if (req->param[i].namelen == n &&
+		    memcmp(req->param[i].name, name, n) == 0)
+			return req->param[i].value;
+	return NULL;
+}
+
+/* A request method as the router compares it: 1..16 of A-Z. */
+static int
+method_valid(const char *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return 0;
+	for (i = 0; m[i] != '\0'; i++)
+		if (i == 16 || m[i] < 'A' || m[i] > 'Z')
+			return 0;
+	return i > 0;
+}
+
+tk_err
+tk_request_from_env(struct tk_request *req, char *const *envp,
+    const char *prefix)
+{
+	const char *uri, *qs;
+	tk_err e;
+
+	tk_path_free(&req->path);
+	tk_query_free(&req->query);
+	req->envp = envp;
+	req->method = tk_request_env(req, "REQUEST_METHOD");
+	req->content_type = tk_request_env(req, "CONTENT_TYPE");
+	req->content_length = tk_request_env(req, "CONTENT_LENGTH");
+	req->authorization = tk_request_env(req, "HTTP_AUTHORIZATION");
+	req->if_none_match = tk_request_env(req, "HTTP_IF_NONE_MATCH");
+	req->idempotency_key = tk_request_env(req, "HTTP_IDEMPOTENCY_KEY");
+	req->remote_user = tk_request_env(req, "REMOTE_USER");
+	if (req->remote_user != NULL && req->remote_user[0] == '\0')
+		req->remote_user = NULL;    /* nginx sends "" when unset */
+	req->remote_addr = tk_request_env(req, "REMOTE_ADDR");
+
+	if ((e = tk_request_set_id(req,
+	    tk_request_env(req, "HTTP_X_REQUEST_ID"))) != TK_OK)
+		return e;
+	if (!method_valid(req->method)) {
+		tk_request_errorf(req, "missing or invalid request method");
+		return TK_ERR_BAD_REQUEST;
+	}
+	uri = tk_request_env(req, "REQUEST_URI");
+	if ((e = tk_path_extract(&req->path, prefix, uri,
+	    tk_request_env(req, "SCRIPT_NAME"),
+	    tk_request_env(req, "PATH_INFO"),
+	    req->error, sizeof(req->error))) != TK_OK)
+		return e;
+	/* Servers send QUERY_STRING; should one not, take it from the URI. */
+	if ((qs = tk_request_env(req, "QUERY_STRING")) == NULL &&
+	    uri != NULL && (qs = strchr(uri, '?')) != NULL)
+		qs++;
+	return tk_query_parse(&req->query, qs, req->error,
+	    sizeof(req->error));
+}
+
+/* --------------------------------------------------------- Request ids */
+
+int
+tk_request_id_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i == TK_REQUEST_ID_MAX)
+			return 0;
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || strchr("._:-", s[i])))
+			return 0;
+	}
+	return i > 0;
+}
+
+/* Fills p with n random bytes: getrandom(2), else /dev/urandom. */
+static int
+random_bytes(unsigned char *p, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	while (got < n) {
+		r = getrandom(p + got, n - got, 0);
+		if (r > 0)
+			got += (size_t)r;
+		else if (r == 0 || errno != EINTR)
+			break;
+	}
+	if (got == n)
+		return 0;
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	while (got < n) {
+		r = read(fd, p + got, n - got);
+		if (r > 0)
+			got += (size_t)r;
+		else if (r == 0 || errno != EINTR)
+			break;
+	}
+	close(fd);
+	return got == n ? 0 : -1;
+}
+
+tk_err
+tk_request_id_generate(char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[16];
+	size_t i;
+
+	if (random_bytes(r, sizeof(r)) != 0) {
+		strcpy(out, "-");
+		return TK_ERR_IO;
+	}
+	for (i = 0; i < sizeof(r); i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 0xf];
+	}
+	out[32] = '\0';
+	return TK_OK;
+}
+
+tk_err
+tk_request_set_id(struct tk_request *req, const char *given)
+{
+	if (tk_request_id_valid(given)) {
+		memcpy(req->request_id, given, strlen(given) + 1);
+		return TK_OK;
+	}
+	return tk_request_id_generate(req->request_id);
+}
+
+/* -------------------------------------------------------- Content-Type */
+
+static const char *
+skip_ows(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* RFC 9110 tchar. */
+static int
+is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/*
+ * Reads one media type parameter "name=value" or "name=\"value\"" at *s.
+ * Returns 0 when malformed or when it is a charset other than utf-8.
+ */
+static int
+json_param_ok(const char **sp)
+{
+	const char *s = *sp, *name, *val;
+	size_t nlen, vlen;
+
+	for (name = s; is_tchar(*s); s++)
+		continue;
+	if ((nlen = (size_t)(s - name)) == 0 || *s++ != '=')
+		return 0;
+	if (*s == '"') {
+		for (val = ++s; *s != '"'; s++) {
+			if (*s == '\\' && s[1] != '\0')
+				s++;
+			else if (*s == '\0' || (unsigned char)*s < 0x20)
+				return 0;
+		}
+		vlen = (size_t)(s++ - val);
+	} else {
+		for (val = s; is_tchar(*s); s++)
+			continue;
+		if ((vlen = (size_t)(s - val)) == 0)
+			return 0;
+	}
+	if (nlen == 7 && strncasecmp(name, "charset", 7) == 0 &&
+	    !(vlen == 5 && strncasecmp(val, "utf-8", 5) == 0))
+		return 0;
+	*sp = s;
+	return 1;
+}
+
+int
+tk_content_type_is_json(const char *ct)
+{
+	const char *s;
+
+	if (ct == NULL)
+		return 0;
+	s = skip_ows(ct);
+	if (strncasecmp(s, "application/json", 16) != 0)
+		return 0;
+	s = skip_ows(s + 16);
+	while (*s == ';') {
+		s = skip_ows(s + 1);
+		if (*s == '\0')
+			break;
+		if (!json_param_ok(&s))
+			return 0;
+		s = skip_ows(s);
+	}
+	return *s == '\0';
+}
+
+/* ------------------------------------------------------ Content-Length */
+
+enum tk_clen
+tk_content_length_parse(const char *s, size_t limit, size_t *out)
+{
+	size_t n = 0, i;
+	unsigned d;
+	int over = 0;
+
+	if (s == NULL || s[0] == '\0')
+		return TK_CLEN_ABSENT;
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return TK_CLEN_INVALID;
+	for (i = 0; s[i] != '\0' && !over; i++) {
+		d = (unsigned)(s[i] - '0');
+		if (d > limit || n > (limit - d) / 10)
+			over = 1;
+		else
+			n = n * 10 + d;
+	}
+	if (over)
+		return TK_CLEN_TOO_LARGE;
+	*out = n;
+	return TK_CLEN_OK;
+}

@@ -1,0 +1,321 @@
+/*
+ * response.c - a response under construction, its CGI head, and ETags.
+ *
+ * Controllers set a status, headers and a body; tasker-fcgi writes
+ * tk_response_head() and then the body when tk_response_body_allowed().
+ * Header values are checked here, once, so no controller can split a
+ * response with a CR or LF taken from a request.
+ */
+#include "tasker/http.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+
+/* ------------------------------------------------------------ Lifetime */
+
+void
+tk_response_init(struct tk_response *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->status = 200;
+	tk_buf_init(&res->body);
+}
+
+void
+tk_response_free(struct tk_response *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->nheader; i++)
+		free(res->header[i].name);
+	free(res->content_type);
+	tk_buf_free(&res->body);
+	tk_response_init(res);
+}
+
+/* ------------------------------------------------------------- Headers */
+
+static int
+is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int
+name_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i == 64 || !is_tchar(s[i]))
+			return 0;
+	return i > 0;
+}
+
+/* No CR, LF, NUL or other control byte but tab; bounded. */
+static int
+value_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i == TK_HEADER_VALUE_MAX)
+			return 0;
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    s[i] == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+tk_err
+tk_response_set_content_type(struct tk_response *res, const char *ct)
+{
+	char *p;
+
+	if (ct == NULL || ct[0] == '\0' || !value_valid(ct))
+		return TK_ERR_BAD_REQUEST;
+	if ((p = strdup(ct)) == NULL)
+		return TK_ERR_NOMEM;
+	free(res->content_type);
+	res->content_type = p;
+	return TK_OK;
+}
+
+const char *
+tk_response_header(const struct tk_response *res, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < res->nheader; i++)
+		if (strcasecmp(res->header[i].name, name) == 0)
+			return res->header[i].value;
+	return NULL;
+}
+
+tk_err
+tk_response_set_header(struct tk_response *res, const char *name,
+    const char *value)
+{
+	size_t i, nlen, vlen;
+	char *p;
+
+	if (name == NULL || value == NULL)
+		return TK_ERR_INTERNAL;
+	if (strcasecmp(name, "Status") == 0 ||
+	    strcasecmp(name, "Content-Length") == 0)
+		return TK_ERR_INTERNAL;
+	if (strcasecmp(name, "Content-Type") == 0)
+		return tk_response_set_content_type(res, value);
+	if (!name_valid(name) || !value_valid(value))
+		return TK_ERR_BAD_REQUEST;
+	for (i = 0; i < res->nheader; i++)
+		if (strcasecmp(res->header[i].name, name) == 0)
+			break;
+	if (i == TK_RESPONSE_MAX_HEADERS)
+		return TK_ERR_INTERNAL;
+	nlen = strlen(name);
+	vlen = strlen(value);
+	if ((p = malloc(nlen + vlen + 2)) == NULL)
+		return TK_ERR_NOMEM;
+	memcpy(p, name, nlen + 1);
+	memcpy(p + nlen + 1, value, vlen + 1);
+	if (i < res->nheader)
+		free(res->header[i].name);
+	else
+		res->nheader++;
+	res->header[i].name = p;
+	res->header[i].value = p + nlen + 1;
+	return TK_OK;
+}
+
+/* ---------------------------------------------------------------- Head */
+
+const char *
+tk_http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default:  return NULL;
+	}
+}
+
+/* Statuses that carry no content, so no Content-Type or -Length. */
+static int
+bodiless_status(int status)
+{
+	return status == 204 || status == 304;
+}
+
+tk_err
+tk_response_head(const struct tk_response *res, struct tk_buf *out)
+{
+	const char *reason;
+	size_t i;
+
+	if ((reason = tk_http_reason(res->status)) == NULL)
+		return TK_ERR_INTERNAL;
+	tk_buf_printf(out, "Status: %d %s\r\n", res->status, reason);
+	if (!bodiless_status(res->status)) {
+		tk_buf_printf(out, "Content-Type: %s\r\n",
+		    res->content_type != NULL ? res->content_type :
+		    TK_CONTENT_TYPE_JSON);
+		tk_buf_printf(out, "Content-Length: %zu\r\n", res->body.len);
+	}
+	for (i = 0; i < res->nheader; i++)
+		tk_buf_printf(out, "%s: %s\r\n", res->header[i].name,
+		    res->header[i].value);
+	return tk_buf_puts(out, "\r\n");
+}
+
+int
+tk_response_body_allowed(const struct tk_response *res, const char *method)
+{
+	if (method != NULL && strcmp(method, "HEAD") == 0)
+		return 0;
+	return !bodiless_status(res->status);
+}
+
+/* --------------------------------------------------------------- ETags */
+
+tk_err
+tk_etag(const void *body, size_t len, char out[TK_ETAG_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t i;
+
+	if (EVP_Digest(body != NULL ? body : "", len, md, &mdlen,
+	    EVP_sha256(), NULL) != 1 || mdlen < 16)
+		return TK_ERR_INTERNAL;
+	out[0] = '"';
+	for (i = 0; i < 16; i++) {
+		out[1 + 2 * i] = hex[md[i] >> 4];
+		out[2 + 2 * i] = hex[md[i] & 0xf];
+	}
+	out[33] = '"';
+	out[34] = '\0';
+	return TK_OK;
+}
+
+static const char *
+skip_ows(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* RFC 9110 etagc: '!', '#'..'~', obs-text. */
+static int
+is_etagc(unsigned char c)
+{
+	return c == 0x21 || (c >= 0x23 && c <= 0x7e) || c >= 0x80;
+}
+
+/*
+ * Reads an entity-tag at *sp: sets *tag and *len to the opaque tag with its
+ * quotes, moves *sp past it.  0 when malformed.
+ */
+static int
+read_etag(const char **sp, const char **tag, size_t *len)
+{
+	const char *s = *sp;
+
+	if (s[0] == 'W' && s[1] == '/')
+		s += 2;
+	if (*s != '"')
+		return 0;
+	*tag = s++;
+	while (is_etagc((unsigned char)*s))
+		s++;
+	if (*s++ != '"')
+		return 0;
+	*len = (size_t)(s - *tag);
+	*sp = s;
+	return 1;
+}
+
+int
+tk_etag_match(const char *inm, const char *etag)
+{
+	const char *s, *mine, *tag;
+	size_t minelen, len;
+	int found = 0;
+
+	if (inm == NULL || etag == NULL)
+		return 0;
+	s = etag;
+	if (!read_etag(&s, &mine, &minelen) || *s != '\0')
+		return 0;
+	s = skip_ows(inm);
+	if (*s == '*')
+		return *skip_ows(s + 1) == '\0';
+	for (;;) {
+		while (*s == ',' || *s == ' ' || *s == '\t')
+			s++;                    /* empty list elements */
+		if (*s == '\0')
+			break;
+		if (!read_etag(&s, &tag, &len))
+			return 0;
+		if (len == minelen && memcmp(tag, mine, len) == 0)
+			found = 1;
+		s = skip_ows(s);
+		if (*s != ',' && *s != '\0')
+			return 0;
+	}
+	return found;
+}
+
+tk_err
+tk_response_conditional(struct tk_response *res, const struct tk_request *req)
+{
+	char tag[TK_ETAG_SIZE];
+	const char *etag;
+	tk_err e;
+
+	if (res->status != 200 || req->method == NULL ||
+	    (strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0))
+		return TK_OK;
+	if ((etag = tk_response_header(res, "ETag")) == NULL) {
+		if ((e = tk_etag(res->body.data, res->body.len, tag)) != TK_OK)
+			return e;
+		if ((e = tk_response_set_header(res, "ETag", tag)) != TK_OK)
+			return e;
+		etag = tk_response_header(res, "ETag");
+	}
+	if (tk_etag_match(req->if_none_match, etag)) {
+		res->status = 304;
+		tk_buf_reset(&res->body);
+	}
+	return TK_OK;
+}

@@ -1,0 +1,1710 @@
+/*
+ * handler.c - validate a handler definition tree into struct
+ * tk_handler_def, and turn it back into canonical JSON.
+ *
+ * The same validator serves YAML files (trees from yamljson.c, which
+ * carry source lines) and definitions read back from the database (plain
+ * json-c trees, messages without lines).  It never stops at the first
+ * problem: every field is checked and every problem reported, each
+ * message naming the file, the line and the key path.
+ *
+ * Sections: messages; field readers; handler_config (exec); step
+ * templates; environments; dependencies; top level; canonical JSON and
+ * hash; diff.
+ */
+#include "tasker/handler.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "tasker/buf.h"
+#include "tasker/dag.h"
+#include "tasker/yamljson.h"
+
+#define DESC_MAX     4096    /* descriptions */
+#define CLASS_MAX    256     /* class names, dependent systems */
+#define EVENT_MAX    128     /* one custom event name */
+#define EVENTS_MAX   64      /* custom events per step */
+#define ARG_MAX_LEN  4096    /* one argv entry */
+#define CMD_MAX_LEN  65536   /* a shell command string */
+#define ENV_NAME_MAX 128
+#define ENV_VAL_MAX  4096
+#define MAX_ERRORS   100     /* per handler, then one "too many" */
+#define PATH_LEN     160
+#define CANON_DEPTH  64      /* nesting allowed in schema, handler_config */
+
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+struct vctx {
+	const char     *file;
+	struct tk_diag *diag;
+	size_t          nerr;
+	int             nomem;
+	char            merged_env[PATH_LEN]; /* "environments.X" when its
+	                                         overrides were merged */
+};
+
+static void verr(struct vctx *, unsigned, const char *, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* "FILE:LINE: PATH: message"; the line is left out when unknown (0). */
+static void
+verr(struct vctx *v, unsigned line, const char *path, const char *fmt, ...)
+{
+	char msg[512], where[64];
+	va_list ap;
+
+	if (v->nerr++ > MAX_ERRORS)
+		return;
+	if (v->nerr > MAX_ERRORS) {
+		tk_diag_add(v->diag, "%s: too many problems; stopping", v->file);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(where, sizeof(where), ":%u", line);
+	else
+		where[0] = '\0';
+	if (path != NULL && path[0] != '\0')
+		tk_diag_add(v->diag, "%s%s: %s: %s", v->file, where, path, msg);
+	else
+		tk_diag_add(v->diag, "%s%s: %s", v->file, where, msg);
+}
+
+/* A user string fit for a message: printable ASCII, at most 60 bytes. */
+static const char *
+qs(char out[80], const char *s)
+{
+	size_t o = 0, i;
+
+	for (i = 0; s[i] != '\0' && o < 60; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+	}
+	if (s[i] != '\0') {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Marks a path cut short (paths only serve messages, so cutting is
+ * fine, but it must show). */
+static const char *
+cut(char *buf, size_t sz, int n)
+{
+	if (n < 0)
+		buf[0] = '\0';
+	else if ((size_t)n >= sz && sz > 4)
+		memcpy(buf + sz - 4, "...", 4);
+	return buf;
+}
+
+/* prefix.key, or key when prefix is empty. */
+static const char *
+pj(char *buf, size_t sz, const char *prefix, const char *key)
+{
+	int n;
+
+	if (prefix[0] == '\0')
+		n = snprintf(buf, sz, "%s", key);
+	else
+		n = snprintf(buf, sz, "%s.%s", prefix, key);
+	return cut(buf, sz, n);
+}
+
+/* prefix[i] */
+static const char *
+pi(char *buf, size_t sz, const char *prefix, size_t i)
+{
+	return cut(buf, sz, snprintf(buf, sz, "%s[%zu]", prefix, i));
+}
+
+static const char *
+tname(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "true/false";
+	case json_type_int:
+		return "a number";
+	case json_type_double:
+		return "a decimal number";
+	case json_type_string:
+		return "text";
+	case json_type_object:
+		return "a mapping";
+	case json_type_array:
+		return "a list";
+	}
+	return "something else";
+}
+
+/* Edit distance, for "did you mean" on unknown keys; short strings only. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, row[64], prev, tmp;
+
+	if (la >= 63 || lb >= 63)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = prev + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+static int
+known_key(const char *key, const char *const *known)
+{
+	size_t i;
+
+	for (i = 0; known[i] != NULL; i++)
+		if (strcmp(key, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Reports every key of obj not in known, suggesting the nearest. */
+static void
+check_keys(struct vctx *v, json_object *obj, const char *prefix,
+    const char *const *known)
+{
+	struct json_object_iter it;
+	char path[PATH_LEN], q[80];
+	size_t i, d, best;
+	const char *near;
+
+	json_object_object_foreachC(obj, it) {
+		if (known_key(it.key, known))
+			continue;
+		near = NULL;
+		best = 4;
+		for (i = 0; known[i] != NULL; i++)
+			if ((d = distance(it.key, known[i])) < best) {
+				best = d;
+				near = known[i];
+			}
+		/* "timeout" for "timeout_seconds", "retry_limit" for
+		 * "default_retry_limit": a shortened key. */
+		for (i = 0; near == NULL && known[i] != NULL; i++)
+			if (strlen(it.key) >= 5 && strstr(known[i], it.key))
+				near = known[i];
+		pj(path, sizeof(path), prefix, qs(q, it.key));
+		if (near != NULL)
+			verr(v, tk_yaml_key_line(obj, it.key), path,
+			    "unknown key (did you mean '%s'?)", near);
+		else
+			verr(v, tk_yaml_key_line(obj, it.key), path,
+			    "unknown key");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Field readers: each checks one value and reports what is wrong      */
+/* ------------------------------------------------------------------ */
+
+static char *
+dup_or_flag(struct vctx *v, const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		v->nomem = 1;
+	return d;
+}
+
+/* 1 when a JSON string holds a NUL: possible in JSON text (\u0000), never
+ * from YAML, and it would cut every C string copy short. */
+static int
+has_nul(json_object *str)
+{
+	return strlen(json_object_get_string(str)) !=
+	    (size_t)json_object_get_string_len(str);
+}
+
+/*
+ * Text of at most max bytes into *out (a copy; the old value is freed).
+ * null clears *out when allow_null.  Returns 0 when valid.
+ */
+static int
+want_text(struct vctx *v, json_object *val, unsigned line, const char *path,
+    size_t max, int allow_null, char **out)
+{
+	if (val == NULL && allow_null) {
+		free(*out);
+		*out = NULL;
+		return 0;
+	}
+	if (!json_object_is_type(val, json_type_string)) {
+		verr(v, line, path, "must be text, not %s", tname(val));
+		return -1;
+	}
+	if ((size_t)json_object_get_string_len(val) > max) {
+		verr(v, line, path, "longer than %zu bytes", max);
+		return -1;
+	}
+	if (has_nul(val)) {
+		verr(v, line, path, "holds a NUL character");
+		return -1;
+	}
+	free(*out);
+	*out = dup_or_flag(v, json_object_get_string(val));
+	return 0;
+}
+
+int
+tk_name_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return i >= 1 && i <= TK_NAME_MAX;
+}
+
+/* A handler, namespace or step name. */
+static int
+want_name(struct vctx *v, json_object *val, unsigned line, const char *path,
+    char **out)
+{
+	char q[80];
+
+	if (!json_object_is_type(val, json_type_string)) {
+		verr(v, line, path, "must be text, not %s", tname(val));
+		return -1;
+	}
+	if (has_nul(val) || !tk_name_valid(json_object_get_string(val))) {
+		verr(v, line, path, "'%s' is not a valid name (lowercase "
+		    "letters, digits and '_', 1 to %d characters)",
+		    qs(q, json_object_get_string(val)), TK_NAME_MAX);
+		return -1;
+	}
+	if (out != NULL) {
+		free(*out);
+		*out = dup_or_flag(v, json_object_get_string(val));
+	}
+	return 0;
+}
+
+static int
+want_bool(struct vctx *v, json_object *val, unsigned line, const char *path,
+    int *out)
+{
+	static const char *const yaml11[] = { "yes", "no", "on", "off", "y",
+	    "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF", NULL };
+	char q[80];
+
+	if (json_object_is_type(val, json_type_boolean)) {
+		*out = json_object_get_boolean(val) ? 1 : 0;
+		return 0;
+	}
+	if (json_object_is_type(val, json_type_string) &&
+	    known_key(json_object_get_string(val), yaml11))
+		verr(v, line, path, "must be true or false ('%s' is text in "
+		    "YAML 1.2)", qs(q, json_object_get_string(val)));
+	else
+		verr(v, line, path, "must be true or false, not %s",
+		    tname(val));
+	return -1;
+}
+
+static int
+want_int(struct vctx *v, json_object *val, unsigned line, const char *path,
+    int64_t lo, int64_t hi, int64_t *out)
+{
+	int64_t n;
+
+	if (!json_object_is_type(val, json_type_int)) {
+		verr(v, line, path, "must be a whole number, not %s",
+		    tname(val));
+		return -1;
+	}
+	n = json_object_get_int64(val);
+	if (n < lo || n > hi) {
+		verr(v, line, path, "must be between %lld and %lld",
+		    (long long)lo, (long long)hi);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Canonical copies of free-form values                                */
+/* ------------------------------------------------------------------ */
+
+static int
+strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Deep copy of v with object keys sorted and every scalar rebuilt (so a
+ * double prints the same whether it came from YAML or from a JSON parse).
+ * Returns 0, -1 (no memory), -2 (nested too deep), -3 (a number JSON
+ * cannot hold).  *out is NULL for JSON null.
+ */
+static int
+canon(json_object *v, json_object **out, int depth)
+{
+	struct json_object_iter it;
+	json_object *c = NULL, *child;
+	const char **keys = NULL;
+	size_t n, i;
+	double d;
+	int rc = -1;
+
+	*out = NULL;
+	if (depth > CANON_DEPTH)
+		return -2;
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return 0;
+	case json_type_boolean:
+		c = json_object_new_boolean(json_object_get_boolean(v));
+		break;
+	case json_type_int:
+		c = json_object_new_int64(json_object_get_int64(v));
+		break;
+	case json_type_double:
+		d = json_object_get_double(v);
+		if (d != d || d > 1.7976931348623157e308 ||
+		    d < -1.7976931348623157e308)
+			return -3;
+		c = json_object_new_double(d);
+		break;
+	case json_type_string:
+		c = json_object_new_string_len(json_object_get_string(v),
+		    json_object_get_string_len(v));
+		break;
+	case json_type_array:
+		if ((c = json_object_new_array()) == NULL)
+			return -1;
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			if ((rc = canon(json_object_array_get_idx(v, i), &child,
+			    depth + 1)) != 0)
+				goto fail;
+			if (json_object_array_add(c, child) != 0) {
+				json_object_put(child);
+				rc = -1;
+				goto fail;
+			}
+		}
+		break;
+	case json_type_object:
+		if ((c = json_object_new_object()) == NULL)
+			return -1;
+		n = (size_t)json_object_object_length(v);
+		if ((keys = calloc(n + 1, sizeof(*keys))) == NULL)
+			goto fail;
+		i = 0;
+		json_object_object_foreachC(v, it)
+			if (i < n)
+				keys[i++] = it.key;
+		n = i;
+		qsort(keys, n, sizeof(*keys), strp_cmp);
+		for (i = 0; i < n; i++) {
+			json_object *src = json_object_object_get(v, keys[i]);
+			if ((rc = canon(src, &child, depth + 1)) != 0)
+				goto fail;
+			if (json_object_object_add(c, keys[i], child) != 0) {
+				json_object_put(child);
+				rc = -1;
+				goto fail;
+			}
+		}
+		free(keys);
+		keys = NULL;
+		break;
+	}
+	if (c == NULL)
+		return -1;
+	*out = c;
+	return 0;
+fail:
+	free(keys);
+	json_object_put(c);
+	return rc;
+}
+
+/* canon() with its failures reported at path. */
+static json_object *
+canon_at(struct vctx *v, json_object *val, unsigned line, const char *path)
+{
+	json_object *c;
+	int rc = canon(val, &c, 1);
+
+	if (rc == -1)
+		v->nomem = 1;
+	else if (rc == -2)
+		verr(v, line, path, "nested deeper than %d levels",
+		    CANON_DEPTH);
+	else if (rc == -3)
+		verr(v, line, path, "holds a number JSON cannot represent");
+	return rc == 0 ? c : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* handler_config: the exec protocol                                   */
+/* ------------------------------------------------------------------ */
+
+static void
+exec_free(struct tk_exec_def *x)
+{
+	size_t i;
+
+	for (i = 0; x->argv != NULL && i < x->argc; i++)
+		free(x->argv[i]);
+	free(x->argv);
+	for (i = 0; x->env != NULL && i < x->nenv; i++)
+		free(x->env[i]);
+	free(x->env);
+	memset(x, 0, sizeof(*x));
+}
+
+static int
+valid_env_name(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
+	    s[0] == '_'))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return i <= ENV_NAME_MAX;
+}
+
+static void
+exec_command(struct vctx *v, json_object *cmd, unsigned line,
+    const char *path, struct tk_exec_def *x)
+{
+	char p[PATH_LEN];
+	size_t i, n;
+	json_object *a;
+
+	if (json_object_is_type(cmd, json_type_string)) {
+		if (json_object_get_string_len(cmd) == 0 ||
+		    json_object_get_string_len(cmd) > CMD_MAX_LEN ||
+		    has_nul(cmd)) {
+			verr(v, line, path, "must be a command of 1 to %d "
+			    "bytes, without NUL", CMD_MAX_LEN);
+			return;
+		}
+		if ((x->argv = calloc(4, sizeof(char *))) == NULL) {
+			v->nomem = 1;
+			return;
+		}
+		x->argc = 3;
+		x->argv[0] = dup_or_flag(v, "/bin/sh");
+		x->argv[1] = dup_or_flag(v, "-c");
+		x->argv[2] = dup_or_flag(v, json_object_get_string(cmd));
+		return;
+	}
+	if (!json_object_is_type(cmd, json_type_array)) {
+		verr(v, line, path, "must be text (run by /bin/sh -c) or a "
+		    "list of arguments, not %s", tname(cmd));
+		return;
+	}
+	n = json_object_array_length(cmd);
+	if (n == 0 || n > TK_EXEC_MAX_ARGS) {
+		verr(v, line, path, "must list 1 to %d arguments",
+		    TK_EXEC_MAX_ARGS);
+		return;
+	}
+	if ((x->argv = calloc(n + 1, sizeof(char *))) == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	x->argc = n;
+	for (i = 0; i < n; i++) {
+		a = json_object_array_get_idx(cmd, i);
+		pi(p, sizeof(p), path, i);
+		if (!json_object_is_type(a, json_type_string))
+			verr(v, tk_yaml_item_line(cmd, i), p,
+			    "must be text, not %s", tname(a));
+		else if (json_object_get_string_len(a) > ARG_MAX_LEN)
+			verr(v, tk_yaml_item_line(cmd, i), p,
+			    "longer than %d bytes", ARG_MAX_LEN);
+		else if (has_nul(a))
+			verr(v, tk_yaml_item_line(cmd, i), p,
+			    "holds a NUL character");
+		else if (i == 0 && json_object_get_string_len(a) == 0)
+			verr(v, tk_yaml_item_line(cmd, i), p,
+			    "the program must not be empty");
+		else
+			x->argv[i] = dup_or_flag(v, json_object_get_string(a));
+	}
+}
+
+static void
+exec_env(struct vctx *v, json_object *env, unsigned line, const char *path,
+    struct tk_exec_def *x)
+{
+	struct json_object_iter it;
+	char p[PATH_LEN], q[80];
+	size_t n;
+	struct tk_buf b = TK_BUF_INIT;
+
+	if (!json_object_is_type(env, json_type_object)) {
+		verr(v, line, path, "must be a mapping of NAME: value, not %s",
+		    tname(env));
+		return;
+	}
+	n = (size_t)json_object_object_length(env);
+	if (n > TK_EXEC_MAX_ENV) {
+		verr(v, line, path, "more than %d variables", TK_EXEC_MAX_ENV);
+		return;
+	}
+	if (n == 0)
+		return;
+	if ((x->env = calloc(n + 1, sizeof(char *))) == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	json_object_object_foreachC(env, it) {
+		unsigned l = tk_yaml_key_line(env, it.key);
+		pj(p, sizeof(p), path, qs(q, it.key));
+		if (!valid_env_name(it.key)) {
+			verr(v, l, p, "not a valid variable name");
+			continue;
+		}
+		if (!json_object_is_type(it.val, json_type_string)) {
+			verr(v, l, p, "must be text (quote it), not %s",
+			    tname(it.val));
+			continue;
+		}
+		if (json_object_get_string_len(it.val) > ENV_VAL_MAX ||
+		    has_nul(it.val)) {
+			verr(v, l, p, "must be at most %d bytes, without NUL",
+			    ENV_VAL_MAX);
+			continue;
+		}
+		tk_buf_reset(&b);
+		tk_buf_printf(&b, "%s=%s", it.key,
+		    json_object_get_string(it.val));
+		if (b.failed || x->nenv >= n) {
+			v->nomem = 1;
+			break;
+		}
+		x->env[x->nenv++] = tk_buf_detach(&b);
+	}
+	tk_buf_free(&b);
+	/* Sorted, like the stored (canonical) mapping it comes back from. */
+	qsort(x->env, x->nenv, sizeof(char *), strp_cmp);
+}
+
+/*
+ * Checks handler_config (an object) and fills x.  An exec config is one
+ * with `type` or `command`; its keys are checked strictly.  Any other
+ * object is free-form configuration for a handler_class and is kept
+ * as-is, not runnable.
+ */
+static void
+parse_exec(struct vctx *v, json_object *cfg, const char *path,
+    struct tk_exec_def *x)
+{
+	static const char *const known[] = { "type", "command",
+	    "timeout_seconds", "env", NULL };
+	json_object *type = NULL, *cmd = NULL, *val;
+	char p[PATH_LEN], q[80];
+	size_t before = v->nerr;
+	int64_t n;
+
+	memset(x, 0, sizeof(*x));
+	json_object_object_get_ex(cfg, "type", &type);
+	json_object_object_get_ex(cfg, "command", &cmd);
+	if (!json_object_object_get_ex(cfg, "type", NULL) &&
+	    !json_object_object_get_ex(cfg, "command", NULL))
+		return;
+	check_keys(v, cfg, path, known);
+	if (json_object_object_get_ex(cfg, "type", NULL)) {
+		pj(p, sizeof(p), path, "type");
+		if (!json_object_is_type(type, json_type_string))
+			verr(v, tk_yaml_key_line(cfg, "type"), p,
+			    "must be text, not %s", tname(type));
+		else if (strcmp(json_object_get_string(type), "exec") != 0)
+			verr(v, tk_yaml_key_line(cfg, "type"), p,
+			    "'%s' is not supported (the only type is 'exec')",
+			    qs(q, json_object_get_string(type)));
+	}
+	pj(p, sizeof(p), path, "command");
+	if (!json_object_object_get_ex(cfg, "command", NULL))
+		verr(v, tk_yaml_key_line(cfg, NULL), p,
+		    "required for type exec");
+	else
+		exec_command(v, cmd, tk_yaml_key_line(cfg, "command"), p, x);
+	if (json_object_object_get_ex(cfg, "timeout_seconds", &val)) {
+		pj(p, sizeof(p), path, "timeout_seconds");
+		if (want_int(v, val, tk_yaml_key_line(cfg, "timeout_seconds"),
+		    p, 1, TK_EXEC_TIMEOUT_MAX, &n) == 0)
+			x->timeout_seconds = (unsigned)n;
+	}
+	if (json_object_object_get_ex(cfg, "env", &val) && val != NULL) {
+		pj(p, sizeof(p), path, "env");
+		exec_env(v, val, tk_yaml_key_line(cfg, "env"), p, x);
+	}
+	if (v->nerr == before && !v->nomem)
+		x->runnable = 1;
+	else
+		exec_free(x);
+}
+
+/* ------------------------------------------------------------------ */
+/* Step templates                                                      */
+/* ------------------------------------------------------------------ */
+
+static const char *const step_keys[] = { "name", "description",
+    "handler_class", "depends_on_step", "depends_on_steps",
+    "default_retryable", "default_retry_limit", "skippable",
+    "handler_config", "custom_events", "dependent_system", NULL };
+
+/* Where a step's fields came from, for messages; points into the tree. */
+struct stepsrc {
+	json_object *obj;                /* the base template */
+	char         path[PATH_LEN];     /* "step_templates[i]" */
+	unsigned     line;
+	const char  *name;               /* NULL when missing or invalid */
+	const char  *dep1;               /* depends_on_step value */
+	json_object *dep1_obj;           /* mapping it was read from */
+	char         dep1_path[PATH_LEN];
+	json_object *depn;               /* depends_on_steps array */
+	json_object *depn_obj;
+	char         depn_path[PATH_LEN];
+};
+
+static void
+step_free(struct tk_step_def *s)
+{
+	free(s->name);
+	free(s->description);
+	free(s->handler_class);
+	free(s->dependent_system);
+	free(s->parents);
+	json_object_put(s->custom_events);
+	json_object_put(s->handler_config);
+	exec_free(&s->exec);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+parse_custom_events(struct vctx *v, struct tk_step_def *st, json_object *val,
+    unsigned line, const char *path)
+{
+	char p[PATH_LEN];
+	size_t i, n, before = v->nerr;
+	json_object *e, *c;
+
+	if (val == NULL) {
+		json_object_put(st->custom_events);
+		st->custom_events = json_object_new_array();
+		if (st->custom_events == NULL)
+			v->nomem = 1;
+		return;
+	}
+	if (!json_object_is_type(val, json_type_array)) {
+		verr(v, line, path, "must be a list of event names, not %s",
+		    tname(val));
+		return;
+	}
+	n = json_object_array_length(val);
+	if (n > EVENTS_MAX) {
+		verr(v, line, path, "more than %d events", EVENTS_MAX);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(val, i);
+		pi(p, sizeof(p), path, i);
+		if (!json_object_is_type(e, json_type_string))
+			verr(v, tk_yaml_item_line(val, i), p,
+			    "must be text, not %s", tname(e));
+		else if (json_object_get_string_len(e) == 0 ||
+		    json_object_get_string_len(e) > EVENT_MAX || has_nul(e))
+			verr(v, tk_yaml_item_line(val, i), p,
+			    "must be 1 to %d bytes, without NUL", EVENT_MAX);
+	}
+	if (v->nerr != before)
+		return;
+	if ((c = canon_at(v, val, line, path)) != NULL) {
+		json_object_put(st->custom_events);
+		st->custom_events = c;
+	}
+}
+
+static void
+parse_handler_config(struct vctx *v, struct tk_step_def *st,
+    json_object *val, unsigned line, const char *path)
+{
+	struct tk_exec_def x;
+	json_object *c;
+
+	if (val == NULL) {
+		json_object_put(st->handler_config);
+		st->handler_config = NULL;
+		exec_free(&st->exec);
+		return;
+	}
+	if (!json_object_is_type(val, json_type_object)) {
+		verr(v, line, path, "must be a mapping, not %s", tname(val));
+		return;
+	}
+	parse_exec(v, val, path, &x);
+	if ((c = canon_at(v, val, line, path)) == NULL) {
+		exec_free(&x);
+		return;
+	}
+	json_object_put(st->handler_config);
+	exec_free(&st->exec);
+	st->handler_config = c;
+	st->exec = x;
+}
+
+static void
+parse_depends(struct vctx *v, struct stepsrc *src, json_object *obj,
+    const char *key, json_object *val, unsigned line, const char *path,
+    const char *prefix)
+{
+	char p[PATH_LEN];
+	size_t i, n, before = v->nerr;
+	json_object *e;
+
+	if (strcmp(key, "depends_on_step") == 0) {
+		if (val != NULL && !json_object_is_type(val, json_type_string)) {
+			verr(v, line, path, "must be a step name, not %s",
+			    tname(val));
+			return;
+		}
+		if (val != NULL && has_nul(val)) {
+			verr(v, line, path, "holds a NUL character");
+			return;
+		}
+		src->dep1 = val != NULL ? json_object_get_string(val) : NULL;
+		src->dep1_obj = obj;
+		snprintf(src->dep1_path, sizeof(src->dep1_path), "%s", prefix);
+		return;
+	}
+	if (val != NULL && !json_object_is_type(val, json_type_array)) {
+		verr(v, line, path, "must be a list of step names, not %s",
+		    tname(val));
+		return;
+	}
+	n = val != NULL ? json_object_array_length(val) : 0;
+	if (n > TK_HANDLER_MAX_STEPS) {
+		verr(v, line, path, "more than %d entries",
+		    TK_HANDLER_MAX_STEPS);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(val, i);
+		if (!json_object_is_type(e, json_type_string))
+			verr(v, tk_yaml_item_line(val, i),
+			    pi(p, sizeof(p), path, i),
+			    "must be a step name, not %s", tname(e));
+		else if (has_nul(e))
+			verr(v, tk_yaml_item_line(val, i),
+			    pi(p, sizeof(p), path, i),
+			    "holds a NUL character");
+	}
+	if (v->nerr != before)
+		return;
+	src->depn = n > 0 ? val : NULL;
+	src->depn_obj = obj;
+	snprintf(src->depn_path, sizeof(src->depn_path), "%s", prefix);
+}
+
+/*
+ * Reads one key of a step template (base or override) into st, replacing
+ * what was there: an override key replaces the base key.  "name" is the
+ * caller's business.
+ */
+static void
+parse_step_key(struct vctx *v, struct tk_step_def *st, struct stepsrc *src,
+    json_object *obj, const char *key, json_object *val, const char *prefix)
+{
+	char path[PATH_LEN];
+	unsigned line = tk_yaml_key_line(obj, key);
+	int64_t n;
+	int b;
+
+	pj(path, sizeof(path), prefix, key);
+	if (strcmp(key, "name") == 0)
+		return;
+	if (strcmp(key, "description") == 0)
+		want_text(v, val, line, path, DESC_MAX, 1, &st->description);
+	else if (strcmp(key, "handler_class") == 0)
+		want_text(v, val, line, path, CLASS_MAX, 1,
+		    &st->handler_class);
+	else if (strcmp(key, "dependent_system") == 0)
+		want_text(v, val, line, path, CLASS_MAX, 1,
+		    &st->dependent_system);
+	else if (strcmp(key, "depends_on_step") == 0 ||
+	    strcmp(key, "depends_on_steps") == 0)
+		parse_depends(v, src, obj, key, val, line, path, prefix);
+	else if (strcmp(key, "default_retryable") == 0) {
+		if (want_bool(v, val, line, path, &b) == 0)
+			st->retryable = b;
+	} else if (strcmp(key, "skippable") == 0) {
+		if (want_bool(v, val, line, path, &b) == 0)
+			st->skippable = b;
+	} else if (strcmp(key, "default_retry_limit") == 0) {
+		if (want_int(v, val, line, path, 0, TK_RETRY_LIMIT_MAX,
+		    &n) == 0)
+			st->retry_limit = (unsigned)n;
+	} else if (strcmp(key, "handler_config") == 0)
+		parse_handler_config(v, st, val, line, path);
+	else if (strcmp(key, "custom_events") == 0)
+		parse_custom_events(v, st, val, line, path);
+	/* Unknown keys were reported by check_keys(). */
+}
+
+static void
+parse_step_fields(struct vctx *v, struct tk_step_def *st, struct stepsrc *src,
+    json_object *obj, const char *prefix)
+{
+	struct json_object_iter it;
+
+	check_keys(v, obj, prefix, step_keys);
+	json_object_object_foreachC(obj, it)
+		if (known_key(it.key, step_keys))
+			parse_step_key(v, st, src, obj, it.key, it.val, prefix);
+}
+
+/* Index of the first step named name, or -1. */
+static long
+find_step(const struct stepsrc *src, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (src[i].name != NULL && strcmp(src[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void
+parse_steps(struct vctx *v, struct tk_handler_def *h, struct stepsrc *src,
+    json_object *arr)
+{
+	char path[PATH_LEN], q[80];
+	json_object *obj, *name;
+	struct tk_step_def *st;
+	long dup;
+	size_t i;
+
+	for (i = 0; i < h->nsteps; i++) {
+		st = &h->steps[i];
+		st->retryable = 1;
+		st->retry_limit = 3;
+		st->custom_events = json_object_new_array();
+		if (st->custom_events == NULL)
+			v->nomem = 1;
+		obj = json_object_array_get_idx(arr, i);
+		pi(src[i].path, sizeof(src[i].path), "step_templates", i);
+		src[i].line = tk_yaml_item_line(arr, i);
+		src[i].obj = obj;
+		if (!json_object_is_type(obj, json_type_object)) {
+			verr(v, src[i].line, src[i].path,
+			    "must be a mapping, not %s", tname(obj));
+			continue;
+		}
+		pj(path, sizeof(path), src[i].path, "name");
+		if (!json_object_object_get_ex(obj, "name", &name))
+			verr(v, src[i].line, path, "required");
+		else if (want_name(v, name, tk_yaml_key_line(obj, "name"),
+		    path, &st->name) == 0) {
+			dup = find_step(src, i, st->name);
+			if (dup >= 0)
+				verr(v, tk_yaml_key_line(obj, "name"), path,
+				    "duplicate step name '%s' (first at "
+				    "step_templates[%ld], line %u)",
+				    qs(q, st->name), dup, src[dup].line);
+			else
+				src[i].name = st->name;
+		}
+		parse_step_fields(v, st, &src[i], obj, src[i].path);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Environments                                                        */
+/* ------------------------------------------------------------------ */
+
+static void check_override_deps(struct vctx *, const struct tk_handler_def *,
+    const struct stepsrc *, const struct stepsrc *, long);
+
+/*
+ * One environment's overrides.  Every environment is checked; only the
+ * selected one (apply) is merged into the steps.
+ */
+static void
+parse_env(struct vctx *v, struct tk_handler_def *h, struct stepsrc *src,
+    json_object *env, const char *prefix, int apply)
+{
+	static const char *const env_keys[] = { "step_templates", NULL };
+	char path[PATH_LEN], ipath[PATH_LEN], npath[PATH_LEN], q[80];
+	json_object *arr = NULL, *o, *name;
+	unsigned char *seen = NULL;
+	struct tk_step_def scratch;
+	struct stepsrc ssrc;
+	size_t i, n;
+	long idx;
+
+	if (env == NULL)
+		return;
+	if (!json_object_is_type(env, json_type_object)) {
+		verr(v, 0, prefix, "must be a mapping, not %s", tname(env));
+		return;
+	}
+	check_keys(v, env, prefix, env_keys);
+	pj(path, sizeof(path), prefix, "step_templates");
+	if (!json_object_object_get_ex(env, "step_templates", &arr) ||
+	    arr == NULL)
+		return;
+	if (!json_object_is_type(arr, json_type_array)) {
+		verr(v, tk_yaml_key_line(env, "step_templates"), path,
+		    "must be a list, not %s", tname(arr));
+		return;
+	}
+	n = json_object_array_length(arr);
+	if ((seen = calloc(h->nsteps + 1, 1)) == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		o = json_object_array_get_idx(arr, i);
+		pi(ipath, sizeof(ipath), path, i);
+		if (!json_object_is_type(o, json_type_object)) {
+			verr(v, tk_yaml_item_line(arr, i), ipath,
+			    "must be a mapping, not %s", tname(o));
+			continue;
+		}
+		pj(npath, sizeof(npath), ipath, "name");
+		idx = -1;
+		if (!json_object_object_get_ex(o, "name", &name))
+			verr(v, tk_yaml_item_line(arr, i), npath,
+			    "required (it names the step to override)");
+		else if (!json_object_is_type(name, json_type_string))
+			verr(v, tk_yaml_key_line(o, "name"), npath,
+			    "must be text, not %s", tname(name));
+		else if ((idx = find_step(src, h->nsteps,
+		    json_object_get_string(name))) < 0)
+			verr(v, tk_yaml_key_line(o, "name"), npath,
+			    "unknown step '%s'",
+			    qs(q, json_object_get_string(name)));
+		else if (seen[idx]++)
+			verr(v, tk_yaml_key_line(o, "name"), npath,
+			    "step '%s' is overridden twice",
+			    qs(q, json_object_get_string(name)));
+		if (apply && idx >= 0) {
+			parse_step_fields(v, &h->steps[idx], &src[idx], o,
+			    ipath);
+			snprintf(v->merged_env, sizeof(v->merged_env), "%s",
+			    prefix);
+			continue;
+		}
+		/* Check it all the same, into a scratch step. */
+		memset(&scratch, 0, sizeof(scratch));
+		memset(&ssrc, 0, sizeof(ssrc));
+		parse_step_fields(v, &scratch, &ssrc, o, ipath);
+		if (idx >= 0)
+			check_override_deps(v, h, src, &ssrc, idx);
+		step_free(&scratch);
+	}
+	free(seen);
+}
+
+static void
+parse_environments(struct vctx *v, struct tk_handler_def *h,
+    struct stepsrc *src, json_object *envs, const char *environment)
+{
+	struct json_object_iter it;
+	char path[PATH_LEN], q[80];
+
+	if (envs == NULL)
+		return;
+	if (!json_object_is_type(envs, json_type_object)) {
+		verr(v, tk_yaml_line(envs), "environments",
+		    "must be a mapping of environment names, not %s",
+		    tname(envs));
+		return;
+	}
+	json_object_object_foreachC(envs, it) {
+		pj(path, sizeof(path), "environments", qs(q, it.key));
+		if (it.val != NULL &&
+		    !json_object_is_type(it.val, json_type_object)) {
+			verr(v, tk_yaml_key_line(envs, it.key), path,
+			    "must be a mapping, not %s", tname(it.val));
+			continue;
+		}
+		parse_env(v, h, src, it.val, path, environment != NULL &&
+		    strcmp(environment, it.key) == 0);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Dependencies                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Index of the step called name as a parent of step self; reports an
+ * unknown step or a step depending on itself (then -1). */
+static long
+check_parent(struct vctx *v, const struct tk_handler_def *h,
+    const struct stepsrc *src, long self, const char *name, unsigned line,
+    const char *path)
+{
+	char q[80];
+	long p;
+
+	if ((p = find_step(src, h->nsteps, name)) < 0) {
+		verr(v, line, path, "unknown step '%s'", qs(q, name));
+		return -1;
+	}
+	if (p == self) {
+		verr(v, line, path, "step '%s' depends on itself", qs(q, name));
+		return -1;
+	}
+	return p;
+}
+
+/* Adds the parent called name to step i, once. */
+static void
+add_parent(struct vctx *v, struct tk_handler_def *h, struct stepsrc *src,
+    size_t i, const char *name, unsigned line, const char *path)
+{
+	struct tk_step_def *st = &h->steps[i];
+	long p;
+	size_t j;
+
+	if ((p = check_parent(v, h, src, (long)i, name, line, path)) < 0)
+		return;
+	for (j = 0; j < st->nparents; j++)
+		if (st->parents[j] == (size_t)p)
+			return;
+	st->parents[st->nparents++] = (size_t)p;
+}
+
+/* The dependencies named by an override of a non-selected environment
+ * (s) must exist too, even though they are not merged. */
+static void
+check_override_deps(struct vctx *v, const struct tk_handler_def *h,
+    const struct stepsrc *src, const struct stepsrc *s, long self)
+{
+	char path[PATH_LEN], ip[PATH_LEN];
+	size_t j;
+
+	if (s->dep1 != NULL)
+		check_parent(v, h, src, self, s->dep1,
+		    tk_yaml_key_line(s->dep1_obj, "depends_on_step"),
+		    pj(path, sizeof(path), s->dep1_path, "depends_on_step"));
+	if (s->depn == NULL)
+		return;
+	pj(path, sizeof(path), s->depn_path, "depends_on_steps");
+	for (j = 0; j < json_object_array_length(s->depn); j++)
+		check_parent(v, h, src, self, json_object_get_string(
+		    json_object_array_get_idx(s->depn, j)),
+		    tk_yaml_item_line(s->depn, j), pi(ip, sizeof(ip), path, j));
+}
+
+static void
+resolve_parents(struct vctx *v, struct tk_handler_def *h,
+    struct stepsrc *src)
+{
+	char path[PATH_LEN], ip[PATH_LEN];
+	size_t i, j, n;
+
+	for (i = 0; i < h->nsteps; i++) {
+		n = (src[i].dep1 != NULL) + (src[i].depn != NULL ?
+		    json_object_array_length(src[i].depn) : 0);
+		if (n == 0)
+			continue;
+		if ((h->steps[i].parents = calloc(n, sizeof(size_t))) == NULL) {
+			v->nomem = 1;
+			return;
+		}
+		if (src[i].dep1 != NULL)
+			add_parent(v, h, src, i, src[i].dep1,
+			    tk_yaml_key_line(src[i].dep1_obj, "depends_on_step"),
+			    pj(path, sizeof(path), src[i].dep1_path,
+			    "depends_on_step"));
+		if (src[i].depn == NULL)
+			continue;
+		pj(path, sizeof(path), src[i].depn_path, "depends_on_steps");
+		for (j = 0; j < json_object_array_length(src[i].depn); j++)
+			add_parent(v, h, src, i, json_object_get_string(
+			    json_object_array_get_idx(src[i].depn, j)),
+			    tk_yaml_item_line(src[i].depn, j),
+			    pi(ip, sizeof(ip), path, j));
+	}
+}
+
+/* Runs the DAG analysis; reports a cycle as "a -> b -> a". */
+static void
+analyse(struct vctx *v, struct tk_handler_def *h, struct stepsrc *src)
+{
+	const size_t **par = NULL;
+	size_t *np = NULL, i;
+	struct tk_buf b = TK_BUF_INIT;
+	struct tk_dag d;
+	char q[80];
+	tk_err e;
+
+	par = calloc(h->nsteps + 1, sizeof(*par));
+	np = calloc(h->nsteps + 1, sizeof(*np));
+	if (par == NULL || np == NULL) {
+		v->nomem = 1;
+		goto out;
+	}
+	for (i = 0; i < h->nsteps; i++) {
+		par[i] = h->steps[i].parents;
+		np[i] = h->steps[i].nparents;
+	}
+	e = tk_dag_analyse(h->nsteps, par, np, &d);
+	if (e == TK_ERR_DEFINITION) {
+		for (i = 0; i <= d.ncycle; i++) {
+			const char *nm = h->steps[d.cycle[i % d.ncycle]].name;
+			tk_buf_printf(&b, "%s%s", i ? " -> " : "",
+			    qs(q, nm != NULL ? nm : "?"));
+		}
+		if (b.failed)
+			v->nomem = 1;
+		else
+			verr(v, src[d.cycle[0]].line, src[d.cycle[0]].path,
+			    "dependency cycle: %s%s%s%s", tk_buf_str(&b),
+			    v->merged_env[0] ? " (with the overrides of " : "",
+			    v->merged_env,
+			    v->merged_env[0] ? ")" : "");
+	} else if (e == TK_OK) {
+		h->order = d.order;
+		h->level = d.level;
+		h->nlevels = d.nlevels;
+		d.order = NULL;
+		d.level = NULL;
+	} else if (e == TK_ERR_NOMEM)
+		v->nomem = 1;
+	else
+		verr(v, 0, "step_templates", "cannot analyse dependencies");
+	tk_dag_free(&d);
+out:
+	tk_buf_free(&b);
+	free(par);
+	free(np);
+}
+
+/* ------------------------------------------------------------------ */
+/* Top level                                                           */
+/* ------------------------------------------------------------------ */
+
+static const char *const top_keys[] = { "name", "namespace_name", "version",
+    "description", "task_handler_class", "module_namespace",
+    "default_dependent_system", "named_steps", "schema", "step_templates",
+    "environments", NULL };
+
+static void
+parse_named_steps(struct vctx *v, struct tk_handler_def *h,
+    struct stepsrc *src, json_object *root)
+{
+	json_object *arr, *e;
+	char p[PATH_LEN], q[80];
+	size_t i, j, n;
+
+	if (!json_object_object_get_ex(root, "named_steps", &arr) ||
+	    arr == NULL)
+		return;
+	if (!json_object_is_type(arr, json_type_array)) {
+		verr(v, tk_yaml_key_line(root, "named_steps"), "named_steps",
+		    "must be a list of step names, not %s", tname(arr));
+		return;
+	}
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(arr, i);
+		pi(p, sizeof(p), "named_steps", i);
+		if (want_name(v, e, tk_yaml_item_line(arr, i), p, NULL))
+			continue;
+		for (j = 0; j < i; j++)
+			if (json_object_equal(e, json_object_array_get_idx(arr,
+			    j)))
+				break;
+		if (j < i)
+			verr(v, tk_yaml_item_line(arr, i), p,
+			    "'%s' is listed twice",
+			    qs(q, json_object_get_string(e)));
+		else if (find_step(src, h->nsteps,
+		    json_object_get_string(e)) < 0)
+			verr(v, tk_yaml_item_line(arr, i), p,
+			    "no step template is named '%s'",
+			    qs(q, json_object_get_string(e)));
+	}
+	for (i = 0; i < h->nsteps; i++) {
+		if (src[i].name == NULL)
+			continue;
+		for (j = 0; j < n; j++) {
+			e = json_object_array_get_idx(arr, j);
+			if (json_object_is_type(e, json_type_string) &&
+			    strcmp(json_object_get_string(e),
+			    src[i].name) == 0)
+				break;
+		}
+		if (j == n)
+			verr(v, tk_yaml_key_line(src[i].obj, "name"),
+			    pj(p, sizeof(p), src[i].path, "name"),
+			    "step '%s' is not listed in named_steps",
+			    qs(q, src[i].name));
+	}
+}
+
+static void
+parse_top(struct vctx *v, struct tk_handler_def *h, json_object *root)
+{
+	json_object *val;
+	char q[80];
+
+	check_keys(v, root, "", top_keys);
+	if (!json_object_object_get_ex(root, "name", &val))
+		verr(v, tk_yaml_line(root), "name", "required");
+	else
+		want_name(v, val, tk_yaml_key_line(root, "name"), "name",
+		    &h->name);
+	if (json_object_object_get_ex(root, "namespace_name", &val) &&
+	    val != NULL)
+		want_name(v, val, tk_yaml_key_line(root, "namespace_name"),
+		    "namespace_name", &h->namespace_name);
+	if (h->namespace_name == NULL)
+		h->namespace_name = dup_or_flag(v, "default");
+	tk_semver_parse("0.1.0", &h->semver);
+	if (json_object_object_get_ex(root, "version", &val) && val != NULL) {
+		unsigned l = tk_yaml_key_line(root, "version");
+		if (!json_object_is_type(val, json_type_string))
+			verr(v, l, "version", "must be text such as "
+			    "\"1.2.0\" (quote it), not %s", tname(val));
+		else if (tk_semver_parse(json_object_get_string(val),
+		    &h->semver) != TK_OK)
+			verr(v, l, "version", "'%s' is not a semantic version "
+			    "(MAJOR.MINOR.PATCH, see semver.org)",
+			    qs(q, json_object_get_string(val)));
+	}
+	h->version = dup_or_flag(v, h->semver.str);
+#define OPT_TEXT(key, max, field)                                          \
+	if (json_object_object_get_ex(root, key, &val))                    \
+		want_text(v, val, tk_yaml_key_line(root, key), key, max, 1, \
+		    &h->field)
+	OPT_TEXT("description", DESC_MAX, description);
+	OPT_TEXT("task_handler_class", CLASS_MAX, task_handler_class);
+	OPT_TEXT("module_namespace", CLASS_MAX, module_namespace);
+	OPT_TEXT("default_dependent_system", CLASS_MAX,
+	    default_dependent_system);
+#undef OPT_TEXT
+	if (json_object_object_get_ex(root, "schema", &val) && val != NULL) {
+		unsigned l = tk_yaml_key_line(root, "schema");
+		if (!json_object_is_type(val, json_type_object))
+			verr(v, l, "schema", "must be a JSON Schema object "
+			    "(a mapping), not %s", tname(val));
+		else
+			h->schema = canon_at(v, val, l, "schema");
+	}
+}
+
+static tk_err
+compute_hash(struct tk_handler_def *h)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0, i;
+	json_object *j;
+	const char *s;
+	size_t len;
+
+	if ((j = tk_handler_to_json(h)) == NULL)
+		return TK_ERR_NOMEM;
+	s = json_object_to_json_string_length(j, JSON_FLAGS, &len);
+	if (s == NULL || !EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != 32) {
+		json_object_put(j);
+		return s == NULL ? TK_ERR_NOMEM : TK_ERR_INTERNAL;
+	}
+	for (i = 0; i < 32; i++) {
+		h->hash[2 * i] = hex[md[i] >> 4];
+		h->hash[2 * i + 1] = hex[md[i] & 15];
+	}
+	h->hash[64] = '\0';
+	json_object_put(j);
+	return TK_OK;
+}
+
+tk_err
+tk_handler_parse(json_object *root, const char *file, const char *environment,
+    struct tk_handler_def **out, struct tk_diag *diag)
+{
+	struct vctx v;
+	struct tk_handler_def *h = NULL;
+	struct stepsrc *src = NULL;
+	json_object *arr = NULL, *envs = NULL;
+	tk_err e;
+
+	*out = NULL;
+	memset(&v, 0, sizeof(v));
+	v.file = file != NULL ? file : "(definition)";
+	v.diag = diag;
+	if (!json_object_is_type(root, json_type_object)) {
+		verr(&v, root != NULL ? tk_yaml_line(root) : 0, "",
+		    "the top level must be a mapping, not %s", tname(root));
+		return TK_ERR_DEFINITION;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return TK_ERR_NOMEM;
+	parse_top(&v, h, root);
+
+	if (!json_object_object_get_ex(root, "step_templates", &arr))
+		verr(&v, tk_yaml_line(root), "step_templates", "required");
+	else if (!json_object_is_type(arr, json_type_array))
+		verr(&v, tk_yaml_key_line(root, "step_templates"),
+		    "step_templates", "must be a list, not %s", tname(arr));
+	else if (json_object_array_length(arr) == 0 ||
+	    json_object_array_length(arr) > TK_HANDLER_MAX_STEPS)
+		verr(&v, tk_yaml_key_line(root, "step_templates"),
+		    "step_templates", "must list 1 to %d steps",
+		    TK_HANDLER_MAX_STEPS);
+	else {
+		h->nsteps = json_object_array_length(arr);
+		h->steps = calloc(h->nsteps, sizeof(*h->steps));
+		src = calloc(h->nsteps, sizeof(*src));
+		if (h->steps == NULL || src == NULL) {
+			h->nsteps = 0;
+			v.nomem = 1;
+			goto out;
+		}
+		parse_steps(&v, h, src, arr);
+		parse_named_steps(&v, h, src, root);
+		if (json_object_object_get_ex(root, "environments", &envs))
+			parse_environments(&v, h, src, envs, environment);
+		resolve_parents(&v, h, src);
+		if (!v.nomem)
+			analyse(&v, h, src);
+	}
+out:
+	free(src);
+	if (v.nomem) {
+		tk_handler_free(h);
+		return TK_ERR_NOMEM;
+	}
+	if (v.nerr > 0 || h->order == NULL) {
+		if (v.nerr == 0)
+			verr(&v, 0, "", "invalid definition");
+		tk_handler_free(h);
+		return TK_ERR_DEFINITION;
+	}
+	if ((e = compute_hash(h)) != TK_OK) {
+		tk_handler_free(h);
+		return e;
+	}
+	*out = h;
+	return TK_OK;
+}
+
+tk_err
+tk_handler_from_json(json_object *definition, struct tk_handler_def **out,
+    struct tk_diag *diag)
+{
+	return tk_handler_parse(definition, "definition", NULL, out, diag);
+}
+
+void
+tk_handler_free(struct tk_handler_def *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	free(h->namespace_name);
+	free(h->name);
+	free(h->version);
+	free(h->description);
+	free(h->task_handler_class);
+	free(h->module_namespace);
+	free(h->default_dependent_system);
+	json_object_put(h->schema);
+	for (i = 0; h->steps != NULL && i < h->nsteps; i++)
+		step_free(&h->steps[i]);
+	free(h->steps);
+	free(h->order);
+	free(h->level);
+	free(h->source);
+	free(h);
+}
+
+long
+tk_handler_step_index(const struct tk_handler_def *h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < h->nsteps; i++)
+		if (strcmp(h->steps[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Canonical JSON                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Adds key: value to o, taking val; sets *bad on failure. */
+static void
+put(json_object *o, const char *key, json_object *val, int *bad)
+{
+	if (json_object_object_add(o, key, val) != 0) {
+		json_object_put(val);
+		*bad = 1;
+	}
+}
+
+static void
+put_str(json_object *o, const char *key, const char *s, int *bad)
+{
+	json_object *val = NULL;
+
+	if (s != NULL && (val = json_object_new_string(s)) == NULL)
+		*bad = 1;
+	put(o, key, val, bad);
+}
+
+/* A canonical copy (NULL stays null). */
+static void
+put_copy(json_object *o, const char *key, json_object *src, int *bad)
+{
+	json_object *c = NULL;
+
+	if (src != NULL && canon(src, &c, 1) != 0)
+		*bad = 1;
+	put(o, key, c, bad);
+}
+
+static json_object *
+step_to_json(const struct tk_handler_def *h, const struct tk_step_def *s,
+    int *bad)
+{
+	json_object *o, *deps;
+	size_t j;
+
+	if ((o = json_object_new_object()) == NULL) {
+		*bad = 1;
+		return NULL;
+	}
+	put_str(o, "name", s->name, bad);
+	put_str(o, "description", s->description, bad);
+	put_str(o, "handler_class", s->handler_class, bad);
+	/* One parent: depends_on_step, as the guide shows it; several:
+	 * depends_on_steps.  The same graph always reads the same. */
+	put_str(o, "depends_on_step", s->nparents == 1 ?
+	    h->steps[s->parents[0]].name : NULL, bad);
+	if ((deps = json_object_new_array()) == NULL)
+		*bad = 1;
+	for (j = 0; deps != NULL && s->nparents > 1 && j < s->nparents; j++)
+		if (json_object_array_add(deps, json_object_new_string(
+		    h->steps[s->parents[j]].name)) != 0)
+			*bad = 1;
+	put(o, "depends_on_steps", deps, bad);
+	put(o, "default_retryable", json_object_new_boolean(s->retryable),
+	    bad);
+	put(o, "default_retry_limit",
+	    json_object_new_int64((int64_t)s->retry_limit), bad);
+	put(o, "skippable", json_object_new_boolean(s->skippable), bad);
+	put_copy(o, "handler_config", s->handler_config, bad);
+	put_copy(o, "custom_events", s->custom_events, bad);
+	put_str(o, "dependent_system", s->dependent_system, bad);
+	return o;
+}
+
+json_object *
+tk_handler_to_json(const struct tk_handler_def *h)
+{
+	json_object *o, *steps;
+	size_t i;
+	int bad = 0;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	put_str(o, "name", h->name, &bad);
+	put_str(o, "namespace_name", h->namespace_name, &bad);
+	put_str(o, "version", h->version, &bad);
+	put_str(o, "description", h->description, &bad);
+	put_str(o, "task_handler_class", h->task_handler_class, &bad);
+	put_str(o, "module_namespace", h->module_namespace, &bad);
+	put_str(o, "default_dependent_system", h->default_dependent_system,
+	    &bad);
+	put_copy(o, "schema", h->schema, &bad);
+	if ((steps = json_object_new_array()) == NULL)
+		bad = 1;
+	for (i = 0; steps != NULL && i < h->nsteps; i++) {
+		json_object *s = step_to_json(h, &h->steps[i], &bad);
+		if (s == NULL || json_object_array_add(steps, s) != 0) {
+			json_object_put(s);
+			bad = 1;
+		}
+	}
+	put(o, "step_templates", steps, &bad);
+	if (bad) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* ------------------------------------------------------------------ */
+/* Diff                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Compact JSON of v, cut at 60 bytes, into out. */
+static const char *
+shown_json(char out[80], json_object *v)
+{
+	const char *s = v != NULL ?
+	    json_object_to_json_string_ext(v, JSON_FLAGS) : "null";
+	size_t n = strlen(s);
+
+	if (n > 60) {
+		memcpy(out, s, 57);
+		memcpy(out + 57, "...", 4);
+	} else
+		memcpy(out, s, n + 1);
+	return out;
+}
+
+/* Objects recurse key by key (both canonical: keys sorted); other values
+ * are compared whole. */
+static void
+diff_value(struct tk_diag *out, const char *path, json_object *a,
+    json_object *b)
+{
+	struct json_object_iter it;
+	char p[PATH_LEN], q[80], sa[80], sb[80];
+	json_object *other;
+
+	if (json_object_equal(a, b))
+		return;
+	if (json_object_is_type(a, json_type_object) &&
+	    json_object_is_type(b, json_type_object)) {
+		json_object_object_foreachC(a, it) {
+			pj(p, sizeof(p), path, qs(q, it.key));
+			if (!json_object_object_get_ex(b, it.key, &other))
+				tk_diag_add(out, "%s: removed (was %s)", p,
+				    shown_json(sa, it.val));
+			else
+				diff_value(out, p, it.val, other);
+		}
+		json_object_object_foreachC(b, it)
+			if (!json_object_object_get_ex(a, it.key, NULL))
+				tk_diag_add(out, "%s: added (%s)",
+				    pj(p, sizeof(p), path, qs(q, it.key)),
+				    shown_json(sb, it.val));
+		return;
+	}
+	tk_diag_add(out, "%s: %s -> %s", path, shown_json(sa, a),
+	    shown_json(sb, b));
+}
+
+static json_object *
+step_named(json_object *steps, const char *name, size_t *idx)
+{
+	size_t i, n = json_object_array_length(steps);
+	json_object *s, *nm;
+
+	for (i = 0; i < n; i++) {
+		s = json_object_array_get_idx(steps, i);
+		if (json_object_object_get_ex(s, "name", &nm) &&
+		    strcmp(json_object_get_string(nm), name) == 0) {
+			*idx = i;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+void
+tk_handler_diff(const struct tk_handler_def *a, const struct tk_handler_def *b,
+    struct tk_diag *out)
+{
+	struct json_object_iter it;
+	json_object *ja, *jb, *sa, *sb, *s, *t, *nm;
+	char p[PATH_LEN], q[80];
+	size_t i, j, n, prev = 0;
+	int first = 1, reordered = 0;
+
+	ja = tk_handler_to_json(a);
+	jb = tk_handler_to_json(b);
+	if (ja == NULL || jb == NULL) {
+		tk_diag_add(out, "(cannot compare: out of memory)");
+		goto out;
+	}
+	json_object_object_foreachC(ja, it) {
+		if (strcmp(it.key, "step_templates") == 0)
+			continue;
+		diff_value(out, it.key, it.val,
+		    json_object_object_get(jb, it.key));
+	}
+	json_object_object_get_ex(ja, "step_templates", &sa);
+	json_object_object_get_ex(jb, "step_templates", &sb);
+	n = json_object_array_length(sb);
+	for (i = 0; i < n; i++) {
+		s = json_object_array_get_idx(sb, i);
+		json_object_object_get_ex(s, "name", &nm);
+		pi(p, sizeof(p), "step_templates", i);
+		if ((t = step_named(sa, json_object_get_string(nm), &j)) ==
+		    NULL) {
+			tk_diag_add(out, "%s: step '%s' added", p,
+			    qs(q, json_object_get_string(nm)));
+			continue;
+		}
+		if (!first && j < prev)
+			reordered = 1;
+		first = 0;
+		prev = j;
+		diff_value(out, p, t, s);
+	}
+	n = json_object_array_length(sa);
+	for (i = 0; i < n; i++) {
+		s = json_object_array_get_idx(sa, i);
+		json_object_object_get_ex(s, "name", &nm);
+		if (step_named(sb, json_object_get_string(nm), &j) == NULL)
+			tk_diag_add(out, "step_templates[%zu]: step '%s' "
+			    "removed", i, qs(q, json_object_get_string(nm)));
+	}
+	if (reordered)
+		tk_diag_add(out, "step_templates: steps reordered");
+out:
+	json_object_put(ja);
+	json_object_put(jb);
+}

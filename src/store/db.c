@@ -1,0 +1,497 @@
+/*
+ * db.c - the MariaDB connection, its statement cache, and result fetching.
+ *
+ * Ownership: struct tk_db owns the MYSQL handle and every MYSQL_STMT in its
+ * cache.  Results are copied into struct tk_rows, which the caller frees;
+ * nothing returned points into libmariadb's buffers.
+ */
+#include "tasker/db.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include "tasker/log.h"
+
+#define STMT_CACHE_MAX 128
+#define MAX_PARAMS     64
+#define CELL_START     256   /* first fetch buffer per column */
+
+struct cached_stmt {
+	const char *sql;     /* the caller's static string: the cache key */
+	MYSQL_STMT *stmt;
+};
+
+struct tk_db {
+	const struct tk_db_config *cfg;
+	MYSQL                     *conn;     /* NULL when disconnected */
+	int                        in_txn;
+	struct cached_stmt         cache[STMT_CACHE_MAX];
+	size_t                     ncache;
+	char                       err[512];
+	unsigned                   errnum;
+};
+
+/* ---------------------------------------------------------------- errors */
+
+static int
+is_connection_error(unsigned e)
+{
+	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
+	    e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR ||
+	    e == CR_SERVER_LOST_EXTENDED || e == ER_CONNECTION_KILLED ||
+	    e == ER_SERVER_SHUTDOWN || e == CR_COMMANDS_OUT_OF_SYNC;
+}
+
+static void
+save_error(struct tk_db *db, unsigned e, const char *msg)
+{
+	db->errnum = e;
+	snprintf(db->err, sizeof(db->err), "%u: %s", e, msg ? msg : "");
+}
+
+/* Maps a failure to tk_err; a lost connection is dropped here. */
+static tk_err
+fail(struct tk_db *db, unsigned e, const char *msg)
+{
+	save_error(db, e, msg);
+	if (is_connection_error(e)) {
+		tk_db_disconnect(db);
+		return TK_ERR_DB_UNAVAILABLE;
+	}
+	return TK_ERR_DB;
+}
+
+const char *
+tk_db_error(const struct tk_db *db)
+{
+	return db->err;
+}
+
+unsigned
+tk_db_errno(const struct tk_db *db)
+{
+	return db->errnum;
+}
+
+/* ---------------------------------------------------------------- connection */
+
+tk_err
+tk_db_new(const struct tk_db_config *cfg, struct tk_db **out)
+{
+	struct tk_db *db;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return TK_ERR_NOMEM;
+	db->cfg = cfg;
+	*out = db;
+	return TK_OK;
+}
+
+void
+tk_db_disconnect(struct tk_db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->ncache; i++)
+		mysql_stmt_close(db->cache[i].stmt);
+	db->ncache = 0;
+	if (db->conn != NULL)
+		mysql_close(db->conn);
+	db->conn = NULL;
+	db->in_txn = 0;
+}
+
+void
+tk_db_free(struct tk_db *db)
+{
+	if (db == NULL)
+		return;
+	tk_db_disconnect(db);
+	free(db);
+}
+
+int
+tk_db_connected(const struct tk_db *db)
+{
+	return db->conn != NULL;
+}
+
+tk_err
+tk_db_ensure(struct tk_db *db)
+{
+	const struct tk_db_config *c = db->cfg;
+	unsigned int ct = c->connect_timeout, rt = c->read_timeout,
+	    wt = c->write_timeout;
+	my_bool off = 0;
+	MYSQL *m;
+
+	if (db->conn != NULL)
+		return TK_OK;
+	if ((m = mysql_init(NULL)) == NULL)
+		return TK_ERR_NOMEM;
+	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rt);
+	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &wt);
+	/* We own reconnection: automatic reconnect would silently drop our
+	 * prepared statements and any open transaction. */
+	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
+	mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &off);
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(m, MYSQL_INIT_COMMAND,
+	    "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
+	    "NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+	    "NO_ENGINE_SUBSTITUTION', tx_isolation = 'READ-COMMITTED'");
+	if (mysql_real_connect(m, c->socket ? NULL : c->host, c->user,
+	    c->password, c->name, c->socket ? 0 : c->port, c->socket, 0) == NULL) {
+		save_error(db, mysql_errno(m), mysql_error(m));
+		mysql_close(m);
+		return TK_ERR_DB_UNAVAILABLE;
+	}
+	db->conn = m;
+	db->in_txn = 0;
+	return TK_OK;
+}
+
+/* ---------------------------------------------------------------- statements */
+
+/* The cached statement for sql, prepared on first use. */
+static tk_err
+get_stmt(struct tk_db *db, const char *sql, MYSQL_STMT **out)
+{
+	MYSQL_STMT *st = NULL;
+	size_t i;
+	tk_err e;
+
+	for (i = 0; i < db->ncache; i++)
+		if (db->cache[i].sql == sql) {
+			*out = db->cache[i].stmt;
+			return TK_OK;
+		}
+	if ((e = tk_db_ensure(db)) != TK_OK)
+		return e;
+	if ((st = mysql_stmt_init(db->conn)) == NULL)
+		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+		unsigned en = mysql_stmt_errno(st);
+		char msg[400];
+
+		snprintf(msg, sizeof(msg), "%s", mysql_stmt_error(st));
+		mysql_stmt_close(st);
+		return fail(db, en, msg);
+	}
+	if (db->ncache == STMT_CACHE_MAX) {
+		/* Full: evict the oldest.  Only reached by a bug (SQL built at
+		 * run time), but never a crash. */
+		mysql_stmt_close(db->cache[0].stmt);
+		memmove(&db->cache[0], &db->cache[1],
+		    (STMT_CACHE_MAX - 1) * sizeof(db->cache[0]));
+		db->ncache--;
+	}
+	db->cache[db->ncache].sql = sql;
+	db->cache[db->ncache].stmt = st;
+	db->ncache++;
+	*out = st;
+	return TK_OK;
+}
+
+static tk_err
+bind_params(struct tk_db *db, MYSQL_STMT *st, const struct tk_dbarg *params,
+    size_t n, MYSQL_BIND *b, long long *ints)
+{
+	size_t i;
+
+	if (n > MAX_PARAMS || mysql_stmt_param_count(st) != n)
+		return fail(db, 0, "parameter count mismatch");
+	memset(b, 0, n * sizeof(*b));
+	for (i = 0; i < n; i++) {
+		switch (params[i].type) {
+		case TK_P_NULL:
+			b[i].buffer_type = MYSQL_TYPE_NULL;
+			break;
+		case TK_P_STR:
+			b[i].buffer_type = MYSQL_TYPE_STRING;
+			b[i].buffer = (void *)(uintptr_t)params[i].p;
+			b[i].buffer_length = params[i].len;
+			break;
+		case TK_P_BLOB:
+			b[i].buffer_type = MYSQL_TYPE_BLOB;
+			b[i].buffer = (void *)(uintptr_t)params[i].p;
+			b[i].buffer_length = params[i].len;
+			break;
+		case TK_P_INT:
+			ints[i] = params[i].i;
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].buffer = &ints[i];
+			break;
+		}
+	}
+	if (n > 0 && mysql_stmt_bind_param(st, b) != 0)
+		return fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+	return TK_OK;
+}
+
+void
+tk_rows_free(struct tk_rows *r)
+{
+	size_t i;
+
+	if (r->cell != NULL)
+		for (i = 0; i < r->nrows * r->ncols; i++)
+			free(r->cell[i]);
+	free(r->cell);
+	free(r->len);
+	r->cell = NULL;
+	r->len = NULL;
+	r->nrows = r->ncols = 0;
+}
+
+/* Appends the current row of st (bound to b/lens/nulls) to out. */
+static tk_err
+take_row(MYSQL_STMT *st, MYSQL_BIND *b, unsigned long *lens, my_bool *nulls,
+    size_t ncols, struct tk_rows *out, size_t *cap)
+{
+	size_t c, base;
+	char *cell;
+
+	if (out->nrows == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		char **nc;
+		size_t *nl;
+
+		if ((nc = realloc(out->cell, ncap * ncols * sizeof(*nc))) == NULL)
+			return TK_ERR_NOMEM;
+		out->cell = nc;
+		if ((nl = realloc(out->len, ncap * ncols * sizeof(*nl))) == NULL)
+			return TK_ERR_NOMEM;
+		out->len = nl;
+		*cap = ncap;
+	}
+	base = out->nrows * ncols;
+	for (c = 0; c < ncols; c++) {
+		out->cell[base + c] = NULL;
+		out->len[base + c] = 0;
+	}
+	out->nrows++;
+	for (c = 0; c < ncols; c++) {
+		if (nulls[c])
+			continue;
+		if ((cell = malloc(lens[c] + 1)) == NULL)
+			return TK_ERR_NOMEM;
+		out->cell[base + c] = cell;
+		out->len[base + c] = lens[c];
+		if (lens[c] <= b[c].buffer_length)
+			memcpy(cell, b[c].buffer, lens[c]);
+		else {
+			/* Truncated: fetch the whole column into the cell. */
+			MYSQL_BIND one;
+
+			memset(&one, 0, sizeof(one));
+			one.buffer_type = MYSQL_TYPE_STRING;
+			one.buffer = cell;
+			one.buffer_length = lens[c];
+			if (mysql_stmt_fetch_column(st, &one, (unsigned)c, 0) != 0)
+				return TK_ERR_DB;
+		}
+		cell[lens[c]] = '\0';
+	}
+	return TK_OK;
+}
+
+static tk_err
+fetch_all(struct tk_db *db, MYSQL_STMT *st, struct tk_rows *out)
+{
+	MYSQL_RES *meta = NULL;
+	MYSQL_BIND *b = NULL;
+	unsigned long *lens = NULL;
+	my_bool *nulls = NULL;
+	char *bufs = NULL;
+	size_t ncols, c, cap = 0;
+	tk_err e = TK_OK;
+	int rc;
+
+	if ((meta = mysql_stmt_result_metadata(st)) == NULL)
+		return fail(db, mysql_stmt_errno(st), "statement returns no rows");
+	ncols = mysql_num_fields(meta);
+	mysql_free_result(meta);
+	out->ncols = ncols;
+	b = calloc(ncols ? ncols : 1, sizeof(*b));
+	lens = calloc(ncols ? ncols : 1, sizeof(*lens));
+	nulls = calloc(ncols ? ncols : 1, sizeof(*nulls));
+	bufs = malloc((ncols ? ncols : 1) * CELL_START);
+	if (b == NULL || lens == NULL || nulls == NULL || bufs == NULL) {
+		e = TK_ERR_NOMEM;
+		goto out;
+	}
+	for (c = 0; c < ncols; c++) {
+		b[c].buffer_type = MYSQL_TYPE_STRING;
+		b[c].buffer = bufs + c * CELL_START;
+		b[c].buffer_length = CELL_START;
+		b[c].length = &lens[c];
+		b[c].is_null = &nulls[c];
+	}
+	if (mysql_stmt_bind_result(st, b) != 0) {
+		e = fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+		goto out;
+	}
+	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED)
+		if ((e = take_row(st, b, lens, nulls, ncols, out, &cap)) != TK_OK)
+			goto out;
+	if (rc != MYSQL_NO_DATA)
+		e = fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+out:
+	if (e != TK_OK)
+		tk_rows_free(out);
+	mysql_stmt_free_result(st);
+	free(b);
+	free(lens);
+	free(nulls);
+	free(bufs);
+	return e;
+}
+
+/* One attempt at running sql; rows may be NULL for statements. */
+static tk_err
+run_once(struct tk_db *db, const char *sql, const struct tk_dbarg *params,
+    size_t n, struct tk_rows *rows, unsigned long long *affected,
+    unsigned long long *insert_id)
+{
+	MYSQL_BIND b[MAX_PARAMS];
+	long long ints[MAX_PARAMS];
+	MYSQL_STMT *st = NULL;
+	tk_err e;
+
+	if ((e = get_stmt(db, sql, &st)) != TK_OK)
+		return e;
+	if ((e = bind_params(db, st, params, n, b, ints)) != TK_OK)
+		return e;
+	if (mysql_stmt_execute(st) != 0)
+		return fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+	if (rows != NULL)
+		return fetch_all(db, st, rows);
+	if (affected != NULL)
+		*affected = mysql_stmt_affected_rows(st);
+	if (insert_id != NULL)
+		*insert_id = mysql_stmt_insert_id(st);
+	return TK_OK;
+}
+
+/* Runs once; outside a transaction, a lost connection gets one retry. */
+static tk_err
+run(struct tk_db *db, const char *sql, const struct tk_dbarg *params,
+    size_t n, struct tk_rows *rows, unsigned long long *affected,
+    unsigned long long *insert_id)
+{
+	int was_connected = db->conn != NULL, in_txn = db->in_txn;
+	tk_err e;
+
+	e = run_once(db, sql, params, n, rows, affected, insert_id);
+	if (e == TK_ERR_DB_UNAVAILABLE && was_connected && !in_txn) {
+		tk_log(TK_LOG_INFO, "event=db_reconnect");
+		e = run_once(db, sql, params, n, rows, affected, insert_id);
+	}
+	return e;
+}
+
+tk_err
+tk_db_exec(struct tk_db *db, const char *sql, const struct tk_dbarg *params,
+    size_t nparams, unsigned long long *affected, unsigned long long *insert_id)
+{
+	return run(db, sql, params, nparams, NULL, affected, insert_id);
+}
+
+tk_err
+tk_db_query(struct tk_db *db, const char *sql, const struct tk_dbarg *params,
+    size_t nparams, struct tk_rows *out)
+{
+	out->nrows = out->ncols = 0;
+	out->cell = NULL;
+	out->len = NULL;
+	return run(db, sql, params, nparams, out, NULL, NULL);
+}
+
+tk_err
+tk_db_exec_text(struct tk_db *db, const char *sql, size_t len)
+{
+	MYSQL_RES *res;
+	tk_err e;
+
+	if ((e = tk_db_ensure(db)) != TK_OK)
+		return e;
+	if (mysql_real_query(db->conn, sql, len) != 0)
+		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	if ((res = mysql_store_result(db->conn)) != NULL)
+		mysql_free_result(res);
+	return TK_OK;
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+tk_err
+tk_db_begin(struct tk_db *db)
+{
+	tk_err e;
+
+	if ((e = tk_db_ensure(db)) != TK_OK)
+		return e;
+	if (mysql_query(db->conn, "START TRANSACTION") != 0) {
+		/* A dead idle connection shows up here: retry once. */
+		e = fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+		if (e != TK_ERR_DB_UNAVAILABLE || (e = tk_db_ensure(db)) != TK_OK)
+			return e;
+		if (mysql_query(db->conn, "START TRANSACTION") != 0)
+			return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	}
+	db->in_txn = 1;
+	return TK_OK;
+}
+
+tk_err
+tk_db_commit(struct tk_db *db)
+{
+	if (db->conn == NULL)
+		return TK_ERR_DB_UNAVAILABLE;
+	db->in_txn = 0;
+	if (mysql_commit(db->conn) != 0)
+		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	return TK_OK;
+}
+
+void
+tk_db_rollback(struct tk_db *db)
+{
+	if (db->conn != NULL && mysql_rollback(db->conn) != 0)
+		(void)fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	db->in_txn = 0;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+const char *
+tk_row_str(const struct tk_rows *r, size_t row, size_t col)
+{
+	if (row >= r->nrows || col >= r->ncols)
+		return NULL;
+	return r->cell[row * r->ncols + col];
+}
+
+long long
+tk_row_int(const struct tk_rows *r, size_t row, size_t col)
+{
+	const char *s = tk_row_str(r, row, col);
+	char *end;
+	long long v;
+
+	if (s == NULL)
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s)
+		return 0;
+	return v;
+}

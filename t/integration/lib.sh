@@ -1,0 +1,173 @@
+# t/integration/lib.sh - a small test harness for integration tests that talk
+# to the real stack (nginx -> spawn-fcgi tasker-fcgi -> MariaDB).
+#
+# A test file sources this, then groups assertions into cases:
+#
+#   case_begin "GET /handlers lists the namespaces"
+#   req GET /handlers
+#   expect_status 200
+#   expect_jq '.namespaces | length' 3
+#   ...
+#   finish            # prints "N passed, N failed" and sets the exit code
+#
+# A case passes when every assertion in it held.  Output is TAP-like:
+# "ok 3 - name" or "not ok 3 - name" followed by "#"-prefixed reasons.
+# The environment comes from contrib/quickstart test: TASKER_URL,
+# TASKER_ADMIN, TASKER_CONF, TASKER_ROOT, TASKER_BUILD, TASKER_RUN,
+# TASKER_DB_SOCKET.  Tokens are kept in variables and never printed.
+
+set -u
+
+: "${TASKER_URL:?run through contrib/quickstart test}"
+
+T_PASSED=0
+T_FAILED=0
+T_N=0
+T_CASE=""
+T_CASE_FAILED=0
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/tasker-it.XXXXXX")
+trap 'rm -rf "$T_TMP"' EXIT
+
+# Last response: STATUS, and the files $T_TMP/body and $T_TMP/headers.
+STATUS=0
+BODY_FILE=$T_TMP/body
+HEADERS_FILE=$T_TMP/headers
+
+case_end() {
+	[ -n "$T_CASE" ] || return 0
+	T_N=$((T_N + 1))
+	if [ "$T_CASE_FAILED" -eq 0 ]; then
+		T_PASSED=$((T_PASSED + 1))
+		echo "ok $T_N - $T_CASE"
+	else
+		T_FAILED=$((T_FAILED + 1))
+		echo "not ok $T_N - $T_CASE"
+	fi
+	T_CASE=""
+	T_CASE_FAILED=0
+}
+
+case_begin() {
+	case_end
+	T_CASE=$1
+	T_CASE_FAILED=0
+}
+
+# Records a failed assertion of the current case.
+fail() {
+	T_CASE_FAILED=1
+	echo "#   $*"
+}
+
+finish() {
+	case_end
+	echo "$T_PASSED passed, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}
+
+# A token with the given permissions (all of them when none are given).
+token() {
+	local args=() p
+	[ $# -eq 0 ] && set -- '*'
+	for p in "$@"; do args+=(--permission "$p"); done
+	$TASKER_ADMIN token --subject it-tests "${args[@]}"
+}
+
+# req METHOD PATH [curl args...]: PATH is below the mount point (/handlers)
+# unless it starts with "http".  Sends $AUTH (a token) when set.
+req() {
+	local method=$1 path=$2 url
+	shift 2
+	case "$path" in
+	http*) url=$path ;;
+	*)     url=$TASKER_URL$path ;;
+	esac
+	local auth=()
+	[ -n "${AUTH:-}" ] && auth=(-H "Authorization: Bearer $AUTH")
+	local head=()
+	[ "$method" = HEAD ] && head=(-I)
+	: >"$BODY_FILE"    # curl leaves the file alone when there is no body
+	: >"$HEADERS_FILE"
+	STATUS=$(curl -sS -g -o "$BODY_FILE" -D "$HEADERS_FILE" \
+	    -w '%{http_code}' -X "$method" "${head[@]}" "${auth[@]}" "$@" \
+	    --max-time 20 "$url" 2>"$T_TMP/curl.err") || STATUS=000
+}
+
+body() { cat "$BODY_FILE"; }
+
+# raw_head PATH: sends "HEAD PATH" over a plain socket (no client that
+# might hide a body) and prints how many bytes followed the header block.
+raw_head_body_bytes() {
+	local hostport=${TASKER_URL#http://}
+	hostport=${hostport%%/*}
+	local prefix=/${TASKER_URL#http://*/}
+	exec 3<>"/dev/tcp/${hostport%:*}/${hostport#*:}"
+	printf 'HEAD %s%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n' \
+	    "$prefix" "$1" "$hostport" "${AUTH:-}" >&3
+	timeout 5 cat <&3 >"$T_TMP/raw"
+	exec 3<&-
+	# Bytes after the first empty line.
+	awk 'BEGIN { RS = "\r\n\r\n" } NR > 1 { n += length($0) } END { print n + 0 }' "$T_TMP/raw"
+}
+
+# header NAME: the value of the last response's header (case-insensitive).
+header() {
+	tr -d '\r' <"$HEADERS_FILE" | awk -v n="$(echo "$1" | tr 'A-Z' 'a-z')" '
+	    { split($0, kv, ": "); if (tolower(kv[1]) == n) { sub(/^[^:]*: /, ""); v = $0 } }
+	    END { print v }'
+}
+
+expect_status() {
+	if [ "$STATUS" != "$1" ]; then
+		fail "status: expected $1, got $STATUS; body: $(head -c 400 "$BODY_FILE")"
+	fi
+}
+
+# expect_jq FILTER EXPECTED: jq -c output of FILTER on the body equals EXPECTED.
+expect_jq() {
+	local got
+	got=$(jq -c "$1" <"$BODY_FILE" 2>&1) || got="(jq failed: $got)"
+	if [ "$got" != "$2" ]; then
+		fail "jq '$1': expected $2, got $(echo "$got" | head -c 400)"
+	fi
+}
+
+# expect_true FILTER: jq FILTER on the body yields true.
+expect_true() {
+	expect_jq "$1" true
+}
+
+expect_header() {
+	local got
+	got=$(header "$1")
+	if [ "$got" != "$2" ]; then
+		fail "header $1: expected '$2', got '$got'"
+	fi
+}
+
+expect_header_present() {
+	[ -n "$(header "$1")" ] || fail "header $1 is missing"
+}
+
+# expect_error STATUS TYPE CODE [MESSAGE]: the guide's error body.
+expect_error() {
+	expect_status "$1"
+	expect_jq '.error.type' "\"$2\""
+	expect_jq '.error.code' "\"$3\""
+	if [ $# -ge 4 ]; then
+		expect_jq '.error.message' "$(jq -cn --arg m "$4" '$m')"
+	fi
+	expect_jq '.error | keys - ["type","message","details","code"]' '[]'
+	expect_header 'Content-Type' 'application/json; charset=utf-8'
+}
+
+# expect_eq GOT EXPECTED DESCRIPTION
+expect_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+# sql STATEMENT: run SQL against the stack's database as root (the tests'
+# own look behind the API; the service itself never has root).
+sql() {
+	mariadb --no-defaults -S "$TASKER_DB_SOCKET" -u root -N -B tasker -e "$1"
+}
