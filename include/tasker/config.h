@@ -1,0 +1,133 @@
+/*
+ * config.h - tasker.yaml, read with libyaml.
+ *
+ * tk_config_load() starts from the defaults below, applies the file, and
+ * reports every unknown key, wrong type and out-of-range value through the
+ * diag list as "FILE:LINE: section.key: message".  The struct owns all its
+ * strings; tk_config_free() releases them.
+ *
+ * The file is found, in order: an explicit path (-c FILE on every program),
+ * $TASKER_CONFIG, then SYSCONFDIR/tasker.yaml.
+ */
+#ifndef TASKER_CONFIG_H
+#define TASKER_CONFIG_H
+
+#include <stddef.h>
+
+#include "tasker/diag.h"
+#include "tasker/error.h"
+
+struct tk_db_config {
+	char     *host;            /* default "localhost"; ignored with socket */
+	unsigned  port;            /* default 3306 */
+	char     *socket;          /* unix socket path; NULL = TCP */
+	char     *user;            /* default "tasker" */
+	char     *password;        /* resolved: $TASKER_DB_PASSWORD, else the
+	                              first line of password_file, else NULL */
+	char     *password_file;
+	char     *name;            /* database name, default "tasker" */
+	unsigned  connect_timeout; /* seconds, default 3, 1..60 */
+	unsigned  read_timeout;    /* seconds, default 10, 1..3600 */
+	unsigned  write_timeout;   /* seconds, default 10, 1..3600 */
+};
+
+enum tk_auth_mode { TK_AUTH_JWT, TK_AUTH_REMOTE_USER, TK_AUTH_NONE };
+
+/* One verification key.  Several keys with distinct kids let keys rotate. */
+struct tk_auth_key {
+	char *kid;              /* NULL: used for tokens without a kid */
+	char *algorithm;        /* exactly one of HS256..ES384 */
+	char *key_file;         /* HS: the shared secret; RS, ES: public PEM */
+	char *signing_key_file; /* optional; HS: the secret, RS, ES: the
+	                           private PEM; used by `tasker-admin token` */
+};
+
+/* A user or group of the remote_user mode and the permissions it holds. */
+struct tk_perm_grant {
+	char   *name;
+	char  **perms;
+	size_t  nperms;
+};
+
+struct tk_auth_config {
+	enum tk_auth_mode     mode;            /* default jwt */
+	char                **algorithms;      /* allow-list, default HS256 */
+	size_t                nalgorithms;
+	struct tk_auth_key   *keys;
+	size_t                nkeys;
+	char                 *issuer;          /* NULL: iss not checked */
+	char                 *audience;        /* NULL: aud not checked */
+	unsigned              leeway_seconds;  /* default 30, 0..600 */
+	char                 *permissions_claim; /* default "permissions" */
+	size_t                max_token_bytes; /* default 8192, 256..65536 */
+	unsigned              token_lifetime_seconds; /* minting default 3600 */
+	int                   open_health;     /* default 1: probes need no auth */
+	int                   open_docs;       /* default 1: API docs need no auth */
+	struct tk_perm_grant *users;           /* remote_user mode */
+	size_t                nusers;
+	struct tk_perm_grant *groups;
+	size_t                ngroups;
+	char                 *groups_variable; /* FastCGI param with the user's
+	                                          groups, default "REMOTE_GROUPS" */
+};
+
+struct tk_api_config {
+	char     *mount_prefix;        /* default "/tasker" */
+	unsigned  default_per_page;    /* default 25 */
+	unsigned  max_per_page;        /* default 100 */
+	size_t    max_body_bytes;      /* default 1048576 */
+	unsigned  idempotency_ttl_seconds; /* default 86400 */
+	unsigned  registry_refresh_ms; /* default 1000: how stale a process's
+	                                  handler cache may be */
+};
+
+struct tk_worker_config {
+	unsigned  processes;          /* default 2, 1..256 */
+	unsigned  poll_min_ms;        /* default 20 */
+	unsigned  poll_max_ms;        /* default 1000 */
+	unsigned  lease_seconds;      /* default 30 */
+	unsigned  backoff_base_seconds; /* default 1 */
+	unsigned  backoff_cap_seconds;  /* default 300 */
+	unsigned  step_timeout_seconds; /* default 300 */
+	size_t    max_output_bytes;   /* default 1048576 */
+	unsigned  shutdown_grace_seconds; /* default 30 */
+	unsigned  heartbeat_seconds;  /* default 5 */
+	char     *user;               /* NULL: keep the current user */
+	char     *work_dir;           /* NULL: "/" ; cwd of step handlers */
+};
+
+struct tk_log_config {
+	int   level;        /* enum tk_log_level, default info */
+	int   format;       /* enum tk_log_format, default logfmt */
+	int   destination;  /* enum tk_log_dest, default stderr */
+};
+
+struct tk_config {
+	char                    *path;           /* the file read, or NULL */
+	char                    *environment;    /* default "production";
+	                                            selects environments.<env>
+	                                            overrides in handler YAML */
+	char                    *handlers_dir;   /* default DATADIR/tasker/handlers */
+	char                    *migrations_dir; /* default DATADIR/tasker/migrations */
+	char                    *run_dir;        /* default LOCALSTATEDIR/run/tasker */
+	struct tk_db_config      db;
+	struct tk_auth_config    auth;
+	struct tk_api_config     api;
+	struct tk_worker_config  worker;
+	struct tk_log_config     log;
+};
+
+/* Fills cfg with the defaults.  TK_ERR_NOMEM only. */
+tk_err tk_config_defaults(struct tk_config *cfg);
+/*
+ * Loads path over the defaults.  On TK_ERR_CONFIG, diag lists every
+ * problem; cfg is still valid to free.  Relative paths inside the file
+ * are taken relative to the file's folder.
+ */
+tk_err tk_config_load(const char *path, struct tk_config *cfg,
+    struct tk_diag *diag);
+void   tk_config_free(struct tk_config *cfg);
+/* explicit, else $TASKER_CONFIG, else the compiled-in default. */
+const char *tk_config_find(const char *explicit_path);
+
+#endif
