@@ -1,0 +1,1 @@
+# src/tasks: the task API's pure helpers (files listed by their owner)

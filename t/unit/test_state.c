@@ -1,0 +1,92 @@
+/*
+ * test_state.c - the transition tables and the derivation of a task's
+ * status from its steps (the database half is exercised by the engine and
+ * task integration tests).
+ */
+#include "testlib.h"
+#include "tasker/state.h"
+
+static void
+test_names(void)
+{
+	int i;
+
+	for (i = 0; i < TK_ST__COUNT; i++)
+		CU_ASSERT_EQUAL(tk_status_parse(tk_status_name((enum tk_status)i)), i);
+	CU_ASSERT_EQUAL(tk_status_parse("done"), -1);
+	CU_ASSERT_EQUAL(tk_status_parse(NULL), -1);
+	CU_ASSERT_STRING_EQUAL(tk_status_name(TK_ST_RESOLVED_MANUALLY),
+	    "resolved_manually");
+	CU_ASSERT_STRING_EQUAL(tk_status_name((enum tk_status)42), "unknown");
+}
+
+static void
+test_step_table(void)
+{
+	CU_ASSERT_TRUE(tk_step_transition_legal(TK_ST_PENDING, TK_ST_IN_PROGRESS));
+	CU_ASSERT_TRUE(tk_step_transition_legal(TK_ST_IN_PROGRESS, TK_ST_COMPLETE));
+	CU_ASSERT_TRUE(tk_step_transition_legal(TK_ST_IN_PROGRESS, TK_ST_ERROR));
+	CU_ASSERT_TRUE(tk_step_transition_legal(TK_ST_ERROR, TK_ST_IN_PROGRESS));
+	CU_ASSERT_TRUE(tk_step_transition_legal(TK_ST_ERROR, TK_ST_RESOLVED_MANUALLY));
+	CU_ASSERT_TRUE(tk_step_transition_legal(TK_ST_ERROR, TK_ST_PENDING));
+	/* Final states never move. */
+	CU_ASSERT_FALSE(tk_step_transition_legal(TK_ST_COMPLETE, TK_ST_PENDING));
+	CU_ASSERT_FALSE(tk_step_transition_legal(TK_ST_COMPLETE, TK_ST_RESOLVED_MANUALLY));
+	CU_ASSERT_FALSE(tk_step_transition_legal(TK_ST_CANCELLED, TK_ST_IN_PROGRESS));
+	CU_ASSERT_FALSE(tk_step_transition_legal(TK_ST_RESOLVED_MANUALLY, TK_ST_ERROR));
+	/* A pending step is not completed without being claimed. */
+	CU_ASSERT_FALSE(tk_step_transition_legal(TK_ST_PENDING, TK_ST_COMPLETE));
+	CU_ASSERT_FALSE(tk_step_transition_legal(TK_ST_PENDING, TK_ST_PENDING));
+	CU_ASSERT_FALSE(tk_step_transition_legal((enum tk_status)-1, TK_ST_PENDING));
+}
+
+static void
+test_task_table(void)
+{
+	CU_ASSERT_TRUE(tk_task_transition_legal(TK_ST_PENDING, TK_ST_IN_PROGRESS));
+	CU_ASSERT_TRUE(tk_task_transition_legal(TK_ST_ERROR, TK_ST_PENDING));
+	CU_ASSERT_TRUE(tk_task_transition_legal(TK_ST_IN_PROGRESS, TK_ST_CANCELLED));
+	CU_ASSERT_FALSE(tk_task_transition_legal(TK_ST_COMPLETE, TK_ST_CANCELLED));
+	CU_ASSERT_FALSE(tk_task_transition_legal(TK_ST_CANCELLED, TK_ST_PENDING));
+	CU_ASSERT_TRUE(tk_status_final(TK_ST_COMPLETE));
+	CU_ASSERT_TRUE(tk_status_final(TK_ST_CANCELLED));
+	CU_ASSERT_FALSE(tk_status_final(TK_ST_ERROR));
+}
+
+static void
+test_max_attempts(void)
+{
+	CU_ASSERT_EQUAL(tk_step_max_attempts(0, 0), 1);
+	CU_ASSERT_EQUAL(tk_step_max_attempts(0, 5), 1);
+	CU_ASSERT_EQUAL(tk_step_max_attempts(1, 0), 1);
+	CU_ASSERT_EQUAL(tk_step_max_attempts(1, 3), 4);
+}
+
+#define S(st, left) { st, left }
+
+static void
+test_derive(void)
+{
+	struct tk_step_state none[] = { S(TK_ST_PENDING, 0), S(TK_ST_PENDING, 0) };
+	struct tk_step_state running[] = { S(TK_ST_COMPLETE, 0), S(TK_ST_PENDING, 0) };
+	struct tk_step_state retrying[] = { S(TK_ST_ERROR, 1), S(TK_ST_PENDING, 0) };
+	struct tk_step_state failed[] = { S(TK_ST_ERROR, 0), S(TK_ST_PENDING, 0) };
+	struct tk_step_state done[] = { S(TK_ST_COMPLETE, 0),
+	    S(TK_ST_RESOLVED_MANUALLY, 0) };
+	struct tk_step_state claimed[] = { S(TK_ST_IN_PROGRESS, 0) };
+
+	CU_ASSERT_EQUAL(tk_state_task_derive(none, 2), TK_ST_PENDING);
+	CU_ASSERT_EQUAL(tk_state_task_derive(running, 2), TK_ST_IN_PROGRESS);
+	CU_ASSERT_EQUAL(tk_state_task_derive(retrying, 2), TK_ST_IN_PROGRESS);
+	CU_ASSERT_EQUAL(tk_state_task_derive(failed, 2), TK_ST_ERROR);
+	CU_ASSERT_EQUAL(tk_state_task_derive(done, 2), TK_ST_COMPLETE);
+	CU_ASSERT_EQUAL(tk_state_task_derive(claimed, 1), TK_ST_IN_PROGRESS);
+	CU_ASSERT_EQUAL(tk_state_task_derive(NULL, 0), TK_ST_PENDING);
+}
+
+TK_SUITE(state,
+    { "status names", test_names },
+    { "step transition table", test_step_table },
+    { "task transition table", test_task_table },
+    { "max attempts", test_max_attempts },
+    { "task status derived from steps", test_derive });
