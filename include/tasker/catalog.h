@@ -79,6 +79,13 @@ const struct tk_catalog_handler *tk_catalog_handler(
  * the latest when v is NULL; NULL when there is none. */
 const struct tk_catalog_version *tk_catalog_version(
     const struct tk_catalog_handler *h, const struct tk_semver *v);
+/*
+ * Version resolution, pure: sorts v[0..n) newest first by semver precedence
+ * and returns the index of the latest: the newest release, or the newest
+ * pre-release when there is no release.  n must be > 0.
+ */
+size_t tk_versions_sort_latest(struct tk_semver *v, size_t n);
+
 /* Looks a handler version up by id (for tasks); NULL when unknown. */
 const struct tk_catalog_version *tk_catalog_by_id(
     const struct tk_catalog *cat, unsigned id);

@@ -164,6 +164,25 @@ newest_first(const void *a, const void *b)
 	return tk_semver_cmp(&y->def->semver, &x->def->semver);
 }
 
+static int
+semver_newest_first(const void *a, const void *b)
+{
+	return tk_semver_cmp((const struct tk_semver *)b,
+	    (const struct tk_semver *)a);
+}
+
+size_t
+tk_versions_sort_latest(struct tk_semver *v, size_t n)
+{
+	size_t k;
+
+	qsort(v, n, sizeof(*v), semver_newest_first);
+	for (k = 0; k < n; k++)
+		if (!tk_semver_is_prerelease(&v[k]))
+			return k;
+	return 0;
+}
+
 /* Sorts versions and picks the latest; fixes the name pointers. */
 static void
 finish(struct tk_catalog *cat)

@@ -2,7 +2,7 @@
 libtasker_a_SOURCES += \
 	include/tasker/db.h src/store/db.c \
 	include/tasker/migrate.h src/store/migrate.c
-t_unit_tests_SOURCES += t/unit/test_migrate.c
+t_unit_tests_SOURCES += t/unit/test_migrate.c t/unit/test_catalog.c
 libtasker_a_SOURCES += \
 	include/tasker/store.h src/store/registry_store.c \
 	include/tasker/catalog.h src/store/catalog.c

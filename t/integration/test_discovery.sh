@@ -213,4 +213,18 @@ pids_after=$(sort "$TASKER_RUN/fcgi.pid" | tr '\n' ' ')
 expect_eq "$pids_after" "$pids_before" "tasker-fcgi pids"
 for pid in $pids_after; do kill -0 "$pid" 2>/dev/null || fail "process $pid is gone"; done
 
+case_begin "SIGTERM ends an idle tasker-fcgi process at once; the others keep serving"
+victim=$(head -1 "$TASKER_RUN/fcgi.pid")
+kill -TERM "$victim"
+gone=0
+for _ in $(seq 1 20); do
+	kill -0 "$victim" 2>/dev/null || { gone=1; break; }
+	sleep 0.1
+done
+[ $gone -eq 1 ] || fail "process $victim still alive 2 s after SIGTERM"
+for _ in 1 2 3 4 5 6; do
+	req GET /handlers
+	expect_status 200
+done
+
 finish
