@@ -1,0 +1,1 @@
+# src/ops: health, metrics, API docs (files listed by their owner)
