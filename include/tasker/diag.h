@@ -28,6 +28,13 @@ void tk_diag_add(struct tk_diag *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Prints each message on its own line, prefixed by prefix (may be NULL). */
 void tk_diag_print(const struct tk_diag *d, FILE *f, const char *prefix);
+/*
+ * A hostile string made safe to quote in a message: at most 60 bytes of it,
+ * every byte outside printable ASCII shown as '?', "..." when cut.  out
+ * needs TK_DIAG_QUOTE_SIZE bytes; returns out.
+ */
+#define TK_DIAG_QUOTE_SIZE 80
+const char *tk_diag_quote(char out[TK_DIAG_QUOTE_SIZE], const char *s);
 /* 1 when some message contains needle: for tests. */
 int  tk_diag_has(const struct tk_diag *d, const char *needle);
 

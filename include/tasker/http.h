@@ -223,6 +223,8 @@ void   tk_request_free(struct tk_request *req);
  */
 tk_err tk_request_from_env(struct tk_request *req, char *const *envp,
     const char *prefix);
+/* 1 when m can be a request method as the router compares it: 1..16 of A-Z. */
+int    tk_http_method_valid(const char *m);
 /* A variable of req->envp ("" counts as set), or NULL. */
 const char *tk_request_env(const struct tk_request *req, const char *name);
 /* The path parameter captured for {name}, or NULL. */

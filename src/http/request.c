@@ -73,9 +73,8 @@ tk_request_param(const struct tk_request *req, const char *name)
 	return NULL;
 }
 
-/* A request method as the router compares it: 1..16 of A-Z. */
-static int
-method_valid(const char *m)
+int
+tk_http_method_valid(const char *m)
 {
 	size_t i;
 
@@ -111,7 +110,7 @@ tk_request_from_env(struct tk_request *req, char *const *envp,
 	if ((e = tk_request_set_id(req,
 	    tk_request_env(req, "HTTP_X_REQUEST_ID"))) != TK_OK)
 		return e;
-	if (!method_valid(req->method)) {
+	if (!tk_http_method_valid(req->method)) {
 		tk_request_errorf(req, "missing or invalid request method");
 		return TK_ERR_BAD_REQUEST;
 	}

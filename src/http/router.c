@@ -186,19 +186,6 @@ tk_route_match(const struct tk_route *routes, size_t nroutes,
 /* ---------------------------------------------------------- Table check */
 
 static int
-method_ok(const char *m)
-{
-	size_t i;
-
-	if (m == NULL)
-		return 0;
-	for (i = 0; m[i] != '\0'; i++)
-		if (i == 16 || m[i] < 'A' || m[i] > 'Z')
-			return 0;
-	return i > 0;
-}
-
-static int
 param_name_ok(const char *s, size_t n)
 {
 	size_t i;
@@ -291,7 +278,7 @@ tk_routes_check(const struct tk_route *routes, size_t nroutes,
 
 	for (i = 0; i < nroutes; i++) {
 		r = &routes[i];
-		if (!method_ok(r->method))
+		if (!tk_http_method_valid(r->method))
 			PROBLEM("route %zu: method must be 1..16 of A-Z", i);
 		if ((why = pattern_problem(r->pattern)) != NULL)
 			PROBLEM("route %zu (%s): %s", i,
@@ -302,10 +289,10 @@ tk_routes_check(const struct tk_route *routes, size_t nroutes,
 		if (r->permission != NULL && r->permission[0] == '\0')
 			PROBLEM("route %zu (%s): empty permission", i,
 			    r->pattern ? r->pattern : "NULL");
-		if (why != NULL || !method_ok(r->method))
+		if (why != NULL || !tk_http_method_valid(r->method))
 			continue;
 		for (j = 0; j < i; j++) {
-			if (!method_ok(routes[j].method) ||
+			if (!tk_http_method_valid(routes[j].method) ||
 			    pattern_problem(routes[j].pattern) != NULL)
 				continue;
 			if (strcmp(routes[j].method, r->method) == 0 &&

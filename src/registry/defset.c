@@ -67,24 +67,6 @@ lerr(struct loader *L, const char *file, unsigned line, const char *path,
 		tk_diag_add(L->diag, "%s%s: %s", file, where, msg);
 }
 
-/* A user string fit for a message. */
-static const char *
-qs(char out[80], const char *s)
-{
-	size_t o = 0, i;
-
-	for (i = 0; s[i] != '\0' && o < 60; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	if (s[i] != '\0') {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* Grows *arr (of elem-sized entries, *cap of them) to hold n + 1. */
 static int
 grow(void **arr, size_t *cap, size_t n, size_t elem)
@@ -274,7 +256,7 @@ ns_entry(struct loader *L, const char *file, json_object *arr, size_t i)
 		if (strcmp(it.key, "name") != 0 &&
 		    strcmp(it.key, "description") != 0) {
 			char p2[160];
-			snprintf(p2, sizeof(p2), "%s.%s", path, qs(q, it.key));
+			snprintf(p2, sizeof(p2), "%s.%s", path, tk_diag_quote(q, it.key));
 			lerr(L, file, tk_yaml_key_line(o, it.key), p2,
 			    "unknown key (allowed: name, description)");
 		}
@@ -311,7 +293,8 @@ ns_entry(struct loader *L, const char *file, json_object *arr, size_t i)
 	else if (prev != NULL && strcmp(prev->desc, d) != 0)
 		lerr(L, file, line, path, "namespace '%s' is described as "
 		    "'%s' here but as '%s' in %s:%u",
-		    json_object_get_string(name), qs(q, d), qs(q2, prev->desc),
+		    json_object_get_string(name), tk_diag_quote(q, d),
+		    tk_diag_quote(q2, prev->desc),
 		    prev->file, prev->line);
 	else if (prev == NULL)
 		add_ns(L, json_object_get_string(name), d, file, line);
@@ -328,7 +311,7 @@ parse_ns_file(struct loader *L, const char *file, json_object *root)
 	json_object_object_foreachC(root, it)
 		if (strcmp(it.key, "namespaces") != 0)
 			lerr(L, file, tk_yaml_key_line(root, it.key),
-			    qs(q, it.key), "unknown key (a file with "
+			    tk_diag_quote(q, it.key), "unknown key (a file with "
 			    "'namespaces' declares namespaces only)");
 	json_object_object_get_ex(root, "namespaces", &arr);
 	if (!json_object_is_type(arr, json_type_array)) {

@@ -82,24 +82,6 @@ verr(struct vctx *v, unsigned line, const char *path, const char *fmt, ...)
 		tk_diag_add(v->diag, "%s%s: %s", v->file, where, msg);
 }
 
-/* A user string fit for a message: printable ASCII, at most 60 bytes. */
-static const char *
-qs(char out[80], const char *s)
-{
-	size_t o = 0, i;
-
-	for (i = 0; s[i] != '\0' && o < 60; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	if (s[i] != '\0') {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* Marks a path cut short (paths only serve messages, so cutting is
  * fine, but it must show). */
 static const char *
@@ -216,7 +198,7 @@ check_keys(struct vctx *v, json_object *obj, const char *prefix,
 		for (i = 0; near == NULL && known[i] != NULL; i++)
 			if (strlen(it.key) >= 5 && strstr(known[i], it.key))
 				near = known[i];
-		pj(path, sizeof(path), prefix, qs(q, it.key));
+		pj(path, sizeof(path), prefix, tk_diag_quote(q, it.key));
 		if (near != NULL)
 			verr(v, tk_yaml_key_line(obj, it.key), path,
 			    "unknown key (did you mean '%s'?)", near);
@@ -305,7 +287,7 @@ want_name(struct vctx *v, json_object *val, unsigned line, const char *path,
 	if (has_nul(val) || !tk_name_valid(json_object_get_string(val))) {
 		verr(v, line, path, "'%s' is not a valid name (lowercase "
 		    "letters, digits and '_', 1 to %d characters)",
-		    qs(q, json_object_get_string(val)), TK_NAME_MAX);
+		    tk_diag_quote(q, json_object_get_string(val)), TK_NAME_MAX);
 		return -1;
 	}
 	if (out != NULL) {
@@ -330,7 +312,7 @@ want_bool(struct vctx *v, json_object *val, unsigned line, const char *path,
 	if (json_object_is_type(val, json_type_string) &&
 	    known_key(json_object_get_string(val), yaml11))
 		verr(v, line, path, "must be true or false ('%s' is text in "
-		    "YAML 1.2)", qs(q, json_object_get_string(val)));
+		    "YAML 1.2)", tk_diag_quote(q, json_object_get_string(val)));
 	else
 		verr(v, line, path, "must be true or false, not %s",
 		    tname(val));
@@ -598,7 +580,7 @@ exec_env(struct vctx *v, json_object *env, unsigned line, const char *path,
 	}
 	json_object_object_foreachC(env, it) {
 		unsigned l = tk_yaml_key_line(env, it.key);
-		pj(p, sizeof(p), path, qs(q, it.key));
+		pj(p, sizeof(p), path, tk_diag_quote(q, it.key));
 		if (!valid_env_name(it.key)) {
 			verr(v, l, p, "not a valid variable name");
 			continue;
@@ -660,7 +642,7 @@ parse_exec(struct vctx *v, json_object *cfg, const char *path,
 		else if (strcmp(json_object_get_string(type), "exec") != 0)
 			verr(v, tk_yaml_key_line(cfg, "type"), p,
 			    "'%s' is not supported (the only type is 'exec')",
-			    qs(q, json_object_get_string(type)));
+			    tk_diag_quote(q, json_object_get_string(type)));
 	}
 	pj(p, sizeof(p), path, "command");
 	if (!json_object_object_get_ex(cfg, "command", NULL))
@@ -951,7 +933,7 @@ parse_steps(struct vctx *v, struct tk_handler_def *h, struct stepsrc *src,
 				verr(v, tk_yaml_key_line(obj, "name"), path,
 				    "duplicate step name '%s' (first at "
 				    "step_templates[%ld], line %u)",
-				    qs(q, st->name), dup, src[dup].line);
+				    tk_diag_quote(q, st->name), dup, src[dup].line);
 			else
 				src[i].name = st->name;
 		}
@@ -1024,11 +1006,11 @@ parse_env(struct vctx *v, struct tk_handler_def *h, struct stepsrc *src,
 		    json_object_get_string(name))) < 0)
 			verr(v, tk_yaml_key_line(o, "name"), npath,
 			    "unknown step '%s'",
-			    qs(q, json_object_get_string(name)));
+			    tk_diag_quote(q, json_object_get_string(name)));
 		else if (seen[idx]++)
 			verr(v, tk_yaml_key_line(o, "name"), npath,
 			    "step '%s' is overridden twice",
-			    qs(q, json_object_get_string(name)));
+			    tk_diag_quote(q, json_object_get_string(name)));
 		if (apply && idx >= 0) {
 			parse_step_fields(v, &h->steps[idx], &src[idx], o,
 			    ipath);
@@ -1063,7 +1045,7 @@ parse_environments(struct vctx *v, struct tk_handler_def *h,
 		return;
 	}
 	json_object_object_foreachC(envs, it) {
-		pj(path, sizeof(path), "environments", qs(q, it.key));
+		pj(path, sizeof(path), "environments", tk_diag_quote(q, it.key));
 		if (it.val != NULL &&
 		    !json_object_is_type(it.val, json_type_object)) {
 			verr(v, tk_yaml_key_line(envs, it.key), path,
@@ -1090,11 +1072,11 @@ check_parent(struct vctx *v, const struct tk_handler_def *h,
 	long p;
 
 	if ((p = find_step(src, h->nsteps, name)) < 0) {
-		verr(v, line, path, "unknown step '%s'", qs(q, name));
+		verr(v, line, path, "unknown step '%s'", tk_diag_quote(q, name));
 		return -1;
 	}
 	if (p == self) {
-		verr(v, line, path, "step '%s' depends on itself", qs(q, name));
+		verr(v, line, path, "step '%s' depends on itself", tk_diag_quote(q, name));
 		return -1;
 	}
 	return p;
@@ -1197,7 +1179,7 @@ analyse(struct vctx *v, struct tk_handler_def *h, struct stepsrc *src)
 		for (i = 0; i <= d.ncycle; i++) {
 			const char *nm = h->steps[d.cycle[i % d.ncycle]].name;
 			tk_buf_printf(&b, "%s%s", i ? " -> " : "",
-			    qs(q, nm != NULL ? nm : "?"));
+			    tk_diag_quote(q, nm != NULL ? nm : "?"));
 		}
 		if (b.failed)
 			v->nomem = 1;
@@ -1262,12 +1244,12 @@ parse_named_steps(struct vctx *v, struct tk_handler_def *h,
 		if (j < i)
 			verr(v, tk_yaml_item_line(arr, i), p,
 			    "'%s' is listed twice",
-			    qs(q, json_object_get_string(e)));
+			    tk_diag_quote(q, json_object_get_string(e)));
 		else if (find_step(src, h->nsteps,
 		    json_object_get_string(e)) < 0)
 			verr(v, tk_yaml_item_line(arr, i), p,
 			    "no step template is named '%s'",
-			    qs(q, json_object_get_string(e)));
+			    tk_diag_quote(q, json_object_get_string(e)));
 	}
 	for (i = 0; i < h->nsteps; i++) {
 		if (src[i].name == NULL)
@@ -1283,7 +1265,7 @@ parse_named_steps(struct vctx *v, struct tk_handler_def *h,
 			verr(v, tk_yaml_key_line(src[i].obj, "name"),
 			    pj(p, sizeof(p), src[i].path, "name"),
 			    "step '%s' is not listed in named_steps",
-			    qs(q, src[i].name));
+			    tk_diag_quote(q, src[i].name));
 	}
 }
 
@@ -1315,7 +1297,7 @@ parse_top(struct vctx *v, struct tk_handler_def *h, json_object *root)
 		    &h->semver) != TK_OK)
 			verr(v, l, "version", "'%s' is not a semantic version "
 			    "(MAJOR.MINOR.PATCH, see semver.org)",
-			    qs(q, json_object_get_string(val)));
+			    tk_diag_quote(q, json_object_get_string(val)));
 	}
 	h->version = dup_or_flag(v, h->semver.str);
 #define OPT_TEXT(key, max, field)                                          \
@@ -1618,7 +1600,7 @@ diff_value(struct tk_diag *out, const char *path, json_object *a,
 	if (json_object_is_type(a, json_type_object) &&
 	    json_object_is_type(b, json_type_object)) {
 		json_object_object_foreachC(a, it) {
-			pj(p, sizeof(p), path, qs(q, it.key));
+			pj(p, sizeof(p), path, tk_diag_quote(q, it.key));
 			if (!json_object_object_get_ex(b, it.key, &other))
 				tk_diag_add(out, "%s: removed (was %s)", p,
 				    shown_json(sa, it.val));
@@ -1628,7 +1610,7 @@ diff_value(struct tk_diag *out, const char *path, json_object *a,
 		json_object_object_foreachC(b, it)
 			if (!json_object_object_get_ex(a, it.key, NULL))
 				tk_diag_add(out, "%s: added (%s)",
-				    pj(p, sizeof(p), path, qs(q, it.key)),
+				    pj(p, sizeof(p), path, tk_diag_quote(q, it.key)),
 				    shown_json(sb, it.val));
 		return;
 	}
@@ -1685,7 +1667,7 @@ tk_handler_diff(const struct tk_handler_def *a, const struct tk_handler_def *b,
 		if ((t = step_named(sa, json_object_get_string(nm), &j)) ==
 		    NULL) {
 			tk_diag_add(out, "%s: step '%s' added", p,
-			    qs(q, json_object_get_string(nm)));
+			    tk_diag_quote(q, json_object_get_string(nm)));
 			continue;
 		}
 		if (!first && j < prev)
@@ -1700,7 +1682,7 @@ tk_handler_diff(const struct tk_handler_def *a, const struct tk_handler_def *b,
 		json_object_object_get_ex(s, "name", &nm);
 		if (step_named(sb, json_object_get_string(nm), &j) == NULL)
 			tk_diag_add(out, "step_templates[%zu]: step '%s' "
-			    "removed", i, qs(q, json_object_get_string(nm)));
+			    "removed", i, tk_diag_quote(q, json_object_get_string(nm)));
 	}
 	if (reordered)
 		tk_diag_add(out, "step_templates: steps reordered");

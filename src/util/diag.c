@@ -71,3 +71,20 @@ tk_diag_has(const struct tk_diag *d, const char *needle)
 			return 1;
 	return 0;
 }
+
+const char *
+tk_diag_quote(char out[TK_DIAG_QUOTE_SIZE], const char *s)
+{
+	size_t o = 0, i;
+
+	for (i = 0; s[i] != '\0' && o < 60; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+	}
+	if (s[i] != '\0') {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
