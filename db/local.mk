@@ -1,3 +1,4 @@
 # db/migrations: applied in order by `tasker-admin migrate`; installed to
 # $(pkgdatadir)/migrations.
 dist_migrations_DATA += db/migrations/0001_initial_schema.sql
+dist_migrations_DATA += db/migrations/0002_task_list_indexes.sql

@@ -28,6 +28,7 @@
 
 #include "tasker/api.h"
 #include "tasker/log.h"
+#include "tasker/ops.h"
 
 static volatile sig_atomic_t busy;
 static volatile sig_atomic_t stopping;
@@ -113,7 +114,7 @@ handle(struct tk_app *app, FCGX_Request *rq)
 	struct tk_request req;
 	struct tk_response res;
 	char *body = NULL, q[300];
-	long long t0 = now_us();
+	long long t0 = now_us(), us;
 	tk_err e;
 
 	tk_request_init(&req);
@@ -126,12 +127,14 @@ handle(struct tk_app *app, FCGX_Request *rq)
 	else
 		tk_api_error(&res, e, req.error[0] ? req.error : NULL, NULL);
 	write_response(rq, &req, &res);
+	us = now_us() - t0;
+	tk_ops_record(&req, res.status, us);
 	tk_log(TK_LOG_INFO, "event=request request_id=%s method=%s route=%s "
 	    "status=%d duration_ms=%.3f principal=%s",
 	    req.request_id[0] ? req.request_id : "-",
 	    req.method ? req.method : "-",
 	    req.route ? req.route->name : "-", res.status,
-	    (double)(now_us() - t0) / 1000.0,
+	    (double)us / 1000.0,
 	    tk_log_quote(q, sizeof(q), app->principal.subject ?
 	    app->principal.subject : "-"));
 	tk_principal_free(&app->principal);
@@ -199,6 +202,8 @@ main(int argc, char **argv)
 	if (tk_db_new(&cfg.db, &app.db) != TK_OK)
 		goto out;
 	app.cfg = &cfg;
+	if (tk_ops_init(&cfg) != TK_OK)
+		goto out;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -228,6 +233,7 @@ main(int argc, char **argv)
 	tk_log(TK_LOG_INFO, "event=stop");
 	rc = 0;
 out:
+	tk_ops_free();
 	tk_diag_free(&d);
 	tk_catalog_free(app.catalog);
 	tk_db_free(app.db);

@@ -8,6 +8,8 @@
  * re-validates the cache against registry_generation at most every
  * refresh_ms and reloads it when a `tasker-admin handlers load` changed
  * anything, so a load is visible to every process within that time.
+ * A version whose definition or context schema no longer compiles is
+ * logged and left out, like a definition that no longer validates.
  *
  * Ownership: the catalog owns every definition and string in it.  A
  * pointer obtained from a lookup stays valid until the next refresh.
@@ -23,10 +25,14 @@
 #include "tasker/semver.h"
 
 struct tk_handler_def;
+struct tk_schema;
 
 struct tk_catalog_version {
 	unsigned               id;        /* handler_versions.id */
 	struct tk_handler_def *def;
+	/* def->schema compiled once when the catalog loads (NULL when the
+	 * handler has no schema); POST /tasks validates contexts with it. */
+	struct tk_schema      *schema;
 	/* A cache slot for the API layer (the serialised answer of this
 	 * version); the catalog frees it on reload. */
 	char                  *api_cache;

@@ -30,8 +30,10 @@
  *
  * A task's status follows from its steps (tk_state_task_derive): all steps
  * complete or resolved_manually -> complete; some step in error with no
- * attempt left -> error; some step claimed or done (not pending) ->
- * in_progress; else pending.  A cancelled task stays cancelled.
+ * attempt left -> error; some step cancelled and none running ->
+ * cancelled (it can never complete); some step claimed or done (not
+ * pending) -> in_progress; else pending.  A cancelled task stays
+ * cancelled.
  */
 #ifndef TASKER_STATE_H
 #define TASKER_STATE_H

@@ -15,12 +15,31 @@
 #include <time.h>
 
 #include "tasker/log.h"
+#include "tasker/ops.h"
+#include "../tasks/task_api.h"
 
 const struct tk_route tk_api_routes[] = {
 	/* method  pattern                        permission               flags controller                  name */
 	{ "GET", "/handlers",                  "tasker.handler:index", 0, tk_api_handlers_index,     "handlers.index" },
 	{ "GET", "/handlers/{namespace}",      "tasker.handler:index", 0, tk_api_handlers_namespace, "handlers.namespace" },
 	{ "GET", "/handlers/{namespace}/{name}", "tasker.handler:show", 0, tk_api_handlers_show,     "handlers.show" },
+	/* operations (src/api/ops.c): open unless auth.open_health /
+	   auth.open_docs close them; /metrics then needs its permission */
+	{ "GET", "/health/live",               NULL, TK_ROUTE_OPEN, tk_api_health_live,  "health.live" },
+	{ "GET", "/health/ready",              NULL, TK_ROUTE_OPEN, tk_api_health_ready, "health.ready" },
+	{ "GET", "/health/status",             "tasker.health_status:index", 0, tk_api_health_status, "health.status" },
+	{ "GET", "/metrics",                   "tasker.metrics:index", TK_ROUTE_OPEN, tk_api_metrics, "metrics" },
+	{ "GET", "/api-docs.json",             NULL, TK_ROUTE_OPEN, tk_api_docs_json,    "docs.openapi" },
+	/* tasks (src/api/tasks.c, src/api/task_ops.c) */
+	{ "POST",   "/tasks",                 "tasker.task:create", 0, tk_api_tasks_create, "tasks.create" },
+	{ "GET",    "/tasks",                 "tasker.task:index",  0, tk_api_tasks_index,  "tasks.index" },
+	{ "GET",    "/tasks/{id}",            "tasker.task:show",   0, tk_api_tasks_show,   "tasks.show" },
+	{ "PATCH",  "/tasks/{id}",            "tasker.task:update", 0, tk_api_tasks_update, "tasks.update" },
+	{ "DELETE", "/tasks/{id}",            "tasker.task:cancel", 0, tk_api_tasks_cancel, "tasks.cancel" },
+	{ "POST",   "/tasks/{id}/retry",      "tasker.task:retry",  0, tk_api_tasks_retry,  "tasks.retry" },
+	{ "GET",    "/tasks/{id}/workflow_steps", "tasker.workflow_step:index", 0, tk_api_steps_index, "steps.index" },
+	{ "GET",    "/tasks/{id}/workflow_steps/{step}", "tasker.workflow_step:show", 0, tk_api_steps_show, "steps.show" },
+	{ "PATCH",  "/tasks/{id}/workflow_steps/{step}", "tasker.workflow_step:update", 0, tk_api_steps_update, "steps.update" },
 };
 const size_t tk_api_nroutes = sizeof(tk_api_routes) / sizeof(tk_api_routes[0]);
 

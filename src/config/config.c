@@ -1112,6 +1112,10 @@ check_env(const char *s)
 static const char *
 check_param(const char *s)
 {
+	/* HTTP_* parameters carry request headers: the client would choose
+	 * its own groups. */
+	if (strncasecmp(s, "HTTP_", 5) == 0)
+		return "must not be an HTTP_* parameter (the client sets those)";
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 		    (*s >= '0' && *s <= '9') || *s == '_'))

@@ -145,7 +145,7 @@ enum tk_status
 tk_state_task_derive(const struct tk_step_state *steps, size_t n)
 {
 	size_t i, done = 0;
-	int failed = 0, started = 0;
+	int failed = 0, started = 0, running = 0, cancelled = 0;
 
 	for (i = 0; i < n; i++) {
 		switch (steps[i].status) {
@@ -159,11 +159,16 @@ tk_state_task_derive(const struct tk_step_state *steps, size_t n)
 				failed = 1;
 			started = 1;
 			break;
-		case TK_ST_PENDING:
-			break;
-		default:
-			/* in_progress; a cancelled step counts as touched */
+		case TK_ST_CANCELLED:
+			cancelled = 1;
 			started = 1;
+			break;
+		case TK_ST_IN_PROGRESS:
+			running = 1;
+			started = 1;
+			break;
+		case TK_ST_PENDING:
+		default:
 			break;
 		}
 	}
@@ -171,6 +176,10 @@ tk_state_task_derive(const struct tk_step_state *steps, size_t n)
 		return TK_ST_COMPLETE;
 	if (failed)
 		return TK_ST_ERROR;
+	/* A cancelled step can never complete, so neither can the task:
+	 * once nothing runs any more, the task ends cancelled. */
+	if (cancelled && !running)
+		return TK_ST_CANCELLED;
 	return started ? TK_ST_IN_PROGRESS : TK_ST_PENDING;
 }
 

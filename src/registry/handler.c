@@ -24,6 +24,7 @@
 
 #include "tasker/buf.h"
 #include "tasker/dag.h"
+#include "tasker/jsonschema.h"
 #include "tasker/yamljson.h"
 
 #define DESC_MAX     4096    /* descriptions */
@@ -1269,6 +1270,92 @@ parse_named_steps(struct vctx *v, struct tk_handler_def *h,
 	}
 }
 
+/*
+ * The source line of the RFC 6901 pointer ptr (ptr[0] == '/') inside a
+ * YAML tree: the line of the deepest member or item it reaches; line
+ * when it reaches none (or the tree has no lines).
+ */
+static unsigned
+pointer_line(json_object *tree, const char *ptr, unsigned line)
+{
+	char tok[256];
+	const char *p = ptr;
+	json_object *next;
+	unsigned l;
+	size_t n;
+	char *end;
+	unsigned long idx;
+
+	while (*p == '/' && tree != NULL) {
+		p++;
+		for (n = 0; *p != '\0' && *p != '/' && n + 1 < sizeof(tok); p++) {
+			if (p[0] == '~' && (p[1] == '0' || p[1] == '1')) {
+				tok[n++] = p[1] == '0' ? '~' : '/';
+				p++;
+			} else
+				tok[n++] = *p;
+		}
+		tok[n] = '\0';
+		if (json_object_is_type(tree, json_type_object)) {
+			if (!json_object_object_get_ex(tree, tok, &next))
+				break;
+			l = tk_yaml_key_line(tree, tok);
+		} else if (json_object_is_type(tree, json_type_array)) {
+			idx = strtoul(tok, &end, 10);
+			if (*tok == '\0' || *end != '\0' ||
+			    idx >= json_object_array_length(tree))
+				break;
+			l = tk_yaml_item_line(tree, idx);
+			next = json_object_array_get_idx(tree, idx);
+		} else
+			break;
+		if (l > 0)
+			line = l;
+		tree = next;
+	}
+	return line;
+}
+
+/*
+ * Compiles the context schema as POST /tasks will, so a keyword the
+ * validator does not implement, or a malformed schema, is refused when
+ * the handler is loaded rather than ignored when a task is created.
+ * Each problem reads "FILE:LINE: schema: /properties/x/minimum: ...".
+ * schema is the canonical copy (the validator deep-copies values, which
+ * json-c refuses for the YAML tree's line records); src, the YAML tree,
+ * gives the lines.
+ */
+static void
+check_schema(struct vctx *v, json_object *schema, json_object *src,
+    unsigned line)
+{
+	struct tk_diag d = TK_DIAG_INIT;
+	struct tk_schema *s = NULL;
+	const char *m, *colon;
+	char ptr[512];
+	size_t i, n;
+	tk_err e;
+
+	e = tk_schema_compile(schema, &s, &d);
+	tk_schema_free(s);
+	if (e == TK_ERR_NOMEM)
+		v->nomem = 1;
+	else if (e != TK_OK && d.n == 0)
+		verr(v, line, "schema", "not a valid JSON Schema");
+	for (i = 0; e != TK_ERR_NOMEM && i < d.n; i++) {
+		m = d.msg[i];
+		ptr[0] = '\0';
+		if (m[0] == '/' && (colon = strstr(m, ": ")) != NULL &&
+		    (n = (size_t)(colon - m)) < sizeof(ptr)) {
+			memcpy(ptr, m, n);
+			ptr[n] = '\0';
+		}
+		verr(v, ptr[0] ? pointer_line(src, ptr, line) : line,
+		    "schema", "%s", m);
+	}
+	tk_diag_free(&d);
+}
+
 static void
 parse_top(struct vctx *v, struct tk_handler_def *h, json_object *root)
 {
@@ -1315,8 +1402,8 @@ parse_top(struct vctx *v, struct tk_handler_def *h, json_object *root)
 		if (!json_object_is_type(val, json_type_object))
 			verr(v, l, "schema", "must be a JSON Schema object "
 			    "(a mapping), not %s", tname(val));
-		else
-			h->schema = canon_at(v, val, l, "schema");
+		else if ((h->schema = canon_at(v, val, l, "schema")) != NULL)
+			check_schema(v, h->schema, val, l);
 	}
 }
 

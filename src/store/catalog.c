@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "tasker/handler.h"
+#include "tasker/jsonschema.h"
 #include "tasker/log.h"
 #include "tasker/store.h"
 
@@ -40,6 +41,7 @@ tk_catalog_free(struct tk_catalog *cat)
 		for (j = 0; j < ns->nhandlers; j++) {
 			for (k = 0; k < ns->handlers[j].nversions; k++) {
 				tk_handler_free(ns->handlers[j].versions[k].def);
+				tk_schema_free(ns->handlers[j].versions[k].schema);
 				free(ns->handlers[j].versions[k].api_cache);
 			}
 			free(ns->handlers[j].versions);
@@ -124,10 +126,11 @@ ns_by_id(struct tk_catalog *cat, unsigned id)
 	return NULL;
 }
 
-/* Adds a version to its handler (created on first sight). */
+/* Adds a version to its handler (created on first sight); takes schema
+ * (may be NULL) on success. */
 static tk_err
 add_version(struct tk_catalog_namespace *ns, unsigned id,
-    struct tk_handler_def *def)
+    struct tk_handler_def *def, struct tk_schema *schema)
 {
 	struct tk_catalog_handler *h = NULL, *nh;
 	struct tk_catalog_version *nv;
@@ -152,6 +155,7 @@ add_version(struct tk_catalog_namespace *ns, unsigned id,
 	memset(&nv[h->nversions], 0, sizeof(*nv));
 	nv[h->nversions].id = id;
 	nv[h->nversions].def = def;
+	nv[h->nversions].schema = schema;
 	h->nversions++;
 	return TK_OK;
 }
@@ -214,6 +218,7 @@ load(struct tk_db *db, uint64_t generation, struct tk_catalog **out)
 	struct tk_catalog *cat;
 	struct tk_catalog_namespace *ns;
 	struct tk_handler_def *def;
+	struct tk_schema *schema;
 	struct tk_diag d = TK_DIAG_INIT;
 	json_tokener *tok = NULL;
 	json_object *j;
@@ -264,8 +269,22 @@ load(struct tk_db *db, uint64_t generation, struct tk_catalog **out)
 			continue;
 		}
 		json_object_put(j);
+		schema = NULL;
+		if (def->schema != NULL &&
+		    (e = tk_schema_compile(def->schema, &schema, &d)) != TK_OK) {
+			tk_diag_free(&d);
+			tk_handler_free(def);
+			if (e == TK_ERR_NOMEM)
+				goto out;
+			tk_log(TK_LOG_ERROR, "event=bad_schema id=%lld "
+			    "handler=%s.%s@%s", tk_row_int(&vr, i, 0), ns->name,
+			    tk_row_str(&vr, i, 2), tk_row_str(&vr, i, 3));
+			e = TK_OK;
+			continue;
+		}
 		if ((e = add_version(ns, (unsigned)tk_row_int(&vr, i, 0),
-		    def)) != TK_OK) {
+		    def, schema)) != TK_OK) {
+			tk_schema_free(schema);
 			tk_handler_free(def);
 			goto out;
 		}

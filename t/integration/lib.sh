@@ -82,8 +82,13 @@ req() {
 	http*) url=$path ;;
 	*)     url=$TASKER_URL$path ;;
 	esac
+	# The token goes through a private file, not the command line, where
+	# ps would show it.
 	local auth=()
-	[ -n "${AUTH:-}" ] && auth=(-H "Authorization: Bearer $AUTH")
+	if [ -n "${AUTH:-}" ]; then
+		(umask 077; printf 'Authorization: Bearer %s\n' "$AUTH" >"$T_TMP/auth.h")
+		auth=(-H "@$T_TMP/auth.h")
+	fi
 	local head=()
 	[ "$method" = HEAD ] && head=(-I)
 	: >"$BODY_FILE"    # curl leaves the file alone when there is no body

@@ -234,7 +234,7 @@ test_full_file(void)
 	CU_ASSERT_EQUAL(cfg.auth.token_lifetime_seconds, 600);
 	CU_ASSERT_EQUAL(cfg.auth.open_health, 0);
 	CU_ASSERT_EQUAL(cfg.auth.open_docs, 0);
-	CU_ASSERT_STRING_EQUAL(cfg.auth.groups_variable, "HTTP_X_GROUPS");
+	CU_ASSERT_STRING_EQUAL(cfg.auth.groups_variable, "AUTHZ_GROUPS");
 	CU_ASSERT_EQUAL_FATAL(cfg.auth.nusers, 2);
 	CU_ASSERT_STRING_EQUAL(cfg.auth.users[0].name, "alice");
 	CU_ASSERT_EQUAL_FATAL(cfg.auth.users[0].nperms, 2);
@@ -424,6 +424,13 @@ test_remote_user(void)
 	load_bad("remote_user_empty.yaml", &cfg, &d, 1);
 	EXPECT_DIAG(&d, "remote_user_empty.yaml:5: auth.remote_user: "
 	    "remote_user mode needs at least one entry");
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+
+	/* A request header is not a place the server vouches for groups. */
+	load_bad("remote_user_http_groups.yaml", &cfg, &d, 1);
+	EXPECT_DIAG(&d, "remote_user_http_groups.yaml:4: "
+	    "auth.remote_user.groups_variable: must not be an HTTP_* parameter");
 	tk_config_free(&cfg);
 	tk_diag_free(&d);
 }

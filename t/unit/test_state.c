@@ -74,6 +74,10 @@ test_derive(void)
 	struct tk_step_state done[] = { S(TK_ST_COMPLETE, 0),
 	    S(TK_ST_RESOLVED_MANUALLY, 0) };
 	struct tk_step_state claimed[] = { S(TK_ST_IN_PROGRESS, 0) };
+	struct tk_step_state cut[] = { S(TK_ST_COMPLETE, 0), S(TK_ST_CANCELLED, 0),
+	    S(TK_ST_PENDING, 0) };
+	struct tk_step_state cut_running[] = { S(TK_ST_IN_PROGRESS, 0),
+	    S(TK_ST_CANCELLED, 0) };
 
 	CU_ASSERT_EQUAL(tk_state_task_derive(none, 2), TK_ST_PENDING);
 	CU_ASSERT_EQUAL(tk_state_task_derive(running, 2), TK_ST_IN_PROGRESS);
@@ -82,6 +86,9 @@ test_derive(void)
 	CU_ASSERT_EQUAL(tk_state_task_derive(done, 2), TK_ST_COMPLETE);
 	CU_ASSERT_EQUAL(tk_state_task_derive(claimed, 1), TK_ST_IN_PROGRESS);
 	CU_ASSERT_EQUAL(tk_state_task_derive(NULL, 0), TK_ST_PENDING);
+	/* A cancelled step: the task ends cancelled once nothing runs. */
+	CU_ASSERT_EQUAL(tk_state_task_derive(cut, 3), TK_ST_CANCELLED);
+	CU_ASSERT_EQUAL(tk_state_task_derive(cut_running, 2), TK_ST_IN_PROGRESS);
 }
 
 TK_SUITE(state,

@@ -1,0 +1,444 @@
+/*
+ * task_json.c - what the task API's controllers share: reading the body,
+ * the query and the {id} parameter; the actor; and the JSON shapes of a
+ * task, a step and a dependency analysis.
+ *
+ * Field order follows the guide (json-c keeps insertion order); fields
+ * the guide does not show come after its own.
+ */
+#include "../tasks/task_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tasker/handler.h"
+#include "../tasks/tasks.h"
+
+/* ---------------------------------------------------------------- request */
+
+tk_err
+tk_tasks_catalog(struct tk_request *req, struct tk_catalog **out)
+{
+	struct tk_app *app = req->app;
+	tk_err e;
+
+	e = tk_catalog_refresh(&app->catalog, app->db,
+	    app->cfg->api.registry_refresh_ms);
+	*out = app->catalog;
+	return e;
+}
+
+const struct tk_catalog_version *
+tk_tasks_version(struct tk_request *req, unsigned hv_id)
+{
+	struct tk_catalog *cat;
+
+	if (tk_tasks_catalog(req, &cat) != TK_OK)
+		return NULL;
+	return tk_catalog_by_id(cat, hv_id);
+}
+
+tk_err
+tk_tasks_not_found(struct tk_request *req, const char *s)
+{
+	char q[72];
+
+	tk_request_errorf(req, "Task '%s' not found", tk_quote(q, s));
+	return TK_ERR_TASK_NOT_FOUND;
+}
+
+tk_err
+tk_tasks_id_param(struct tk_request *req, unsigned char id[16])
+{
+	const char *s = tk_request_param(req, "id");
+
+	if (tk_uuid_parse(s, id) != 0)
+		return tk_tasks_not_found(req, s);
+	return TK_OK;
+}
+
+const char *
+tk_tasks_actor(struct tk_request *req, char out[TK_ACTOR_MAX + 1])
+{
+	struct tk_app *app = req->app;
+	const char *s = app->principal.subject;
+	size_t n;
+
+	if (s == NULL || *s == '\0')
+		s = "unknown";
+	n = strlen(s);
+	if (n > TK_ACTOR_MAX) {
+		n = TK_ACTOR_MAX;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return out;
+}
+
+tk_err
+tk_tasks_invalid(struct tk_response *res, tk_err e, const char *message,
+    json_object *details)
+{
+	tk_api_error(res, e, message, details);
+	return e;
+}
+
+tk_err
+tk_tasks_body(struct tk_request *req, struct tk_response *res,
+    int allow_empty, json_object **out)
+{
+	char msg[TK_ERRMSG_SIZE];
+	size_t i;
+	tk_err e;
+
+	*out = NULL;
+	for (i = 0; i < req->body_len; i++)
+		if (strchr(" \t\r\n", req->body[i]) == NULL ||
+		    req->body[i] == '\0')
+			break;
+	if (i == req->body_len) {
+		if (allow_empty)
+			return TK_OK;
+		return tk_tasks_invalid(res, TK_ERR_BAD_REQUEST, "Request body "
+		    "is empty; send a JSON object", NULL);
+	}
+	if (!tk_content_type_is_json(req->content_type))
+		return tk_tasks_invalid(res, TK_ERR_UNSUPPORTED_MEDIA,
+		    "Content-Type must be application/json", NULL);
+	e = tk_json_parse_body(req->body, req->body_len, out, msg,
+	    sizeof(msg));
+	if (e == TK_ERR_BAD_REQUEST)
+		return tk_tasks_invalid(res, e, msg, NULL);
+	return e;
+}
+
+static int
+allowed_param(const char *const *allowed, const char *name)
+{
+	size_t i;
+
+	for (i = 0; allowed[i] != NULL; i++)
+		if (strcmp(allowed[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+tk_err
+tk_tasks_query_check(struct tk_request *req, struct tk_response *res,
+    const char *const *allowed)
+{
+	json_object *d;
+	const char *name;
+	char q[72];
+	size_t i, j;
+
+	if ((d = json_object_new_object()) == NULL)
+		return TK_ERR_NOMEM;
+	for (i = 0; i < req->query.n; i++) {
+		name = req->query.pair[i].name;
+		for (j = 0; j < i; j++)
+			if (strcmp(req->query.pair[j].name, name) == 0)
+				break;
+		if (j < i)
+			continue;   /* reported at its first occurrence */
+		if (!allowed_param(allowed, name))
+			tk_details_add(d, tk_quote(q, name),
+			    "is not a known parameter");
+		else if (tk_query_count(&req->query, name) > 1)
+			tk_details_add(d, name, "must be given at most once");
+	}
+	if (tk_details_count(d) == 0) {
+		json_object_put(d);
+		return TK_OK;
+	}
+	return tk_tasks_invalid(res, TK_ERR_BAD_REQUEST,
+	    "Invalid request parameters", d);
+}
+
+/* ---------------------------------------------------------------- shapes */
+
+static json_object *
+str_or_null(const char *s)
+{
+	return s != NULL ? json_object_new_string(s) : NULL;
+}
+
+/* A stored JSON column: NULL for SQL NULL (and for text that does not
+ * parse, which only a bug could store). */
+static json_object *
+stored(const struct tk_rows *r, size_t row, size_t col)
+{
+	const char *s = tk_row_str(r, row, col);
+
+	if (s == NULL)
+		return NULL;
+	return tk_json_parse_stored(s, r->len[row * r->ncols + col]);
+}
+
+static enum tk_status
+status_at(const struct tk_rows *r, size_t row, size_t col)
+{
+	int s = tk_status_parse(tk_row_str(r, row, col));
+
+	return s < 0 ? TK_ST_PENDING : (enum tk_status)s;
+}
+
+json_object *
+tk_task_json(const struct tk_rows *r, size_t row, json_object *steps,
+    json_object *deps)
+{
+	char id[TK_UUID_STR_SIZE], full[3 * 64 + 8];
+	const char *ns = tk_row_str(r, row, TK_TASK_NAMESPACE),
+	    *name = tk_row_str(r, row, TK_TASK_NAME),
+	    *ver = tk_row_str(r, row, TK_TASK_VERSION);
+	json_object *o, *ctx, *tags;
+
+	if ((o = json_object_new_object()) == NULL) {
+		json_object_put(steps);
+		json_object_put(deps);
+		return NULL;
+	}
+	if (r->len[row * r->ncols + TK_TASK_ID] == 16)
+		tk_uuid_format((const unsigned char *)tk_row_str(r, row,
+		    TK_TASK_ID), id);
+	else
+		snprintf(id, sizeof(id), "?");
+	snprintf(full, sizeof(full), "%s.%s@%s", ns ? ns : "",
+	    name ? name : "", ver ? ver : "");
+	if ((ctx = stored(r, row, TK_TASK_CONTEXT)) == NULL)
+		ctx = json_object_new_object();
+	if ((tags = stored(r, row, TK_TASK_TAGS)) == NULL)
+		tags = json_object_new_array();
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "name", str_or_null(name));
+	json_object_object_add(o, "namespace", str_or_null(ns));
+	json_object_object_add(o, "version", str_or_null(ver));
+	json_object_object_add(o, "full_name", json_object_new_string(full));
+	json_object_object_add(o, "status",
+	    str_or_null(tk_row_str(r, row, TK_TASK_STATUS)));
+	json_object_object_add(o, "context", ctx);
+	if (steps != NULL)
+		json_object_object_add(o, "steps", steps);
+	if (deps != NULL)
+		json_object_object_add(o, "dependencies", deps);
+	json_object_object_add(o, "created_at",
+	    str_or_null(tk_row_str(r, row, TK_TASK_CREATED)));
+	json_object_object_add(o, "updated_at",
+	    str_or_null(tk_row_str(r, row, TK_TASK_UPDATED)));
+	json_object_object_add(o, "initiator",
+	    str_or_null(tk_row_str(r, row, TK_TASK_INITIATOR)));
+	json_object_object_add(o, "source_system",
+	    str_or_null(tk_row_str(r, row, TK_TASK_SOURCE)));
+	json_object_object_add(o, "reason",
+	    str_or_null(tk_row_str(r, row, TK_TASK_REASON)));
+	json_object_object_add(o, "tags", tags);
+	json_object_object_add(o, "completed_at",
+	    str_or_null(tk_row_str(r, row, TK_TASK_COMPLETED)));
+	return o;
+}
+
+json_object *
+tk_step_json(const struct tk_rows *r, size_t row,
+    const struct tk_handler_def *def, int full)
+{
+	enum tk_status st = status_at(r, row, TK_STEP_STATUS);
+	const char *err = tk_row_str(r, row, TK_STEP_LAST_ERROR),
+	    *ready = tk_row_str(r, row, TK_STEP_READY_AT);
+	long long pos = tk_row_int(r, row, TK_STEP_POSITION);
+	json_object *o, *deps;
+	size_t k;
+	int retryable = tk_row_int(r, row, TK_STEP_RETRYABLE) != 0;
+	unsigned limit = (unsigned)tk_row_int(r, row, TK_STEP_RETRY_LIMIT);
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	json_object_object_add(o, "name",
+	    str_or_null(tk_row_str(r, row, TK_STEP_NAME)));
+	json_object_object_add(o, "status",
+	    json_object_new_string(tk_status_name(st)));
+	json_object_object_add(o, "results", stored(r, row, TK_STEP_RESULTS));
+	json_object_object_add(o, "attempts",
+	    json_object_new_int64(tk_row_int(r, row, TK_STEP_ATTEMPTS)));
+	json_object_object_add(o, "started_at",
+	    str_or_null(tk_row_str(r, row, TK_STEP_STARTED)));
+	json_object_object_add(o, "completed_at",
+	    str_or_null(tk_row_str(r, row, TK_STEP_COMPLETED)));
+	/* A failed step with a retry scheduled keeps ready_at: the time of
+	 * its next attempt. */
+	if (full || err != NULL)
+		json_object_object_add(o, "last_error", str_or_null(err));
+	if (full || (st == TK_ST_ERROR && ready != NULL))
+		json_object_object_add(o, "next_attempt_at",
+		    st == TK_ST_ERROR ? str_or_null(ready) : NULL);
+	if (!full)
+		return o;
+	json_object_object_add(o, "position", json_object_new_int64(pos));
+	deps = json_object_new_array();
+	if (def != NULL && pos >= 0 && (size_t)pos < def->nsteps)
+		for (k = 0; k < def->steps[pos].nparents; k++)
+			json_object_array_add(deps, json_object_new_string(
+			    def->steps[def->steps[pos].parents[k]].name));
+	json_object_object_add(o, "depends_on", deps);
+	json_object_object_add(o, "max_attempts", json_object_new_int64(
+	    tk_step_max_attempts(retryable, limit)));
+	json_object_object_add(o, "retryable",
+	    json_object_new_boolean(retryable));
+	json_object_object_add(o, "retry_limit", json_object_new_int64(limit));
+	json_object_object_add(o, "skippable", json_object_new_boolean(
+	    tk_row_int(r, row, TK_STEP_SKIPPABLE) != 0));
+	json_object_object_add(o, "created_at",
+	    str_or_null(tk_row_str(r, row, TK_STEP_CREATED)));
+	json_object_object_add(o, "updated_at",
+	    str_or_null(tk_row_str(r, row, TK_STEP_UPDATED)));
+	return o;
+}
+
+json_object *
+tk_steps_json(const struct tk_rows *r, const struct tk_handler_def *def,
+    int full)
+{
+	json_object *a = json_object_new_array_ext((int)r->nrows);
+	size_t i;
+
+	for (i = 0; a != NULL && i < r->nrows; i++)
+		json_object_array_add(a, tk_step_json(r, i, def, full));
+	return a;
+}
+
+static json_object *
+names_of(const struct tk_dep_step *st, const enum tk_dep_class *cls, size_t n,
+    enum tk_dep_class want)
+{
+	json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		if (cls[i] == want)
+			json_object_array_add(a,
+			    json_object_new_string(st[i].name));
+	return a;
+}
+
+json_object *
+tk_deps_json(const struct tk_rows *steps, const struct tk_handler_def *def,
+    enum tk_status task_status)
+{
+	struct tk_dep_step *st = NULL;
+	enum tk_dep_class *cls = NULL;
+	char analysis[TK_ANALYSIS_SIZE];
+	json_object *o = NULL, *by, *p;
+	size_t i, k, n, pos;
+
+	if (def == NULL || def->nsteps == 0) {
+		/* Only a handler version the catalog could not load. */
+		if ((o = json_object_new_object()) == NULL)
+			return NULL;
+		json_object_object_add(o, "analysis", json_object_new_string(
+		    "Dependency information is unavailable: the task's handler "
+		    "version is not loaded."));
+		json_object_object_add(o, "blocked_steps", json_object_new_array());
+		json_object_object_add(o, "ready_steps", json_object_new_array());
+		json_object_object_add(o, "completed_steps",
+		    json_object_new_array());
+		return o;
+	}
+	n = def->nsteps;
+	st = calloc(n, sizeof(*st));
+	cls = calloc(n, sizeof(*cls));
+	if (st == NULL || cls == NULL)
+		goto out;
+	/* Steps by position; one the rows lack counts as pending. */
+	for (i = 0; i < n; i++) {
+		st[i].name = def->steps[i].name;
+		st[i].status = TK_ST_PENDING;
+	}
+	for (i = 0; i < steps->nrows; i++) {
+		pos = (size_t)tk_row_int(steps, i, TK_STEP_POSITION);
+		if (pos >= n)
+			continue;
+		st[pos].status = status_at(steps, i, TK_STEP_STATUS);
+		st[pos].attempts_left = st[pos].status == TK_ST_ERROR &&
+		    tk_row_str(steps, i, TK_STEP_READY_AT) != NULL;
+	}
+	tk_deps_analyse(def, st, n, task_status, cls, analysis);
+	if ((o = json_object_new_object()) == NULL)
+		goto out;
+	json_object_object_add(o, "analysis", json_object_new_string(analysis));
+	json_object_object_add(o, "blocked_steps",
+	    names_of(st, cls, n, TK_DEP_BLOCKED));
+	json_object_object_add(o, "ready_steps",
+	    names_of(st, cls, n, TK_DEP_READY));
+	json_object_object_add(o, "completed_steps",
+	    names_of(st, cls, n, TK_DEP_COMPLETED));
+	by = json_object_new_object();
+	for (i = 0; by != NULL && i < n; i++) {
+		if (cls[i] != TK_DEP_BLOCKED)
+			continue;
+		p = json_object_new_array();
+		for (k = 0; p != NULL && k < def->steps[i].nparents; k++) {
+			size_t q = def->steps[i].parents[k];
+
+			if (st[q].status != TK_ST_COMPLETE &&
+			    st[q].status != TK_ST_RESOLVED_MANUALLY)
+				json_object_array_add(p,
+				    json_object_new_string(st[q].name));
+		}
+		json_object_object_add(by, st[i].name, p);
+	}
+	json_object_object_add(o, "blocked_by", by);
+	json_object_object_add(o, "failed_steps",
+	    names_of(st, cls, n, TK_DEP_FAILED));
+	json_object_object_add(o, "cancelled_steps",
+	    names_of(st, cls, n, TK_DEP_CANCELLED));
+out:
+	free(st);
+	free(cls);
+	return o;
+}
+
+tk_err
+tk_tasks_render(struct tk_request *req, struct tk_response *res,
+    const struct tk_rows *t, const struct tk_rows *s, int code, int deps)
+{
+	const struct tk_catalog_version *v;
+	const struct tk_handler_def *def;
+	json_object *steps, *dj = NULL;
+
+	if (t->nrows != 1)
+		return TK_ERR_INTERNAL;
+	v = tk_tasks_version(req, (unsigned)tk_row_int(t, 0, TK_TASK_HV));
+	def = v != NULL ? v->def : NULL;
+	steps = tk_steps_json(s, def, 0);
+	if (deps && (dj = tk_deps_json(s, def, status_at(t, 0,
+	    TK_TASK_STATUS))) == NULL) {
+		json_object_put(steps);
+		return TK_ERR_NOMEM;
+	}
+	return tk_api_json(res, code, tk_task_json(t, 0, steps, dj));
+}
+
+tk_err
+tk_tasks_answer(struct tk_request *req, struct tk_response *res,
+    const unsigned char id[16], int code, int deps)
+{
+	struct tk_app *app = req->app;
+	struct tk_rows t = TK_ROWS_INIT, s = TK_ROWS_INIT;
+	char idtext[TK_UUID_STR_SIZE];
+	tk_err e;
+
+	if ((e = tk_task_store_get(app->db, id, &t)) != TK_OK) {
+		if (e == TK_ERR_TASK_NOT_FOUND) {
+			tk_uuid_format(id, idtext);
+			return tk_tasks_not_found(req, idtext);
+		}
+		return e;
+	}
+	if ((e = tk_task_store_steps(app->db, id, &s)) == TK_OK)
+		e = tk_tasks_render(req, res, &t, &s, code, deps);
+	tk_rows_free(&t);
+	tk_rows_free(&s);
+	return e;
+}

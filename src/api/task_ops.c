@@ -1,0 +1,415 @@
+/*
+ * task_ops.c - what an operator does to a task and its steps.
+ *
+ *   DELETE /tasks/{id}                        cancel (tasker.task:cancel)
+ *   PATCH  /tasks/{id}                        reason, tags (tasker.task:update)
+ *   POST   /tasks/{id}/retry                  retry failed steps (tasker.task:retry)
+ *   GET    /tasks/{id}/workflow_steps         steps (tasker.workflow_step:index)
+ *   GET    /tasks/{id}/workflow_steps/{step}  one step (tasker.workflow_step:show)
+ *   PATCH  /tasks/{id}/workflow_steps/{step}  resolve or cancel a step
+ *                                             (tasker.workflow_step:update)
+ *
+ * Every status change goes through state.h (in task_store.c) with the
+ * principal's subject as the actor.  A change the state machine does not
+ * allow is a 409 naming the current and the requested status.
+ */
+#include "../tasks/task_api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tasker/handler.h"
+#include "../tasks/tasks.h"
+
+static const char *const no_params[] = { NULL };
+
+static tk_err
+rendered(tk_err e)
+{
+	return tk_err_info(e)->status < 500 ? TK_OK : e;
+}
+
+/* The {step} path parameter, or TK_ERR_STEP_NOT_FOUND. */
+static tk_err
+step_param(struct tk_request *req, const unsigned char id[16],
+    const char **out)
+{
+	const char *s = tk_request_param(req, "step");
+	char q[72], idtext[TK_UUID_STR_SIZE];
+
+	*out = s;
+	if (s != NULL && tk_name_valid(s))
+		return TK_OK;
+	tk_uuid_format(id, idtext);
+	tk_request_errorf(req, "Step '%s' not found in task '%s'",
+	    tk_quote(q, s), idtext);
+	return TK_ERR_STEP_NOT_FOUND;
+}
+
+static tk_err
+step_not_found(struct tk_request *req, const unsigned char id[16],
+    const char *name)
+{
+	char q[72], idtext[TK_UUID_STR_SIZE];
+
+	tk_uuid_format(id, idtext);
+	tk_request_errorf(req, "Step '%s' not found in task '%s'",
+	    tk_quote(q, name), idtext);
+	return TK_ERR_STEP_NOT_FOUND;
+}
+
+static tk_err
+task_not_found(struct tk_request *req, const unsigned char id[16])
+{
+	char idtext[TK_UUID_STR_SIZE];
+
+	tk_uuid_format(id, idtext);
+	return tk_tasks_not_found(req, idtext);
+}
+
+/* An optional {"reason": "..."} body (DELETE, retry).  *body is the
+ * caller's to put; *reason points into it. */
+static tk_err
+reason_body(struct tk_request *req, struct tk_response *res,
+    json_object **body, const char **reason)
+{
+	json_object *d;
+	tk_err e;
+
+	*reason = NULL;
+	if ((e = tk_tasks_query_check(req, res, no_params)) != TK_OK ||
+	    (e = tk_tasks_body(req, res, 1, body)) != TK_OK)
+		return e;
+	if ((d = json_object_new_object()) == NULL)
+		return TK_ERR_NOMEM;
+	if ((e = tk_retry_request_parse(*body, reason, d)) != TK_OK)
+		return tk_tasks_invalid(res, TK_ERR_VALIDATION,
+		    "Invalid request", d);
+	json_object_put(d);
+	return TK_OK;
+}
+
+/* ---------------------------------------------------------------- DELETE /tasks/{id} */
+
+tk_err
+tk_api_tasks_cancel(struct tk_request *req, struct tk_response *res)
+{
+	struct tk_app *app = req->app;
+	unsigned char id[16];
+	char actor[TK_ACTOR_MAX + 1], idtext[TK_UUID_STR_SIZE];
+	struct tk_task_state out;
+	json_object *body = NULL;
+	const char *reason;
+	enum tk_status st;
+	tk_err e;
+
+	if ((e = tk_tasks_id_param(req, id)) != TK_OK)
+		return e;
+	if ((e = reason_body(req, res, &body, &reason)) != TK_OK) {
+		json_object_put(body);
+		return rendered(e);
+	}
+	e = tk_task_store_cancel(app->db, id, tk_tasks_actor(req, actor),
+	    reason != NULL ? reason : "cancelled through the API", &st, &out);
+	json_object_put(body);
+	if (e == TK_ERR_TASK_NOT_FOUND)
+		return task_not_found(req, id);
+	if (e == TK_ERR_CONFLICT) {
+		tk_uuid_format(id, idtext);
+		tk_request_errorf(req, "Task '%s' is already %s; only a task "
+		    "that has not finished can be cancelled", idtext,
+		    tk_status_name(st));
+		return e;
+	}
+	if (e != TK_OK)
+		return e;
+	e = tk_tasks_render(req, res, &out.task, &out.steps, 200, 0);
+	tk_task_state_free(&out);
+	return e;
+}
+
+/* ---------------------------------------------------------------- PATCH /tasks/{id} */
+
+tk_err
+tk_api_tasks_update(struct tk_request *req, struct tk_response *res)
+{
+	struct tk_app *app = req->app;
+	struct tk_task_update u;
+	struct tk_task_state out;
+	unsigned char id[16];
+	json_object *body = NULL, *d = NULL;
+	const char *tags = NULL;
+	tk_err e;
+
+	memset(&u, 0, sizeof(u));
+	if ((e = tk_tasks_id_param(req, id)) != TK_OK)
+		return e;
+	if ((e = tk_tasks_query_check(req, res, no_params)) != TK_OK ||
+	    (e = tk_tasks_body(req, res, 0, &body)) != TK_OK)
+		return rendered(e);
+	if ((d = json_object_new_object()) == NULL) {
+		e = TK_ERR_NOMEM;
+		goto out;
+	}
+	if ((e = tk_task_update_parse(body, &u, d)) != TK_OK) {
+		if (e == TK_ERR_VALIDATION) {
+			e = rendered(tk_tasks_invalid(res, e, "Only reason and "
+			    "tags of a task can be changed", d));
+			d = NULL;
+		}
+		goto out;
+	}
+	if (u.tags != NULL && (tags = tk_json_text(u.tags, NULL)) == NULL) {
+		e = TK_ERR_NOMEM;
+		goto out;
+	}
+	e = tk_task_store_update(app->db, id, u.set_reason, u.reason,
+	    u.set_tags, tags, &out);
+	if (e == TK_ERR_TASK_NOT_FOUND)
+		e = task_not_found(req, id);
+	else if (e == TK_OK) {
+		e = tk_tasks_render(req, res, &out.task, &out.steps, 200, 0);
+		tk_task_state_free(&out);
+	}
+out:
+	json_object_put(d);
+	tk_task_update_free(&u);
+	json_object_put(body);
+	return e;
+}
+
+/* ---------------------------------------------------------------- POST /tasks/{id}/retry */
+
+tk_err
+tk_api_tasks_retry(struct tk_request *req, struct tk_response *res)
+{
+	struct tk_app *app = req->app;
+	unsigned char id[16];
+	char actor[TK_ACTOR_MAX + 1], idtext[TK_UUID_STR_SIZE];
+	struct tk_task_state out;
+	json_object *body = NULL;
+	const char *reason;
+	enum tk_status st;
+	tk_err e;
+
+	if ((e = tk_tasks_id_param(req, id)) != TK_OK)
+		return e;
+	if ((e = reason_body(req, res, &body, &reason)) != TK_OK) {
+		json_object_put(body);
+		return rendered(e);
+	}
+	e = tk_task_store_retry(app->db, id, tk_tasks_actor(req, actor),
+	    reason != NULL ? reason : "retried through the API", &st, &out);
+	json_object_put(body);
+	if (e == TK_ERR_TASK_NOT_FOUND)
+		return task_not_found(req, id);
+	if (e == TK_ERR_CONFLICT) {
+		tk_uuid_format(id, idtext);
+		tk_request_errorf(req, "Task '%s' is %s; only a task in error "
+		    "can be retried", idtext, tk_status_name(st));
+		return e;
+	}
+	if (e != TK_OK)
+		return e;
+	e = tk_tasks_render(req, res, &out.task, &out.steps, 200, 0);
+	tk_task_state_free(&out);
+	return e;
+}
+
+/* ---------------------------------------------------------------- steps */
+
+/* Reads the task's handler definition (for depends_on); NULL when the
+ * catalog cannot say.  TK_ERR_TASK_NOT_FOUND when there is no task. */
+static tk_err
+task_def(struct tk_request *req, const unsigned char id[16],
+    const struct tk_handler_def **def)
+{
+	struct tk_app *app = req->app;
+	const struct tk_catalog_version *v;
+	struct tk_rows t = TK_ROWS_INIT;
+	tk_err e;
+
+	*def = NULL;
+	if ((e = tk_task_store_get(app->db, id, &t)) != TK_OK)
+		return e == TK_ERR_TASK_NOT_FOUND ? task_not_found(req, id) : e;
+	v = tk_tasks_version(req, (unsigned)tk_row_int(&t, 0, TK_TASK_HV));
+	*def = v != NULL ? v->def : NULL;
+	tk_rows_free(&t);
+	return TK_OK;
+}
+
+tk_err
+tk_api_steps_index(struct tk_request *req, struct tk_response *res)
+{
+	struct tk_app *app = req->app;
+	const struct tk_handler_def *def;
+	struct tk_rows s = TK_ROWS_INIT;
+	unsigned char id[16];
+	char idtext[TK_UUID_STR_SIZE];
+	json_object *o;
+	tk_err e;
+
+	if ((e = tk_tasks_query_check(req, res, no_params)) != TK_OK)
+		return rendered(e);
+	if ((e = tk_tasks_id_param(req, id)) != TK_OK ||
+	    (e = task_def(req, id, &def)) != TK_OK)
+		return e;
+	if ((e = tk_task_store_steps(app->db, id, &s)) != TK_OK)
+		return e;
+	tk_uuid_format(id, idtext);
+	if ((o = json_object_new_object()) != NULL) {
+		json_object_object_add(o, "task_id",
+		    json_object_new_string(idtext));
+		json_object_object_add(o, "workflow_steps",
+		    tk_steps_json(&s, def, 1));
+	}
+	tk_rows_free(&s);
+	return tk_api_json(res, 200, o);
+}
+
+/*
+ * One step in full, with its task id and its latest transitions.  given
+ * (may be NULL: read it) is the step's row as an operation left it.
+ */
+static tk_err
+answer_step(struct tk_request *req, struct tk_response *res,
+    const unsigned char id[16], const char *name,
+    const struct tk_handler_def *def, struct tk_rows *given)
+{
+	struct tk_app *app = req->app;
+	struct tk_rows s = TK_ROWS_INIT, tr = TK_ROWS_INIT;
+	char idtext[TK_UUID_STR_SIZE];
+	json_object *o, *list, *x;
+	size_t i;
+	tk_err e;
+
+	if (given != NULL && given->nrows == 1) {
+		s = *given;
+		memset(given, 0, sizeof(*given));
+	} else if ((e = tk_task_store_step(app->db, id, name, &s)) != TK_OK)
+		return e == TK_ERR_STEP_NOT_FOUND ?
+		    step_not_found(req, id, name) : e;
+	e = tk_task_store_step_transitions(app->db,
+	    (unsigned long long)tk_row_int(&s, 0, TK_STEP_ID), &tr);
+	if (e != TK_OK) {
+		tk_rows_free(&s);
+		return e;
+	}
+	tk_uuid_format(id, idtext);
+	if ((o = tk_step_json(&s, 0, def, 1)) != NULL) {
+		json_object_object_add(o, "task_id",
+		    json_object_new_string(idtext));
+		list = json_object_new_array();
+		for (i = 0; list != NULL && i < tr.nrows; i++) {
+			x = json_object_new_object();
+			json_object_object_add(x, "from", tk_row_str(&tr, i,
+			    TK_TRANS_FROM) ? json_object_new_string(tk_row_str(
+			    &tr, i, TK_TRANS_FROM)) : NULL);
+			json_object_object_add(x, "to", json_object_new_string(
+			    tk_row_str(&tr, i, TK_TRANS_TO)));
+			json_object_object_add(x, "attempt", json_object_new_int64(
+			    tk_row_int(&tr, i, TK_TRANS_ATTEMPT)));
+			json_object_object_add(x, "actor", tk_row_str(&tr, i,
+			    TK_TRANS_ACTOR) ? json_object_new_string(tk_row_str(
+			    &tr, i, TK_TRANS_ACTOR)) : NULL);
+			json_object_object_add(x, "reason", tk_row_str(&tr, i,
+			    TK_TRANS_REASON) ? json_object_new_string(tk_row_str(
+			    &tr, i, TK_TRANS_REASON)) : NULL);
+			json_object_object_add(x, "at", json_object_new_string(
+			    tk_row_str(&tr, i, TK_TRANS_AT)));
+			json_object_array_add(list, x);
+		}
+		json_object_object_add(o, "transitions", list);
+	}
+	tk_rows_free(&s);
+	tk_rows_free(&tr);
+	return tk_api_json(res, 200, o);
+}
+
+tk_err
+tk_api_steps_show(struct tk_request *req, struct tk_response *res)
+{
+	const struct tk_handler_def *def;
+	unsigned char id[16];
+	const char *name;
+	tk_err e;
+
+	if ((e = tk_tasks_query_check(req, res, no_params)) != TK_OK)
+		return rendered(e);
+	if ((e = tk_tasks_id_param(req, id)) != TK_OK ||
+	    (e = task_def(req, id, &def)) != TK_OK ||
+	    (e = step_param(req, id, &name)) != TK_OK)
+		return e;
+	return answer_step(req, res, id, name, def, NULL);
+}
+
+tk_err
+tk_api_steps_update(struct tk_request *req, struct tk_response *res)
+{
+	struct tk_app *app = req->app;
+	const struct tk_handler_def *def;
+	struct tk_step_update u;
+	struct tk_task_state out;
+	unsigned char id[16];
+	char actor[TK_ACTOR_MAX + 1], q[72];
+	json_object *body = NULL, *d = NULL;
+	const char *name, *results = NULL;
+	enum tk_status from, task;
+	tk_err e;
+
+	memset(&u, 0, sizeof(u));
+	if ((e = tk_tasks_id_param(req, id)) != TK_OK ||
+	    (e = task_def(req, id, &def)) != TK_OK ||
+	    (e = step_param(req, id, &name)) != TK_OK)
+		return e;
+	if ((e = tk_tasks_query_check(req, res, no_params)) != TK_OK ||
+	    (e = tk_tasks_body(req, res, 0, &body)) != TK_OK)
+		return rendered(e);
+	if ((d = json_object_new_object()) == NULL) {
+		e = TK_ERR_NOMEM;
+		goto out;
+	}
+	if ((e = tk_step_update_parse(body, &u, d)) != TK_OK) {
+		if (e == TK_ERR_VALIDATION) {
+			e = rendered(tk_tasks_invalid(res, e, "A step can be "
+			    "set to resolved_manually or cancelled", d));
+			d = NULL;
+		}
+		goto out;
+	}
+	if (def == NULL) {
+		/* Releasing children needs the definition. */
+		e = TK_ERR_INTERNAL;
+		goto out;
+	}
+	if (u.results != NULL &&
+	    (results = tk_json_text(u.results, NULL)) == NULL) {
+		e = TK_ERR_NOMEM;
+		goto out;
+	}
+	e = tk_task_store_step_set(app->db, id, def, name, u.status, results,
+	    tk_tasks_actor(req, actor), u.reason != NULL ? u.reason :
+	    (u.status == TK_ST_CANCELLED ? "cancelled through the API" :
+	    "resolved manually through the API"), &from, &task, &out);
+	if (e == TK_ERR_TASK_NOT_FOUND)
+		e = task_not_found(req, id);
+	else if (e == TK_ERR_STEP_NOT_FOUND)
+		e = step_not_found(req, id, name);
+	else if (e == TK_ERR_CONFLICT && !tk_step_transition_legal(from,
+	    u.status))
+		tk_request_errorf(req, "Cannot change step '%s' from %s to %s",
+		    tk_quote(q, name), tk_status_name(from),
+		    tk_status_name(u.status));
+	else if (e == TK_ERR_CONFLICT)
+		tk_request_errorf(req, "Cannot change step '%s': its task is "
+		    "%s", tk_quote(q, name), tk_status_name(task));
+	else if (e == TK_OK) {
+		e = answer_step(req, res, id, name, def, &out.steps);
+		tk_task_state_free(&out);
+	}
+out:
+	json_object_put(d);
+	tk_step_update_free(&u);
+	json_object_put(body);
+	return e;
+}

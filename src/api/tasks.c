@@ -1,0 +1,471 @@
+/*
+ * tasks.c - the guide's task management API.
+ *
+ *   POST /tasks        create a task (Idempotency-Key honoured)
+ *   GET  /tasks        list, filtered and paginated, newest first
+ *   GET  /tasks/{id}   one task with its steps (and dependency analysis)
+ *
+ * Client errors are rendered here with their details and the controller
+ * returns TK_OK (the dispatcher renders only errors without details);
+ * internal errors are returned for the dispatcher to log and answer 500.
+ */
+#include "../tasks/task_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "tasker/handler.h"
+#include "tasker/jsonschema.h"
+#include "tasker/log.h"
+#include "../tasks/tasks.h"
+
+#define IDEM_KEY_MAX 255
+#define LOCATION_MAX (TK_PREFIX_MAX + 64)
+
+/* Client errors were rendered into res: nothing more for the dispatcher. */
+static tk_err
+rendered(tk_err e)
+{
+	return tk_err_info(e)->status < 500 ? TK_OK : e;
+}
+
+/* ---------------------------------------------------------------- POST /tasks */
+
+/* 1..255 bytes of visible ASCII. */
+static int
+idem_key_valid(const char *k)
+{
+	size_t n;
+
+	for (n = 0; k[n] != '\0'; n++)
+		if (n >= IDEM_KEY_MAX || k[n] <= 0x20 || k[n] >= 0x7f)
+			return 0;
+	return n > 0;
+}
+
+/*
+ * Whose keys these are: the subject, or for a subject wider than the
+ * column its SHA-256, so two long subjects never share keys.
+ */
+static tk_err
+idem_principal(struct tk_request *req, char out[TK_ACTOR_MAX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	struct tk_app *app = req->app;
+	const char *s = app->principal.subject ? app->principal.subject : "";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0, i;
+
+	if (strlen(s) <= TK_ACTOR_MAX) {
+		snprintf(out, TK_ACTOR_MAX + 1, "%s", s);
+		return TK_OK;
+	}
+	if (!EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != 32)
+		return TK_ERR_INTERNAL;
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < 32; i++) {
+		out[7 + 2 * i] = hex[md[i] >> 4];
+		out[8 + 2 * i] = hex[md[i] & 15];
+	}
+	out[71] = '\0';
+	return TK_OK;
+}
+
+/* "/tasker/tasks/<id>" under the configured mount prefix. */
+static tk_err
+set_location(struct tk_request *req, struct tk_response *res,
+    const unsigned char id[16])
+{
+	struct tk_app *app = req->app;
+	const char *prefix = app->cfg->api.mount_prefix ?
+	    app->cfg->api.mount_prefix : "";
+	char loc[LOCATION_MAX], idtext[TK_UUID_STR_SIZE];
+	size_t n = strlen(prefix);
+
+	while (n > 0 && prefix[n - 1] == '/')
+		n--;
+	tk_uuid_format(id, idtext);
+	if (n > TK_PREFIX_MAX)
+		return TK_ERR_INTERNAL;
+	snprintf(loc, sizeof(loc), "%.*s/tasks/%s", (int)n, prefix, idtext);
+	return tk_response_set_header(res, "Location", loc);
+}
+
+/* Adds the schema's violations of the context to details["context"]. */
+static tk_err
+check_context(const struct tk_schema *schema, json_object *context,
+    json_object *details)
+{
+	struct tk_schema_result sr = TK_SCHEMA_RESULT_INIT;
+	size_t i;
+	tk_err e;
+
+	e = tk_schema_validate(schema, context, &sr);
+	if (e == TK_ERR_VALIDATION) {
+		for (i = 0; i < sr.n; i++)
+			if (sr.v[i].pointer[0] != '\0')
+				tk_details_add(details, "context", "%s: %s",
+				    sr.v[i].pointer, sr.v[i].message);
+			else
+				tk_details_add(details, "context", "%s",
+				    sr.v[i].message);
+		if (sr.truncated)
+			tk_details_add(details, "context", "more problems "
+			    "were found; the first %d are shown",
+			    TK_SCHEMA_MAX_VIOLATIONS);
+		e = TK_OK;
+	}
+	tk_schema_result_free(&sr);
+	return e;
+}
+
+/*
+ * Finds the handler version the request names.  *v NULL with the
+ * message set when there is none: NamespaceNotFound for an unknown
+ * namespace, HandlerNotFound for an unknown name or version.
+ */
+static tk_err
+resolve(struct tk_request *req, const struct tk_task_request *r,
+    const struct tk_catalog_version **v, tk_err *notfound)
+{
+	const struct tk_catalog_namespace *ns;
+	struct tk_catalog *cat;
+	char q1[72], q2[72], q3[72];
+	tk_err e;
+
+	*v = NULL;
+	if ((e = tk_tasks_catalog(req, &cat)) != TK_OK)
+		return e;
+	if ((ns = tk_catalog_namespace(cat, r->namespace_name)) == NULL) {
+		tk_request_errorf(req, "Namespace '%s' does not exist",
+		    tk_quote(q1, r->namespace_name));
+		*notfound = TK_ERR_NAMESPACE_NOT_FOUND;
+		return TK_OK;
+	}
+	*v = tk_catalog_version(tk_catalog_handler(ns, r->name),
+	    r->version != NULL ? &r->semver : NULL);
+	if (*v == NULL) {
+		tk_request_errorf(req, "Handler '%s' not found in namespace "
+		    "'%s' version '%s'", tk_quote(q1, r->name),
+		    tk_quote(q2, r->namespace_name),
+		    r->version != NULL ? tk_quote(q3, r->version) : "latest");
+		*notfound = TK_ERR_HANDLER_NOT_FOUND;
+	}
+	return TK_OK;
+}
+
+/* The answer to a repeated Idempotency-Key: the task it made (200), or
+ * 422 (rendered) when the key came with another request. */
+static tk_err
+replay(struct tk_request *req, struct tk_response *res,
+    const struct tk_idem_hit *hit)
+{
+	char q[72];
+	tk_err e;
+
+	if (!hit->same) {
+		tk_request_errorf(req, "Idempotency-Key '%s' was already used "
+		    "with a different request", tk_quote(q,
+		    req->idempotency_key));
+		tk_api_error(res, TK_ERR_VALIDATION, req->error,
+		    tk_api_details1("Idempotency-Key", "was already used with "
+		    "a different request; use a new key for a new request"));
+		return TK_OK;
+	}
+	if ((e = tk_tasks_answer(req, res, hit->task_id, 200, 0)) != TK_OK)
+		return e;
+	if ((e = set_location(req, res, hit->task_id)) != TK_OK)
+		return e;
+	return tk_response_set_header(res, "Idempotent-Replayed", "true");
+}
+
+/* The 201 body: the guide's fields from what was just written. */
+static json_object *
+created_json(const struct tk_task_new *t, const struct tk_task_request *r,
+    const char *created_at)
+{
+	const struct tk_handler_def *d = t->def;
+	char id[TK_UUID_STR_SIZE], full[3 * 64 + 8];
+	json_object *o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	tk_uuid_format(t->id, id);
+	snprintf(full, sizeof(full), "%s.%s@%s", d->namespace_name, d->name,
+	    d->version);
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "name", json_object_new_string(d->name));
+	json_object_object_add(o, "namespace",
+	    json_object_new_string(d->namespace_name));
+	json_object_object_add(o, "version", json_object_new_string(d->version));
+	json_object_object_add(o, "full_name", json_object_new_string(full));
+	json_object_object_add(o, "status", json_object_new_string("pending"));
+	json_object_object_add(o, "context", json_object_get(r->context));
+	json_object_object_add(o, "created_at",
+	    json_object_new_string(created_at));
+	json_object_object_add(o, "updated_at",
+	    json_object_new_string(created_at));
+	json_object_object_add(o, "initiator",
+	    json_object_new_string(t->initiator));
+	json_object_object_add(o, "source_system", t->source_system ?
+	    json_object_new_string(t->source_system) : NULL);
+	json_object_object_add(o, "reason", t->reason ?
+	    json_object_new_string(t->reason) : NULL);
+	json_object_object_add(o, "tags", r->tags ? json_object_get(r->tags) :
+	    json_object_new_array());
+	json_object_object_add(o, "completed_at", NULL);
+	return o;
+}
+
+tk_err
+tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
+{
+	static const char *const params[] = { NULL };
+	struct tk_app *app = req->app;
+	struct tk_task_request r;
+	const struct tk_catalog_version *v = NULL;
+	struct tk_task_new t;
+	struct tk_idem_hit hit;
+	json_object *body = NULL, *details = NULL;
+	char actor[TK_ACTOR_MAX + 1], principal[TK_ACTOR_MAX + 1], hash[65],
+	    created_at[TK_TIMESTAMP_SIZE];
+	const char *key = req->idempotency_key;
+	tk_err e, notfound = TK_OK;
+
+	memset(&r, 0, sizeof(r));
+	memset(&t, 0, sizeof(t));
+	if ((e = tk_tasks_query_check(req, res, params)) != TK_OK)
+		return rendered(e);
+	if (key != NULL && !idem_key_valid(key))
+		return rendered(tk_tasks_invalid(res, TK_ERR_BAD_REQUEST,
+		    "Invalid Idempotency-Key", tk_api_details1(
+		    "Idempotency-Key", "must be 1 to 255 visible ASCII "
+		    "characters (no spaces)")));
+	if ((e = tk_tasks_body(req, res, 0, &body)) != TK_OK)
+		return rendered(e);
+	if ((details = json_object_new_object()) == NULL) {
+		e = TK_ERR_NOMEM;
+		goto out;
+	}
+	e = tk_task_request_parse(body, &r, details);
+	if (e == TK_ERR_NOMEM)
+		goto out;
+
+	/* The handler, when the request names one; its schema checks the
+	 * context in the same answer as the other fields. */
+	if (r.name != NULL && r.namespace_name != NULL &&
+	    !json_object_object_get_ex(details, "version", NULL)) {
+		if ((e = resolve(req, &r, &v, &notfound)) != TK_OK)
+			goto out;
+		if (v != NULL && v->schema != NULL && r.context != NULL &&
+		    (e = check_context(v->schema, r.context, details)) != TK_OK)
+			goto out;
+	}
+	if (tk_details_count(details) > 0) {
+		e = rendered(tk_tasks_invalid(res, TK_ERR_VALIDATION,
+		    "Invalid task configuration", details));
+		details = NULL;
+		goto out;
+	}
+	if (v == NULL) {
+		e = notfound != TK_OK ? notfound : TK_ERR_HANDLER_NOT_FOUND;
+		goto out;
+	}
+
+	tk_tasks_actor(req, actor);
+	t.hv_id = v->id;
+	t.def = v->def;
+	t.context = tk_json_text(r.context, &t.context_len);
+	t.initiator = r.initiator != NULL ? r.initiator : actor;
+	t.source_system = r.source_system;
+	t.reason = r.reason;
+	t.tags = r.tags != NULL ? tk_json_text(r.tags, NULL) : NULL;
+	t.actor = actor;
+	if (t.context == NULL || (r.tags != NULL && t.tags == NULL)) {
+		e = TK_ERR_NOMEM;
+		goto out;
+	}
+	if (key != NULL) {
+		if ((e = idem_principal(req, principal)) != TK_OK ||
+		    (e = tk_task_request_hash(&r, hash)) != TK_OK)
+			goto out;
+		e = tk_task_store_idem_find(app->db, principal, key, hash, &hit);
+		if (e == TK_OK) {
+			e = replay(req, res, &hit);
+			goto out;
+		}
+		if (e != TK_ERR_TASK_NOT_FOUND)
+			goto out;
+		t.idem_principal = principal;
+		t.idem_key = key;
+		t.idem_hash = hash;
+		t.idem_ttl = app->cfg->api.idempotency_ttl_seconds;
+	}
+	if ((e = tk_uuid7_new(t.id)) != TK_OK)
+		goto out;
+	e = tk_task_store_create(app->db, &t, created_at, &hit);
+	if (e == TK_ERR_CONFLICT) {
+		/* A concurrent twin with the same key won the race. */
+		e = replay(req, res, &hit);
+		goto out;
+	}
+	if (e != TK_OK)
+		goto out;
+	if (key != NULL && rand() % 16 == 0)
+		tk_task_store_idem_purge(app->db);
+	if ((e = tk_api_json(res, 201, created_json(&t, &r, created_at)))
+	    == TK_OK)
+		e = set_location(req, res, t.id);
+out:
+	json_object_put(details);
+	tk_task_request_free(&r);
+	json_object_put(body);
+	return e;
+}
+
+/* ---------------------------------------------------------------- GET /tasks */
+
+/*
+ * The filter of a list request; problems go into details.  When
+ * namespace, name and version are all given, the handler version they
+ * name is looked up so the list can use its index.
+ */
+static tk_err
+list_filter(struct tk_request *req, struct tk_task_filter *f,
+    json_object *details)
+{
+	const struct tk_catalog_handler *h;
+	struct tk_catalog *cat;
+	struct tk_semver sv;
+	const char *s;
+	size_t i;
+	tk_err e;
+
+	memset(f, 0, sizeof(*f));
+	if ((s = tk_query_get(&req->query, "namespace")) != NULL) {
+		if (tk_name_valid(s))
+			f->namespace_name = s;
+		else
+			tk_details_add(details, "namespace", "must be a "
+			    "namespace name: lowercase letters, digits and "
+			    "'_', 1 to %d characters", TK_NAME_MAX);
+	}
+	if ((s = tk_query_get(&req->query, "name")) != NULL) {
+		if (tk_name_valid(s))
+			f->name = s;
+		else
+			tk_details_add(details, "name", "must be a handler "
+			    "name: lowercase letters, digits and '_', 1 to %d "
+			    "characters", TK_NAME_MAX);
+	}
+	if ((s = tk_query_get(&req->query, "version")) != NULL) {
+		if (tk_semver_parse(s, &sv) == TK_OK)
+			f->version = s;
+		else
+			tk_details_add(details, "version",
+			    "must be a valid semantic version");
+	}
+	if ((s = tk_query_get(&req->query, "status")) != NULL)
+		(void)tk_status_list_parse(s, &f->status_mask, details);
+	if (tk_details_count(details) > 0 || f->namespace_name == NULL ||
+	    f->name == NULL || f->version == NULL)
+		return TK_OK;
+	if ((e = tk_tasks_catalog(req, &cat)) != TK_OK)
+		return e;
+	h = tk_catalog_handler(tk_catalog_namespace(cat, f->namespace_name),
+	    f->name);
+	for (i = 0; h != NULL && i < h->nversions; i++)
+		if (strcmp(h->versions[i].def->version, f->version) == 0)
+			f->hv_id = h->versions[i].id;
+	return TK_OK;
+}
+
+tk_err
+tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
+{
+	static const char *const params[] = { "namespace", "name", "version",
+	    "status", "page", "per_page", NULL };
+	struct tk_app *app = req->app;
+	struct tk_task_filter f;
+	struct tk_page pg;
+	struct tk_rows rows = TK_ROWS_INIT;
+	unsigned long long total = 0;
+	json_object *details, *root, *list, *p;
+	size_t i;
+	tk_err e;
+
+	if ((e = tk_tasks_query_check(req, res, params)) != TK_OK)
+		return rendered(e);
+	if ((details = json_object_new_object()) == NULL)
+		return TK_ERR_NOMEM;
+	if ((e = list_filter(req, &f, details)) != TK_OK) {
+		json_object_put(details);
+		return e;
+	}
+	(void)tk_page_parse(tk_query_get(&req->query, "page"),
+	    tk_query_get(&req->query, "per_page"),
+	    app->cfg->api.default_per_page, app->cfg->api.max_per_page, &pg,
+	    details);
+	if (tk_details_count(details) > 0)
+		return rendered(tk_tasks_invalid(res, TK_ERR_BAD_REQUEST,
+		    "Invalid request parameters", details));
+	json_object_put(details);
+
+	if ((e = tk_task_store_count(app->db, &f, &total)) != TK_OK)
+		return e;
+	if (pg.offset < total &&
+	    (e = tk_task_store_list(app->db, &f, pg.offset, pg.per_page,
+	    &rows)) != TK_OK)
+		return e;
+	root = json_object_new_object();
+	list = json_object_new_array_ext((int)rows.nrows);
+	p = json_object_new_object();
+	if (root == NULL || list == NULL || p == NULL) {
+		json_object_put(root);
+		json_object_put(list);
+		json_object_put(p);
+		tk_rows_free(&rows);
+		return TK_ERR_NOMEM;
+	}
+	for (i = 0; i < rows.nrows; i++)
+		json_object_array_add(list, tk_task_json(&rows, i, NULL, NULL));
+	tk_rows_free(&rows);
+	json_object_object_add(root, "tasks", list);
+	json_object_object_add(p, "current_page",
+	    json_object_new_int64((int64_t)pg.page));
+	json_object_object_add(p, "per_page",
+	    json_object_new_int64(pg.per_page));
+	json_object_object_add(p, "total_pages", json_object_new_int64(
+	    (int64_t)tk_page_total_pages(total, pg.per_page)));
+	json_object_object_add(p, "total_count",
+	    json_object_new_int64((int64_t)total));
+	json_object_object_add(root, "pagination", p);
+	return tk_api_json(res, 200, root);
+}
+
+/* ---------------------------------------------------------------- GET /tasks/{id} */
+
+tk_err
+tk_api_tasks_show(struct tk_request *req, struct tk_response *res)
+{
+	static const char *const params[] = { "include_dependencies", NULL };
+	unsigned char id[16];
+	char msg[TK_ERRMSG_SIZE];
+	int deps = 0;
+	tk_err e;
+
+	if ((e = tk_tasks_query_check(req, res, params)) != TK_OK)
+		return rendered(e);
+	if (tk_query_bool(&req->query, "include_dependencies", &deps, msg,
+	    sizeof(msg)) != TK_OK)
+		return rendered(tk_tasks_invalid(res, TK_ERR_BAD_REQUEST,
+		    "Invalid request parameters", tk_api_details1(
+		    "include_dependencies", "must be true, false, 1 or 0")));
+	if ((e = tk_tasks_id_param(req, id)) != TK_OK)
+		return e;
+	return tk_tasks_answer(req, res, id, 200, deps);
+}

@@ -1,0 +1,1349 @@
+/*
+ * engine.c - claim, run, record, reap (see engine.h for the contract).
+ *
+ * Lock order, everywhere: the step row(s) first, then the task row.  The
+ * claim and the reaper lock steps with SKIP LOCKED, so workers never wait
+ * for each other's steps; a deadlock with an operator's change (which may
+ * lock the task first) rolls one transaction back, and ours is retried.
+ *
+ * Ownership: struct tk_engine owns its connection, catalog and strings;
+ * a claimed step lives on run_one()'s stack; outcome texts are freed by
+ * outcome_free().
+ */
+#include "tasker/engine.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tasker/backoff.h"
+#include "tasker/catalog.h"
+#include "tasker/db.h"
+#include "tasker/log.h"
+#include "tasker/state.h"
+
+#define TICK_MS          200    /* how often a running step checks in */
+#define TXN_TRIES        8      /* a transaction lost to a deadlock */
+#define REAP_BATCH       20
+#define ER_LOCK_WAIT     1205
+#define ER_LOCK_DEADLOCK 1213
+#define DEFAULT_PATH     "/usr/local/bin:/usr/bin:/bin"
+#define REASON_MAX       200    /* transition reasons, log errors */
+
+struct tk_engine {
+	const struct tk_config  *cfg;
+	struct tk_db            *db;
+	struct tk_catalog       *cat;
+	char                     owner[TK_ENGINE_OWNER_MAX];
+	char                     actor[TK_ENGINE_OWNER_MAX + 8];
+	volatile sig_atomic_t   *stop;
+	long long                stop_at;
+	const char              *work_dir;
+	char                    *path;
+	char                    *home;
+	int                      drop;
+	uid_t                    uid;
+	gid_t                    gid;
+	gid_t                   *groups;
+	size_t                   ngroups;
+};
+
+/* A claimed step: what the claim read and wrote. */
+struct claim {
+	unsigned long long id;
+	unsigned char      task[16];
+	char               task_str[37];
+	size_t             position;
+	char               name[TK_NAME_MAX + 1];
+	unsigned           attempt;          /* this attempt's number */
+	unsigned           hv;
+	char               ns[TK_NAME_MAX + 1];
+	char               handler[TK_NAME_MAX + 1];
+	char               version[TK_NAME_MAX + 1];
+};
+
+enum outcome_kind { O_SUCCESS, O_FAILURE, O_RELEASE, O_LOST };
+
+struct outcome {
+	enum outcome_kind  kind;
+	char              *results;      /* O_SUCCESS: JSON text (owned) */
+	struct tk_buf      error;        /* O_FAILURE: last_error */
+	char               reason[REASON_MAX]; /* short, for logs/history */
+	int                permanent;    /* O_FAILURE: no retry whatever */
+	int                requested;    /* the handler asked for delay_ms */
+	unsigned long long delay_ms;
+};
+
+/* ---------------------------------------------------------------- SQL */
+
+static const char SQL_CLAIM[] =
+    "SELECT id, task_id, position, name, status, attempts, retry_limit,"
+    " retryable FROM workflow_steps FORCE INDEX (ix_steps_ready)"
+    " WHERE ready_at <= UTC_TIMESTAMP(6)"
+    " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
+static const char SQL_TASK_CLAIM[] =
+    "SELECT status, handler_version_id, namespace, name, version"
+    " FROM tasks WHERE id = ? FOR UPDATE";
+static const char SQL_UNREADY[] =
+    "UPDATE workflow_steps SET ready_at = NULL,"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_TAKE[] =
+    "UPDATE workflow_steps SET attempts = attempts + 1, lease_owner = ?,"
+    " lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND,"
+    " ready_at = NULL, started_at = UTC_TIMESTAMP(6), completed_at = NULL,"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_RENEW[] =
+    "UPDATE workflow_steps"
+    " SET lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND"
+    " WHERE id = ? AND lease_owner = ? AND attempts = ?";
+static const char SQL_CONTEXT[] =
+    "SELECT context FROM tasks WHERE id = ?";
+static const char SQL_PARENT[] =
+    "SELECT results FROM workflow_steps WHERE task_id = ? AND name = ?";
+static const char SQL_MINE[] =
+    "SELECT status, attempts, lease_owner, retryable, retry_limit"
+    " FROM workflow_steps WHERE id = ? FOR UPDATE";
+static const char SQL_TASK_LOCK[] =
+    "SELECT status FROM tasks WHERE id = ? FOR UPDATE";
+/* last_error stays: why an earlier attempt failed is worth keeping. */
+static const char SQL_DONE[] =
+    "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL, ready_at = NULL,"
+    " completed_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)"
+    " WHERE id = ?";
+static const char SQL_LATE_RESULTS[] =
+    "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_FAILED[] =
+    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL,"
+    " ready_at = IF(?, UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND, NULL),"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_LATE_ERROR[] =
+    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_LEASE_CLEAR[] =
+    "UPDATE workflow_steps SET lease_owner = NULL, lease_expires_at = NULL,"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_RELEASED[] =
+    "UPDATE workflow_steps SET attempts = IF(attempts > 0, attempts - 1, 0),"
+    " lease_owner = NULL, lease_expires_at = NULL,"
+    " ready_at = IF(?, UTC_TIMESTAMP(6), NULL),"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_EXPIRED[] =
+    "SELECT id, task_id, status, attempts, retry_limit, retryable,"
+    " lease_owner FROM workflow_steps FORCE INDEX (ix_steps_lease)"
+    " WHERE lease_expires_at < UTC_TIMESTAMP(6)"
+    " ORDER BY lease_expires_at LIMIT 20 FOR UPDATE SKIP LOCKED";
+static const char SQL_REAPED[] =
+    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL, ready_at = IF(?, UTC_TIMESTAMP(6), NULL),"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_READY_COUNT[] =
+    "SELECT id FROM workflow_steps FORCE INDEX (ix_steps_ready)"
+    " WHERE ready_at <= UTC_TIMESTAMP(6) LIMIT ?";
+static const char SQL_WORKER_GC[] =
+    "DELETE FROM workers"
+    " WHERE heartbeat_at < UTC_TIMESTAMP(6) - INTERVAL 7 DAY";
+static const char SQL_WORKER_START[] =
+    "INSERT INTO workers (id, host, pid, processes, started_at,"
+    " heartbeat_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))";
+static const char SQL_WORKER_BEAT[] =
+    "UPDATE workers SET heartbeat_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_WORKER_STOP[] =
+    "UPDATE workers SET heartbeat_at = UTC_TIMESTAMP(6),"
+    " stopped_at = UTC_TIMESTAMP(6) WHERE id = ?";
+
+/* ---------------------------------------------------------------- helpers */
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long long ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	(void)nanosleep(&ts, NULL);
+}
+
+void
+tk_engine_uuid_str(const unsigned char id[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[id[i] >> 4];
+		out[o++] = hex[id[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+/* Copies a cell into a fixed buffer; 0 when it is NULL or too long. */
+static int
+copy_cell(char *dst, size_t dstsz, const struct tk_rows *r, size_t row,
+    size_t col)
+{
+	const char *s = tk_row_str(r, row, col);
+
+	if (s == NULL || r->len[row * r->ncols + col] >= dstsz)
+		return 0;
+	memcpy(dst, s, r->len[row * r->ncols + col] + 1);
+	return 1;
+}
+
+static int
+row_status(const struct tk_rows *r, size_t row, size_t col)
+{
+	return tk_status_parse(tk_row_str(r, row, col));
+}
+
+/* A task that takes no more steps: cancelled, or final. */
+static int
+task_closed(int status)
+{
+	return status < 0 || tk_status_final((enum tk_status)status);
+}
+
+static int
+stop_requested(const struct tk_engine *eng, long long now)
+{
+	return (eng->stop != NULL && *eng->stop) ||
+	    (eng->stop_at != 0 && now >= eng->stop_at);
+}
+
+/*
+ * Runs fn inside a transaction; a deadlock or lock wait timeout rolls
+ * back and runs it again.  fn must (re)initialise its outputs itself.
+ */
+typedef tk_err (*txn_fn)(struct tk_engine *eng, void *arg);
+
+static tk_err
+in_txn(struct tk_engine *eng, txn_fn fn, void *arg)
+{
+	unsigned en;
+	tk_err e = TK_OK;
+	int i;
+
+	for (i = 0; i < TXN_TRIES; i++) {
+		if (i > 0)
+			sleep_ms(1 + (long long)(tk_backoff_random() * 10 * i));
+		if ((e = tk_db_begin(eng->db)) != TK_OK)
+			return e;
+		e = fn(eng, arg);
+		if (e == TK_OK && (e = tk_db_commit(eng->db)) == TK_OK)
+			return TK_OK;
+		en = tk_db_errno(eng->db);
+		tk_db_rollback(eng->db);
+		if (e != TK_ERR_DB || (en != ER_LOCK_DEADLOCK &&
+		    en != ER_LOCK_WAIT))
+			return e;
+	}
+	return e;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static tk_err
+resolve_user(struct tk_engine *eng)
+{
+	const char *user = eng->cfg->worker.user;
+	struct passwd *pw;
+	int ng = 32;
+
+	if (user == NULL || geteuid() != 0) {
+		if (user != NULL)
+			tk_log(TK_LOG_WARN, "event=config_note msg=\"worker."
+			    "user applies only when the worker runs as root\"");
+		pw = getpwuid(geteuid());
+		if (pw != NULL && pw->pw_dir != NULL &&
+		    (eng->home = strdup(pw->pw_dir)) == NULL)
+			return TK_ERR_NOMEM;
+		return TK_OK;
+	}
+	if ((pw = getpwnam(user)) == NULL) {
+		char q[TK_DIAG_QUOTE_SIZE];
+
+		tk_log(TK_LOG_ERROR, "event=config_error msg=\"worker.user: no "
+		    "such user\" user=%s", tk_log_quote(q, sizeof(q), user));
+		return TK_ERR_CONFIG;
+	}
+	eng->uid = pw->pw_uid;
+	eng->gid = pw->pw_gid;
+	if ((eng->home = strdup(pw->pw_dir ? pw->pw_dir : "/")) == NULL)
+		return TK_ERR_NOMEM;
+	for (;;) {
+		gid_t *g = realloc(eng->groups, (size_t)ng * sizeof(*g));
+		int want = ng;
+
+		if (g == NULL)
+			return TK_ERR_NOMEM;
+		eng->groups = g;
+		if (getgrouplist(user, eng->gid, g, &want) >= 0) {
+			eng->ngroups = (size_t)want;
+			break;
+		}
+		if (want <= ng || want > 65536)
+			return TK_ERR_CONFIG;
+		ng = want;
+	}
+	eng->drop = 1;
+	return TK_OK;
+}
+
+tk_err
+tk_engine_new(const struct tk_config *cfg, const char *owner,
+    volatile sig_atomic_t *stop, struct tk_engine **out)
+{
+	struct tk_engine *eng;
+	const char *path = getenv("PATH");
+	tk_err e;
+
+	*out = NULL;
+	if (strlen(owner) >= TK_ENGINE_OWNER_MAX)
+		return TK_ERR_INTERNAL;
+	if ((eng = calloc(1, sizeof(*eng))) == NULL)
+		return TK_ERR_NOMEM;
+	eng->cfg = cfg;
+	eng->stop = stop;
+	snprintf(eng->owner, sizeof(eng->owner), "%s", owner);
+	snprintf(eng->actor, sizeof(eng->actor), "worker:%s", owner);
+	eng->work_dir = cfg->worker.work_dir ? cfg->worker.work_dir : "/";
+	if ((eng->path = strdup(path && *path ? path : DEFAULT_PATH)) == NULL) {
+		e = TK_ERR_NOMEM;
+		goto err;
+	}
+	if ((e = resolve_user(eng)) != TK_OK)
+		goto err;
+	if ((e = tk_db_new(&cfg->db, &eng->db)) != TK_OK)
+		goto err;
+	*out = eng;
+	return TK_OK;
+err:
+	tk_engine_free(eng);
+	return e;
+}
+
+void
+tk_engine_free(struct tk_engine *eng)
+{
+	if (eng == NULL)
+		return;
+	tk_catalog_free(eng->cat);
+	tk_db_free(eng->db);
+	free(eng->path);
+	free(eng->home);
+	free(eng->groups);
+	free(eng);
+}
+
+void
+tk_engine_disconnect(struct tk_engine *eng)
+{
+	tk_db_disconnect(eng->db);
+}
+
+void
+tk_engine_set_stop_at(struct tk_engine *eng, long long mono_ms)
+{
+	eng->stop_at = mono_ms;
+}
+
+/* ---------------------------------------------------------------- pieces */
+
+static void
+json_str(struct tk_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+
+	tk_buf_putc(b, '"');
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			tk_buf_putc(b, '\\');
+			tk_buf_putc(b, (char)*p);
+		} else if (*p < 0x20) {
+			tk_buf_puts(b, "\\u00");
+			tk_buf_putc(b, hex[*p >> 4]);
+			tk_buf_putc(b, hex[*p & 15]);
+		} else
+			tk_buf_putc(b, (char)*p);
+	}
+	tk_buf_putc(b, '"');
+}
+
+tk_err
+tk_engine_input(struct tk_buf *out, const struct tk_engine_task *t,
+    const char *step, unsigned attempt, const struct tk_engine_parent *p,
+    size_t np)
+{
+	size_t i;
+
+	tk_buf_puts(out, "{\"task\":{\"id\":");
+	json_str(out, t->id);
+	tk_buf_puts(out, ",\"namespace\":");
+	json_str(out, t->namespace_name);
+	tk_buf_puts(out, ",\"name\":");
+	json_str(out, t->name);
+	tk_buf_puts(out, ",\"version\":");
+	json_str(out, t->version);
+	tk_buf_puts(out, ",\"context\":");
+	/* Spliced as stored: the database checks it is valid JSON. */
+	if (t->context != NULL && t->context_len > 0)
+		tk_buf_append(out, t->context, t->context_len);
+	else
+		tk_buf_puts(out, "{}");
+	tk_buf_puts(out, "},\"step\":{\"name\":");
+	json_str(out, step);
+	tk_buf_printf(out, ",\"attempt\":%u},\"parents\":{", attempt);
+	for (i = 0; i < np; i++) {
+		if (i > 0)
+			tk_buf_putc(out, ',');
+		json_str(out, p[i].name);
+		tk_buf_putc(out, ':');
+		if (p[i].results != NULL && p[i].results_len > 0)
+			tk_buf_append(out, p[i].results, p[i].results_len);
+		else
+			tk_buf_puts(out, "null");
+	}
+	return tk_buf_puts(out, "}}\n");
+}
+
+tk_err
+tk_engine_env(struct tk_env *env, const struct tk_engine_env_src *s)
+{
+	char n[16];
+	size_t i;
+	tk_err e = TK_OK;
+
+	if ((e = tk_env_set(env, "PATH", s->path ? s->path : DEFAULT_PATH))
+	    != TK_OK)
+		return e;
+	if (s->home != NULL && (e = tk_env_set(env, "HOME", s->home)) != TK_OK)
+		return e;
+	if ((e = tk_env_set(env, "LANG", "C.UTF-8")) != TK_OK)
+		return e;
+	for (i = 0; s->exec != NULL && i < s->exec->nenv; i++)
+		if ((e = tk_env_put(env, s->exec->env[i])) != TK_OK &&
+		    e != TK_ERR_BAD_REQUEST)
+			return e;
+	snprintf(n, sizeof(n), "%u", s->attempt);
+	if ((e = tk_env_set(env, "TASKER_TASK_ID", s->task_id)) != TK_OK ||
+	    (e = tk_env_set(env, "TASKER_NAMESPACE", s->namespace_name))
+	    != TK_OK ||
+	    (e = tk_env_set(env, "TASKER_HANDLER", s->handler)) != TK_OK ||
+	    (e = tk_env_set(env, "TASKER_HANDLER_VERSION", s->version))
+	    != TK_OK ||
+	    (e = tk_env_set(env, "TASKER_STEP_NAME", s->step)) != TK_OK ||
+	    (e = tk_env_set(env, "TASKER_STEP_ATTEMPT", n)) != TK_OK)
+		return e;
+	return TK_OK;
+}
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong forms, surrogates, above U+10FFFF */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return len;
+}
+
+/* Appends s as clean text: valid UTF-8, no control characters but
+ * newline and tab; stops before passing max bytes in all. */
+static void
+append_clean(struct tk_buf *b, const char *s, size_t len, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < len && b->len < max) {
+		k = utf8_seq(p + i, len - i);
+		if (k == 0 || (k == 1 && ((p[i] < 0x20 && p[i] != '\n' &&
+		    p[i] != '\t') || p[i] == 0x7f))) {
+			tk_buf_putc(b, '?');
+			i++;
+			continue;
+		}
+		if (b->len + k > max)
+			break;
+		tk_buf_append(b, p + i, k);
+		i += k;
+	}
+}
+
+tk_err
+tk_engine_error_text(struct tk_buf *out, const char *what, const char *err,
+    size_t err_len)
+{
+	size_t start, k;
+
+	tk_buf_reset(out);
+	append_clean(out, what, strlen(what), TK_ENGINE_ERROR_MAX / 2);
+	/* Trailing blank lines say nothing. */
+	while (err != NULL && err_len > 0 && (err[err_len - 1] == ' ' ||
+	    err[err_len - 1] == '\t' || err[err_len - 1] == '\r' ||
+	    err[err_len - 1] == '\n'))
+		err_len--;
+	if (err != NULL && err_len > 0) {
+		start = err_len > TK_ENGINE_STDERR_TAIL ?
+		    err_len - TK_ENGINE_STDERR_TAIL : 0;
+		/* Do not start in the middle of a character. */
+		for (k = 0; k < 3 && start > 0 && start < err_len &&
+		    ((unsigned char)err[start] & 0xc0) == 0x80; k++)
+			start++;
+		tk_buf_puts(out, start > 0 ? "; stderr (last bytes): " :
+		    "; stderr: ");
+		append_clean(out, err + start, err_len - start,
+		    TK_ENGINE_ERROR_MAX);
+	}
+	return out->failed ? TK_ERR_NOMEM : TK_OK;
+}
+
+const char *
+tk_engine_failure(char *what, size_t whatsz, const struct tk_exec_result *r,
+    const char *why, const char *argv0, unsigned timeout_s,
+    size_t max_output)
+{
+	const char *abbrev;
+
+	switch (r->end) {
+	case TK_EXEC_EXITED:
+		if (r->status == 0 && why != NULL)
+			snprintf(what, whatsz, "%s", why);
+		else
+			snprintf(what, whatsz, "exit status %d", r->status);
+		break;
+	case TK_EXEC_SIGNALED:
+		abbrev = sigabbrev_np(r->status);
+		snprintf(what, whatsz, "killed by signal %d (SIG%s)", r->status,
+		    abbrev ? abbrev : "?");
+		break;
+	case TK_EXEC_TIMEOUT:
+		snprintf(what, whatsz, "timed out after %u s (the handler and "
+		    "its child processes were killed)", timeout_s);
+		break;
+	case TK_EXEC_TOO_LARGE:
+		snprintf(what, whatsz, "%s passed the limit of %zu bytes "
+		    "(worker.max_output_bytes); the handler was killed",
+		    r->out_overflow ? "stdout" : "stderr", max_output);
+		break;
+	case TK_EXEC_ABORTED:
+		snprintf(what, whatsz, "stopped by the worker");
+		break;
+	case TK_EXEC_NOT_STARTED:
+		if (r->failed_op != NULL && strcmp(r->failed_op, "exec") != 0)
+			snprintf(what, whatsz, "cannot run '%s': %s failed: %s",
+			    argv0, r->failed_op, strerror(r->status));
+		else
+			snprintf(what, whatsz, "cannot run '%s': %s", argv0,
+			    strerror(r->status));
+		break;
+	}
+	return what;
+}
+
+/* ---------------------------------------------------------------- claim */
+
+struct claim_arg {
+	struct claim c;
+	int          found;    /* c is ours to run */
+	int          cleared;  /* a stale ready mark was removed */
+};
+
+static tk_err
+claim_txn(struct tk_engine *eng, void *p)
+{
+	struct claim_arg *a = p;
+	struct claim *c = &a->c;
+	struct tk_rows r = TK_ROWS_INIT, t = TK_ROWS_INIT;
+	struct tk_dbarg arg[3];
+	unsigned attempts, max;
+	int st, tst, stale;
+	tk_err e;
+
+	memset(a, 0, sizeof(*a));
+	if ((e = tk_db_query(eng->db, SQL_CLAIM, NULL, 0, &r)) != TK_OK)
+		return e;
+	if (r.nrows == 0)
+		goto out;
+	c->id = (unsigned long long)tk_row_int(&r, 0, 0);
+	arg[0] = TK_PINT(c->id);
+	if (tk_row_str(&r, 0, 1) == NULL || r.len[1] != 16 ||
+	    !copy_cell(c->name, sizeof(c->name), &r, 0, 3)) {
+		/* Not a step this engine can have written: never again. */
+		e = tk_db_exec(eng->db, SQL_UNREADY, arg, 1, NULL, NULL);
+		a->cleared = 1;
+		goto out;
+	}
+	memcpy(c->task, tk_row_str(&r, 0, 1), 16);
+	tk_engine_uuid_str(c->task, c->task_str);
+	c->position = (size_t)tk_row_int(&r, 0, 2);
+	st = row_status(&r, 0, 4);
+	attempts = (unsigned)tk_row_int(&r, 0, 5);
+	max = tk_step_max_attempts(tk_row_int(&r, 0, 7) != 0,
+	    (unsigned)tk_row_int(&r, 0, 6));
+
+	arg[1] = TK_PBLOB(c->task, 16);
+	if ((e = tk_db_query(eng->db, SQL_TASK_CLAIM, &arg[1], 1, &t)) !=
+	    TK_OK)
+		goto out;
+	tst = t.nrows == 1 ? row_status(&t, 0, 0) : -1;
+	/*
+	 * ready_at is set exactly when the step may run; check anyway, and
+	 * clear a mark that is wrong (a cancelled or finished task, a step
+	 * not waiting to run, a failed step without attempts left), so it is
+	 * not found again.  A pending step runs whatever its attempts: an
+	 * operator's retry made it pending.
+	 */
+	stale = task_closed(tst) ||
+	    (st != TK_ST_PENDING && st != TK_ST_ERROR) ||
+	    (st == TK_ST_ERROR && attempts >= max) ||
+	    !copy_cell(c->ns, sizeof(c->ns), &t, 0, 2) ||
+	    !copy_cell(c->handler, sizeof(c->handler), &t, 0, 3) ||
+	    !copy_cell(c->version, sizeof(c->version), &t, 0, 4);
+	if (stale) {
+		a->cleared = 1;
+		if ((e = tk_db_exec(eng->db, SQL_UNREADY, arg, 1, NULL, NULL))
+		    != TK_OK)
+			goto out;
+		if (!task_closed(tst))
+			e = tk_state_task_refresh(eng->db, c->task, eng->actor,
+			    "step has no attempt left", NULL);
+		goto out;
+	}
+	c->hv = (unsigned)tk_row_int(&t, 0, 1);
+	c->attempt = attempts + 1;
+	e = tk_state_step(eng->db, c->id, c->task, (enum tk_status)st,
+	    TK_ST_IN_PROGRESS, c->attempt, eng->actor, NULL);
+	if (e == TK_ERR_CONFLICT) {
+		/* Cannot happen under the row lock; never loop on it. */
+		e = tk_db_exec(eng->db, SQL_UNREADY, arg, 1, NULL, NULL);
+		a->cleared = 1;
+		goto out;
+	}
+	if (e != TK_OK)
+		goto out;
+	arg[0] = TK_PSTR(eng->owner);
+	arg[1] = TK_PINT(eng->cfg->worker.lease_seconds);
+	arg[2] = TK_PINT(c->id);
+	if ((e = tk_db_exec(eng->db, SQL_TAKE, arg, 3, NULL, NULL)) != TK_OK)
+		goto out;
+	if ((e = tk_state_task_refresh(eng->db, c->task, eng->actor, NULL,
+	    NULL)) != TK_OK)
+		goto out;
+	a->found = 1;
+out:
+	tk_rows_free(&r);
+	tk_rows_free(&t);
+	return e;
+}
+
+/* ---------------------------------------------------------------- running */
+
+/* The lease keeper and shutdown watcher of one running step. */
+struct run {
+	struct tk_engine   *eng;
+	const struct claim *c;
+	long long           last_try;   /* last renewal attempt */
+	long long           last_ok;    /* last renewal that held */
+	long long           stop_seen;
+	enum { WHY_NONE, WHY_LOST, WHY_STOP } why;
+};
+
+static int
+on_tick(void *p)
+{
+	struct run *run = p;
+	struct tk_engine *eng = run->eng;
+	const struct tk_worker_config *w = &eng->cfg->worker;
+	long long now = now_ms();
+	unsigned long long n = 0;
+	struct tk_dbarg a[4];
+	tk_err e;
+
+	if (stop_requested(eng, now)) {
+		if (run->stop_seen == 0)
+			run->stop_seen = now;
+		if (now - run->stop_seen >=
+		    (long long)w->shutdown_grace_seconds * 1000) {
+			run->why = WHY_STOP;
+			return 1;
+		}
+	}
+	if (now - run->last_try >= (long long)w->heartbeat_seconds * 1000) {
+		run->last_try = now;
+		a[0] = TK_PINT(w->lease_seconds);
+		a[1] = TK_PINT(run->c->id);
+		a[2] = TK_PSTR(eng->owner);
+		a[3] = TK_PINT(run->c->attempt);
+		e = tk_db_exec(eng->db, SQL_RENEW, a, 4, &n, NULL);
+		if (e == TK_OK && n == 1)
+			run->last_ok = now;
+		else if (e == TK_OK) {
+			/* Taken back (we were presumed dead) or settled by
+			 * an operator: the outcome is not ours to record. */
+			run->why = WHY_LOST;
+			return 1;
+		} else
+			run->last_try = now - (long long)w->heartbeat_seconds *
+			    1000 + 1000;   /* try again in a second */
+	}
+	/* Unrenewed, the lease runs out: another worker may start this
+	 * attempt again, so this one must not go on. */
+	if (now - run->last_ok >= (long long)w->lease_seconds * 1000 - 500) {
+		run->why = WHY_LOST;
+		return 1;
+	}
+	return 0;
+}
+
+/* The definition of handler version hv; refreshes the catalog once when
+ * it is unknown (loaded after our last look).  NULL with *e set. */
+static const struct tk_handler_def *
+lookup_def(struct tk_engine *eng, unsigned hv, tk_err *e)
+{
+	const struct tk_catalog_version *v;
+
+	*e = TK_OK;
+	if ((v = tk_catalog_by_id(eng->cat, hv)) != NULL)
+		return v->def;
+	if ((*e = tk_catalog_refresh(&eng->cat, eng->db, 0)) != TK_OK)
+		return NULL;
+	v = tk_catalog_by_id(eng->cat, hv);
+	return v != NULL ? v->def : NULL;
+}
+
+/* The handler's stdin: the task, the step, the parents' results. */
+static tk_err
+build_input(struct tk_engine *eng, const struct claim *c,
+    const struct tk_handler_def *def, const struct tk_step_def *sd,
+    struct tk_buf *in)
+{
+	struct tk_rows ctx = TK_ROWS_INIT, *pr = NULL;
+	struct tk_engine_parent *par = NULL;
+	struct tk_engine_task t;
+	struct tk_dbarg a[2];
+	size_t k;
+	tk_err e;
+
+	a[0] = TK_PBLOB(c->task, 16);
+	if ((e = tk_db_query(eng->db, SQL_CONTEXT, a, 1, &ctx)) != TK_OK)
+		return e;
+	if (sd->nparents > 0 &&
+	    ((pr = calloc(sd->nparents, sizeof(*pr))) == NULL ||
+	    (par = calloc(sd->nparents, sizeof(*par))) == NULL)) {
+		e = TK_ERR_NOMEM;
+		goto out;
+	}
+	for (k = 0; k < sd->nparents; k++) {
+		par[k].name = def->steps[sd->parents[k]].name;
+		a[1] = TK_PSTR(par[k].name);
+		if ((e = tk_db_query(eng->db, SQL_PARENT, a, 2, &pr[k])) !=
+		    TK_OK)
+			goto out;
+		if (pr[k].nrows == 1 && tk_row_str(&pr[k], 0, 0) != NULL) {
+			par[k].results = tk_row_str(&pr[k], 0, 0);
+			par[k].results_len = pr[k].len[0];
+		}
+	}
+	t.id = c->task_str;
+	t.namespace_name = c->ns;
+	t.name = c->handler;
+	t.version = c->version;
+	t.context = tk_row_str(&ctx, 0, 0);
+	t.context_len = t.context != NULL ? ctx.len[0] : 0;
+	e = tk_engine_input(in, &t, c->name, c->attempt, par, sd->nparents);
+out:
+	for (k = 0; pr != NULL && k < sd->nparents; k++)
+		tk_rows_free(&pr[k]);
+	free(pr);
+	free(par);
+	tk_rows_free(&ctx);
+	return e;
+}
+
+/* Copies src into dst, cut short at a character boundary. */
+static void
+copy_trunc(char *dst, size_t dstsz, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= dstsz) {
+		n = dstsz - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void
+fail_with(struct outcome *o, const char *what, const char *err,
+    size_t err_len)
+{
+	o->kind = O_FAILURE;
+	copy_trunc(o->reason, sizeof(o->reason), what);
+	(void)tk_engine_error_text(&o->error, what, err, err_len);
+}
+
+/* Runs the step's handler and turns what happened into an outcome. */
+static void
+execute(struct tk_engine *eng, const struct claim *c,
+    const struct tk_handler_def *def, const struct tk_step_def *sd,
+    struct outcome *o)
+{
+	const struct tk_worker_config *w = &eng->cfg->worker;
+	struct tk_buf in = TK_BUF_INIT;
+	struct tk_env env = TK_ENV_INIT;
+	struct tk_engine_env_src src;
+	struct tk_exec_spec sp;
+	struct tk_exec_result r;
+	struct run run;
+	json_object *res = NULL;
+	unsigned timeout_s = sd->exec.timeout_seconds ?
+	    sd->exec.timeout_seconds : w->step_timeout_seconds;
+	char why[200], what[600];
+	unsigned secs;
+	tk_err e;
+
+	memset(&r, 0, sizeof(r));
+	if ((e = build_input(eng, c, def, sd, &in)) != TK_OK) {
+		/* Not the handler's fault: try again later, uncounted. */
+		o->kind = O_RELEASE;
+		snprintf(o->reason, sizeof(o->reason), "released: reading the "
+		    "task failed (%s)", tk_err_name(e));
+		goto out;
+	}
+	memset(&src, 0, sizeof(src));
+	src.path = eng->path;
+	src.home = eng->home;
+	src.exec = &sd->exec;
+	src.task_id = c->task_str;
+	src.namespace_name = c->ns;
+	src.handler = c->handler;
+	src.version = c->version;
+	src.step = c->name;
+	src.attempt = c->attempt;
+	if (tk_engine_env(&env, &src) != TK_OK) {
+		o->kind = O_RELEASE;
+		snprintf(o->reason, sizeof(o->reason),
+		    "released: out of memory");
+		goto out;
+	}
+
+	memset(&run, 0, sizeof(run));
+	run.eng = eng;
+	run.c = c;
+	run.last_try = run.last_ok = now_ms();
+	memset(&sp, 0, sizeof(sp));
+	sp.argv = (const char *const *)sd->exec.argv;
+	sp.envp = (const char *const *)env.v;
+	sp.cwd = eng->work_dir;
+	sp.input = in.data;
+	sp.input_len = in.len;
+	sp.timeout_ms = timeout_s * 1000;
+	sp.max_output = w->max_output_bytes;
+	sp.drop = eng->drop;
+	sp.uid = eng->uid;
+	sp.gid = eng->gid;
+	sp.groups = eng->groups;
+	sp.ngroups = eng->ngroups;
+	sp.tick_ms = TICK_MS;
+	sp.tick = on_tick;
+	sp.tick_arg = &run;
+	if ((e = tk_exec_run(&sp, &r)) != TK_OK) {
+		o->kind = O_RELEASE;
+		snprintf(o->reason, sizeof(o->reason), "released: the worker "
+		    "could not run the handler (%s)", tk_err_name(e));
+		goto out;
+	}
+	if (r.end == TK_EXEC_ABORTED) {
+		o->kind = run.why == WHY_LOST ? O_LOST : O_RELEASE;
+		snprintf(o->reason, sizeof(o->reason), "%s",
+		    run.why == WHY_LOST ? "lease lost" :
+		    "released: the worker stopped");
+		goto out;
+	}
+	why[0] = '\0';
+	if (r.end == TK_EXEC_EXITED && r.status == 0) {
+		if (tk_exec_parse_output(r.out, r.out_len, &res, why,
+		    sizeof(why)) == TK_OK) {
+			const char *s = json_object_to_json_string_ext(res,
+			    JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE);
+
+			if (s == NULL || (o->results = strdup(s)) == NULL) {
+				o->kind = O_RELEASE;
+				snprintf(o->reason, sizeof(o->reason),
+				    "released: out of memory");
+				goto out;
+			}
+			o->kind = O_SUCCESS;
+			goto out;
+		}
+	} else if (r.end == TK_EXEC_EXITED &&
+	    tk_exec_parse_output(r.out, r.out_len, &res, why,
+	    sizeof(why)) == TK_OK && tk_backoff_requested(res, &secs)) {
+		o->requested = 1;
+		o->delay_ms = (unsigned long long)secs * 1000;
+	}
+	tk_engine_failure(what, sizeof(what), &r, why[0] ? why : NULL,
+	    sd->exec.argv[0], timeout_s, w->max_output_bytes);
+	fail_with(o, what, r.err, r.err_len);
+out:
+	json_object_put(res);
+	tk_exec_result_free(&r);
+	tk_env_free(&env);
+	tk_buf_free(&in);
+}
+
+/* ---------------------------------------------------------------- record */
+
+struct record_arg {
+	const struct claim           *c;
+	const struct tk_handler_def  *def;
+	const struct outcome         *o;
+	int                           lost;    /* out: not ours any more */
+	int                           again;   /* out: will be retried */
+};
+
+static tk_err
+record_txn(struct tk_engine *eng, void *p)
+{
+	struct record_arg *ra = p;
+	const struct claim *c = ra->c;
+	const struct outcome *o = ra->o;
+	struct tk_rows r = TK_ROWS_INIT, t = TK_ROWS_INIT;
+	struct tk_dbarg a[4];
+	const char *owner;
+	unsigned attempts, max;
+	int st, tst;
+	tk_err e;
+
+	ra->lost = ra->again = 0;
+	a[0] = TK_PINT(c->id);
+	if ((e = tk_db_query(eng->db, SQL_MINE, a, 1, &r)) != TK_OK)
+		return e;
+	owner = tk_row_str(&r, 0, 2);
+	if (r.nrows != 1 || owner == NULL || strcmp(owner, eng->owner) != 0 ||
+	    (unsigned)tk_row_int(&r, 0, 1) != c->attempt) {
+		ra->lost = 1;
+		goto out;
+	}
+	st = row_status(&r, 0, 0);
+	attempts = (unsigned)tk_row_int(&r, 0, 1);
+	max = tk_step_max_attempts(tk_row_int(&r, 0, 3) != 0,
+	    (unsigned)tk_row_int(&r, 0, 4));
+	a[1] = TK_PBLOB(c->task, 16);
+	if ((e = tk_db_query(eng->db, SQL_TASK_LOCK, &a[1], 1, &t)) != TK_OK)
+		goto out;
+	tst = t.nrows == 1 ? row_status(&t, 0, 0) : -1;
+
+	if (st != TK_ST_IN_PROGRESS) {
+		/* An operator settled the step while it ran (cancelled the
+		 * task, resolved the step): keep what the handler said, but
+		 * the status is theirs. */
+		if (o->kind == O_SUCCESS && st == TK_ST_CANCELLED) {
+			a[0] = TK_PSTR(o->results);
+			a[1] = TK_PINT(c->id);
+			e = tk_db_exec(eng->db, SQL_LATE_RESULTS, a, 2, NULL,
+			    NULL);
+		} else if (o->kind == O_FAILURE) {
+			a[0] = TK_PSTR(tk_buf_str(&o->error));
+			a[1] = TK_PINT(c->id);
+			e = tk_db_exec(eng->db, SQL_LATE_ERROR, a, 2, NULL,
+			    NULL);
+		} else
+			e = tk_db_exec(eng->db, SQL_LEASE_CLEAR, a, 1, NULL,
+			    NULL);
+		goto out;
+	}
+	switch (o->kind) {
+	case O_SUCCESS:
+		if ((e = tk_state_step(eng->db, c->id, c->task,
+		    TK_ST_IN_PROGRESS, TK_ST_COMPLETE, c->attempt, eng->actor,
+		    NULL)) != TK_OK)
+			goto out;
+		a[0] = TK_PSTR(o->results);
+		a[1] = TK_PINT(c->id);
+		if ((e = tk_db_exec(eng->db, SQL_DONE, a, 2, NULL, NULL)) !=
+		    TK_OK)
+			goto out;
+		/* A cancelled task's children stay where they are. */
+		if (!task_closed(tst) && (e = tk_state_release_children(
+		    eng->db, c->task, ra->def, c->position)) != TK_OK)
+			goto out;
+		break;
+	case O_FAILURE:
+		ra->again = !o->permanent && attempts < max &&
+		    !task_closed(tst);
+		if ((e = tk_state_step(eng->db, c->id, c->task,
+		    TK_ST_IN_PROGRESS, TK_ST_ERROR, c->attempt, eng->actor,
+		    o->reason)) != TK_OK)
+			goto out;
+		a[0] = TK_PSTR(tk_buf_str(&o->error));
+		a[1] = TK_PINT(ra->again);
+		a[2] = TK_PINT(o->delay_ms * 1000);
+		a[3] = TK_PINT(c->id);
+		if ((e = tk_db_exec(eng->db, SQL_FAILED, a, 4, NULL, NULL)) !=
+		    TK_OK)
+			goto out;
+		break;
+	case O_RELEASE:
+		if ((e = tk_state_step(eng->db, c->id, c->task,
+		    TK_ST_IN_PROGRESS, TK_ST_PENDING, c->attempt, eng->actor,
+		    o->reason)) != TK_OK)
+			goto out;
+		a[0] = TK_PINT(!task_closed(tst));
+		a[1] = TK_PINT(c->id);
+		if ((e = tk_db_exec(eng->db, SQL_RELEASED, a, 2, NULL, NULL)) !=
+		    TK_OK)
+			goto out;
+		break;
+	case O_LOST:
+		ra->lost = 1;
+		goto out;
+	}
+	e = tk_state_task_refresh(eng->db, c->task, eng->actor, NULL, NULL);
+out:
+	if (e == TK_ERR_CONFLICT) {
+		/* The status moved under our lock: impossible; say lost. */
+		ra->lost = 1;
+	}
+	tk_rows_free(&r);
+	tk_rows_free(&t);
+	return e;
+}
+
+/*
+ * Records o.  A database that went away is waited for while the lease
+ * would still hold; after that the attempt is the reaper's.
+ */
+static tk_err
+record(struct tk_engine *eng, const struct claim *c,
+    const struct tk_handler_def *def, const struct outcome *o, int *lost,
+    int *again)
+{
+	struct record_arg ra;
+	long long until = now_ms() +
+	    (long long)eng->cfg->worker.lease_seconds * 1000, wait = 100;
+	tk_err e;
+
+	memset(&ra, 0, sizeof(ra));
+	ra.c = c;
+	ra.def = def;
+	ra.o = o;
+	for (;;) {
+		e = in_txn(eng, record_txn, &ra);
+		if (e != TK_ERR_DB_UNAVAILABLE || now_ms() + wait >= until)
+			break;
+		sleep_ms(wait);
+		if (wait < 2000)
+			wait *= 2;
+	}
+	*lost = ra.lost;
+	*again = ra.again;
+	return e;
+}
+
+/* ---------------------------------------------------------------- run_one */
+
+static const char *const kind_names[] = {
+	"complete", "error", "released", "lost"
+};
+
+static tk_err
+run_claimed(struct tk_engine *eng, const struct claim *c)
+{
+	const struct tk_worker_config *w = &eng->cfg->worker;
+	const struct tk_handler_def *def;
+	const struct tk_step_def *sd = NULL;
+	struct outcome o;
+	long long t0 = now_ms();
+	char what[300], q[REASON_MAX + 16];
+	int lost = 0, again = 0;
+	tk_err e;
+
+	memset(&o, 0, sizeof(o));
+	tk_buf_init(&o.error);
+	def = lookup_def(eng, c->hv, &e);
+	if (def == NULL && e != TK_OK) {
+		o.kind = O_RELEASE;
+		snprintf(o.reason, sizeof(o.reason), "released: the handler "
+		    "registry could not be read (%s)", tk_err_name(e));
+	} else if (def == NULL) {
+		snprintf(what, sizeof(what), "handler version %u (%s.%s@%s) "
+		    "is not in the registry", c->hv, c->ns, c->handler,
+		    c->version);
+		fail_with(&o, what, NULL, 0);
+		o.permanent = 1;
+	} else if (c->position >= def->nsteps ||
+	    strcmp(def->steps[c->position].name, c->name) != 0) {
+		snprintf(what, sizeof(what), "step '%s' is not step %zu of "
+		    "%s.%s@%s", c->name, c->position, c->ns, c->handler,
+		    c->version);
+		fail_with(&o, what, NULL, 0);
+		o.permanent = 1;
+	} else if (!(sd = &def->steps[c->position])->exec.runnable ||
+	    sd->exec.argc == 0) {
+		snprintf(what, sizeof(what), "step '%s' has no runnable "
+		    "handler_config (type: exec)", c->name);
+		fail_with(&o, what, NULL, 0);
+		o.permanent = 1;
+	} else
+		execute(eng, c, def, sd, &o);
+
+	if (o.kind == O_FAILURE && !o.permanent && !o.requested)
+		o.delay_ms = tk_backoff_delay_ms(c->attempt,
+		    w->backoff_base_seconds, w->backoff_cap_seconds,
+		    tk_backoff_random());
+	if (o.kind == O_LOST) {
+		lost = 1;
+		e = TK_OK;
+	} else
+		e = record(eng, c, def, &o, &lost, &again);
+
+	if (e != TK_OK)
+		tk_log(TK_LOG_ERROR, "event=step task=%s step=%s attempt=%u "
+		    "outcome=unrecorded duration_ms=%lld error=%s db_error=%s",
+		    c->task_str, c->name, c->attempt, now_ms() - t0,
+		    tk_err_name(e), tk_log_quote(q, sizeof(q),
+		    tk_db_error(eng->db)));
+	else if (o.kind == O_FAILURE && !lost) {
+		char next[64] = "retry=no";
+
+		if (again)
+			snprintf(next, sizeof(next),
+			    "retry=yes retry_in_ms=%llu", o.delay_ms);
+		tk_log(TK_LOG_INFO, "event=step task=%s handler=%s.%s@%s "
+		    "step=%s attempt=%u outcome=error %s duration_ms=%lld "
+		    "error=%s", c->task_str, c->ns, c->handler, c->version,
+		    c->name, c->attempt, next, now_ms() - t0,
+		    tk_log_quote(q, sizeof(q), o.reason));
+	}
+	else
+		tk_log(lost ? TK_LOG_WARN : TK_LOG_INFO, "event=step task=%s "
+		    "handler=%s.%s@%s step=%s attempt=%u outcome=%s "
+		    "duration_ms=%lld%s%s", c->task_str, c->ns, c->handler,
+		    c->version, c->name, c->attempt,
+		    lost ? "lost" : kind_names[o.kind], now_ms() - t0,
+		    o.kind == O_RELEASE ? " reason=" : "",
+		    o.kind == O_RELEASE ? tk_log_quote(q, sizeof(q),
+		    o.reason) : "");
+	free(o.results);
+	tk_buf_free(&o.error);
+	return e;
+}
+
+tk_err
+tk_engine_run_one(struct tk_engine *eng, int *ran)
+{
+	struct claim_arg ca;
+	tk_err e;
+
+	*ran = 0;
+	if ((e = in_txn(eng, claim_txn, &ca)) != TK_OK)
+		return e;
+	if (ca.cleared) {
+		*ran = 1;
+		return TK_OK;
+	}
+	if (!ca.found)
+		return TK_OK;
+	*ran = 1;
+	return run_claimed(eng, &ca.c);
+}
+
+/* ---------------------------------------------------------------- reaper */
+
+struct reap_arg {
+	unsigned n;
+};
+
+static tk_err
+reap_txn(struct tk_engine *eng, void *p)
+{
+	struct reap_arg *ra = p;
+	struct tk_rows r = TK_ROWS_INIT, t = TK_ROWS_INIT;
+	struct tk_buf err = TK_BUF_INIT;
+	struct tk_dbarg a[3];
+	unsigned char task[16];
+	unsigned attempts, max;
+	int st, tst, again;
+	size_t i;
+	tk_err e;
+
+	ra->n = 0;
+	if ((e = tk_db_query(eng->db, SQL_EXPIRED, NULL, 0, &r)) != TK_OK)
+		return e;
+	for (i = 0; i < r.nrows; i++) {
+		unsigned long long id;
+		const char *owner = tk_row_str(&r, i, 6);
+		char q[TK_ENGINE_OWNER_MAX + 8];
+
+		id = (unsigned long long)tk_row_int(&r, i, 0);
+		a[0] = TK_PINT(id);
+		st = row_status(&r, i, 2);
+		if (tk_row_str(&r, i, 1) == NULL ||
+		    r.len[i * r.ncols + 1] != 16 || st != TK_ST_IN_PROGRESS) {
+			/* A lease left on a settled step: just drop it. */
+			if ((e = tk_db_exec(eng->db, SQL_LEASE_CLEAR, a, 1,
+			    NULL, NULL)) != TK_OK)
+				goto out;
+			continue;
+		}
+		memcpy(task, tk_row_str(&r, i, 1), 16);
+		attempts = (unsigned)tk_row_int(&r, i, 3);
+		max = tk_step_max_attempts(tk_row_int(&r, i, 5) != 0,
+		    (unsigned)tk_row_int(&r, i, 4));
+		a[1] = TK_PBLOB(task, 16);
+		if ((e = tk_db_query(eng->db, SQL_TASK_LOCK, &a[1], 1, &t)) !=
+		    TK_OK)
+			goto out;
+		tst = t.nrows == 1 ? row_status(&t, 0, 0) : -1;
+		tk_rows_free(&t);
+		again = attempts < max && !task_closed(tst);
+		if ((e = tk_state_step(eng->db, id, task, TK_ST_IN_PROGRESS,
+		    again ? TK_ST_PENDING : TK_ST_ERROR, attempts, eng->actor,
+		    "lease expired")) != TK_OK)
+			goto out;
+		tk_buf_reset(&err);
+		tk_buf_printf(&err, "attempt %u lost: the lease of worker %s "
+		    "expired (the worker died, hung or lost the database)",
+		    attempts, owner ? owner : "?");
+		if (err.failed) {
+			e = TK_ERR_NOMEM;
+			goto out;
+		}
+		a[0] = TK_PSTR(err.data);
+		a[1] = TK_PINT(again);
+		a[2] = TK_PINT(id);
+		if ((e = tk_db_exec(eng->db, SQL_REAPED, a, 3, NULL, NULL)) !=
+		    TK_OK)
+			goto out;
+		if ((e = tk_state_task_refresh(eng->db, task, eng->actor,
+		    "lease expired", NULL)) != TK_OK)
+			goto out;
+		{
+			char ts[37];
+
+			tk_engine_uuid_str(task, ts);
+			tk_log(TK_LOG_WARN, "event=lease_expired task=%s "
+			    "step_id=%llu attempt=%u owner=%s outcome=%s", ts,
+			    id, attempts, tk_log_quote(q, sizeof(q),
+			    owner ? owner : "?"), again ? "ready" : "error");
+		}
+		ra->n++;
+	}
+out:
+	tk_buf_free(&err);
+	tk_rows_free(&r);
+	tk_rows_free(&t);
+	return e;
+}
+
+tk_err
+tk_engine_reap(struct tk_engine *eng, unsigned *n)
+{
+	struct reap_arg ra;
+	unsigned total = 0;
+	tk_err e;
+
+	/* Batches until a short one: a mass death is cleared at once. */
+	do {
+		if ((e = in_txn(eng, reap_txn, &ra)) != TK_OK)
+			break;
+		total += ra.n;
+	} while (ra.n == REAP_BATCH);
+	if (n != NULL)
+		*n = total;
+	return e;
+}
+
+tk_err
+tk_engine_ready_count(struct tk_engine *eng, unsigned limit, unsigned *n)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PINT(limit);
+	tk_err e;
+
+	*n = 0;
+	if ((e = tk_db_query(eng->db, SQL_READY_COUNT, &a, 1, &r)) != TK_OK)
+		return e;
+	*n = (unsigned)r.nrows;
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+/* ---------------------------------------------------------------- workers */
+
+tk_err
+tk_engine_worker_start(struct tk_engine *eng, const char *id,
+    const char *host, unsigned pid, unsigned processes)
+{
+	struct tk_dbarg a[4];
+	tk_err e;
+
+	if ((e = tk_db_exec(eng->db, SQL_WORKER_GC, NULL, 0, NULL, NULL)) !=
+	    TK_OK)
+		return e;
+	a[0] = TK_PSTR(id);
+	a[1] = TK_PSTR(host);
+	a[2] = TK_PINT(pid);
+	a[3] = TK_PINT(processes);
+	return tk_db_exec(eng->db, SQL_WORKER_START, a, 4, NULL, NULL);
+}
+
+tk_err
+tk_engine_worker_beat(struct tk_engine *eng, const char *id)
+{
+	struct tk_dbarg a = TK_PSTR(id);
+
+	return tk_db_exec(eng->db, SQL_WORKER_BEAT, &a, 1, NULL, NULL);
+}
+
+tk_err
+tk_engine_worker_stop(struct tk_engine *eng, const char *id)
+{
+	struct tk_dbarg a = TK_PSTR(id);
+
+	return tk_db_exec(eng->db, SQL_WORKER_STOP, &a, 1, NULL, NULL);
+}

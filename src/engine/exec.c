@@ -1,0 +1,666 @@
+/*
+ * exec.c - runs one step handler process (see exec.h).
+ *
+ * Shape: four pipes (stdin, stdout, stderr, and a close-on-exec pipe the
+ * child reports a failed chdir/setuid/exec through), fork, then one poll()
+ * loop in the parent that feeds stdin, drains stdout and stderr, and
+ * watches the clock (timeout, ticks) until the handler is reaped.
+ *
+ * The child runs only async-signal-safe calls up to execvp() (plus the
+ * environ assignment that makes execvp search the handler's own PATH):
+ * the worker is single-threaded, but the discipline costs nothing.
+ */
+#include "tasker/exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#define DEFAULT_MAX_OUTPUT (1024 * 1024)
+#define DEFAULT_TICK_MS    1000
+#define POLL_CAP_MS        100    /* notice a reaped child this soon even
+                                     when a descendant holds the pipes */
+#define DRAIN_MS           2000   /* reading stray output after the exit */
+#define CHUNK              65536
+/* Nesting accepted in a handler's JSON: results are stored in a column
+ * checked with JSON_VALID, which MariaDB refuses beyond 32 levels. */
+#define OUTPUT_DEPTH       31
+
+/* ---------------------------------------------------------------- time */
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- child */
+
+/* What the child reports when it cannot exec: an index into ops[] and
+ * errno. */
+struct child_report {
+	int op;
+	int err;
+};
+
+static const char *const ops[] = {
+	"setsid", "dup2", "chdir", "setgroups", "setgid", "setuid", "prctl",
+	"exec"
+};
+enum { OP_SETSID, OP_DUP2, OP_CHDIR, OP_SETGROUPS, OP_SETGID, OP_SETUID,
+    OP_PRCTL, OP_EXEC };
+
+static void __attribute__((noreturn))
+child_fail(int ex_w, int op)
+{
+	struct child_report r;
+
+	r.op = op;
+	r.err = errno;
+	/* Best effort: the parent sees EOF and a 127 exit otherwise. */
+	if (write(ex_w, &r, sizeof(r)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* Closes every descriptor from 3 up, except keep. */
+static void
+close_from3(int keep)
+{
+	long max, fd;
+
+	if (keep > 3 && close_range(3, (unsigned)keep - 1, 0) == 0 &&
+	    close_range((unsigned)keep + 1, ~0U, 0) == 0)
+		return;
+	if (keep == 3 && close_range(4, ~0U, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = 3; fd < max; fd++)
+		if (fd != keep)
+			(void)close((int)fd);
+}
+
+static void __attribute__((noreturn))
+child(const struct tk_exec_spec *sp, int in_r, int out_w, int err_w,
+    int ex_w, pid_t parent)
+{
+	static const int sigs[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT,
+	    SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM };
+	struct sigaction sa;
+	sigset_t none;
+	int fds[3], i;
+
+	/* A new session: the handler and all it starts are one group. */
+	if (setsid() < 0)
+		child_fail(ex_w, OP_SETSID);
+	/* Ignored signals stay ignored across exec: undo the worker's. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++)
+		(void)sigaction(sigs[i], &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+
+	/* Move every descriptor above 2 first, so no dup2 below clobbers
+	 * one that is still needed (the worker may run with 0-2 closed). */
+	fds[0] = in_r;
+	fds[1] = out_w;
+	fds[2] = err_w;
+	for (i = 0; i < 3; i++)
+		if (fds[i] <= 2 &&
+		    (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
+			child_fail(ex_w, OP_DUP2);
+	if (ex_w <= 2) {
+		int nfd = fcntl(ex_w, F_DUPFD_CLOEXEC, 3);
+
+		if (nfd < 0)
+			_exit(127);
+		ex_w = nfd;
+	}
+	for (i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			child_fail(ex_w, OP_DUP2);
+	/* Nothing of the worker's (its database socket) goes further. */
+	close_from3(ex_w);
+
+	if (sp->cwd != NULL && chdir(sp->cwd) < 0)
+		child_fail(ex_w, OP_CHDIR);
+	if (sp->drop) {
+		if (setgroups(sp->ngroups, sp->groups) < 0)
+			child_fail(ex_w, OP_SETGROUPS);
+		if (setgid(sp->gid) < 0)
+			child_fail(ex_w, OP_SETGID);
+		if (setuid(sp->uid) < 0)
+			child_fail(ex_w, OP_SETUID);
+		if (sp->uid != 0 && setuid(0) == 0) {
+			errno = EPERM;
+			child_fail(ex_w, OP_SETUID);
+		}
+	}
+	/* A worker killed with -9 takes its handler with it (after the
+	 * drop: a change of credentials clears this setting). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail(ex_w, OP_PRCTL);
+	if (getppid() != parent)
+		_exit(127);
+	/* execvp() searches the PATH of environ: make it the handler's. */
+	environ = (char **)(uintptr_t)sp->envp;
+	execvp(sp->argv[0], (char **)(uintptr_t)sp->argv);
+	child_fail(ex_w, OP_EXEC);
+}
+
+/* ---------------------------------------------------------------- parent */
+
+/* One captured stream. */
+struct stream {
+	int     fd;        /* -1 once closed */
+	char   *p;
+	size_t  len;
+	size_t  cap;
+	int     overflow;
+};
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		(void)close(*fd);
+	*fd = -1;
+}
+
+/* Reads what is there.  Returns 0, or -1 on allocation failure. */
+static int
+stream_read(struct stream *s, size_t max)
+{
+	char chunk[CHUNK];
+	ssize_t n;
+
+	for (;;) {
+		n = read(s->fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				close_fd(&s->fd);
+			return 0;
+		}
+		if (n == 0) {
+			close_fd(&s->fd);
+			return 0;
+		}
+		if (s->overflow)
+			continue;   /* killed already; just draining */
+		if ((size_t)n > max - s->len) {
+			s->overflow = 1;
+			n = (ssize_t)(max - s->len);
+		}
+		if (s->len + (size_t)n + 1 > s->cap) {
+			size_t ncap = s->cap ? s->cap : 4096;
+			char *np;
+
+			while (ncap < s->len + (size_t)n + 1)
+				ncap *= 2;
+			if (ncap > max + 1)
+				ncap = max + 1;
+			if ((np = realloc(s->p, ncap)) == NULL)
+				return -1;
+			s->p = np;
+			s->cap = ncap;
+		}
+		memcpy(s->p + s->len, chunk, (size_t)n);
+		s->len += (size_t)n;
+		s->p[s->len] = '\0';
+		if (s->overflow)
+			return 0;
+	}
+}
+
+/* Writes what stdin takes now; closes it when done or unwanted. */
+static void
+feed_stdin(int *fd, const char *p, size_t len, size_t *off)
+{
+	ssize_t n;
+
+	while (*off < len) {
+		n = write(*fd, p + *off, len - *off > CHUNK ? CHUNK :
+		    len - *off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				close_fd(fd);   /* EPIPE: it does not read */
+			return;
+		}
+		*off += (size_t)n;
+	}
+	close_fd(fd);
+}
+
+static void
+kill_group(pid_t pid)
+{
+	if (kill(-pid, SIGKILL) < 0 && errno == ESRCH)
+		(void)kill(pid, SIGKILL);
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Ends the run as `why` (first reason wins) and kills the group. */
+static void
+stop(struct tk_exec_result *res, int *killed, enum tk_exec_end why,
+    pid_t pid)
+{
+	if (!*killed) {
+		res->end = why;
+		*killed = 1;
+	}
+	kill_group(pid);
+}
+
+/* Takes the strings into res; both end up allocated and terminated. */
+static tk_err
+finish_streams(struct tk_exec_result *res, struct stream *o,
+    struct stream *e)
+{
+	if (o->p == NULL && (o->p = calloc(1, 1)) == NULL)
+		return TK_ERR_NOMEM;
+	if (e->p == NULL && (e->p = calloc(1, 1)) == NULL)
+		return TK_ERR_NOMEM;
+	res->out = o->p;
+	res->out_len = o->len;
+	res->err = e->p;
+	res->err_len = e->len;
+	o->p = e->p = NULL;
+	return TK_OK;
+}
+
+/* The loop: runs until the handler is reaped and its pipes are done. */
+static tk_err
+supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
+    struct stream *so, struct stream *se, long long t0,
+    struct tk_exec_result *res)
+{
+	size_t max = sp->max_output ? sp->max_output : DEFAULT_MAX_OUTPUT;
+	unsigned tick_ms = sp->tick_ms ? sp->tick_ms : DEFAULT_TICK_MS;
+	long long deadline = sp->timeout_ms ? t0 + sp->timeout_ms : 0;
+	long long next_tick = t0 + tick_ms, drain_until = 0, now, wait;
+	size_t off = 0;
+	int killed = 0, reaped = 0, wstatus = 0, n;
+	struct pollfd pfd[3];
+	tk_err e = TK_OK;
+
+	if (sp->input == NULL || sp->input_len == 0)
+		close_fd(&in_w);
+	for (;;) {
+		n = 0;
+		if (in_w >= 0) {
+			pfd[n].fd = in_w;
+			pfd[n++].events = POLLOUT;
+		}
+		if (so->fd >= 0) {
+			pfd[n].fd = so->fd;
+			pfd[n++].events = POLLIN;
+		}
+		if (se->fd >= 0) {
+			pfd[n].fd = se->fd;
+			pfd[n++].events = POLLIN;
+		}
+		now = now_ms();
+		wait = POLL_CAP_MS;
+		if (so->fd < 0 && se->fd < 0)
+			wait = 2;   /* pipes closed: the exit is imminent */
+		if (deadline && !killed && deadline - now < wait)
+			wait = deadline - now;
+		if (!killed && next_tick - now < wait)
+			wait = next_tick - now;
+		if (wait < 0)
+			wait = 0;
+		if (poll(pfd, (nfds_t)n, (int)wait) < 0 && errno != EINTR) {
+			e = TK_ERR_IO;
+			stop(res, &killed, TK_EXEC_ABORTED, pid);
+		}
+		if (in_w >= 0)
+			feed_stdin(&in_w, sp->input, sp->input_len, &off);
+		if (so->fd >= 0 && stream_read(so, max) < 0)
+			e = TK_ERR_NOMEM;
+		if (se->fd >= 0 && stream_read(se, max) < 0)
+			e = TK_ERR_NOMEM;
+		if (e == TK_ERR_NOMEM)
+			stop(res, &killed, TK_EXEC_ABORTED, pid);
+		if (so->overflow || se->overflow)
+			stop(res, &killed, TK_EXEC_TOO_LARGE, pid);
+		now = now_ms();
+		if (!reaped) {
+			pid_t w = waitpid(pid, &wstatus, WNOHANG);
+
+			if (w == pid || (w < 0 && errno == ECHILD)) {
+				reaped = 1;
+				/* Stragglers of the handler's group go too. */
+				kill_group(pid);
+				drain_until = now + (killed ? 0 : DRAIN_MS);
+			}
+		}
+		if (reaped && ((so->fd < 0 && se->fd < 0) ||
+		    now >= drain_until))
+			break;
+		if (reaped)
+			continue;
+		if (deadline && now >= deadline)
+			stop(res, &killed, TK_EXEC_TIMEOUT, pid);
+		if (!killed && now >= next_tick) {
+			next_tick = now + tick_ms;
+			if (sp->tick != NULL && sp->tick(sp->tick_arg) != 0)
+				stop(res, &killed, TK_EXEC_ABORTED, pid);
+		}
+	}
+	close_fd(&in_w);
+	close_fd(&so->fd);
+	close_fd(&se->fd);
+	if (!killed) {
+		if (WIFEXITED(wstatus)) {
+			res->end = TK_EXEC_EXITED;
+			res->status = WEXITSTATUS(wstatus);
+		} else {
+			res->end = TK_EXEC_SIGNALED;
+			res->status = WIFSIGNALED(wstatus) ?
+			    WTERMSIG(wstatus) : 0;
+		}
+	}
+	res->out_overflow = so->overflow;
+	res->err_overflow = se->overflow;
+	return e;
+}
+
+tk_err
+tk_exec_run(const struct tk_exec_spec *sp, struct tk_exec_result *res)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 },
+	    ex[2] = { -1, -1 };
+	struct stream so, se;
+	struct sigaction ign, old;
+	struct child_report rep;
+	long long t0 = now_ms();
+	pid_t pid, parent = getpid();
+	ssize_t n;
+	tk_err e = TK_OK;
+
+	memset(res, 0, sizeof(*res));
+	memset(&so, 0, sizeof(so));
+	memset(&se, 0, sizeof(se));
+	so.fd = se.fd = -1;
+	if (sp->argv == NULL || sp->argv[0] == NULL || sp->envp == NULL)
+		return TK_ERR_INTERNAL;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
+		e = TK_ERR_IO;
+		goto out;
+	}
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	(void)sigaction(SIGPIPE, &ign, &old);
+	if ((pid = fork()) < 0) {
+		e = TK_ERR_IO;
+		goto restore;
+	}
+	if (pid == 0)
+		child(sp, in[0], out[1], err[1], ex[1], parent);
+	close_fd(&in[0]);
+	close_fd(&out[1]);
+	close_fd(&err[1]);
+	close_fd(&ex[1]);
+
+	/* EOF: exec happened (the pipe is close-on-exec).  A report: it did
+	 * not, and the child exits 127 at once. */
+	do
+		n = read(ex[0], &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(rep)) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		res->end = TK_EXEC_NOT_STARTED;
+		res->status = rep.err;
+		res->failed_op = rep.op >= 0 && rep.op <= OP_EXEC ?
+		    ops[rep.op] : "start";
+		goto restore;
+	}
+	so.fd = out[0];
+	se.fd = err[0];
+	out[0] = err[0] = -1;
+	if (set_nonblock(in[1]) < 0 || set_nonblock(so.fd) < 0 ||
+	    set_nonblock(se.fd) < 0) {
+		kill_group(pid);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		e = TK_ERR_IO;
+		goto restore;
+	}
+	e = supervise(sp, pid, in[1], &so, &se, t0, res);
+	in[1] = -1;   /* supervise() closed it */
+restore:
+	(void)sigaction(SIGPIPE, &old, NULL);
+out:
+	close_fd(&in[0]);
+	close_fd(&in[1]);
+	close_fd(&out[0]);
+	close_fd(&out[1]);
+	close_fd(&err[0]);
+	close_fd(&err[1]);
+	close_fd(&ex[0]);
+	close_fd(&ex[1]);
+	close_fd(&so.fd);
+	close_fd(&se.fd);
+	if (finish_streams(res, &so, &se) != TK_OK && e == TK_OK)
+		e = TK_ERR_NOMEM;
+	free(so.p);
+	free(se.p);
+	res->duration_ms = now_ms() - t0;
+	return e;
+}
+
+void
+tk_exec_result_free(struct tk_exec_result *res)
+{
+	free(res->out);
+	free(res->err);
+	res->out = res->err = NULL;
+	res->out_len = res->err_len = 0;
+}
+
+/* ---------------------------------------------------------------- env */
+
+tk_err
+tk_env_put(struct tk_env *env, const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	size_t nlen, i;
+	char *copy;
+
+	if (eq == NULL || eq == entry)
+		return TK_ERR_BAD_REQUEST;
+	nlen = (size_t)(eq - entry) + 1;   /* with the '=' */
+	if ((copy = strdup(entry)) == NULL)
+		return TK_ERR_NOMEM;
+	for (i = 0; i < env->n; i++)
+		if (strncmp(env->v[i], entry, nlen) == 0) {
+			free(env->v[i]);
+			env->v[i] = copy;
+			return TK_OK;
+		}
+	if (env->n + 2 > env->cap) {
+		size_t ncap = env->cap ? env->cap * 2 : 16;
+		char **nv;
+
+		if ((nv = realloc(env->v, ncap * sizeof(*nv))) == NULL) {
+			free(copy);
+			return TK_ERR_NOMEM;
+		}
+		env->v = nv;
+		env->cap = ncap;
+	}
+	env->v[env->n++] = copy;
+	env->v[env->n] = NULL;
+	return TK_OK;
+}
+
+tk_err
+tk_env_set(struct tk_env *env, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value);
+	char *s;
+	tk_err e;
+
+	if ((s = malloc(nl + vl + 2)) == NULL)
+		return TK_ERR_NOMEM;
+	memcpy(s, name, nl);
+	s[nl] = '=';
+	memcpy(s + nl + 1, value, vl + 1);
+	e = strchr(name, '=') != NULL ? TK_ERR_BAD_REQUEST : tk_env_put(env, s);
+	free(s);
+	return e;
+}
+
+const char *
+tk_env_get(const struct tk_env *env, const char *name)
+{
+	size_t nl = strlen(name), i;
+
+	for (i = 0; i < env->n; i++)
+		if (strncmp(env->v[i], name, nl) == 0 && env->v[i][nl] == '=')
+			return env->v[i] + nl + 1;
+	return NULL;
+}
+
+void
+tk_env_free(struct tk_env *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->n; i++)
+		free(env->v[i]);
+	free(env->v);
+	env->v = NULL;
+	env->n = env->cap = 0;
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* 1 when every number in v is finite: json-c accepts NaN, Infinity and
+ * 1e999 even in strict mode, and none of them is JSON. */
+static int
+finite_numbers(json_object *v)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(v));
+	case json_type_array:
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++)
+			if (!finite_numbers(json_object_array_get_idx(v, i)))
+				return 0;
+		return 1;
+	case json_type_object: {
+		json_object_object_foreach(v, key, val) {
+			(void)key;
+			if (!finite_numbers(val))
+				return 0;
+		}
+		return 1;
+	}
+	default:
+		return 1;
+	}
+}
+
+tk_err
+tk_exec_parse_output(const char *s, size_t len, json_object **obj,
+    char *why, size_t whysz)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error je;
+	json_object *o;
+	size_t lead, end;
+
+	*obj = NULL;
+	lead = 0;
+	while (lead < len && (s[lead] == ' ' || s[lead] == '\t' ||
+	    s[lead] == '\r' || s[lead] == '\n'))
+		lead++;
+	if (lead == len) {
+		snprintf(why, whysz, "output is empty (expected a JSON "
+		    "object)");
+		return TK_ERR_VALIDATION;
+	}
+	if (s[lead] != '{') {
+		snprintf(why, whysz, "output is not a JSON object");
+		return TK_ERR_VALIDATION;
+	}
+	if (len > INT_MAX) {
+		snprintf(why, whysz, "output is too large");
+		return TK_ERR_VALIDATION;
+	}
+	if ((tok = json_tokener_new_ex(OUTPUT_DEPTH)) == NULL)
+		return TK_ERR_NOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	je = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (o == NULL) {
+		if (je == json_tokener_continue)
+			snprintf(why, whysz, "output is not valid JSON (it "
+			    "ends before the object is closed)");
+		else
+			snprintf(why, whysz, "output is not valid JSON: %s",
+			    json_tokener_error_desc(je));
+		return TK_ERR_VALIDATION;
+	}
+	while (end < len && (s[end] == ' ' || s[end] == '\t' ||
+	    s[end] == '\r' || s[end] == '\n'))
+		end++;
+	if (je != json_tokener_success || end != len) {
+		json_object_put(o);
+		snprintf(why, whysz, "output holds more than one JSON value");
+		return TK_ERR_VALIDATION;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		snprintf(why, whysz, "output is not a JSON object");
+		return TK_ERR_VALIDATION;
+	}
+	if (!finite_numbers(o)) {
+		json_object_put(o);
+		snprintf(why, whysz, "output is not valid JSON: a number is "
+		    "NaN, Infinity or out of range");
+		return TK_ERR_VALIDATION;
+	}
+	*obj = o;
+	return TK_OK;
+}

@@ -1,0 +1,110 @@
+/*
+ * task_api.h - the task API's controllers (named in the route table of
+ * src/api/dispatch.c) and the helpers they share (src/api/task_json.c).
+ *
+ *   POST   /tasks                                   tasker.task:create
+ *   GET    /tasks                                   tasker.task:index
+ *   GET    /tasks/{id}                              tasker.task:show
+ *   PATCH  /tasks/{id}                              tasker.task:update
+ *   DELETE /tasks/{id}                              tasker.task:cancel
+ *   POST   /tasks/{id}/retry                        tasker.task:retry
+ *   GET    /tasks/{id}/workflow_steps               tasker.workflow_step:index
+ *   GET    /tasks/{id}/workflow_steps/{step}        tasker.workflow_step:show
+ *   PATCH  /tasks/{id}/workflow_steps/{step}        tasker.workflow_step:update
+ */
+#ifndef TASKER_TASK_API_H
+#define TASKER_TASK_API_H
+
+#include <json-c/json.h>
+
+#include "tasker/api.h"
+#include "tasker/task_store.h"
+
+/* Controllers: src/api/tasks.c */
+tk_err tk_api_tasks_create(struct tk_request *req, struct tk_response *res);
+tk_err tk_api_tasks_index(struct tk_request *req, struct tk_response *res);
+tk_err tk_api_tasks_show(struct tk_request *req, struct tk_response *res);
+/* Controllers: src/api/task_ops.c */
+tk_err tk_api_tasks_cancel(struct tk_request *req, struct tk_response *res);
+tk_err tk_api_tasks_update(struct tk_request *req, struct tk_response *res);
+tk_err tk_api_tasks_retry(struct tk_request *req, struct tk_response *res);
+tk_err tk_api_steps_index(struct tk_request *req, struct tk_response *res);
+tk_err tk_api_steps_show(struct tk_request *req, struct tk_response *res);
+tk_err tk_api_steps_update(struct tk_request *req, struct tk_response *res);
+
+/* ---------------------------------------------------------------- shared (task_json.c) */
+
+#define TK_ACTOR_MAX 255   /* actor, initiator and principal columns */
+
+/* The process's catalog, refreshed when stale. */
+tk_err tk_tasks_catalog(struct tk_request *req, struct tk_catalog **out);
+/* The handler version of a task by id; NULL when the catalog lacks it. */
+const struct tk_catalog_version *tk_tasks_version(struct tk_request *req,
+    unsigned hv_id);
+
+/* The {id} path parameter as a task id; TK_ERR_TASK_NOT_FOUND (message
+ * set) when it is not one. */
+tk_err tk_tasks_id_param(struct tk_request *req, unsigned char id[16]);
+/* The message of a 404 for task id text s. */
+tk_err tk_tasks_not_found(struct tk_request *req, const char *s);
+
+/* The principal's subject cut to TK_ACTOR_MAX bytes on a character
+ * boundary (the width of the actor columns); "unknown" without one. */
+const char *tk_tasks_actor(struct tk_request *req, char out[TK_ACTOR_MAX + 1]);
+
+/*
+ * The request's JSON body: 415 for a Content-Type other than JSON, 400
+ * for an empty body (unless allow_empty: *out NULL then) and for JSON
+ * that does not parse (saying where).  On failure the error is rendered
+ * into res and returned.
+ */
+tk_err tk_tasks_body(struct tk_request *req, struct tk_response *res,
+    int allow_empty, json_object **out);
+
+/*
+ * Refuses (400, rendered) query parameters not in allowed (NULL-ended)
+ * and parameters given more than once.
+ */
+tk_err tk_tasks_query_check(struct tk_request *req, struct tk_response *res,
+    const char *const *allowed);
+
+/* Renders 422 (or e) with details, which it takes over. */
+tk_err tk_tasks_invalid(struct tk_response *res, tk_err e,
+    const char *message, json_object *details);
+
+/*
+ * A task as the guide shows it: id, name, namespace, version, full_name,
+ * status, context, [steps], [dependencies], created_at, updated_at, then
+ * initiator, source_system, reason, tags, completed_at.  steps and deps
+ * (may be NULL) are taken over.
+ */
+json_object *tk_task_json(const struct tk_rows *r, size_t row,
+    json_object *steps, json_object *deps);
+/*
+ * A step.  Brief (in a task): name, status, results, attempts,
+ * started_at, completed_at, and last_error / next_attempt_at when they
+ * apply.  Full (workflow_steps endpoints): all of those always, then
+ * position, depends_on, max_attempts, retryable, retry_limit, skippable,
+ * created_at, updated_at.  def may be NULL (depends_on is then []).
+ */
+json_object *tk_step_json(const struct tk_rows *r, size_t row,
+    const struct tk_handler_def *def, int full);
+/* Every step of rows, in order. */
+json_object *tk_steps_json(const struct tk_rows *r,
+    const struct tk_handler_def *def, int full);
+/* The dependency analysis of a task (see tk_deps_analyse). */
+json_object *tk_deps_json(const struct tk_rows *steps,
+    const struct tk_handler_def *def, enum tk_status task_status);
+
+/*
+ * Reads task id and answers it with HTTP status code: the task with its
+ * steps (and dependency analysis when deps).  TK_ERR_TASK_NOT_FOUND.
+ */
+tk_err tk_tasks_answer(struct tk_request *req, struct tk_response *res,
+    const unsigned char id[16], int code, int deps);
+/* The same from rows already read (a task row, its step rows). */
+tk_err tk_tasks_render(struct tk_request *req, struct tk_response *res,
+    const struct tk_rows *task, const struct tk_rows *steps, int code,
+    int deps);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * test_engine.c - the parts of a step run that need no database: the
+ * handler's stdin document, its environment, the error text kept for a
+ * failed attempt, and task ids.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "testlib.h"
+#include "tasker/engine.h"
+
+static json_object *
+parse(const char *s)
+{
+	json_tokener *tok = json_tokener_new_ex(32);
+	json_object *o;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, s, (int)strlen(s));
+	json_tokener_free(tok);
+	return o;
+}
+
+static const char *
+get(json_object *o, const char *path)
+{
+	char buf[200], *p, *save = NULL;
+	json_object *v = o;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = strtok_r(buf, ".", &save); p != NULL;
+	    p = strtok_r(NULL, ".", &save))
+		if (!json_object_object_get_ex(v, p, &v))
+			return "(missing)";
+	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+}
+
+static void
+test_input_document(void)
+{
+	struct tk_buf b = TK_BUF_INIT;
+	struct tk_engine_task t = {
+		"0190d5c8-1111-7000-8000-000000000001", "payments",
+		"process_payment", "2.1.0",
+		"{\"payment_id\": 12, \"x\": [1]}", 0
+	};
+	struct tk_engine_parent p[2] = {
+		{ "validate", "{\"valid\":true}", 14 },
+		{ "skipped", NULL, 0 },   /* resolved manually: no results */
+	};
+	json_object *o;
+
+	t.context_len = strlen(t.context);
+	CU_ASSERT_EQUAL(tk_engine_input(&b, &t, "charge_card", 2, p, 2),
+	    TK_OK);
+	CU_ASSERT_EQUAL(b.data[b.len - 1], '\n');
+	o = parse(b.data);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_STRING_EQUAL(get(o, "task.id"),
+	    "\"0190d5c8-1111-7000-8000-000000000001\"");
+	CU_ASSERT_STRING_EQUAL(get(o, "task.namespace"), "\"payments\"");
+	CU_ASSERT_STRING_EQUAL(get(o, "task.name"), "\"process_payment\"");
+	CU_ASSERT_STRING_EQUAL(get(o, "task.version"), "\"2.1.0\"");
+	CU_ASSERT_STRING_EQUAL(get(o, "task.context"),
+	    "{\"payment_id\":12,\"x\":[1]}");
+	CU_ASSERT_STRING_EQUAL(get(o, "step"),
+	    "{\"name\":\"charge_card\",\"attempt\":2}");
+	CU_ASSERT_STRING_EQUAL(get(o, "parents"),
+	    "{\"validate\":{\"valid\":true},\"skipped\":null}");
+	json_object_put(o);
+
+	/* A root step: empty parents; a missing context is {} */
+	tk_buf_reset(&b);
+	t.context = NULL;
+	t.context_len = 0;
+	CU_ASSERT_EQUAL(tk_engine_input(&b, &t, "a", 1, NULL, 0), TK_OK);
+	o = parse(b.data);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_STRING_EQUAL(get(o, "parents"), "{}");
+	CU_ASSERT_STRING_EQUAL(get(o, "task.context"), "{}");
+	json_object_put(o);
+
+	/* Strings are escaped */
+	tk_buf_reset(&b);
+	t.version = "1.0.0-\"x\"\\\n";
+	CU_ASSERT_EQUAL(tk_engine_input(&b, &t, "a", 1, NULL, 0), TK_OK);
+	o = parse(b.data);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_STRING_EQUAL(get(o, "task.version"),
+	    "\"1.0.0-\\\"x\\\"\\\\\\n\"");
+	json_object_put(o);
+	tk_buf_free(&b);
+}
+
+static void
+test_environment(void)
+{
+	struct tk_env env = TK_ENV_INIT;
+	struct tk_engine_env_src s;
+	struct tk_exec_def ex;
+	static char e1[] = "REGION=eu", e2[] = "LANG=de_DE.UTF-8",
+	    e3[] = "TASKER_STEP_NAME=spoofed";
+	char *entries[] = { e1, e2, e3, NULL };
+	size_t i;
+
+	memset(&ex, 0, sizeof(ex));
+	ex.env = entries;
+	ex.nenv = 3;
+	memset(&s, 0, sizeof(s));
+	s.path = "/opt/bin:/usr/bin:/bin";
+	s.home = "/var/lib/tasker";
+	s.exec = &ex;
+	s.task_id = "0190d5c8-1111-7000-8000-000000000001";
+	s.namespace_name = "payments";
+	s.handler = "process_payment";
+	s.version = "2.1.0";
+	s.step = "charge_card";
+	s.attempt = 3;
+	setenv("TASKER_DB_PASSWORD", "hunter2", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "k", 1);
+	CU_ASSERT_EQUAL_FATAL(tk_engine_env(&env, &s), TK_OK);
+	/* exactly these, nothing of the worker's own environment */
+	CU_ASSERT_EQUAL(env.n, 10);
+	CU_ASSERT_PTR_NULL(env.v[env.n]);
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "PATH"),
+	    "/opt/bin:/usr/bin:/bin");
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "HOME"), "/var/lib/tasker");
+	/* the step's entries replace the defaults ... */
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "LANG"), "de_DE.UTF-8");
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "REGION"), "eu");
+	/* ... but not the metadata */
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_STEP_NAME"),
+	    "charge_card");
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_TASK_ID"),
+	    "0190d5c8-1111-7000-8000-000000000001");
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_STEP_ATTEMPT"), "3");
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_NAMESPACE"),
+	    "payments");
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_HANDLER"),
+	    "process_payment");
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_HANDLER_VERSION"),
+	    "2.1.0");
+	CU_ASSERT_PTR_NULL(tk_env_get(&env, "TASKER_DB_PASSWORD"));
+	CU_ASSERT_PTR_NULL(tk_env_get(&env, "AWS_SECRET_ACCESS_KEY"));
+	for (i = 0; i < env.n; i++)
+		CU_ASSERT_PTR_NULL(strstr(env.v[i], "hunter2"));
+	tk_env_free(&env);
+	unsetenv("TASKER_DB_PASSWORD");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+
+	/* No HOME, default PATH */
+	s.path = NULL;
+	s.home = NULL;
+	s.exec = NULL;
+	CU_ASSERT_EQUAL_FATAL(tk_engine_env(&env, &s), TK_OK);
+	CU_ASSERT_PTR_NULL(tk_env_get(&env, "HOME"));
+	CU_ASSERT_PTR_NOT_NULL(tk_env_get(&env, "PATH"));
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "LANG"), "C.UTF-8");
+	tk_env_free(&env);
+
+	/* tk_env_put refuses an entry without a name */
+	CU_ASSERT_EQUAL(tk_env_put(&env, "=x"), TK_ERR_BAD_REQUEST);
+	CU_ASSERT_EQUAL(tk_env_put(&env, "novalue"), TK_ERR_BAD_REQUEST);
+	tk_env_free(&env);
+}
+
+static void
+test_error_text(void)
+{
+	struct tk_buf b = TK_BUF_INIT;
+	char big[10000];
+	size_t i;
+
+	CU_ASSERT_EQUAL(tk_engine_error_text(&b, "exit status 1",
+	    "card declined\n\n", 15), TK_OK);
+	CU_ASSERT_STRING_EQUAL(b.data, "exit status 1; stderr: card declined");
+
+	CU_ASSERT_EQUAL(tk_engine_error_text(&b, "exit status 2", NULL, 0),
+	    TK_OK);
+	CU_ASSERT_STRING_EQUAL(b.data, "exit status 2");
+
+	/* Only the tail of a long stderr is kept, and the whole is
+	 * bounded. */
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	memcpy(big + sizeof(big) - 4, "END\n", 4);
+	CU_ASSERT_EQUAL(tk_engine_error_text(&b, "exit status 1", big,
+	    sizeof(big)), TK_OK);
+	CU_ASSERT(b.len <= TK_ENGINE_ERROR_MAX);
+	CU_ASSERT(b.len >= TK_ENGINE_STDERR_TAIL);
+	CU_ASSERT_EQUAL(strcmp(b.data + b.len - 3, "END"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "stderr (last bytes): "));
+
+	/* Bytes that are not UTF-8 and control characters become '?', so
+	 * the database never refuses the text; UTF-8 stays. */
+	{
+		static const char raw[] =
+		    "caf\xc3\xa9 \xff\xfe\x01\x1b[31mred\tok\xed\xa0\x80";
+
+		CU_ASSERT_EQUAL(tk_engine_error_text(&b, "x", raw,
+		    sizeof(raw) - 1), TK_OK);
+	}
+	CU_ASSERT_STRING_EQUAL(b.data,
+	    "x; stderr: caf\xc3\xa9 ????[31mred\tok???");
+
+	/* A tail that starts in the middle of a character */
+	memset(big, 'a', sizeof(big));
+	for (i = sizeof(big) - TK_ENGINE_STDERR_TAIL - 1; i < sizeof(big) - 1;
+	    i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	CU_ASSERT_EQUAL(tk_engine_error_text(&b, "x", big, sizeof(big)),
+	    TK_OK);
+	CU_ASSERT_PTR_NULL(strchr(b.data, '?'));
+	tk_buf_free(&b);
+}
+
+static void
+test_failure_text(void)
+{
+	struct tk_exec_result r;
+	char w[300];
+
+	memset(&r, 0, sizeof(r));
+	r.end = TK_EXEC_EXITED;
+	r.status = 75;
+	CU_ASSERT_STRING_EQUAL(tk_engine_failure(w, sizeof(w), &r, NULL,
+	    "x.sh", 30, 1024), "exit status 75");
+	r.status = 0;
+	CU_ASSERT_STRING_EQUAL(tk_engine_failure(w, sizeof(w), &r,
+	    "output is not a JSON object", "x.sh", 30, 1024),
+	    "output is not a JSON object");
+	r.end = TK_EXEC_SIGNALED;
+	r.status = SIGKILL;
+	CU_ASSERT_STRING_EQUAL(tk_engine_failure(w, sizeof(w), &r, NULL,
+	    "x.sh", 30, 1024), "killed by signal 9 (SIGKILL)");
+	r.end = TK_EXEC_TIMEOUT;
+	CU_ASSERT_STRING_EQUAL(tk_engine_failure(w, sizeof(w), &r, NULL,
+	    "x.sh", 30, 1024), "timed out after 30 s (the handler and its "
+	    "child processes were killed)");
+	r.end = TK_EXEC_TOO_LARGE;
+	r.out_overflow = 1;
+	CU_ASSERT_STRING_EQUAL(tk_engine_failure(w, sizeof(w), &r, NULL,
+	    "x.sh", 30, 1024), "stdout passed the limit of 1024 bytes "
+	    "(worker.max_output_bytes); the handler was killed");
+	r.end = TK_EXEC_NOT_STARTED;
+	r.status = ENOENT;
+	r.failed_op = "exec";
+	CU_ASSERT_STRING_EQUAL(tk_engine_failure(w, sizeof(w), &r, NULL,
+	    "bin/x.sh", 30, 1024),
+	    "cannot run 'bin/x.sh': No such file or directory");
+	r.failed_op = "chdir";
+	CU_ASSERT_STRING_EQUAL(tk_engine_failure(w, sizeof(w), &r, NULL,
+	    "bin/x.sh", 30, 1024),
+	    "cannot run 'bin/x.sh': chdir failed: No such file or directory");
+}
+
+static void
+test_uuid(void)
+{
+	static const unsigned char id[16] = {
+		0x01, 0x90, 0xd5, 0xc8, 0xab, 0xcd, 0x7e, 0xf0,
+		0x80, 0x00, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xff
+	};
+	char s[37];
+
+	tk_engine_uuid_str(id, s);
+	CU_ASSERT_STRING_EQUAL(s, "0190d5c8-abcd-7ef0-8000-123456789aff");
+}
+
+TK_SUITE(engine,
+    { "the handler's stdin document", test_input_document },
+    { "the handler's environment", test_environment },
+    { "error text: tail, bound, clean UTF-8", test_error_text },
+    { "failure descriptions", test_failure_text },
+    { "task id text", test_uuid });

@@ -1,0 +1,612 @@
+/*
+ * test_tasks.c - the task API's pure helpers: UUIDv7 ids, strict request
+ * bodies, request validation, the idempotency fingerprint, pagination,
+ * status lists and the dependency analysis.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+#include "../../src/tasks/tasks.h"
+#include "tasker/handler.h"
+
+/* ---------------------------------------------------------------- ids */
+
+static void
+test_uuid_layout(void)
+{
+	unsigned char rnd[10] = { 0xff, 0xee, 0xff, 1, 2, 3, 4, 5, 6, 7 };
+	unsigned char id[16];
+	char s[TK_UUID_STR_SIZE];
+
+	tk_uuid7_build(0x0190f1a27b3cULL, rnd, id);
+	tk_uuid_format(id, s);
+	/* time, version 7 + 12 bits, variant 10 + 62 bits */
+	CU_ASSERT_STRING_EQUAL(s, "0190f1a2-7b3c-7fee-bf01-020304050607");
+	CU_ASSERT_EQUAL(tk_uuid7_time(id), 0x0190f1a27b3cULL);
+}
+
+static void
+test_uuid_parse(void)
+{
+	unsigned char id[16], back[16];
+	char s[TK_UUID_STR_SIZE];
+
+	CU_ASSERT_EQUAL(tk_uuid_parse("550e8400-e29b-41d4-a716-446655440000",
+	    id), 0);
+	tk_uuid_format(id, s);
+	CU_ASSERT_STRING_EQUAL(s, "550e8400-e29b-41d4-a716-446655440000");
+	CU_ASSERT_EQUAL(tk_uuid_parse("550E8400-E29B-41D4-A716-446655440000",
+	    back), 0);
+	CU_ASSERT_EQUAL(memcmp(id, back, 16), 0);
+	CU_ASSERT_EQUAL(tk_uuid_parse(NULL, id), -1);
+	CU_ASSERT_EQUAL(tk_uuid_parse("", id), -1);
+	CU_ASSERT_EQUAL(tk_uuid_parse("550e8400e29b41d4a716446655440000", id),
+	    -1);
+	CU_ASSERT_EQUAL(tk_uuid_parse("550e8400-e29b-41d4-a716-44665544000",
+	    id), -1);
+	CU_ASSERT_EQUAL(tk_uuid_parse("550e8400-e29b-41d4-a716-4466554400000",
+	    id), -1);
+	CU_ASSERT_EQUAL(tk_uuid_parse("550e8400-e29b-41d4-a716_446655440000",
+	    id), -1);
+	CU_ASSERT_EQUAL(tk_uuid_parse("550e8400-e29b-41d4-a716-44665544000g",
+	    id), -1);
+	CU_ASSERT_EQUAL(tk_uuid_parse("{50e8400-e29b-41d4-a716-44665544000}",
+	    id), -1);
+	CU_ASSERT_EQUAL(tk_uuid_parse("550e8400--29b-41d4-a716-446655440000",
+	    id), -1);
+}
+
+static void
+test_uuid_monotonic(void)
+{
+	unsigned char prev[16], id[16];
+	char s[TK_UUID_STR_SIZE];
+	int i, ordered = 1;
+
+	CU_ASSERT_EQUAL_FATAL(tk_uuid7_new(prev), TK_OK);
+	for (i = 0; i < 20000; i++) {
+		CU_ASSERT_EQUAL_FATAL(tk_uuid7_new(id), TK_OK);
+		if (memcmp(prev, id, 16) >= 0)
+			ordered = 0;
+		memcpy(prev, id, 16);
+	}
+	CU_ASSERT(ordered);
+	tk_uuid_format(id, s);
+	CU_ASSERT_EQUAL(s[14], '7');
+	CU_ASSERT(strchr("89ab", s[19]) != NULL);
+	/* A recent time: after 2024-01-01 in milliseconds. */
+	CU_ASSERT(tk_uuid7_time(id) > 1704067200000ULL);
+}
+
+/* ---------------------------------------------------------------- strict JSON */
+
+static json_object *
+parse_ok(const char *s)
+{
+	json_object *j = NULL;
+	char msg[256];
+
+	if (tk_json_parse_body(s, strlen(s), &j, msg, sizeof(msg)) != TK_OK) {
+		fprintf(stderr, "\nparse of %.60s failed: %s\n", s, msg);
+		CU_FAIL("parse");
+	}
+	return j;
+}
+
+static void
+parse_bad(const char *s, size_t len, const char *needle)
+{
+	json_object *j = NULL;
+	char msg[256] = "";
+
+	CU_ASSERT_EQUAL(tk_json_parse_body(s, len, &j, msg, sizeof(msg)),
+	    TK_ERR_BAD_REQUEST);
+	CU_ASSERT_PTR_NULL(j);
+	if (strstr(msg, needle) == NULL) {
+		fprintf(stderr, "\nbody %.60s: message \"%s\" lacks \"%s\"\n",
+		    s, msg, needle);
+		CU_FAIL("message");
+	}
+	json_object_put(j);
+}
+
+#define BAD(s, needle) parse_bad((s), strlen(s), (needle))
+
+static void
+test_json_strict(void)
+{
+	char deep[200];
+	int i;
+
+	json_object_put(parse_ok("{\"a\":1}"));
+	json_object_put(parse_ok(" \r\n{\"a\": [1, 2.5, -3e2, true, null]}\n "));
+	json_object_put(parse_ok("{\"a\":18446744073709551615}"));
+	json_object_put(parse_ok("{\"a\":-9223372036854775808}"));
+	json_object_put(parse_ok("{\"a\":\"\\\\u0000\"}"));
+	json_object_put(parse_ok("{\"NaN\":\"Infinity\"}"));
+	BAD("", "empty");
+	BAD(" \n ", "empty");
+	parse_bad(NULL, 0, "empty");
+	BAD("{\"a\":1} x", "line 1, column 9");
+	BAD("{\"a\":1}{}", "column 8");
+	BAD("{\n  \"a\": x}", "line 2, column 8");
+	BAD("{\"a\":", "unexpected end of input");
+	BAD("[1,]", "column 4");
+	BAD("{'a':1}", "column 2: strings must be in double quotes");
+	BAD("{\"a\":NaN}", "no NaN or Infinity");
+	BAD("{\"a\":Infinity}", "no NaN or Infinity");
+	BAD("{\"a\":-Infinity}", "no NaN or Infinity");
+	BAD("{\"a\":18446744073709551616}", "integer out of range");
+	BAD("{\"a\":-9223372036854775809}", "integer out of range");
+	BAD("{\"a\":99999999999999999999999}", "column 6");
+	BAD("{\"a\":1e400}", "number out of range");
+	BAD("{\"a\":\"x\\u0000\"}", "\\u0000");
+	BAD("{\"a\\u0000b\":1}", "\\u0000");
+	BAD("{\"a\":\"\xff\"}", "Malformed JSON");
+	parse_bad("{\"a\":1}\0", 8, "Malformed JSON");
+	for (i = 0; i < 41; i++)
+		deep[i] = '[';
+	for (i = 41; i < 82; i++)
+		deep[i] = ']';
+	deep[82] = '\0';
+	BAD(deep, "nested deeper than 40");
+}
+
+static void
+test_json_depth(void)
+{
+	json_object *j = parse_ok("{\"a\":{\"b\":[1,{\"c\":[]}]},\"d\":2}");
+
+	CU_ASSERT_EQUAL(tk_json_depth(j), 5);
+	json_object_put(j);
+	CU_ASSERT_EQUAL(tk_json_depth(NULL), 0);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+/* details[field] holds a message containing needle. */
+static int
+has_detail(json_object *d, const char *field, const char *needle)
+{
+	json_object *a;
+	size_t i;
+
+	if (!json_object_object_get_ex(d, field, &a))
+		return 0;
+	for (i = 0; i < json_object_array_length(a); i++)
+		if (strstr(json_object_get_string(
+		    json_object_array_get_idx(a, i)), needle) != NULL)
+			return 1;
+	return 0;
+}
+
+static const char guide_body[] =
+    "{\"name\": \"process_payment\", \"namespace\": \"payments\","
+    " \"version\": \"2.1.0\", \"context\": {\"payment_id\": 12345,"
+    " \"amount\": 99.99, \"currency\": \"USD\", \"customer_id\": 67890}}";
+
+static void
+test_request_guide(void)
+{
+	json_object *b = parse_ok(guide_body), *d = json_object_new_object();
+	struct tk_task_request r;
+
+	CU_ASSERT_EQUAL(tk_task_request_parse(b, &r, d), TK_OK);
+	CU_ASSERT_EQUAL(tk_details_count(d), 0);
+	CU_ASSERT_STRING_EQUAL(r.name, "process_payment");
+	CU_ASSERT_STRING_EQUAL(r.namespace_name, "payments");
+	CU_ASSERT_STRING_EQUAL(r.version, "2.1.0");
+	CU_ASSERT_EQUAL(r.semver.minor, 1);
+	CU_ASSERT_STRING_EQUAL(tk_json_text(r.context, NULL),
+	    "{\"payment_id\":12345,\"amount\":99.99,\"currency\":\"USD\","
+	    "\"customer_id\":67890}");
+	CU_ASSERT_PTR_NULL(r.initiator);
+	CU_ASSERT_PTR_NULL(r.tags);
+	tk_task_request_free(&r);
+	json_object_put(b);
+	json_object_put(d);
+}
+
+static void
+test_request_defaults(void)
+{
+	json_object *b = parse_ok("{\"task\": {\"name\": \"a\", \"namespace\":"
+	    " \"b\", \"version\": null, \"initiator\": \"ci\","
+	    " \"tags\": [\"x\", \"y\"]}}"), *d = json_object_new_object();
+	struct tk_task_request r;
+
+	CU_ASSERT_EQUAL(tk_task_request_parse(b, &r, d), TK_OK);
+	CU_ASSERT_PTR_NULL(r.version);
+	CU_ASSERT_STRING_EQUAL(tk_json_text(r.context, NULL), "{}");
+	CU_ASSERT_STRING_EQUAL(r.initiator, "ci");
+	CU_ASSERT_EQUAL(json_object_array_length(r.tags), 2);
+	tk_task_request_free(&r);
+	json_object_put(b);
+	json_object_put(d);
+}
+
+static void
+test_request_problems(void)
+{
+	char big[400], deep[200];
+	json_object *b, *d = json_object_new_object();
+	struct tk_task_request r;
+	int i;
+
+	memset(big, 'x', 300);
+	big[300] = '\0';
+	b = json_object_new_object();
+	json_object_object_add(b, "name", json_object_new_string("Bad Name"));
+	json_object_object_add(b, "version", json_object_new_string("2.1"));
+	json_object_object_add(b, "context", json_object_new_array());
+	json_object_object_add(b, "initiator", json_object_new_string(big));
+	json_object_object_add(b, "source_system", json_object_new_int(3));
+	json_object_object_add(b, "reason", json_object_new_string("a\tb"));
+	json_object_object_add(b, "tags", json_object_new_string("x"));
+	json_object_object_add(b, "colour", json_object_new_string("red"));
+	CU_ASSERT_EQUAL(tk_task_request_parse(b, &r, d), TK_ERR_VALIDATION);
+	CU_ASSERT(has_detail(d, "namespace", "must be present"));
+	CU_ASSERT(has_detail(d, "name", "must be a handler name"));
+	CU_ASSERT(has_detail(d, "version", "must be a valid semantic version"));
+	CU_ASSERT(has_detail(d, "context", "must be a JSON object"));
+	CU_ASSERT(has_detail(d, "initiator", "1 to 255 bytes"));
+	CU_ASSERT(has_detail(d, "source_system", "must be a string"));
+	CU_ASSERT(has_detail(d, "reason", "control characters"));
+	CU_ASSERT(has_detail(d, "tags", "must be an array"));
+	CU_ASSERT(has_detail(d, "colour", "is not a known field"));
+	CU_ASSERT_EQUAL(tk_details_count(d), 9);
+	tk_task_request_free(&r);
+	json_object_put(b);
+	json_object_put(d);
+
+	/* Tags: too long, not a string, repeated. */
+	d = json_object_new_object();
+	b = parse_ok("{\"name\":\"a\",\"namespace\":\"b\",\"tags\":[\"x\",1,"
+	    "\"x\",\"\"]}");
+	CU_ASSERT_EQUAL(tk_task_request_parse(b, &r, d), TK_ERR_VALIDATION);
+	CU_ASSERT(has_detail(d, "tags", "item 1 must be a string"));
+	CU_ASSERT(has_detail(d, "tags", "'x' is listed twice"));
+	CU_ASSERT(has_detail(d, "tags", "item 3 must be 1 to 64 bytes"));
+	CU_ASSERT_EQUAL(tk_details_count(d), 1);
+	tk_task_request_free(&r);
+	json_object_put(b);
+	json_object_put(d);
+
+	/* A context one level deeper than MariaDB stores. */
+	strcpy(deep, "{\"name\":\"a\",\"namespace\":\"b\",\"context\":");
+	for (i = 0; i < 32; i++)
+		strcat(deep, i == 0 ? "{\"a\":" : "[");
+	for (i = 0; i < 31; i++)
+		strcat(deep, "]");
+	strcat(deep, "}}");
+	d = json_object_new_object();
+	b = parse_ok(deep);
+	CU_ASSERT_EQUAL(tk_task_request_parse(b, &r, d), TK_ERR_VALIDATION);
+	CU_ASSERT(has_detail(d, "context", "nested deeper than 31"));
+	tk_task_request_free(&r);
+	json_object_put(b);
+	json_object_put(d);
+
+	/* Not an object; a wrapper that is not one; keys next to it. */
+	d = json_object_new_object();
+	b = parse_ok("[1]");
+	CU_ASSERT_EQUAL(tk_task_request_parse(b, &r, d), TK_ERR_VALIDATION);
+	CU_ASSERT(has_detail(d, "body", "must be a JSON object"));
+	tk_task_request_free(&r);
+	json_object_put(b);
+	json_object_put(d);
+	d = json_object_new_object();
+	b = parse_ok("{\"task\": {\"name\":\"a\",\"namespace\":\"b\"},"
+	    " \"name\": \"c\"}");
+	CU_ASSERT_EQUAL(tk_task_request_parse(b, &r, d), TK_ERR_VALIDATION);
+	CU_ASSERT(has_detail(d, "name", "is not allowed next to 'task'"));
+	tk_task_request_free(&r);
+	json_object_put(b);
+	json_object_put(d);
+}
+
+static void
+hash_of(const char *body, char out[65])
+{
+	json_object *b = parse_ok(body), *d = json_object_new_object();
+	struct tk_task_request r;
+
+	CU_ASSERT_EQUAL(tk_task_request_parse(b, &r, d), TK_OK);
+	CU_ASSERT_EQUAL(tk_task_request_hash(&r, out), TK_OK);
+	tk_task_request_free(&r);
+	json_object_put(b);
+	json_object_put(d);
+}
+
+static void
+test_request_hash(void)
+{
+	char a[65], b[65], c[65], e[65], f[65];
+
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\",\"context\":{\"x\":1,"
+	    "\"y\":{\"b\":2,\"a\":\"\\u00e9\"}}}", a);
+	hash_of("{\"task\": {\"context\": {\"y\": {\"a\": \"\xc3\xa9\","
+	    " \"b\": 2}, \"x\": 1}, \"namespace\": \"n\", \"name\": \"p\"}}", b);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\",\"context\":{\"x\":2,"
+	    "\"y\":{\"b\":2,\"a\":\"\\u00e9\"}}}", c);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\",\"version\":\"1.0.0\","
+	    "\"context\":{\"x\":1,\"y\":{\"b\":2,\"a\":\"\\u00e9\"}}}", e);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\"}", f);
+	CU_ASSERT_EQUAL(strlen(a), 64);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	CU_ASSERT_STRING_NOT_EQUAL(a, c);
+	CU_ASSERT_STRING_NOT_EQUAL(a, e);
+	CU_ASSERT_STRING_NOT_EQUAL(a, f);
+}
+
+static void
+test_update_parse(void)
+{
+	json_object *b, *d = json_object_new_object();
+	struct tk_task_update u;
+
+	b = parse_ok("{\"reason\": null, \"tags\": [\"a\"]}");
+	CU_ASSERT_EQUAL(tk_task_update_parse(b, &u, d), TK_OK);
+	CU_ASSERT(u.set_reason);
+	CU_ASSERT_PTR_NULL(u.reason);
+	CU_ASSERT(u.set_tags);
+	CU_ASSERT_PTR_NOT_NULL(u.tags);
+	tk_task_update_free(&u);
+	json_object_put(b);
+
+	b = parse_ok("{\"status\": \"complete\", \"context\": {}}");
+	CU_ASSERT_EQUAL(tk_task_update_parse(b, &u, d), TK_ERR_VALIDATION);
+	CU_ASSERT(has_detail(d, "status", "cannot be changed"));
+	CU_ASSERT(has_detail(d, "context", "cannot be changed"));
+	tk_task_update_free(&u);
+	json_object_put(b);
+	json_object_put(d);
+
+	d = json_object_new_object();
+	b = parse_ok("{}");
+	CU_ASSERT_EQUAL(tk_task_update_parse(b, &u, d), TK_ERR_VALIDATION);
+	CU_ASSERT(has_detail(d, "body", "must set reason or tags"));
+	tk_task_update_free(&u);
+	json_object_put(b);
+	json_object_put(d);
+}
+
+static void
+test_step_update_parse(void)
+{
+	json_object *b, *d = json_object_new_object();
+	struct tk_step_update u;
+
+	b = parse_ok("{\"status\": \"resolved_manually\", \"results\":"
+	    " {\"ok\": true}, \"reason\": \"paid by hand\"}");
+	CU_ASSERT_EQUAL(tk_step_update_parse(b, &u, d), TK_OK);
+	CU_ASSERT_EQUAL(u.status, TK_ST_RESOLVED_MANUALLY);
+	CU_ASSERT_PTR_NOT_NULL(u.results);
+	CU_ASSERT_STRING_EQUAL(u.reason, "paid by hand");
+	tk_step_update_free(&u);
+	json_object_put(b);
+
+	b = parse_ok("{\"status\": \"complete\", \"results\": 3, \"x\": 1}");
+	CU_ASSERT_EQUAL(tk_step_update_parse(b, &u, d), TK_ERR_VALIDATION);
+	CU_ASSERT(has_detail(d, "status", "resolved_manually"));
+	CU_ASSERT(has_detail(d, "results", "must be a JSON object"));
+	CU_ASSERT(has_detail(d, "x", "is not a known field"));
+	tk_step_update_free(&u);
+	json_object_put(b);
+	json_object_put(d);
+
+	d = json_object_new_object();
+	b = parse_ok("{\"status\": \"cancelled\", \"results\": {}}");
+	CU_ASSERT_EQUAL(tk_step_update_parse(b, &u, d), TK_ERR_VALIDATION);
+	CU_ASSERT(has_detail(d, "results", "only be given with"));
+	tk_step_update_free(&u);
+	json_object_put(b);
+	json_object_put(d);
+}
+
+static void
+test_retry_parse(void)
+{
+	json_object *b, *d = json_object_new_object();
+	const char *reason = "x";
+
+	CU_ASSERT_EQUAL(tk_retry_request_parse(NULL, &reason, d), TK_OK);
+	CU_ASSERT_PTR_NULL(reason);
+	b = parse_ok("{\"reason\": \"fixed the gateway\"}");
+	CU_ASSERT_EQUAL(tk_retry_request_parse(b, &reason, d), TK_OK);
+	CU_ASSERT_STRING_EQUAL(reason, "fixed the gateway");
+	json_object_put(b);
+	b = parse_ok("{\"force\": true}");
+	CU_ASSERT_EQUAL(tk_retry_request_parse(b, &reason, d),
+	    TK_ERR_VALIDATION);
+	CU_ASSERT(has_detail(d, "force", "is not a known field"));
+	json_object_put(b);
+	json_object_put(d);
+}
+
+/* ---------------------------------------------------------------- pages */
+
+static void
+test_page_parse(void)
+{
+	json_object *d = json_object_new_object();
+	struct tk_page p;
+
+	CU_ASSERT_EQUAL(tk_page_parse(NULL, NULL, 25, 100, &p, d), TK_OK);
+	CU_ASSERT_EQUAL(p.page, 1);
+	CU_ASSERT_EQUAL(p.per_page, 25);
+	CU_ASSERT_EQUAL(p.offset, 0);
+	CU_ASSERT_EQUAL(p.clamped, 0);
+	CU_ASSERT_EQUAL(tk_page_parse("3", "10", 25, 100, &p, d), TK_OK);
+	CU_ASSERT_EQUAL(p.offset, 20);
+	CU_ASSERT_EQUAL(tk_page_parse("2", "500", 25, 100, &p, d), TK_OK);
+	CU_ASSERT_EQUAL(p.per_page, 100);
+	CU_ASSERT_EQUAL(p.offset, 100);
+	CU_ASSERT(p.clamped);
+	CU_ASSERT_EQUAL(tk_page_parse("1", "99999999999999999999999", 25, 100,
+	    &p, d), TK_OK);
+	CU_ASSERT_EQUAL(p.per_page, 100);
+	CU_ASSERT_EQUAL(tk_page_parse("10000000", "100", 25, 100, &p, d),
+	    TK_OK);
+	CU_ASSERT_EQUAL(p.offset, 999999900ULL);
+	CU_ASSERT_EQUAL(tk_details_count(d), 0);
+
+	CU_ASSERT_EQUAL(tk_page_parse("0", "x", 25, 100, &p, d),
+	    TK_ERR_BAD_REQUEST);
+	CU_ASSERT(has_detail(d, "page", "between 1 and"));
+	CU_ASSERT(has_detail(d, "per_page", "at least 1"));
+	json_object_put(d);
+	d = json_object_new_object();
+	CU_ASSERT_EQUAL(tk_page_parse("-1", NULL, 25, 100, &p, d),
+	    TK_ERR_BAD_REQUEST);
+	CU_ASSERT_EQUAL(tk_page_parse("10000001", NULL, 25, 100, &p, d),
+	    TK_ERR_BAD_REQUEST);
+	CU_ASSERT_EQUAL(tk_page_parse("1.5", "0", 25, 100, &p, d),
+	    TK_ERR_BAD_REQUEST);
+	CU_ASSERT_EQUAL(tk_page_parse("", " 5", 25, 100, &p, d),
+	    TK_ERR_BAD_REQUEST);
+	CU_ASSERT_EQUAL(tk_page_parse(NULL, "-5", 25, 100, &p, d),
+	    TK_ERR_BAD_REQUEST);
+	json_object_put(d);
+}
+
+static void
+test_total_pages(void)
+{
+	CU_ASSERT_EQUAL(tk_page_total_pages(0, 25), 0);
+	CU_ASSERT_EQUAL(tk_page_total_pages(1, 25), 1);
+	CU_ASSERT_EQUAL(tk_page_total_pages(25, 25), 1);
+	CU_ASSERT_EQUAL(tk_page_total_pages(26, 25), 2);
+	CU_ASSERT_EQUAL(tk_page_total_pages(42, 10), 5);
+	CU_ASSERT_EQUAL(tk_page_total_pages(1000, 100), 10);
+	CU_ASSERT_EQUAL(tk_page_total_pages(1001, 100), 11);
+}
+
+static void
+test_status_list(void)
+{
+	json_object *d = json_object_new_object();
+	unsigned m;
+
+	CU_ASSERT_EQUAL(tk_status_list_parse("pending", &m, d), TK_OK);
+	CU_ASSERT_EQUAL(m, 1u << TK_ST_PENDING);
+	CU_ASSERT_EQUAL(tk_status_list_parse("error,pending,error", &m, d),
+	    TK_OK);
+	CU_ASSERT_EQUAL(m, (1u << TK_ST_PENDING) | (1u << TK_ST_ERROR));
+	CU_ASSERT_EQUAL(tk_status_list_parse("pending,in_progress,complete,"
+	    "error,cancelled,resolved_manually", &m, d), TK_OK);
+	CU_ASSERT_EQUAL(m, TK_STATUS_ALL);
+	CU_ASSERT_EQUAL(tk_details_count(d), 0);
+	CU_ASSERT_EQUAL(tk_status_list_parse("pending,,done", &m, d),
+	    TK_ERR_BAD_REQUEST);
+	CU_ASSERT(has_detail(d, "status", "empty item"));
+	CU_ASSERT(has_detail(d, "status", "unknown status 'done'"));
+	CU_ASSERT_EQUAL(tk_status_list_parse("", &m, d), TK_ERR_BAD_REQUEST);
+	CU_ASSERT_EQUAL(tk_status_list_parse("Pending", &m, d),
+	    TK_ERR_BAD_REQUEST);
+	json_object_put(d);
+}
+
+/* ---------------------------------------------------------------- dependencies */
+
+/* a -> b -> d, a -> c -> d (a diamond) */
+static size_t pb[] = { 0 }, pc[] = { 0 }, pd[] = { 1, 2 };
+
+static void
+diamond(struct tk_handler_def *h, struct tk_step_def *s)
+{
+	memset(h, 0, sizeof(*h));
+	memset(s, 0, 4 * sizeof(*s));
+	s[1].parents = pb;
+	s[1].nparents = 1;
+	s[2].parents = pc;
+	s[2].nparents = 1;
+	s[3].parents = pd;
+	s[3].nparents = 2;
+	h->steps = s;
+	h->nsteps = 4;
+}
+
+static void
+test_deps(void)
+{
+	struct tk_handler_def h;
+	struct tk_step_def s[4];
+	struct tk_dep_step st[4] = {
+		{ "a", TK_ST_COMPLETE, 0 }, { "b", TK_ST_IN_PROGRESS, 0 },
+		{ "c", TK_ST_PENDING, 0 }, { "d", TK_ST_PENDING, 0 } };
+	enum tk_dep_class cls[4];
+	char an[TK_ANALYSIS_SIZE];
+
+	diamond(&h, s);
+	tk_deps_analyse(&h, st, 4, TK_ST_IN_PROGRESS, cls, an);
+	CU_ASSERT_EQUAL(cls[0], TK_DEP_COMPLETED);
+	CU_ASSERT_EQUAL(cls[1], TK_DEP_READY);
+	CU_ASSERT_EQUAL(cls[2], TK_DEP_READY);
+	CU_ASSERT_EQUAL(cls[3], TK_DEP_BLOCKED);
+	CU_ASSERT_STRING_EQUAL(an, "Task is progressing normally through "
+	    "dependency chain: 1 of 4 steps complete, 1 in progress, 1 ready, "
+	    "1 waiting on their parents.");
+
+	st[0].status = TK_ST_PENDING;
+	st[1].status = TK_ST_PENDING;
+	tk_deps_analyse(&h, st, 4, TK_ST_PENDING, cls, an);
+	CU_ASSERT_EQUAL(cls[0], TK_DEP_READY);
+	CU_ASSERT_EQUAL(cls[1], TK_DEP_BLOCKED);
+	CU_ASSERT_STRING_EQUAL(an, "Task has not started yet: 1 step ready "
+	    "to run, 3 waiting on their parents.");
+
+	st[0].status = TK_ST_COMPLETE;
+	st[1].status = TK_ST_ERROR;
+	tk_deps_analyse(&h, st, 4, TK_ST_ERROR, cls, an);
+	CU_ASSERT_EQUAL(cls[1], TK_DEP_FAILED);
+	CU_ASSERT_STRING_EQUAL(an, "Task has failed: step 'b' has no "
+	    "attempts left and 1 dependent step cannot run; retry the task "
+	    "or resolve the step manually.");
+
+	st[1].attempts_left = 1;
+	tk_deps_analyse(&h, st, 4, TK_ST_IN_PROGRESS, cls, an);
+	CU_ASSERT_EQUAL(cls[1], TK_DEP_READY);
+	CU_ASSERT_STRING_EQUAL(an, "Step 'b' failed and will be retried; "
+	    "1 of 4 steps complete.");
+
+	st[1].status = TK_ST_CANCELLED;
+	st[2].status = TK_ST_COMPLETE;
+	tk_deps_analyse(&h, st, 4, TK_ST_IN_PROGRESS, cls, an);
+	CU_ASSERT_EQUAL(cls[1], TK_DEP_CANCELLED);
+	CU_ASSERT_EQUAL(cls[3], TK_DEP_BLOCKED);
+	CU_ASSERT_STRING_EQUAL(an, "Task cannot finish: step 'b' was "
+	    "cancelled and 1 step depends on it.");
+
+	st[1].status = TK_ST_RESOLVED_MANUALLY;
+	st[3].status = TK_ST_COMPLETE;
+	tk_deps_analyse(&h, st, 4, TK_ST_COMPLETE, cls, an);
+	CU_ASSERT_STRING_EQUAL(an, "Task is complete: all 4 steps finished, "
+	    "1 of them resolved manually.");
+
+	st[3].status = TK_ST_IN_PROGRESS;
+	tk_deps_analyse(&h, st, 4, TK_ST_CANCELLED, cls, an);
+	CU_ASSERT_STRING_EQUAL(an, "Task was cancelled with 3 of 4 steps "
+	    "complete; a running step may still finish but will not revive "
+	    "the task.");
+}
+
+TK_SUITE(tasks,
+    { "uuid layout", test_uuid_layout },
+    { "uuid parse", test_uuid_parse },
+    { "uuid monotonic", test_uuid_monotonic },
+    { "strict json", test_json_strict },
+    { "json depth", test_json_depth },
+    { "request: guide body", test_request_guide },
+    { "request: defaults, wrapped form", test_request_defaults },
+    { "request: every problem at once", test_request_problems },
+    { "request: fingerprint", test_request_hash },
+    { "update request", test_update_parse },
+    { "step update request", test_step_update_parse },
+    { "retry request", test_retry_parse },
+    { "page parameters", test_page_parse },
+    { "total pages", test_total_pages },
+    { "status list", test_status_list },
+    { "dependency analysis", test_deps });
