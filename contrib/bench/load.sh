@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # contrib/bench/load.sh - a small load generator in bash + curl, sourced
 # by the load and fault tests (t/integration/test_load.sh,
 # test_faults.sh).  Each client is one curl process sending batches of

@@ -50,7 +50,7 @@ fcgi_pids() {
 	local d exe
 	for d in /proc/[0-9]*; do
 		exe=$(readlink "$d/exe" 2>/dev/null) || continue
-		case "$exe" in "$A"/*/tasker-fcgi) echo "${d#/proc/}" ;; esac
+		case "$exe" in "$A"/*/tasker-fcgi|"$A"/*/bin/tasker-fcgi) echo "${d#/proc/}" ;; esac
 	done
 }
 
@@ -134,6 +134,10 @@ setup() {
 	        printf "TASKER_OPENAPI=%s\nexport TASKER_OPENAPI\n", doc } { print }' \
 	    >"$A/home/alice/public_html/tasker/tasker.fcgi"
 	chmod 755 "$A/home/alice/public_html/tasker/tasker.fcgi"
+	# alice's files where `make install --prefix=~/tasker` puts them.
+	mkdir -p "$A/alice/bin" "$A/alice/etc"
+	mv "$A/alice/tasker-fcgi" "$A/alice/bin/tasker-fcgi"
+	mv "$A/alice/tasker.yaml" "$A/alice/etc/tasker.yaml"
 
 	site jwt >"$A/conf/jwt.conf"
 	# remote_user: tasker.conf's Basic example enabled instead of the
@@ -222,7 +226,8 @@ Group $AUSER"
 		    "$A/none" "$A/alice" "$A/nopass" "$A/home" "$A/htpasswd"
 	fi
 	chmod 700 "$A/secrets"
-	chmod 600 "$A/secrets/"* "$A"/{jwt,ru,none,alice,nopass}/tasker.yaml
+	chmod 600 "$A/secrets/"* "$A"/{jwt,ru,none,nopass}/tasker.yaml \
+	    "$A/alice/etc/tasker.yaml"
 	return 0
 }
 

@@ -298,7 +298,10 @@ test_example(void)
 	CU_ASSERT_STRING_EQUAL(cfg.auth.keys[0].key_file,
 	    TK_TEST_TOPSRC "/etc/secrets/jwt.secret");
 	CU_ASSERT_STRING_EQUAL(cfg.db.password, "example-pw");
-	CU_ASSERT_STRING_EQUAL(cfg.environment, "development");
+	CU_ASSERT_STRING_EQUAL(cfg.environment, "production");
+	/* The folders are left to the prefix: the compiled-in defaults. */
+	CU_ASSERT_STRING_EQUAL(cfg.handlers_dir, TK_PKGDATADIR "/handlers");
+	CU_ASSERT_STRING_EQUAL(cfg.migrations_dir, TK_PKGDATADIR "/migrations");
 	tk_config_free(&cfg);
 	tk_diag_free(&d);
 	env_restore(&pw);
