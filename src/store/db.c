@@ -67,6 +67,21 @@ fail(struct tk_db *db, unsigned e, const char *msg)
 	return TK_ERR_DB;
 }
 
+/*
+ * A statement's failure.  Some errors (a deadlock or lock wait reported
+ * while rows are streamed by mysql_stmt_fetch) are recorded on the
+ * connection, not on the statement: take whichever has one.
+ */
+static tk_err
+stmt_fail(struct tk_db *db, MYSQL_STMT *st)
+{
+	if (mysql_stmt_errno(st) != 0 || db->conn == NULL)
+		return fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+	if (mysql_errno(db->conn) != 0)
+		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	return fail(db, CR_UNKNOWN_ERROR, "statement failed without an error");
+}
+
 const char *
 tk_db_error(const struct tk_db *db)
 {
@@ -232,7 +247,7 @@ bind_params(struct tk_db *db, MYSQL_STMT *st, const struct tk_dbarg *params,
 		}
 	}
 	if (n > 0 && mysql_stmt_bind_param(st, b) != 0)
-		return fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+		return stmt_fail(db, st);
 	return TK_OK;
 }
 
@@ -336,14 +351,14 @@ fetch_all(struct tk_db *db, MYSQL_STMT *st, struct tk_rows *out)
 		b[c].is_null = &nulls[c];
 	}
 	if (mysql_stmt_bind_result(st, b) != 0) {
-		e = fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+		e = stmt_fail(db, st);
 		goto out;
 	}
 	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED)
 		if ((e = take_row(st, b, lens, nulls, ncols, out, &cap)) != TK_OK)
 			goto out;
 	if (rc != MYSQL_NO_DATA)
-		e = fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+		e = stmt_fail(db, st);
 out:
 	if (e != TK_OK)
 		tk_rows_free(out);
@@ -371,7 +386,7 @@ run_once(struct tk_db *db, const char *sql, const struct tk_dbarg *params,
 	if ((e = bind_params(db, st, params, n, b, ints)) != TK_OK)
 		return e;
 	if (mysql_stmt_execute(st) != 0)
-		return fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+		return stmt_fail(db, st);
 	if (rows != NULL)
 		return fetch_all(db, st, rows);
 	if (affected != NULL)

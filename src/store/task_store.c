@@ -19,7 +19,7 @@
 #include "tasker/handler.h"
 #include "tasker/log.h"
 
-#define TXN_ATTEMPTS  3
+#define TXN_ATTEMPTS  5
 #define ER_DUP_ENTRY  1062
 #define ER_LOCK_WAIT  1205
 #define ER_DEADLOCK   1213
