@@ -16,7 +16,7 @@
 
 #include "tasker/log.h"
 #include "tasker/ops.h"
-#include "../tasks/task_api.h"
+#include "tasker/task_api.h"
 
 const struct tk_route tk_api_routes[] = {
 	/* method  pattern                        permission               flags controller                  name */

@@ -6,14 +6,14 @@
  * Field order follows the guide (json-c keeps insertion order); fields
  * the guide does not show come after its own.
  */
-#include "../tasks/task_api.h"
+#include "tasker/task_api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tasker/handler.h"
-#include "../tasks/tasks.h"
+#include "tasker/tasks.h"
 
 /* ---------------------------------------------------------------- request */
 

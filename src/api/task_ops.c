@@ -13,13 +13,13 @@
  * principal's subject as the actor.  A change the state machine does not
  * allow is a 409 naming the current and the requested status.
  */
-#include "../tasks/task_api.h"
+#include "tasker/task_api.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "tasker/handler.h"
-#include "../tasks/tasks.h"
+#include "tasker/tasks.h"
 
 static const char *const no_params[] = { NULL };
 

@@ -9,7 +9,7 @@
  * returns TK_OK (the dispatcher renders only errors without details);
  * internal errors are returned for the dispatcher to log and answer 500.
  */
-#include "../tasks/task_api.h"
+#include "tasker/task_api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 #include "tasker/handler.h"
 #include "tasker/jsonschema.h"
 #include "tasker/log.h"
-#include "../tasks/tasks.h"
+#include "tasker/tasks.h"
 
 #define IDEM_KEY_MAX 255
 #define LOCATION_MAX (TK_PREFIX_MAX + 64)

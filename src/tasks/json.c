@@ -9,7 +9,7 @@
  * length) and then scans the raw text once for what json-c lets through
  * (it also takes 'single-quoted' strings in strict mode).
  */
-#include "tasks.h"
+#include "tasker/tasks.h"
 
 #include <errno.h>
 #include <math.h>

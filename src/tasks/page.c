@@ -1,7 +1,7 @@
 /*
  * page.c - pagination arithmetic and the status filter of GET /tasks.
  */
-#include "tasks.h"
+#include "tasker/tasks.h"
 
 #include <string.h>
 

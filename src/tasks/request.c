@@ -8,7 +8,7 @@
  * field's name (an unknown member under its own, quoted name), so a
  * client fixes everything in one round trip.
  */
-#include "tasks.h"
+#include "tasker/tasks.h"
 
 #include <stdlib.h>
 #include <string.h>

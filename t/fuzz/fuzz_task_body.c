@@ -16,7 +16,7 @@
 
 #include <json-c/json.h>
 
-#include "../../src/tasks/tasks.h"
+#include "tasker/tasks.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 

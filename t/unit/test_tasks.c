@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "testlib.h"
-#include "../../src/tasks/tasks.h"
+#include "tasker/tasks.h"
 #include "tasker/handler.h"
 
 /* ---------------------------------------------------------------- ids */
