@@ -37,6 +37,7 @@ struct tk_catalog_version {
 	 * version); the catalog frees it on reload. */
 	char                  *api_cache;
 	size_t                 api_cache_len;
+	char                   api_etag[40];  /* the cache's ETag, or "" */
 };
 
 struct tk_catalog_handler {
@@ -55,6 +56,7 @@ struct tk_catalog_namespace {
 	size_t                     nhandlers;
 	char                      *api_cache;
 	size_t                     api_cache_len;
+	char                       api_etag[40];
 };
 
 struct tk_catalog {
@@ -64,6 +66,7 @@ struct tk_catalog {
 	long long                    checked_ms;  /* monotonic, last check */
 	char                        *api_cache;   /* GET /handlers */
 	size_t                       api_cache_len;
+	char                         api_etag[40];
 };
 
 /*

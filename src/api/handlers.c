@@ -18,6 +18,9 @@
 
 #define NAME_MAX_LEN 64
 
+_Static_assert(sizeof(((struct tk_catalog *)0)->api_etag) >= TK_ETAG_SIZE,
+    "catalog ETag slots must hold an ETag");
+
 /* ---------------------------------------------------------------- helpers */
 
 /* 1 when s can be a namespace or handler name: [a-z0-9_]{1,64}. */
@@ -63,11 +66,16 @@ catalog(struct tk_request *req, struct tk_catalog **out)
 	return e;
 }
 
-/* Answers with a cached serialisation, making it first if needed. */
+/*
+ * Answers with a cached serialisation and its ETag, making both first if
+ * needed (so a repeated request hashes nothing).
+ */
 static tk_err
 answer_cached(struct tk_response *res, char **slot, size_t *slotlen,
-    json_object *(*make)(const void *), const void *arg)
+    char etag[40], json_object *(*make)(const void *), const void *arg)
 {
+	tk_err e;
+
 	json_object *obj;
 	const char *s;
 	size_t len;
@@ -84,10 +92,15 @@ answer_cached(struct tk_response *res, char **slot, size_t *slotlen,
 		memcpy(*slot, s, len + 1);
 		*slotlen = len;
 		json_object_put(obj);
+		if (tk_etag(*slot, len, etag) != TK_OK)
+			etag[0] = '\0';
 	}
 	res->status = 200;
 	tk_buf_reset(&res->body);
-	return tk_buf_append(&res->body, *slot, *slotlen);
+	if ((e = tk_buf_append(&res->body, *slot, *slotlen)) != TK_OK)
+		return e;
+	return etag[0] != '\0' ? tk_response_set_header(res, "ETag", etag) :
+	    TK_OK;
 }
 
 static json_object *
@@ -148,7 +161,7 @@ tk_api_handlers_index(struct tk_request *req, struct tk_response *res)
 	if ((e = catalog(req, &cat)) != TK_OK)
 		return e;
 	return answer_cached(res, &cat->api_cache, &cat->api_cache_len,
-	    make_index, cat);
+	    cat->api_etag, make_index, cat);
 }
 
 /* ---------------------------------------------------------------- GET /handlers/{ns} */
@@ -215,7 +228,7 @@ tk_api_handlers_namespace(struct tk_request *req, struct tk_response *res)
 	if (ns == NULL)
 		return namespace_not_found(req, name);
 	return answer_cached(res, &ns->api_cache, &ns->api_cache_len,
-	    make_namespace, ns);
+	    ns->api_etag, make_namespace, ns);
 }
 
 /* ---------------------------------------------------------------- GET /handlers/{ns}/{name} */
@@ -344,6 +357,6 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 		    vtext != NULL ? clip(vtext, c3, sizeof(c3)) : "latest");
 		return TK_ERR_HANDLER_NOT_FOUND;
 	}
-	return answer_cached(res, &v->api_cache, &v->api_cache_len, make_show,
-	    v->def);
+	return answer_cached(res, &v->api_cache, &v->api_cache_len,
+	    v->api_etag, make_show, v->def);
 }

@@ -88,8 +88,33 @@ struct auth_key {
 	size_t            skeylen;
 };
 
+/*
+ * Tokens this process verified, so a client that sends the same token
+ * again costs a comparison instead of a signature check.  A hit needs the
+ * exact bytes of a token that passed every check with this process's
+ * (unchanging) keys and config; the time claims are checked again on
+ * every hit.  Small and least-recently-used.
+ */
+#define TOKEN_CACHE_SIZE 16
+
+struct cached_token {
+	char                *text;   /* the token; NULL: empty slot */
+	size_t               len;
+	int64_t              exp;
+	int64_t              nbf;    /* INT64_MIN when absent */
+	int64_t              iat;    /* INT64_MIN when absent */
+	struct tk_principal  p;
+	unsigned long long   used;   /* LRU clock */
+};
+
+struct token_cache {
+	struct cached_token  e[TOKEN_CACHE_SIZE];
+	unsigned long long   clock;
+};
+
 struct tk_auth {
 	enum tk_auth_mode     mode;
+	struct token_cache   *cache;     /* mutable: see above */
 	unsigned              allowed;   /* bit (1u << index in algs) */
 	struct auth_key      *keys;
 	size_t                nkeys;
@@ -624,7 +649,8 @@ init_jwt(const struct tk_auth_config *cfg, struct tk_auth *a,
 		    "key");
 		return TK_OK;
 	}
-	if ((a->keys = calloc(cfg->nkeys, sizeof(*a->keys))) == NULL)
+	if ((a->keys = calloc(cfg->nkeys, sizeof(*a->keys))) == NULL ||
+	    (a->cache = calloc(1, sizeof(*a->cache))) == NULL)
 		return TK_ERR_NOMEM;
 	a->nkeys = cfg->nkeys;
 	for (i = 0; i < cfg->nkeys; i++) {
@@ -706,6 +732,13 @@ tk_auth_free(struct tk_auth *a)
 			wipe_free(a->keys[i].skey, a->keys[i].skeylen + 1);
 	}
 	free(a->keys);
+	if (a->cache != NULL) {
+		for (i = 0; i < TOKEN_CACHE_SIZE; i++) {
+			free(a->cache->e[i].text);
+			tk_principal_free(&a->cache->e[i].p);
+		}
+		free(a->cache);
+	}
 	free(a->issuer);
 	free(a->audience);
 	free(a->claim);
@@ -1096,6 +1129,87 @@ claims_principal(const struct tk_auth *a, struct json_object *claims,
 	return TK_OK;
 }
 
+/* ---- the verified-token cache --------------------------------------- */
+
+static int
+copy_principal(const struct tk_principal *src, struct tk_principal *dst)
+{
+	size_t i;
+
+	if (tk_principal_set_subject(dst, src->subject) != TK_OK)
+		goto fail;
+	for (i = 0; i < src->nperms; i++)
+		if (tk_principal_add_perm(dst, src->perms[i]) != TK_OK)
+			goto fail;
+	return 0;
+fail:
+	tk_principal_free(dst);
+	return -1;
+}
+
+/* 1 and *out filled when tok was verified before and its times still fit. */
+static int
+cache_hit(const struct tk_auth *a, const char *tok, size_t len, time_t now,
+    struct tk_principal *out)
+{
+	struct token_cache *c = a->cache;
+	struct cached_token *e;
+	int64_t t = (int64_t)now;
+	size_t i;
+
+	if (c == NULL)
+		return 0;
+	for (i = 0; i < TOKEN_CACHE_SIZE; i++) {
+		e = &c->e[i];
+		if (e->text == NULL || e->len != len ||
+		    memcmp(e->text, tok, len) != 0)
+			continue;
+		/* The same rules as check_times(). */
+		if (t - a->leeway >= e->exp || e->nbf > t + a->leeway ||
+		    e->iat > t + a->leeway)
+			return 0;
+		if (copy_principal(&e->p, out) != 0)
+			return 0;
+		e->used = ++c->clock;
+		return 1;
+	}
+	return 0;
+}
+
+/* Remembers a token that passed every check (best effort). */
+static void
+cache_store(const struct tk_auth *a, const char *tok, size_t len,
+    struct json_object *claims, const struct tk_principal *p)
+{
+	struct token_cache *c = a->cache;
+	struct cached_token *e;
+	int64_t v;
+	size_t i, victim = 0;
+
+	if (c == NULL || int_claim(claims, "exp", &v) != 1)
+		return;
+	for (i = 1; i < TOKEN_CACHE_SIZE; i++)
+		if (c->e[i].used < c->e[victim].used)
+			victim = i;
+	e = &c->e[victim];
+	free(e->text);
+	tk_principal_free(&e->p);
+	memset(e, 0, sizeof(*e));
+	e->exp = v;
+	e->nbf = int_claim(claims, "nbf", &v) == 1 ? v : INT64_MIN;
+	e->iat = int_claim(claims, "iat", &v) == 1 ? v : INT64_MIN;
+	if ((e->text = malloc(len)) == NULL)
+		return;
+	if (copy_principal(p, &e->p) != 0) {
+		free(e->text);
+		e->text = NULL;
+		return;
+	}
+	memcpy(e->text, tok, len);
+	e->len = len;
+	e->used = ++c->clock;
+}
+
 static tk_err
 auth_jwt(const struct tk_auth *a, const struct tk_auth_input *in,
     struct tk_principal *out, const char **werr, const char **reason)
@@ -1117,6 +1231,10 @@ auth_jwt(const struct tk_auth *a, const struct tk_auth_input *in,
 		*reason = "token_too_large";
 		return TK_ERR_AUTHENTICATION;
 	}
+	if (cache_hit(a, tok, len, in->now, out)) {
+		*werr = NULL;
+		return TK_OK;
+	}
 	memset(&t, 0, sizeof(t));
 	if ((t.text = strndup(tok, len)) == NULL)
 		return TK_ERR_NOMEM;
@@ -1131,6 +1249,7 @@ auth_jwt(const struct tk_auth *a, const struct tk_auth_input *in,
 	if ((e = claims_principal(a, t.claims, &p, reason)) != TK_OK ||
 	    *reason != NULL)
 		goto out;
+	cache_store(a, tok, len, t.claims, &p);
 	*out = p;
 	memset(&p, 0, sizeof(p));
 out:

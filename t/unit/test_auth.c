@@ -1406,7 +1406,56 @@ test_challenge(void)
 	    "Bearer realm=\"tasker\", error=\"invalid_request\"");
 }
 
+/* Verified tokens are cached per process; a hit must change nothing. */
+static void
+test_cache(void)
+{
+	struct fx k = fixture("auth/hs256.secret", 1);
+	struct tk_auth_input in;
+	struct tk_principal p = TK_PRINCIPAL_INIT;
+	struct setup s;
+	char buf[512], h[2048], *tok;
+	size_t n;
+	int i;
+
+	setup_hs256(&s);
+	tok = lib_token(JWT_ALG_HS256, &k, NULL, claims(buf, sizeof(buf), ""));
+	snprintf(h, sizeof(h), "Bearer %s", tok);
+	memset(&in, 0, sizeof(in));
+	in.authorization = h;
+	in.now = (time_t)NOW;
+	for (i = 0; i < 3; i++) {     /* verified, then twice from the cache */
+		CU_ASSERT_EQUAL_FATAL(tk_auth_authenticate(s.auth, &in, &p,
+		    NULL), TK_OK);
+		CU_ASSERT_STRING_EQUAL(p.subject, "alice");
+		CU_ASSERT_EQUAL(p.nperms, 2);
+		CU_ASSERT_TRUE(tk_principal_allows(&p, "tasker.task:create"));
+		CU_ASSERT_FALSE(tk_principal_allows(&p, "tasker.task:cancel"));
+		tk_principal_free(&p);
+	}
+	/* Expiry is checked on a hit too. */
+	REJECTED(check_header(s.auth, h, LATER + 31));
+	CU_ASSERT_EQUAL(check_header(s.auth, h, NOW), TK_OK);
+	/* A cached token with one byte changed is a different token. */
+	n = strlen(h);
+	h[n - 2] = h[n - 2] == 'A' ? 'B' : 'A';
+	REJECTED(check_header(s.auth, h, NOW));
+	/* More tokens than the cache holds: each still verifies. */
+	for (i = 0; i < 40; i++) {
+		char c[300];
+
+		snprintf(c, sizeof(c), "{\"sub\":\"user%d\",\"exp\":%ld}", i,
+		    LATER);
+		CU_ASSERT_EQUAL(check(s.auth, lib_token(JWT_ALG_HS256, &k, NULL,
+		    c)), TK_OK);
+	}
+	free(tok);
+	fx_free(&k);
+	setup_end(&s);
+}
+
 TK_SUITE(auth,
+    { "verified-token cache", test_cache },
     { "no header", test_no_header },
     { "wrong scheme, Bearer without token", test_wrong_scheme },
     { "scheme any case, several spaces", test_scheme_case_and_spaces },
