@@ -255,6 +255,18 @@ tk_json_parse_body(const char *buf, size_t len, json_object **out, char *msg,
 	j = json_tokener_parse_ex(tok, buf, (int)len);
 	je = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	if (je == json_tokener_continue && j == NULL) {
+		/* A bare number or literal (RFC 8259 allows one at the top)
+		 * ends only where the input ends: tell the tokener so. */
+		j = json_tokener_parse_ex(tok, "", 1);
+		if (json_tokener_get_error(tok) == json_tokener_success &&
+		    j != NULL)
+			je = json_tokener_success;
+		else {
+			json_object_put(j);
+			j = NULL;
+		}
+	}
 	json_tokener_free(tok);
 	if (je == json_tokener_continue) {
 		json_object_put(j);

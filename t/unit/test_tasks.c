@@ -126,6 +126,14 @@ test_json_strict(void)
 	json_object_put(parse_ok("{\"a\":-9223372036854775808}"));
 	json_object_put(parse_ok("{\"a\":\"\\\\u0000\"}"));
 	json_object_put(parse_ok("{\"NaN\":\"Infinity\"}"));
+	/* A bare top-level number or literal is JSON (the caller then says
+	 * it is not an object). */
+	json_object_put(parse_ok("8"));
+	json_object_put(parse_ok("-0"));
+	json_object_put(parse_ok("true"));
+	json_object_put(parse_ok("1.5"));
+	BAD("tru", "unexpected end of input");
+	BAD("-", "unexpected end of input");
 	BAD("", "empty");
 	BAD(" \n ", "empty");
 	parse_bad(NULL, 0, "empty");
