@@ -33,7 +33,7 @@ void tk_diag_print(const struct tk_diag *d, FILE *f, const char *prefix);
  * every byte outside printable ASCII shown as '?', "..." when cut.  out
  * needs TK_DIAG_QUOTE_SIZE bytes; returns out.
  */
-#define TK_DIAG_QUOTE_SIZE 80
+#define TK_DIAG_QUOTE_SIZE 72
 const char *tk_diag_quote(char out[TK_DIAG_QUOTE_SIZE], const char *s);
 /* 1 when some message contains needle: for tests. */
 int  tk_diag_has(const struct tk_diag *d, const char *needle);

@@ -26,6 +26,7 @@
 #include "tasker/db.h"
 #include "tasker/log.h"
 #include "tasker/state.h"
+#include "tasker/tasks.h"
 
 #define TICK_MS          200    /* how often a running step checks in */
 #define TXN_TRIES        8      /* a transaction lost to a deadlock */
@@ -185,16 +186,7 @@ sleep_ms(long long ms)
 void
 tk_engine_uuid_str(const unsigned char id[16], char out[37])
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[id[i] >> 4];
-		out[o++] = hex[id[i] & 15];
-	}
-	out[o] = '\0';
+	tk_uuid_format(id, out);
 }
 
 /* Copies a cell into a fixed buffer; 0 when it is NULL or too long. */

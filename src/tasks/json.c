@@ -10,6 +10,7 @@
  * (it also takes 'single-quoted' strings in strict mode).
  */
 #include "tasker/tasks.h"
+#include "tasker/diag.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,20 +26,7 @@
 const char *
 tk_quote(char out[72], const char *s)
 {
-	size_t o = 0, i;
-
-	if (s == NULL)
-		s = "";
-	for (i = 0; s[i] != '\0' && o < 60; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	if (s[i] != '\0') {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
+	return tk_diag_quote(out, s != NULL ? s : "");
 }
 
 void
