@@ -89,10 +89,19 @@ reason_body(struct tk_request *req, struct tk_response *res,
 	return TK_OK;
 }
 
-/* ---------------------------------------------------------------- DELETE /tasks/{id} */
+/* ---------------------------------------------------------------- DELETE /tasks/{id}, POST .../retry */
 
-tk_err
-tk_api_tasks_cancel(struct tk_request *req, struct tk_response *res)
+typedef tk_err (*task_op_fn)(struct tk_db *, const unsigned char[16],
+    const char *, const char *, enum tk_status *, struct tk_task_state *);
+
+/*
+ * A whole-task operation: the task id from the path, an optional
+ * {"reason"} body, the store's operation, and the task as it left it.
+ * The 409 reads "Task '<id>' is <already><status>; only a task <only>".
+ */
+static tk_err
+task_op(struct tk_request *req, struct tk_response *res, task_op_fn op,
+    const char *default_reason, const char *already, const char *only)
 {
 	struct tk_app *app = req->app;
 	unsigned char id[16];
@@ -109,16 +118,15 @@ tk_api_tasks_cancel(struct tk_request *req, struct tk_response *res)
 		json_object_put(body);
 		return rendered(e);
 	}
-	e = tk_task_store_cancel(app->db, id, tk_tasks_actor(req, actor),
-	    reason != NULL ? reason : "cancelled through the API", &st, &out);
+	e = op(app->db, id, tk_tasks_actor(req, actor),
+	    reason != NULL ? reason : default_reason, &st, &out);
 	json_object_put(body);
 	if (e == TK_ERR_TASK_NOT_FOUND)
 		return task_not_found(req, id);
 	if (e == TK_ERR_CONFLICT) {
 		tk_uuid_format(id, idtext);
-		tk_request_errorf(req, "Task '%s' is already %s; only a task "
-		    "that has not finished can be cancelled", idtext,
-		    tk_status_name(st));
+		tk_request_errorf(req, "Task '%s' is %s%s; only a task %s",
+		    idtext, already, tk_status_name(st), only);
 		return e;
 	}
 	if (e != TK_OK)
@@ -126,6 +134,21 @@ tk_api_tasks_cancel(struct tk_request *req, struct tk_response *res)
 	e = tk_tasks_render(req, res, &out.task, &out.steps, 200, 0);
 	tk_task_state_free(&out);
 	return e;
+}
+
+tk_err
+tk_api_tasks_cancel(struct tk_request *req, struct tk_response *res)
+{
+	return task_op(req, res, tk_task_store_cancel,
+	    "cancelled through the API", "already ",
+	    "that has not finished can be cancelled");
+}
+
+tk_err
+tk_api_tasks_retry(struct tk_request *req, struct tk_response *res)
+{
+	return task_op(req, res, tk_task_store_retry,
+	    "retried through the API", "", "in error can be retried");
 }
 
 /* ---------------------------------------------------------------- PATCH /tasks/{id} */
@@ -175,44 +198,6 @@ out:
 	json_object_put(d);
 	tk_task_update_free(&u);
 	json_object_put(body);
-	return e;
-}
-
-/* ---------------------------------------------------------------- POST /tasks/{id}/retry */
-
-tk_err
-tk_api_tasks_retry(struct tk_request *req, struct tk_response *res)
-{
-	struct tk_app *app = req->app;
-	unsigned char id[16];
-	char actor[TK_ACTOR_MAX + 1], idtext[TK_UUID_STR_SIZE];
-	struct tk_task_state out;
-	json_object *body = NULL;
-	const char *reason;
-	enum tk_status st;
-	tk_err e;
-
-	if ((e = tk_tasks_id_param(req, id)) != TK_OK)
-		return e;
-	if ((e = reason_body(req, res, &body, &reason)) != TK_OK) {
-		json_object_put(body);
-		return rendered(e);
-	}
-	e = tk_task_store_retry(app->db, id, tk_tasks_actor(req, actor),
-	    reason != NULL ? reason : "retried through the API", &st, &out);
-	json_object_put(body);
-	if (e == TK_ERR_TASK_NOT_FOUND)
-		return task_not_found(req, id);
-	if (e == TK_ERR_CONFLICT) {
-		tk_uuid_format(id, idtext);
-		tk_request_errorf(req, "Task '%s' is %s; only a task in error "
-		    "can be retried", idtext, tk_status_name(st));
-		return e;
-	}
-	if (e != TK_OK)
-		return e;
-	e = tk_tasks_render(req, res, &out.task, &out.steps, 200, 0);
-	tk_task_state_free(&out);
 	return e;
 }
 

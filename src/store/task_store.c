@@ -707,8 +707,9 @@ cancel_txn(struct tk_db *db, void *arg)
 	return read_back(db, c, NULL);
 }
 
-tk_err
-tk_task_store_cancel(struct tk_db *db, const unsigned char id[16],
+/* Runs a whole-task operation (cancel, retry) in its transaction. */
+static tk_err
+task_op(struct tk_db *db, txn_fn fn, const unsigned char id[16],
     const char *actor, const char *reason, enum tk_status *status,
     struct tk_task_state *out)
 {
@@ -720,9 +721,17 @@ tk_task_store_cancel(struct tk_db *db, const unsigned char id[16],
 	c.id = id;
 	c.actor = actor;
 	c.reason = reason;
-	e = op_txn(db, cancel_txn, &c);
+	e = op_txn(db, fn, &c);
 	*status = c.task_status;
 	return e;
+}
+
+tk_err
+tk_task_store_cancel(struct tk_db *db, const unsigned char id[16],
+    const char *actor, const char *reason, enum tk_status *status,
+    struct tk_task_state *out)
+{
+	return task_op(db, cancel_txn, id, actor, reason, status, out);
 }
 
 static tk_err
@@ -799,17 +808,7 @@ tk_task_store_retry(struct tk_db *db, const unsigned char id[16],
     const char *actor, const char *reason, enum tk_status *status,
     struct tk_task_state *out)
 {
-	struct op_ctx c;
-	tk_err e;
-
-	memset(&c, 0, sizeof(c));
-	c.out = out;
-	c.id = id;
-	c.actor = actor;
-	c.reason = reason;
-	e = op_txn(db, retry_txn, &c);
-	*status = c.task_status;
-	return e;
+	return task_op(db, retry_txn, id, actor, reason, status, out);
 }
 
 static tk_err
