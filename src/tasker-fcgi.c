@@ -7,7 +7,8 @@
  * that needs it) and kept; see db.h for reconnection.
  *
  * SIGTERM / SIGINT / SIGUSR1: an idle process exits at once; a busy one
- * finishes the request in hand, then exits.
+ * finishes the request in hand, then exits.  Both leave through main's
+ * cleanup.  Request log lines are written in batches (tk_log_batch()).
  *
  *   tasker-fcgi [-c FILE] [-l LOGFILE]
  *
@@ -30,16 +31,20 @@
 #include "tasker/log.h"
 #include "tasker/ops.h"
 
-static volatile sig_atomic_t busy;
 static volatile sig_atomic_t stopping;
 
+/*
+ * SIGTERM/SIGINT/SIGUSR1: finish the request in hand, then leave through
+ * main's cleanup (so log lines are written and sanitizers see the exit).
+ * Idle in accept(2): the signal (installed without SA_RESTART) interrupts
+ * it and FCGX_ShutdownPending() makes libfcgi give up instead of retrying.
+ */
 static void
 on_term(int sig)
 {
 	(void)sig;
-	if (!busy)
-		_exit(0);
 	stopping = 1;
+	FCGX_ShutdownPending();
 }
 
 static long long
@@ -130,11 +135,11 @@ handle(struct tk_app *app, FCGX_Request *rq)
 	us = now_us() - t0;
 	tk_ops_record(&req, res.status, us);
 	tk_log(TK_LOG_INFO, "event=request request_id=%s method=%s route=%s "
-	    "status=%d duration_ms=%.3f principal=%s",
+	    "status=%d duration_ms=%lld.%03lld principal=%s",
 	    req.request_id[0] ? req.request_id : "-",
 	    req.method ? req.method : "-",
 	    req.route ? req.route->name : "-", res.status,
-	    (double)us / 1000.0,
+	    us / 1000, us % 1000,	/* integer: no floating-point printf */
 	    tk_log_quote(q, sizeof(q), app->principal.subject ?
 	    app->principal.subject : "-"));
 	tk_principal_free(&app->principal);
@@ -195,6 +200,7 @@ main(int argc, char **argv)
 	tk_log_setup("tasker-fcgi", (enum tk_log_level)cfg.log.level,
 	    (enum tk_log_format)cfg.log.format,
 	    (enum tk_log_dest)cfg.log.destination);
+	tk_log_batch();
 	if (tk_auth_init(&cfg.auth, &app.auth, &d) != TK_OK) {
 		tk_diag_print(&d, stderr, "tasker-fcgi: ");
 		goto out;
@@ -225,14 +231,13 @@ main(int argc, char **argv)
 	while (!stopping) {
 		if (FCGX_Accept_r(&rq) < 0)
 			break;
-		busy = 1;
 		handle(&app, &rq);
 		FCGX_Finish_r(&rq);
-		busy = 0;
 	}
 	tk_log(TK_LOG_INFO, "event=stop");
 	rc = 0;
 out:
+	tk_log_flush();
 	tk_ops_free();
 	tk_diag_free(&d);
 	tk_catalog_free(app.catalog);

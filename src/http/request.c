@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -178,6 +179,40 @@ random_bytes(unsigned char *p, size_t n)
 	return got == n ? 0 : -1;
 }
 
+/*
+ * Request ids come from a per-process pool of random bytes refilled 512
+ * bytes at a time: one getrandom(2) per 32 requests instead of one per
+ * request.  The ids are correlation handles, not secrets.  A forked child
+ * drops what it inherited so two processes never hand out the same id.
+ */
+static unsigned char id_pool[512];
+static size_t id_pool_left;
+
+static void
+id_pool_forget(void)
+{
+	id_pool_left = 0;
+}
+
+static int
+id_random(unsigned char r[16])
+{
+	static int registered;
+
+	if (!registered) {
+		registered = 1;
+		(void)pthread_atfork(NULL, NULL, id_pool_forget);
+	}
+	if (id_pool_left < 16) {
+		if (random_bytes(id_pool, sizeof(id_pool)) != 0)
+			return -1;
+		id_pool_left = sizeof(id_pool);
+	}
+	memcpy(r, id_pool + sizeof(id_pool) - id_pool_left, 16);
+	id_pool_left -= 16;
+	return 0;
+}
+
 tk_err
 tk_request_id_generate(char out[33])
 {
@@ -185,7 +220,7 @@ tk_request_id_generate(char out[33])
 	unsigned char r[16];
 	size_t i;
 
-	if (random_bytes(r, sizeof(r)) != 0) {
+	if (id_random(r) != 0) {
 		strcpy(out, "-");
 		return TK_ERR_IO;
 	}
