@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "tasker/api.h"
+#include "tasker/buf.h"
 #include "tasker/task_store.h"
 
 /* Controllers: src/api/tasks.c */
@@ -73,25 +74,30 @@ tk_err tk_tasks_invalid(struct tk_response *res, tk_err e,
     const char *message, json_object *details);
 
 /*
- * A task as the guide shows it: id, name, namespace, version, full_name,
- * status, context, [steps], [dependencies], created_at, updated_at, then
- * initiator, source_system, reason, tags, completed_at.  steps and deps
- * (may be NULL) are taken over.
+ * Appends a task as the guide shows it to b: id, name, namespace,
+ * version, full_name, status, context, [steps], [dependencies],
+ * created_at, updated_at, then initiator, source_system, reason, tags,
+ * completed_at.  Row `row` of r (TK_TASK_* columns) is the task; steps
+ * (TK_STEP_* rows; NULL: no "steps" member) are shown in brief: name,
+ * status, results, attempts, started_at, completed_at, and last_error /
+ * next_attempt_at when they apply; deps (NULL: none) is printed as the
+ * "dependencies" member.  Stored JSON (context, tags, results) is copied
+ * as it is when it is in json-c's printed form (tk_json_put_stored), so
+ * the bytes are those json-c would print.  TK_ERR_NOMEM.
  */
-json_object *tk_task_json(const struct tk_rows *r, size_t row,
-    json_object *steps, json_object *deps);
+tk_err tk_task_write(struct tk_buf *b, const struct tk_rows *r, size_t row,
+    const struct tk_rows *steps, json_object *deps);
 /*
- * A step.  Brief (in a task): name, status, results, attempts,
- * started_at, completed_at, and last_error / next_attempt_at when they
- * apply.  Full (workflow_steps endpoints): all of those always, then
+ * A step in full (workflow_steps endpoints): name, status, results,
+ * attempts, started_at, completed_at, last_error, next_attempt_at,
  * position, depends_on, max_attempts, retryable, retry_limit, skippable,
  * created_at, updated_at.  def may be NULL (depends_on is then []).
  */
 json_object *tk_step_json(const struct tk_rows *r, size_t row,
-    const struct tk_handler_def *def, int full);
-/* Every step of rows, in order. */
+    const struct tk_handler_def *def);
+/* Every step of rows in full, in order. */
 json_object *tk_steps_json(const struct tk_rows *r,
-    const struct tk_handler_def *def, int full);
+    const struct tk_handler_def *def);
 /* The dependency analysis of a task (see tk_deps_analyse). */
 json_object *tk_deps_json(const struct tk_rows *steps,
     const struct tk_handler_def *def, enum tk_status task_status);

@@ -113,6 +113,14 @@ tk_err tk_task_store_get(struct tk_db *db, const unsigned char id[16],
 /* The task's steps in definition order (TK_STEP_* columns). */
 tk_err tk_task_store_steps(struct tk_db *db, const unsigned char id[16],
     struct tk_rows *out);
+/*
+ * The task (TK_TASK_* columns, one row) and its steps (TK_STEP_* columns,
+ * in definition order) in one round trip (an unknown id takes a second,
+ * to tell "no task" from "no steps").  TK_ERR_TASK_NOT_FOUND.  On failure
+ * both are empty.
+ */
+tk_err tk_task_store_get_all(struct tk_db *db, const unsigned char id[16],
+    struct tk_rows *task, struct tk_rows *steps);
 /* One step by name.  TK_ERR_STEP_NOT_FOUND. */
 tk_err tk_task_store_step(struct tk_db *db, const unsigned char id[16],
     const char *name, struct tk_rows *out);
@@ -138,12 +146,18 @@ struct tk_task_filter {
 
 /*
  * The tasks of page [offset, offset + limit), newest first (id
- * descending; ids are time-ordered).  Every filter combination reads an
- * index in id order (a status set: one ordered read per status, merged),
- * so the cost grows with offset + limit, never with the table.
+ * descending; ids are time-ordered), and *total, how many tasks match f
+ * (as tk_task_store_count says).  Every filter combination reads an index
+ * in id order (a status set: one ordered read per status, merged), so the
+ * cost grows with offset + limit, never with the table.  The page and its
+ * total come in one round trip; an empty page costs a second (the count),
+ * and from offset 10000 on the count comes first so that a page past the
+ * end is not read at all.  Rows: TK_TASK_* columns, then the per-status
+ * counts as one text column (ignore it).
  */
 tk_err tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
-    unsigned long long offset, unsigned limit, struct tk_rows *out);
+    unsigned long long offset, unsigned limit, struct tk_rows *out,
+    unsigned long long *total);
 
 /*
  * How many tasks match f, from task_counts (per handler version and

@@ -160,22 +160,55 @@ tk_tasks_query_check(struct tk_request *req, struct tk_response *res,
 
 /* ---------------------------------------------------------------- shapes */
 
+/*
+ * Task and brief step answers are written straight into the body (see
+ * src/tasks/jsonout.c: byte for byte what json-c would print, stored JSON
+ * copied as it is); the full step shape, answered one task at a time,
+ * still goes through json-c.
+ */
+
 static json_object *
 str_or_null(const char *s)
 {
 	return s != NULL ? json_object_new_string(s) : NULL;
 }
 
-/* A stored JSON column: NULL for SQL NULL (and for text that does not
- * parse, which only a bug could store). */
+/* The byte length of a cell (0 for SQL NULL or out of range). */
+static size_t
+cell_len(const struct tk_rows *r, size_t row, size_t col)
+{
+	if (row >= r->nrows || col >= r->ncols)
+		return 0;
+	return r->len[row * r->ncols + col];
+}
+
+/*
+ * A stored JSON column as a json-c value: NULL for SQL NULL (and for text
+ * that does not parse, which only a bug could store).  Text already in
+ * json-c's printed form is not parsed: an object standing in for it
+ * prints the text itself.
+ */
 static json_object *
 stored(const struct tk_rows *r, size_t row, size_t col)
 {
 	const char *s = tk_row_str(r, row, col);
+	size_t n = cell_len(r, row, col);
+	json_object *o;
+	char *copy;
 
 	if (s == NULL)
 		return NULL;
-	return tk_json_parse_stored(s, r->len[row * r->ncols + col]);
+	if (!tk_json_canonical(s, n))
+		return tk_json_parse_stored(s, n);
+	if ((copy = strdup(s)) == NULL)
+		return NULL;
+	if ((o = json_object_new_object()) == NULL) {
+		free(copy);
+		return NULL;
+	}
+	json_object_set_serializer(o, json_object_userdata_to_json_string,
+	    copy, json_object_free_userdata);
+	return o;
 }
 
 static enum tk_status
@@ -186,63 +219,110 @@ status_at(const struct tk_rows *r, size_t row, size_t col)
 	return s < 0 ? TK_ST_PENDING : (enum tk_status)s;
 }
 
-json_object *
-tk_task_json(const struct tk_rows *r, size_t row, json_object *steps,
-    json_object *deps)
+/* ,"key": then the cell as a string (or null). */
+static void
+put_cell(struct tk_buf *b, const char *key, const struct tk_rows *r,
+    size_t row, size_t col)
+{
+	tk_buf_puts(b, key);
+	tk_json_put_str(b, tk_row_str(r, row, col));
+}
+
+/* ,"key": then the stored JSON cell, dflt when there is none. */
+static void
+put_stored(struct tk_buf *b, const char *key, const struct tk_rows *r,
+    size_t row, size_t col, const char *dflt)
+{
+	tk_buf_puts(b, key);
+	tk_json_put_stored(b, tk_row_str(r, row, col), cell_len(r, row, col),
+	    dflt);
+}
+
+/*
+ * A step in brief, as a task shows it: name, status, results, attempts,
+ * started_at, completed_at, and last_error / next_attempt_at when they
+ * apply.
+ */
+static void
+put_step(struct tk_buf *b, const struct tk_rows *r, size_t row)
+{
+	enum tk_status st = status_at(r, row, TK_STEP_STATUS);
+	const char *err = tk_row_str(r, row, TK_STEP_LAST_ERROR),
+	    *ready = tk_row_str(r, row, TK_STEP_READY_AT);
+
+	put_cell(b, "{\"name\":", r, row, TK_STEP_NAME);
+	tk_buf_puts(b, ",\"status\":");
+	tk_json_put_str(b, tk_status_name(st));
+	put_stored(b, ",\"results\":", r, row, TK_STEP_RESULTS, "null");
+	tk_buf_printf(b, ",\"attempts\":%lld",
+	    tk_row_int(r, row, TK_STEP_ATTEMPTS));
+	put_cell(b, ",\"started_at\":", r, row, TK_STEP_STARTED);
+	put_cell(b, ",\"completed_at\":", r, row, TK_STEP_COMPLETED);
+	/* A failed step with a retry scheduled keeps ready_at: the time of
+	 * its next attempt. */
+	if (err != NULL) {
+		tk_buf_puts(b, ",\"last_error\":");
+		tk_json_put_str(b, err);
+	}
+	if (st == TK_ST_ERROR && ready != NULL) {
+		tk_buf_puts(b, ",\"next_attempt_at\":");
+		tk_json_put_str(b, ready);
+	}
+	tk_buf_putc(b, '}');
+}
+
+tk_err
+tk_task_write(struct tk_buf *b, const struct tk_rows *r, size_t row,
+    const struct tk_rows *steps, json_object *deps)
 {
 	char id[TK_UUID_STR_SIZE], full[3 * 64 + 8];
 	const char *ns = tk_row_str(r, row, TK_TASK_NAMESPACE),
 	    *name = tk_row_str(r, row, TK_TASK_NAME),
 	    *ver = tk_row_str(r, row, TK_TASK_VERSION);
-	json_object *o, *ctx, *tags;
+	size_t i;
 
-	if ((o = json_object_new_object()) == NULL) {
-		json_object_put(steps);
-		json_object_put(deps);
-		return NULL;
-	}
-	if (r->len[row * r->ncols + TK_TASK_ID] == 16)
+	if (cell_len(r, row, TK_TASK_ID) == 16)
 		tk_uuid_format((const unsigned char *)tk_row_str(r, row,
 		    TK_TASK_ID), id);
 	else
 		snprintf(id, sizeof(id), "?");
 	snprintf(full, sizeof(full), "%s.%s@%s", ns ? ns : "",
 	    name ? name : "", ver ? ver : "");
-	if ((ctx = stored(r, row, TK_TASK_CONTEXT)) == NULL)
-		ctx = json_object_new_object();
-	if ((tags = stored(r, row, TK_TASK_TAGS)) == NULL)
-		tags = json_object_new_array();
-	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "name", str_or_null(name));
-	json_object_object_add(o, "namespace", str_or_null(ns));
-	json_object_object_add(o, "version", str_or_null(ver));
-	json_object_object_add(o, "full_name", json_object_new_string(full));
-	json_object_object_add(o, "status",
-	    str_or_null(tk_row_str(r, row, TK_TASK_STATUS)));
-	json_object_object_add(o, "context", ctx);
-	if (steps != NULL)
-		json_object_object_add(o, "steps", steps);
-	if (deps != NULL)
-		json_object_object_add(o, "dependencies", deps);
-	json_object_object_add(o, "created_at",
-	    str_or_null(tk_row_str(r, row, TK_TASK_CREATED)));
-	json_object_object_add(o, "updated_at",
-	    str_or_null(tk_row_str(r, row, TK_TASK_UPDATED)));
-	json_object_object_add(o, "initiator",
-	    str_or_null(tk_row_str(r, row, TK_TASK_INITIATOR)));
-	json_object_object_add(o, "source_system",
-	    str_or_null(tk_row_str(r, row, TK_TASK_SOURCE)));
-	json_object_object_add(o, "reason",
-	    str_or_null(tk_row_str(r, row, TK_TASK_REASON)));
-	json_object_object_add(o, "tags", tags);
-	json_object_object_add(o, "completed_at",
-	    str_or_null(tk_row_str(r, row, TK_TASK_COMPLETED)));
-	return o;
+	tk_buf_puts(b, "{\"id\":");
+	tk_json_put_str(b, id);
+	put_cell(b, ",\"name\":", r, row, TK_TASK_NAME);
+	put_cell(b, ",\"namespace\":", r, row, TK_TASK_NAMESPACE);
+	put_cell(b, ",\"version\":", r, row, TK_TASK_VERSION);
+	tk_buf_puts(b, ",\"full_name\":");
+	tk_json_put_str(b, full);
+	put_cell(b, ",\"status\":", r, row, TK_TASK_STATUS);
+	put_stored(b, ",\"context\":", r, row, TK_TASK_CONTEXT, "{}");
+	if (steps != NULL) {
+		tk_buf_puts(b, ",\"steps\":[");
+		for (i = 0; i < steps->nrows; i++) {
+			if (i > 0)
+				tk_buf_putc(b, ',');
+			put_step(b, steps, i);
+		}
+		tk_buf_putc(b, ']');
+	}
+	if (deps != NULL) {
+		tk_buf_puts(b, ",\"dependencies\":");
+		tk_json_put_object(b, deps);
+	}
+	put_cell(b, ",\"created_at\":", r, row, TK_TASK_CREATED);
+	put_cell(b, ",\"updated_at\":", r, row, TK_TASK_UPDATED);
+	put_cell(b, ",\"initiator\":", r, row, TK_TASK_INITIATOR);
+	put_cell(b, ",\"source_system\":", r, row, TK_TASK_SOURCE);
+	put_cell(b, ",\"reason\":", r, row, TK_TASK_REASON);
+	put_stored(b, ",\"tags\":", r, row, TK_TASK_TAGS, "[]");
+	put_cell(b, ",\"completed_at\":", r, row, TK_TASK_COMPLETED);
+	return tk_buf_putc(b, '}');
 }
 
 json_object *
 tk_step_json(const struct tk_rows *r, size_t row,
-    const struct tk_handler_def *def, int full)
+    const struct tk_handler_def *def)
 {
 	enum tk_status st = status_at(r, row, TK_STEP_STATUS);
 	const char *err = tk_row_str(r, row, TK_STEP_LAST_ERROR),
@@ -266,15 +346,11 @@ tk_step_json(const struct tk_rows *r, size_t row,
 	    str_or_null(tk_row_str(r, row, TK_STEP_STARTED)));
 	json_object_object_add(o, "completed_at",
 	    str_or_null(tk_row_str(r, row, TK_STEP_COMPLETED)));
-	/* A failed step with a retry scheduled keeps ready_at: the time of
-	 * its next attempt. */
-	if (full || err != NULL)
-		json_object_object_add(o, "last_error", str_or_null(err));
-	if (full || (st == TK_ST_ERROR && ready != NULL))
-		json_object_object_add(o, "next_attempt_at",
-		    st == TK_ST_ERROR ? str_or_null(ready) : NULL);
-	if (!full)
-		return o;
+	json_object_object_add(o, "last_error", str_or_null(err));
+	/* The time of the next attempt of a failed step with a retry
+	 * scheduled. */
+	json_object_object_add(o, "next_attempt_at",
+	    st == TK_ST_ERROR ? str_or_null(ready) : NULL);
 	json_object_object_add(o, "position", json_object_new_int64(pos));
 	deps = json_object_new_array();
 	if (def != NULL && pos >= 0 && (size_t)pos < def->nsteps)
@@ -297,14 +373,13 @@ tk_step_json(const struct tk_rows *r, size_t row,
 }
 
 json_object *
-tk_steps_json(const struct tk_rows *r, const struct tk_handler_def *def,
-    int full)
+tk_steps_json(const struct tk_rows *r, const struct tk_handler_def *def)
 {
 	json_object *a = json_object_new_array_ext((int)r->nrows);
 	size_t i;
 
 	for (i = 0; a != NULL && i < r->nrows; i++)
-		json_object_array_add(a, tk_step_json(r, i, def, full));
+		json_object_array_add(a, tk_step_json(r, i, def));
 	return a;
 }
 
@@ -404,20 +479,24 @@ tk_tasks_render(struct tk_request *req, struct tk_response *res,
     const struct tk_rows *t, const struct tk_rows *s, int code, int deps)
 {
 	const struct tk_catalog_version *v;
-	const struct tk_handler_def *def;
-	json_object *steps, *dj = NULL;
+	json_object *dj = NULL;
+	tk_err e;
 
 	if (t->nrows != 1)
 		return TK_ERR_INTERNAL;
-	v = tk_tasks_version(req, (unsigned)tk_row_int(t, 0, TK_TASK_HV));
-	def = v != NULL ? v->def : NULL;
-	steps = tk_steps_json(s, def, 0);
-	if (deps && (dj = tk_deps_json(s, def, status_at(t, 0,
-	    TK_TASK_STATUS))) == NULL) {
-		json_object_put(steps);
-		return TK_ERR_NOMEM;
+	if (deps) {
+		v = tk_tasks_version(req, (unsigned)tk_row_int(t, 0,
+		    TK_TASK_HV));
+		if ((dj = tk_deps_json(s, v != NULL ? v->def : NULL,
+		    status_at(t, 0, TK_TASK_STATUS))) == NULL)
+			return TK_ERR_NOMEM;
 	}
-	return tk_api_json(res, code, tk_task_json(t, 0, steps, dj));
+	tk_buf_reset(&res->body);
+	e = tk_task_write(&res->body, t, 0, s, dj);
+	json_object_put(dj);
+	if (e == TK_OK)
+		res->status = code;
+	return e;
 }
 
 tk_err
@@ -429,15 +508,14 @@ tk_tasks_answer(struct tk_request *req, struct tk_response *res,
 	char idtext[TK_UUID_STR_SIZE];
 	tk_err e;
 
-	if ((e = tk_task_store_get(app->db, id, &t)) != TK_OK) {
+	if ((e = tk_task_store_get_all(app->db, id, &t, &s)) != TK_OK) {
 		if (e == TK_ERR_TASK_NOT_FOUND) {
 			tk_uuid_format(id, idtext);
 			return tk_tasks_not_found(req, idtext);
 		}
 		return e;
 	}
-	if ((e = tk_task_store_steps(app->db, id, &s)) == TK_OK)
-		e = tk_tasks_render(req, res, &t, &s, code, deps);
+	e = tk_tasks_render(req, res, &t, &s, code, deps);
 	tk_rows_free(&t);
 	tk_rows_free(&s);
 	return e;

@@ -246,7 +246,7 @@ tk_api_steps_index(struct tk_request *req, struct tk_response *res)
 		json_object_object_add(o, "task_id",
 		    json_object_new_string(idtext));
 		json_object_object_add(o, "workflow_steps",
-		    tk_steps_json(&s, def, 1));
+		    tk_steps_json(&s, def));
 	}
 	tk_rows_free(&s);
 	return tk_api_json(res, 200, o);
@@ -281,7 +281,7 @@ answer_step(struct tk_request *req, struct tk_response *res,
 		return e;
 	}
 	tk_uuid_format(id, idtext);
-	if ((o = tk_step_json(&s, 0, def, 1)) != NULL) {
+	if ((o = tk_step_json(&s, 0, def)) != NULL) {
 		json_object_object_add(o, "task_id",
 		    json_object_new_string(idtext));
 		list = json_object_new_array();

@@ -183,42 +183,53 @@ replay(struct tk_request *req, struct tk_response *res,
 	return tk_response_set_header(res, "Idempotent-Replayed", "true");
 }
 
-/* The 201 body: the guide's fields from what was just written. */
-static json_object *
-created_json(const struct tk_task_new *t, const struct tk_task_request *r,
+/*
+ * The 201 body: the guide's fields from what was just written, straight
+ * into the body.  The context and tags are the texts just stored (json-c's
+ * printout of the request's values, the bytes printing them again would
+ * give).
+ */
+static tk_err
+created_body(struct tk_response *res, const struct tk_task_new *t,
     const char *created_at)
 {
 	const struct tk_handler_def *d = t->def;
+	struct tk_buf *b = &res->body;
 	char id[TK_UUID_STR_SIZE], full[3 * 64 + 8];
-	json_object *o;
 
-	if ((o = json_object_new_object()) == NULL)
-		return NULL;
 	tk_uuid_format(t->id, id);
 	snprintf(full, sizeof(full), "%s.%s@%s", d->namespace_name, d->name,
 	    d->version);
-	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "name", json_object_new_string(d->name));
-	json_object_object_add(o, "namespace",
-	    json_object_new_string(d->namespace_name));
-	json_object_object_add(o, "version", json_object_new_string(d->version));
-	json_object_object_add(o, "full_name", json_object_new_string(full));
-	json_object_object_add(o, "status", json_object_new_string("pending"));
-	json_object_object_add(o, "context", json_object_get(r->context));
-	json_object_object_add(o, "created_at",
-	    json_object_new_string(created_at));
-	json_object_object_add(o, "updated_at",
-	    json_object_new_string(created_at));
-	json_object_object_add(o, "initiator",
-	    json_object_new_string(t->initiator));
-	json_object_object_add(o, "source_system", t->source_system ?
-	    json_object_new_string(t->source_system) : NULL);
-	json_object_object_add(o, "reason", t->reason ?
-	    json_object_new_string(t->reason) : NULL);
-	json_object_object_add(o, "tags", r->tags ? json_object_get(r->tags) :
-	    json_object_new_array());
-	json_object_object_add(o, "completed_at", NULL);
-	return o;
+	tk_buf_reset(b);
+	tk_buf_puts(b, "{\"id\":");
+	tk_json_put_str(b, id);
+	tk_buf_puts(b, ",\"name\":");
+	tk_json_put_str(b, d->name);
+	tk_buf_puts(b, ",\"namespace\":");
+	tk_json_put_str(b, d->namespace_name);
+	tk_buf_puts(b, ",\"version\":");
+	tk_json_put_str(b, d->version);
+	tk_buf_puts(b, ",\"full_name\":");
+	tk_json_put_str(b, full);
+	tk_buf_puts(b, ",\"status\":\"pending\",\"context\":");
+	tk_buf_append(b, t->context, t->context_len);
+	tk_buf_puts(b, ",\"created_at\":");
+	tk_json_put_str(b, created_at);
+	tk_buf_puts(b, ",\"updated_at\":");
+	tk_json_put_str(b, created_at);
+	tk_buf_puts(b, ",\"initiator\":");
+	tk_json_put_str(b, t->initiator);
+	tk_buf_puts(b, ",\"source_system\":");
+	tk_json_put_str(b, t->source_system);
+	tk_buf_puts(b, ",\"reason\":");
+	tk_json_put_str(b, t->reason);
+	tk_buf_puts(b, ",\"tags\":");
+	tk_buf_puts(b, t->tags != NULL ? t->tags : "[]");
+	tk_buf_puts(b, ",\"completed_at\":null}");
+	if (b->failed)
+		return TK_ERR_NOMEM;
+	res->status = 201;
+	return TK_OK;
 }
 
 tk_err
@@ -317,8 +328,7 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 		goto out;
 	if (key != NULL && rand() % 16 == 0)
 		tk_task_store_idem_purge(app->db);
-	if ((e = tk_api_json(res, 201, created_json(&t, &r, created_at)))
-	    == TK_OK)
+	if ((e = created_body(res, &t, created_at)) == TK_OK)
 		e = set_location(req, res, t.id);
 out:
 	json_object_put(details);
@@ -393,8 +403,9 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	struct tk_task_filter f;
 	struct tk_page pg;
 	struct tk_rows rows = TK_ROWS_INIT;
+	struct tk_buf *b;
 	unsigned long long total = 0;
-	json_object *details, *root, *list, *p;
+	json_object *details;
 	size_t i;
 	tk_err e;
 
@@ -415,36 +426,29 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 		    "Invalid request parameters", details));
 	json_object_put(details);
 
-	if ((e = tk_task_store_count(app->db, &f, &total)) != TK_OK)
+	if ((e = tk_task_store_list(app->db, &f, pg.offset, pg.per_page,
+	    &rows, &total)) != TK_OK)
 		return e;
-	if (pg.offset < total &&
-	    (e = tk_task_store_list(app->db, &f, pg.offset, pg.per_page,
-	    &rows)) != TK_OK)
-		return e;
-	root = json_object_new_object();
-	list = json_object_new_array_ext((int)rows.nrows);
-	p = json_object_new_object();
-	if (root == NULL || list == NULL || p == NULL) {
-		json_object_put(root);
-		json_object_put(list);
-		json_object_put(p);
-		tk_rows_free(&rows);
-		return TK_ERR_NOMEM;
+	/* {"tasks": [...], "pagination": {...}}, written straight into the
+	 * body (tk_task_write: the bytes json-c would print). */
+	b = &res->body;
+	tk_buf_reset(b);
+	tk_buf_puts(b, "{\"tasks\":[");
+	for (i = 0; i < rows.nrows; i++) {
+		if (i > 0)
+			tk_buf_putc(b, ',');
+		tk_task_write(b, &rows, i, NULL, NULL);
 	}
-	for (i = 0; i < rows.nrows; i++)
-		json_object_array_add(list, tk_task_json(&rows, i, NULL, NULL));
 	tk_rows_free(&rows);
-	json_object_object_add(root, "tasks", list);
-	json_object_object_add(p, "current_page",
-	    json_object_new_int64((int64_t)pg.page));
-	json_object_object_add(p, "per_page",
-	    json_object_new_int64(pg.per_page));
-	json_object_object_add(p, "total_pages", json_object_new_int64(
-	    (int64_t)tk_page_total_pages(total, pg.per_page)));
-	json_object_object_add(p, "total_count",
-	    json_object_new_int64((int64_t)total));
-	json_object_object_add(root, "pagination", p);
-	return tk_api_json(res, 200, root);
+	tk_buf_printf(b, "],\"pagination\":{\"current_page\":%lld,"
+	    "\"per_page\":%u,\"total_pages\":%lld,\"total_count\":%lld}}",
+	    (long long)pg.page, pg.per_page,
+	    (long long)tk_page_total_pages(total, pg.per_page),
+	    (long long)total);
+	if (b->failed)
+		return TK_ERR_NOMEM;
+	res->status = 200;
+	return TK_OK;
 }
 
 /* ---------------------------------------------------------------- GET /tasks/{id} */

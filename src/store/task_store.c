@@ -14,7 +14,9 @@
 #include "tasker/task_store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tasker/handler.h"
 #include "tasker/log.h"
@@ -40,16 +42,16 @@
 	", " TS("started_at") ", " TS("completed_at") ", "                 \
 	TS("created_at") ", " TS("updated_at")
 
-static const char SQL_NOW[] =
-    "SELECT DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%d %H:%i:%s.%f')";
-
+/* Idempotency keys live by the database's clock: the same clock decides
+ * below, in SQL_IDEM_FIND and in SQL_IDEM_PURGE whether one expired. */
 static const char SQL_IDEM_DELETE_EXPIRED[] =
     "DELETE FROM idempotency_keys WHERE principal = ? AND idem_key = ?"
-    " AND expires_at <= ?";
+    " AND expires_at <= UTC_TIMESTAMP(6)";
 static const char SQL_IDEM_INSERT[] =
     "INSERT INTO idempotency_keys (principal, idem_key, request_hash,"
     " task_id, created_at, expires_at)"
-    " VALUES (?, ?, ?, ?, ?, DATE_ADD(?, INTERVAL ? SECOND))";
+    " VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6),"
+    " DATE_ADD(UTC_TIMESTAMP(6), INTERVAL ? SECOND))";
 static const char SQL_IDEM_FIND[] =
     "SELECT task_id, request_hash FROM idempotency_keys"
     " WHERE principal = ? AND idem_key = ? AND expires_at > UTC_TIMESTAMP(6)";
@@ -62,21 +64,56 @@ static const char SQL_TASK_INSERT[] =
     " context, initiator, source_system, reason, tags, created_at,"
     " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+/* Steps go in multi-row INSERTs of up to STEP_ROWS rows (a handler of
+ * up to six steps: one round trip); 10 parameters a row stay within
+ * db.c's 64. */
 #define STEP_VALUES "(?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)"
 #define STEP_PARAMS 10
+#define STEP_ROWS   6
 #define STEP_INSERT                                                        \
 	"INSERT INTO workflow_steps (task_id, position, name, attempts,"   \
 	" retry_limit, retryable, skippable, unmet_parents, ready_at,"     \
 	" created_at, updated_at) VALUES "
+#define STEP_V2 STEP_VALUES ", " STEP_VALUES
+#define STEP_V4 STEP_V2 ", " STEP_V2
 static const char SQL_STEP_INSERT1[] = STEP_INSERT STEP_VALUES;
-static const char SQL_STEP_INSERT4[] = STEP_INSERT STEP_VALUES ", "
-    STEP_VALUES ", " STEP_VALUES ", " STEP_VALUES;
+static const char SQL_STEP_INSERT2[] = STEP_INSERT STEP_V2;
+static const char SQL_STEP_INSERT3[] = STEP_INSERT STEP_V2 ", " STEP_VALUES;
+static const char SQL_STEP_INSERT4[] = STEP_INSERT STEP_V4;
+static const char SQL_STEP_INSERT5[] = STEP_INSERT STEP_V4 ", " STEP_VALUES;
+static const char SQL_STEP_INSERT6[] = STEP_INSERT STEP_V4 ", " STEP_V2;
+static const char *const sql_step_insert[STEP_ROWS + 1] = { NULL,
+    SQL_STEP_INSERT1, SQL_STEP_INSERT2, SQL_STEP_INSERT3, SQL_STEP_INSERT4,
+    SQL_STEP_INSERT5, SQL_STEP_INSERT6 };
 
 static const char SQL_TASK_GET[] =
     "SELECT " TASK_COLS " FROM tasks t WHERE t.id = ?";
 static const char SQL_STEPS[] =
     "SELECT " STEP_COLS " FROM workflow_steps WHERE task_id = ?"
     " ORDER BY position";
+/*
+ * A task and its steps in one round trip: one row per step, the task's
+ * columns first.  The task's big columns (context, tags) come only with
+ * the step at position 0 (every task has one: positions are 0..n-1 from
+ * creation), not once per step.  The steps are read in position order off
+ * their index, so nothing is sorted.
+ */
+#define TASK_COLS_ONCE                                                     \
+	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
+	" t.status, IF(s.position = 0, t.context, NULL), t.initiator,"     \
+	" t.source_system, t.reason, IF(s.position = 0, t.tags, NULL), "   \
+	TS("t.created_at") ", " TS("t.updated_at") ", "                    \
+	TS("t.completed_at")
+#define STEP_COLS_S                                                        \
+	"s.id, s.position, s.name, s.status, s.attempts, s.retry_limit,"   \
+	" s.retryable, s.skippable, s.unmet_parents, s.results,"           \
+	" s.last_error, " TS("s.ready_at") ", " TS("s.started_at") ", "    \
+	TS("s.completed_at") ", " TS("s.created_at") ", "                  \
+	TS("s.updated_at")
+static const char SQL_TASK_ALL[] =
+    "SELECT " TASK_COLS_ONCE ", " STEP_COLS_S " FROM workflow_steps s"
+    " FORCE INDEX (ix_steps_task_position) JOIN tasks t ON t.id = s.task_id"
+    " WHERE s.task_id = ? ORDER BY s.position";
 static const char SQL_STEP_BY_NAME[] =
     "SELECT " STEP_COLS " FROM workflow_steps WHERE task_id = ? AND name = ?";
 static const char SQL_STEP_TRANSITIONS[] =
@@ -115,15 +152,43 @@ static const char SQL_TASK_UPDATE[] =
     " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
 
 /*
+ * How many tasks the filter matches, per status, from task_counts joined
+ * to the registry: one row, one column, "n,n,n,n,n,n" in the order of
+ * enum tk_status (count_sum reads it).  Parameters: namespace twice, name
+ * twice, version twice, handler version id twice.
+ */
+#define COUNT_OF(ST) "COALESCE(SUM(IF(tc.status = '" ST "', tc.n, 0)), 0)"
+#define COUNTS                                                             \
+	"SELECT CONCAT_WS(',', " COUNT_OF("pending") ", "                  \
+	COUNT_OF("in_progress") ", " COUNT_OF("complete") ", "             \
+	COUNT_OF("error") ", " COUNT_OF("cancelled") ", "                  \
+	COUNT_OF("resolved_manually") ") FROM handler_versions hv"         \
+	" JOIN namespaces ns ON ns.id = hv.namespace_id"                   \
+	" JOIN task_counts tc ON tc.handler_version_id = hv.id"            \
+	" WHERE (? IS NULL OR ns.name = ?) AND (? IS NULL OR hv.name = ?)" \
+	" AND (? IS NULL OR hv.version = ?) AND (? = 0 OR hv.id = ?)"
+#define NCOUNTS      6
+#define COUNT_PARAMS 8
+_Static_assert(TK_ST__COUNT == NCOUNTS, "COUNTS names every status");
+static const char SQL_COUNT[] = COUNTS;
+
+/*
  * Lists.  PLAIN: one ordered read of an index.  MULTI: one ordered read
  * per status (six branches; an unused branch has LIMIT 0 and costs
- * nothing), merged and cut to the page.  Parameters: PLAIN: keys, limit,
- * offset; MULTI: per branch keys, status, offset + limit; then limit,
- * offset.
+ * nothing), merged and cut to the page.
+ * Every row of a page carries the COUNTS of the filter as its last
+ * column (an uncorrelated scalar subquery: computed once), so a page and
+ * its total take one round trip; as a column it leaves the join and its
+ * order alone (a derived table there made MariaDB sort the whole page,
+ * LONGTEXTs and all, through a temporary table).  Parameters: the COUNTS
+ * parameters (the subquery comes first in the text), then PLAIN: keys,
+ * limit, offset; MULTI: per branch keys, status, offset + limit; then
+ * limit, offset.  (A statement of its own for a single status measured no
+ * faster than MULTI with five empty branches.)
  */
 #define PAGE_OF(IDS)                                                       \
-	"SELECT " TASK_COLS " FROM (" IDS ") p JOIN tasks t ON t.id = p.id" \
-	" ORDER BY t.id DESC"
+	"SELECT " TASK_COLS ", (" COUNTS ") FROM (" IDS ") p"              \
+	" JOIN tasks t ON t.id = p.id ORDER BY t.id DESC"
 #define PLAIN(IDX, COND)                                                   \
 	PAGE_OF("SELECT id FROM tasks FORCE INDEX (" IDX ")" COND          \
 	    " ORDER BY id DESC LIMIT ? OFFSET ?")
@@ -136,6 +201,13 @@ static const char SQL_TASK_UPDATE[] =
 	    BRANCH(IDX, COND) " UNION ALL " BRANCH(IDX, COND) " UNION ALL " \
 	    BRANCH(IDX, COND) ") u ORDER BY id DESC LIMIT ? OFFSET ?")
 #define NBRANCH 6
+
+/*
+ * From this offset on, the total is counted first and a page past the
+ * end is not read: its ordered read would walk the index up to the offset
+ * for nothing (the old cost of a deep page, kept to what it was).
+ */
+#define COUNT_FIRST_OFFSET 10000ULL
 
 enum shape_kind { K_ALL, K_NS, K_NS_NAME, K_HV, K_VER, K_NS_VER, K_NAME,
     K_NAME_VER, K__COUNT };
@@ -178,15 +250,6 @@ static const struct {
 	[K_NAME] = { L_NAME, L_NAME_S },
 	[K_NAME_VER] = { L_NAME_VER, L_NAME_VER_S },
 };
-
-/* Counts per status of the handler versions the filter names. */
-static const char SQL_COUNT[] =
-    "SELECT tc.status, SUM(tc.n) FROM handler_versions hv"
-    " JOIN namespaces ns ON ns.id = hv.namespace_id"
-    " JOIN task_counts tc ON tc.handler_version_id = hv.id"
-    " WHERE (? IS NULL OR ns.name = ?) AND (? IS NULL OR hv.name = ?)"
-    " AND (? IS NULL OR hv.version = ?) AND (? = 0 OR hv.id = ?)"
-    " GROUP BY tc.status";
 
 /* ---------------------------------------------------------------- transactions */
 
@@ -237,16 +300,48 @@ struct create_ctx {
 	int                       dup;      /* the key was taken */
 };
 
+/*
+ * Now, UTC, to the microsecond, by this host's clock (the one the task's
+ * UUIDv7 id is made from) rather than the database's: asking MariaDB for
+ * UTC_TIMESTAMP(6) cost a round trip per task.  The task's created_at and
+ * updated_at and its steps' created_at, updated_at and ready_at (the
+ * root steps' claim time) all get this one value, as they used to get the
+ * database's.  Later times (claims, transitions, completion) come from
+ * the database's clock; with the database on another host the two
+ * clocks should agree (NTP): a root step becomes claimable when the
+ * database's clock reaches this value.
+ */
+static void
+now_utc(char out[32])
+{
+	struct timespec ts;
+	struct tm tm;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 ||
+	    gmtime_r(&ts.tv_sec, &tm) == NULL) {
+		ts.tv_sec = time(NULL);
+		ts.tv_nsec = 0;
+		gmtime_r(&ts.tv_sec, &tm);
+	}
+	/* The remainders only bound the fields for the compiler. */
+	snprintf(out, 32, "%04u-%02u-%02u %02u:%02u:%02u.%06lu",
+	    (unsigned)(tm.tm_year + 1900) % 10000,
+	    (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100,
+	    (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100,
+	    (unsigned)tm.tm_sec % 100,
+	    (unsigned long)(ts.tv_nsec / 1000) % 1000000);
+}
+
 static tk_err
 insert_steps(struct tk_db *db, const struct tk_task_new *t, const char *now)
 {
-	struct tk_dbarg a[4 * STEP_PARAMS];
+	struct tk_dbarg a[STEP_ROWS * STEP_PARAMS];
 	const struct tk_handler_def *d = t->def;
 	size_t i, k, n, base;
 	tk_err e;
 
 	for (i = 0; i < d->nsteps; i += n) {
-		n = d->nsteps - i >= 4 ? 4 : 1;
+		n = d->nsteps - i < STEP_ROWS ? d->nsteps - i : STEP_ROWS;
 		for (k = 0; k < n; k++) {
 			const struct tk_step_def *s = &d->steps[i + k];
 
@@ -262,8 +357,8 @@ insert_steps(struct tk_db *db, const struct tk_task_new *t, const char *now)
 			a[base + 8] = TK_PSTR(now);
 			a[base + 9] = TK_PSTR(now);
 		}
-		e = tk_db_exec(db, n == 4 ? SQL_STEP_INSERT4 : SQL_STEP_INSERT1,
-		    a, n * STEP_PARAMS, NULL, NULL);
+		e = tk_db_exec(db, sql_step_insert[n], a, n * STEP_PARAMS, NULL,
+		    NULL);
 		if (e != TK_OK)
 			return e;
 	}
@@ -276,34 +371,23 @@ create_txn(struct tk_db *db, void *arg)
 	struct create_ctx *c = arg;
 	const struct tk_task_new *t = c->t;
 	const struct tk_handler_def *d = t->def;
-	struct tk_rows r = TK_ROWS_INIT;
 	struct tk_dbarg a[12];
 	tk_err e;
 
-	if ((e = tk_db_query(db, SQL_NOW, NULL, 0, &r)) != TK_OK)
-		return e;
-	if (r.nrows != 1 || tk_row_str(&r, 0, 0) == NULL) {
-		tk_rows_free(&r);
-		return TK_ERR_DB;
-	}
-	snprintf(c->now, sizeof(c->now), "%s", tk_row_str(&r, 0, 0));
-	tk_rows_free(&r);
+	now_utc(c->now);
 
 	/* The key first: a concurrent twin waits here on our row lock and
 	 * then finds the key taken, having written nothing. */
 	if (t->idem_key != NULL) {
 		a[0] = TK_PSTR(t->idem_principal);
 		a[1] = TK_PSTR(t->idem_key);
-		a[2] = TK_PSTR(c->now);
-		if ((e = tk_db_exec(db, SQL_IDEM_DELETE_EXPIRED, a, 3, NULL,
+		if ((e = tk_db_exec(db, SQL_IDEM_DELETE_EXPIRED, a, 2, NULL,
 		    NULL)) != TK_OK)
 			return e;
 		a[2] = TK_PSTR(t->idem_hash);
 		a[3] = TK_PBLOB(t->id, 16);
-		a[4] = TK_PSTR(c->now);
-		a[5] = TK_PSTR(c->now);
-		a[6] = TK_PINT(t->idem_ttl);
-		e = tk_db_exec(db, SQL_IDEM_INSERT, a, 7, NULL, NULL);
+		a[4] = TK_PINT(t->idem_ttl);
+		e = tk_db_exec(db, SQL_IDEM_INSERT, a, 5, NULL, NULL);
 		if (e == TK_ERR_DB && tk_db_errno(db) == ER_DUP_ENTRY) {
 			c->dup = 1;
 			return TK_ERR_CONFLICT;
@@ -427,6 +511,70 @@ tk_task_store_steps(struct tk_db *db, const unsigned char id[16],
 	return tk_db_query(db, SQL_STEPS, &a, 1, out);
 }
 
+/*
+ * Moves columns [first, first + ncols) of rows [r0, r0 + nrows) of all
+ * into out (which takes the cells over; all keeps the rest).
+ */
+static tk_err
+take_cols(struct tk_rows *all, size_t r0, size_t nrows, size_t first,
+    size_t ncols, struct tk_rows *out)
+{
+	size_t i, c, from, to;
+
+	memset(out, 0, sizeof(*out));
+	out->ncols = ncols;
+	if (nrows == 0)
+		return TK_OK;
+	out->cell = calloc(nrows * ncols, sizeof(*out->cell));
+	out->len = calloc(nrows * ncols, sizeof(*out->len));
+	if (out->cell == NULL || out->len == NULL) {
+		tk_rows_free(out);
+		return TK_ERR_NOMEM;
+	}
+	out->nrows = nrows;
+	for (i = 0; i < nrows; i++)
+		for (c = 0; c < ncols; c++) {
+			from = (r0 + i) * all->ncols + first + c;
+			to = i * ncols + c;
+			out->cell[to] = all->cell[from];
+			out->len[to] = all->len[from];
+			all->cell[from] = NULL;
+		}
+	return TK_OK;
+}
+
+tk_err
+tk_task_store_get_all(struct tk_db *db, const unsigned char id[16],
+    struct tk_rows *task, struct tk_rows *steps)
+{
+	struct tk_rows all = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PBLOB(id, 16);
+	tk_err e;
+
+	memset(task, 0, sizeof(*task));
+	memset(steps, 0, sizeof(*steps));
+	if ((e = tk_db_query(db, SQL_TASK_ALL, &a, 1, &all)) != TK_OK)
+		return e;
+	if (all.nrows == 0 || all.ncols != TK_TASK__NCOLS + TK_STEP__NCOLS ||
+	    tk_row_str(&all, 0, TK_TASK_CONTEXT) == NULL) {
+		/* No steps (no task, then), or no step at position 0 to
+		 * carry the context (never written so): the two plain
+		 * reads. */
+		tk_rows_free(&all);
+		if ((e = tk_task_store_get(db, id, task)) != TK_OK)
+			return e;
+		if ((e = tk_task_store_steps(db, id, steps)) != TK_OK)
+			tk_rows_free(task);
+		return e;
+	}
+	if ((e = take_cols(&all, 0, 1, 0, TK_TASK__NCOLS, task)) == TK_OK &&
+	    (e = take_cols(&all, 0, all.nrows, TK_TASK__NCOLS, TK_STEP__NCOLS,
+	    steps)) != TK_OK)
+		tk_rows_free(task);
+	tk_rows_free(&all);
+	return e;
+}
+
 tk_err
 tk_task_store_step(struct tk_db *db, const unsigned char id[16],
     const char *name, struct tk_rows *out)
@@ -516,46 +664,39 @@ keys_of(const struct tk_task_filter *f, enum shape_kind k,
 	}
 }
 
-tk_err
-tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
-    unsigned long long offset, unsigned limit, struct tk_rows *out)
+/* The COUNTS parameters of f into a; returns how many. */
+static size_t
+count_params(const struct tk_task_filter *f, struct tk_dbarg *a)
 {
-	struct tk_dbarg a[NBRANCH * 4 + 2], keys[2];
-	enum shape_kind k;
-	size_t nk, n = 0, b, i;
-	unsigned mask = f->status_mask & TK_STATUS_ALL;
-	int st = 0;
+	a[0] = a[1] = TK_POPT(f->namespace_name);
+	a[2] = a[3] = TK_POPT(f->name);
+	a[4] = a[5] = TK_POPT(f->version);
+	a[6] = a[7] = TK_PINT(f->hv_id);
+	return COUNT_PARAMS;
+}
 
-	memset(out, 0, sizeof(*out));
-	if (f->hv_id == 0 && f->namespace_name != NULL && f->name != NULL &&
-	    f->version != NULL)
-		return TK_OK;   /* no such handler version: no tasks */
-	k = shape_of(f);
-	nk = keys_of(f, k, keys);
-	if (mask == 0 || mask == TK_STATUS_ALL) {
-		for (i = 0; i < nk; i++)
-			a[n++] = keys[i];
-		a[n++] = TK_PINT(limit);
-		a[n++] = TK_PINT(offset);
-		return tk_db_query(db, shapes[k].plain, a, n, out);
+/*
+ * The total of the counts text of COUNTS ("n,n,n,n,n,n", enum tk_status
+ * order): the statuses of the filter (status_mask 0: all), none below
+ * zero.
+ */
+static unsigned long long
+count_sum(const char *s, unsigned status_mask)
+{
+	unsigned mask = status_mask & TK_STATUS_ALL;
+	unsigned long long total = 0;
+	long long n;
+	char *end;
+	int st;
+
+	for (st = 0; s != NULL && st < NCOUNTS && st < TK_ST__COUNT; st++) {
+		n = strtoll(s, &end, 10);
+		if (end != s && n > 0 && (mask == 0 || (mask & (1u << st))))
+			total += (unsigned long long)n;
+		if ((s = strchr(s, ',')) != NULL)
+			s++;
 	}
-	for (b = 0; b < NBRANCH; b++) {
-		while (st < TK_ST__COUNT && !(mask & (1u << st)))
-			st++;
-		for (i = 0; i < nk; i++)
-			a[n++] = keys[i];
-		if (st < TK_ST__COUNT) {
-			a[n++] = TK_PSTR(tk_status_name((enum tk_status)st));
-			a[n++] = TK_PINT(offset + limit);
-			st++;
-		} else {
-			a[n++] = TK_PNULL;
-			a[n++] = TK_PINT(0);
-		}
-	}
-	a[n++] = TK_PINT(limit);
-	a[n++] = TK_PINT(offset);
-	return tk_db_query(db, shapes[k].multi, a, n, out);
+	return total;
 }
 
 tk_err
@@ -563,30 +704,83 @@ tk_task_store_count(struct tk_db *db, const struct tk_task_filter *f,
     unsigned long long *total)
 {
 	struct tk_rows r = TK_ROWS_INIT;
-	struct tk_dbarg a[8];
-	unsigned mask = f->status_mask & TK_STATUS_ALL;
-	long long n;
-	size_t i;
-	int st;
+	struct tk_dbarg a[COUNT_PARAMS];
 	tk_err e;
 
 	*total = 0;
-	a[0] = a[1] = TK_POPT(f->namespace_name);
-	a[2] = a[3] = TK_POPT(f->name);
-	a[4] = a[5] = TK_POPT(f->version);
-	a[6] = a[7] = TK_PINT(f->hv_id);
-	if ((e = tk_db_query(db, SQL_COUNT, a, 8, &r)) != TK_OK)
+	if ((e = tk_db_query(db, SQL_COUNT, a, count_params(f, a), &r))
+	    != TK_OK)
 		return e;
-	for (i = 0; i < r.nrows; i++) {
-		st = tk_status_parse(tk_row_str(&r, i, 0));
-		n = tk_row_int(&r, i, 1);
-		if (st < 0 || n <= 0)
-			continue;
-		if (mask == 0 || (mask & (1u << st)))
-			*total += (unsigned long long)n;
-	}
+	*total = count_sum(tk_row_str(&r, 0, 0), f->status_mask);
 	tk_rows_free(&r);
 	return TK_OK;
+}
+
+tk_err
+tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long offset, unsigned limit, struct tk_rows *out,
+    unsigned long long *total)
+{
+	struct tk_dbarg a[NBRANCH * 4 + 2 + COUNT_PARAMS], keys[2];
+	enum shape_kind k;
+	size_t nk, n, b, i;
+	unsigned mask = f->status_mask & TK_STATUS_ALL;
+	const char *sql;
+	int st = 0;
+	tk_err e;
+
+	memset(out, 0, sizeof(*out));
+	*total = 0;
+	if (f->hv_id == 0 && f->namespace_name != NULL && f->name != NULL &&
+	    f->version != NULL)
+		/* No such handler version (in this process's catalog): no
+		 * tasks to list, but the counts say what they say. */
+		return tk_task_store_count(db, f, total);
+	if (offset >= COUNT_FIRST_OFFSET) {
+		if ((e = tk_task_store_count(db, f, total)) != TK_OK ||
+		    offset >= *total)
+			return e;
+	}
+	k = shape_of(f);
+	nk = keys_of(f, k, keys);
+	n = count_params(f, a);
+	if (mask == 0 || mask == TK_STATUS_ALL) {
+		for (i = 0; i < nk; i++)
+			a[n++] = keys[i];
+		a[n++] = TK_PINT(limit);
+		a[n++] = TK_PINT(offset);
+		sql = shapes[k].plain;
+	} else {
+		for (b = 0; b < NBRANCH; b++) {
+			while (st < TK_ST__COUNT && !(mask & (1u << st)))
+				st++;
+			for (i = 0; i < nk; i++)
+				a[n++] = keys[i];
+			if (st < TK_ST__COUNT) {
+				a[n++] = TK_PSTR(tk_status_name(
+				    (enum tk_status)st));
+				a[n++] = TK_PINT(offset + limit);
+				st++;
+			} else {
+				a[n++] = TK_PNULL;
+				a[n++] = TK_PINT(0);
+			}
+		}
+		a[n++] = TK_PINT(limit);
+		a[n++] = TK_PINT(offset);
+		sql = shapes[k].multi;
+	}
+	if ((e = tk_db_query(db, sql, a, n, out)) != TK_OK)
+		return e;
+	if (out->nrows > 0 && out->ncols == TK_TASK__NCOLS + 1) {
+		*total = count_sum(tk_row_str(out, 0, TK_TASK__NCOLS),
+		    f->status_mask);
+		return TK_OK;
+	}
+	/* An empty page (past the end, or nothing matches) has no row to
+	 * carry the counts. */
+	tk_rows_free(out);
+	return tk_task_store_count(db, f, total);
 }
 
 /* ---------------------------------------------------------------- operations */
