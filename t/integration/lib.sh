@@ -14,7 +14,9 @@
 # "ok 3 - name" or "not ok 3 - name" followed by "#"-prefixed reasons.
 # The environment comes from contrib/quickstart test: TASKER_URL,
 # TASKER_ADMIN, TASKER_CONF, TASKER_ROOT, TASKER_BUILD, TASKER_RUN,
-# TASKER_DB_SOCKET.  Tokens are kept in variables and never printed.
+# TASKER_DB_SOCKET; TASKER_REQ_TIMEOUT (default 20) bounds each request in
+# seconds (the valgrind pass raises it).  Tokens are kept in variables and
+# never printed.
 
 set -u
 
@@ -95,7 +97,7 @@ req() {
 	: >"$HEADERS_FILE"
 	STATUS=$(curl -sS -g -o "$BODY_FILE" -D "$HEADERS_FILE" \
 	    -w '%{http_code}' -X "$method" "${head[@]}" "${auth[@]}" "$@" \
-	    --max-time 20 "$url" 2>"$T_TMP/curl.err") || STATUS=000
+	    --max-time "${TASKER_REQ_TIMEOUT:-20}" "$url" 2>"$T_TMP/curl.err") || STATUS=000
 }
 
 body() { cat "$BODY_FILE"; }
