@@ -8,7 +8,7 @@
  *
  * SIGTERM / SIGINT / SIGUSR1: an idle process exits at once; a busy one
  * finishes the request in hand, then exits.  Both leave through main's
- * cleanup.  Request log lines are written in batches (tk_log_batch()).
+ * cleanup.
  *
  *   tasker-fcgi [-c FILE] [-l LOGFILE]
  *
@@ -200,7 +200,6 @@ main(int argc, char **argv)
 	tk_log_setup("tasker-fcgi", (enum tk_log_level)cfg.log.level,
 	    (enum tk_log_format)cfg.log.format,
 	    (enum tk_log_dest)cfg.log.destination);
-	tk_log_batch();
 	if (tk_auth_init(&cfg.auth, &app.auth, &d) != TK_OK) {
 		tk_diag_print(&d, stderr, "tasker-fcgi: ");
 		goto out;
@@ -237,7 +236,6 @@ main(int argc, char **argv)
 	tk_log(TK_LOG_INFO, "event=stop");
 	rc = 0;
 out:
-	tk_log_flush();
 	tk_ops_free();
 	tk_diag_free(&d);
 	tk_catalog_free(app.catalog);

@@ -22,15 +22,6 @@ void tk_log_setup(const char *prog, enum tk_log_level min,
 /* fields: logfmt pairs, e.g. "event=request status=200". */
 void tk_log(enum tk_log_level lvl, const char *fields, ...)
     __attribute__((format(printf, 2, 3)));
-/*
- * Gathers lines and writes them in batches: when 8 KiB are waiting, at
- * once for a warning or an error, at most a second after a line was
- * logged (SIGALRM: the caller must not use it), and on tk_log_flush().
- * For a process logging a line per request (tasker-fcgi).
- */
-void tk_log_batch(void);
-/* Writes what is waiting; safe from a signal handler. */
-void tk_log_flush(void);
 /* Quotes s for a logfmt value into out (always NUL-terminated). */
 const char *tk_log_quote(char *out, size_t outsz, const char *s);
 /* Parses "debug", "info", "warn", "error"; -1 when unknown. */

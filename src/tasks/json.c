@@ -247,9 +247,8 @@ tk_json_parse_body(const char *buf, size_t len, json_object **out, char *msg,
 		/* A bare number or literal (RFC 8259 allows one at the top)
 		 * ends only where the input ends: tell the tokener so. */
 		j = json_tokener_parse_ex(tok, "", 1);
-		if (json_tokener_get_error(tok) == json_tokener_success &&
-		    j != NULL)
-			je = json_tokener_success;
+		if (json_tokener_get_error(tok) == json_tokener_success)
+			je = json_tokener_success;	/* j NULL: "null" */
 		else {
 			json_object_put(j);
 			j = NULL;
@@ -260,6 +259,12 @@ tk_json_parse_body(const char *buf, size_t len, json_object **out, char *msg,
 		json_object_put(j);
 		return refuse(buf, len, len, msg, msgsz,
 		    "unexpected end of input");
+	}
+	if (je == json_tokener_success && j == NULL) {
+		/* json-c's value for the literal null: valid JSON, but no
+		 * request body of ours may be it. */
+		snprintf(msg, msgsz, "Request body is null; send a JSON object");
+		return TK_ERR_BAD_REQUEST;
 	}
 	if (je != json_tokener_success || j == NULL) {
 		json_object_put(j);

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -146,93 +145,6 @@ write_line(const char *line, size_t len)
 	}
 }
 
-/*
- * Batching (tasker-fcgi only, tk_log_batch()): a line per request costs a
- * write(2), about a tenth of the system calls of a small request.  Lines
- * are gathered in batch[] and written together when it fills, when a
- * warning or an error comes, one second after the first line of a batch
- * (SIGALRM), and at exit (tk_log_flush()).  The alarm handler writes only
- * while the main code is not touching the buffer (batch_busy); if it
- * fires mid-append, the append arms the alarm again.
- */
-#define BATCH_SIZE 8192
-
-static char                  batch[BATCH_SIZE];
-static volatile size_t       batch_len;
-static int                   batching;
-static volatile sig_atomic_t batch_busy;
-static volatile sig_atomic_t batch_armed;
-
-static void
-batch_write(void)
-{
-	if (batch_len > 0) {
-		write_line(batch, batch_len);
-		batch_len = 0;
-	}
-}
-
-static void
-on_alarm(int sig)
-{
-	int saved = errno;
-
-	(void)sig;
-	batch_armed = 0;
-	if (!batch_busy)
-		batch_write();
-	errno = saved;
-}
-
-void
-tk_log_batch(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sa.sa_flags = SA_RESTART;	/* accept(2) and reads carry on */
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, NULL) == 0)
-		batching = 1;
-}
-
-void
-tk_log_flush(void)
-{
-	if (batch_busy)
-		return;		/* a signal handler cut into an append */
-	batch_busy = 1;
-	batch_write();
-	batch_busy = 0;
-}
-
-/* Queues (or writes) one finished line. */
-static void
-emit(enum tk_log_level lvl, const char *line, size_t len)
-{
-	if (!batching) {
-		write_line(line, len);
-		return;
-	}
-	batch_busy = 1;
-	if (batch_len + len > sizeof(batch))
-		batch_write();
-	if (len > sizeof(batch))
-		write_line(line, len);
-	else {
-		memcpy(batch + batch_len, line, len);
-		batch_len += len;
-	}
-	if (lvl >= TK_LOG_WARN)
-		batch_write();
-	batch_busy = 0;
-	if (batch_len > 0 && !batch_armed) {
-		batch_armed = 1;
-		alarm(1);
-	}
-}
-
 void
 tk_log(enum tk_log_level lvl, const char *fields, ...)
 {
@@ -269,5 +181,5 @@ tk_log(enum tk_log_level lvl, const char *fields, ...)
 		n = (int)sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	emit(lvl, line, (size_t)n);
+	write_line(line, (size_t)n);
 }

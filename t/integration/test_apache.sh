@@ -498,6 +498,10 @@ kill -0 "$pid" 2>/dev/null && fail "Apache still runs 10 s after SIGTERM"
 sleep 0.5
 left=$(fcgi_pids | tr '\n' ' ')
 [ -z "$left" ] || fail "tasker-fcgi processes left after Apache stopped: $left"
+# What a process reports as it exits (LeakSanitizer in an --enable-asan
+# build) lands in Apache's error log too.
+grep -q -E 'Sanitizer|runtime error:' "$ELOG" &&
+    fail "sanitizer reports at exit: $(grep -m3 -E 'Sanitizer|runtime error:' "$ELOG")"
 rm -f "$A/run/httpd.pid"
 
 finish

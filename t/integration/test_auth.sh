@@ -251,7 +251,6 @@ for c in '"sub":"it\nstatus=200 principal=admin"' '"sub":""' '"sub":42' \
 	req GET /handlers
 	expect_bad_token
 done
-sleep 1.2   # request lines are written in batches, at most a second late
 grep -q 'principal=admin' "$TASKER_RUN"/fcgi*.log && fail "a forged principal in the log"
 # At most 256 permissions: 256 (the last one "*") work, 257 are refused.
 perms=$(printf '"p%d",' $(seq 1 255))
@@ -350,17 +349,6 @@ expect_forbidden tasker.handler:show
 
 # log_line FILE... REQUEST_ID: the request line of that id (waits a little:
 # the line is written after the answer).
-# log_has PATTERN FILE: true once FILE has PATTERN (request and auth lines
-# of tasker-fcgi are written in batches, at most a second late).
-log_has() {
-	local i
-	for i in $(seq 1 20); do
-		grep -q -- "$1" "$2" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 log_line() {
 	local id=${!#} i
 	for i in $(seq 1 20); do
@@ -528,7 +516,7 @@ for kf in "$PRIV/rsa.pub" "$JWT_TMP/pub.nl"; do
 		expect_bad_token
 	done
 done
-log_has 'reason=alg_not_the_keys' "$PRIV/rs.log" ||
+grep -q 'reason=alg_not_the_keys' "$PRIV/rs.log" ||
     fail "no 'reason=alg_not_the_keys' in the pool's debug log"
 # The control: HS256 itself is allowed here, with its own key.
 use "$(jwt_hs256 '{"alg":"HS256","typ":"JWT","kid":"hs-1"}' "$(claims it-hs)" "$PRIV/hs256.secret")"
@@ -565,7 +553,7 @@ t=$(signed_pad 5800)
 use "$t"
 req GET "$PRIV_URL/rs/handlers"
 expect_bad_token
-log_has 'reason=token_too_large' "$PRIV/rs.log" || fail "no reason=token_too_large"
+grep -q 'reason=token_too_large' "$PRIV/rs.log" || fail "no reason=token_too_large"
 
 CL_HDR='{"alg":"HS256","typ":"JWT"}'
 cl() {
@@ -592,8 +580,8 @@ for c in '"iss":"https://evil.example.test","aud":"tasker-it"' \
 	req GET "$PRIV_URL/claims/handlers"
 	expect_bad_token
 done
-log_has 'reason=wrong_issuer' "$PRIV/claims.log" || fail "no reason=wrong_issuer"
-log_has 'reason=wrong_audience' "$PRIV/claims.log" || fail "no reason=wrong_audience"
+grep -q 'reason=wrong_issuer' "$PRIV/claims.log" || fail "no reason=wrong_issuer"
+grep -q 'reason=wrong_audience' "$PRIV/claims.log" || fail "no reason=wrong_audience"
 
 case_begin "tasker-admin token puts the configured iss and aud into the token"
 use "$("$TASKER_BUILD/tasker-admin" -c "$PRIV/claims.yaml" token --subject it-cl-admin \
@@ -633,7 +621,7 @@ chmod 600 "$pat"
 [ "$(wc -l <"$pat")" -gt 100 ] || fail "only $(wc -l <"$pat") patterns recorded"
 hits=$(grep -l -F -f "$pat" "${logs[@]}" 2>/dev/null)
 [ -z "$hits" ] || fail "a token or secret appears in: $hits"
-log_has 'event=auth_rejected reason=' "$PRIV/rs.log" ||
+grep -q 'event=auth_rejected reason=' "$PRIV/rs.log" ||
     fail "the debug log has no rejection reasons (was the check meaningful?)"
 
 case_begin "the private pools survived every request (no sanitizer report, same pids)"

@@ -245,6 +245,8 @@ expect_error 400 BadRequest BAD_REQUEST
 expect_true '.error.message | endswith("unexpected end of input")'
 post_task '{"name": "inert", "namespace": "it_tasks", "context": {"a": NaN}}'
 expect_error 400 BadRequest BAD_REQUEST
+post_task 'null'
+expect_error 400 BadRequest BAD_REQUEST "Request body is null; send a JSON object"
 post_task '{"name": "inert", "namespace": "it_tasks", "context": {"n": 18446744073709551616}}'
 expect_error 400 BadRequest BAD_REQUEST
 expect_true '.error.message | contains("integer out of range")'

@@ -132,6 +132,8 @@ test_json_strict(void)
 	json_object_put(parse_ok("-0"));
 	json_object_put(parse_ok("true"));
 	json_object_put(parse_ok("1.5"));
+	BAD("null", "Request body is null; send a JSON object");
+	BAD(" null\n", "Request body is null");
 	BAD("tru", "unexpected end of input");
 	BAD("-", "unexpected end of input");
 	BAD("", "empty");
