@@ -180,19 +180,24 @@ tk_response_head(const struct tk_response *res, struct tk_buf *out)
 	const char *reason;
 	size_t i;
 
+	/* Appends, not printf: this runs once per request. */
 	if ((reason = tk_http_reason(res->status)) == NULL)
 		return TK_ERR_INTERNAL;
-	tk_buf_printf(out, "Status: %d %s\r\n", res->status, reason);
+	tk_buf_printf(out, "Status: %d ", res->status);
+	tk_buf_puts(out, reason);
 	if (!bodiless_status(res->status)) {
-		tk_buf_printf(out, "Content-Type: %s\r\n",
-		    res->content_type != NULL ? res->content_type :
-		    TK_CONTENT_TYPE_JSON);
-		tk_buf_printf(out, "Content-Length: %zu\r\n", res->body.len);
+		tk_buf_puts(out, "\r\nContent-Type: ");
+		tk_buf_puts(out, res->content_type != NULL ?
+		    res->content_type : TK_CONTENT_TYPE_JSON);
+		tk_buf_printf(out, "\r\nContent-Length: %zu", res->body.len);
 	}
-	for (i = 0; i < res->nheader; i++)
-		tk_buf_printf(out, "%s: %s\r\n", res->header[i].name,
-		    res->header[i].value);
-	return tk_buf_puts(out, "\r\n");
+	for (i = 0; i < res->nheader; i++) {
+		tk_buf_puts(out, "\r\n");
+		tk_buf_puts(out, res->header[i].name);
+		tk_buf_puts(out, ": ");
+		tk_buf_puts(out, res->header[i].value);
+	}
+	return tk_buf_puts(out, "\r\n\r\n");
 }
 
 int

@@ -152,29 +152,44 @@ tk_log(enum tk_log_level lvl, const char *fields, ...)
 	char msg[2048], stamp[32], q[2100], line[4400];
 	struct timeval tv;
 	va_list ap;
-	int n;
+	int n, m;
 
 	if (lvl < log_min)
 		return;
-	va_start(ap, fields);
-	vsnprintf(msg, sizeof(msg), fields, ap);
-	va_end(ap);
 	if (log_dest == TK_LOG_SYSLOG) {
+		va_start(ap, fields);
+		vsnprintf(msg, sizeof(msg), fields, ap);
+		va_end(ap);
 		syslog(prio[lvl], "level=%s %s", level_names[lvl], msg);
 		return;
 	}
 	gettimeofday(&tv, NULL);
 	stamp_of(&tv, stamp);
 	if (log_fmt == TK_LOG_JSON) {
+		va_start(ap, fields);
+		vsnprintf(msg, sizeof(msg), fields, ap);
+		va_end(ap);
 		tk_log_quote(q, sizeof(q), msg);
 		n = snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":"
 		    "\"%s\",\"prog\":\"%s\",\"pid\":%ld,\"fields\":%s%s%s}\n",
 		    stamp, level_names[lvl], log_prog, (long)pid_now(),
 		    q[0] == '"' ? "" : "\"", q, q[0] == '"' ? "" : "\"");
-	} else
+	} else {
+		/* logfmt: the fields go straight after the prefix, cut at
+		 * msg's size as in the JSON form. */
 		n = snprintf(line, sizeof(line), "time=%s level=%s prog=%s "
-		    "pid=%ld %s\n", stamp, level_names[lvl], log_prog,
-		    (long)pid_now(), msg);
+		    "pid=%ld ", stamp, level_names[lvl], log_prog,
+		    (long)pid_now());
+		if (n < 0 || (size_t)n >= sizeof(line) - sizeof(msg) - 1)
+			return;
+		va_start(ap, fields);
+		m = vsnprintf(line + n, sizeof(msg), fields, ap);
+		va_end(ap);
+		if (m < 0)
+			return;
+		n += (size_t)m < sizeof(msg) ? m : (int)sizeof(msg) - 1;
+		line[n++] = '\n';
+	}
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {	/* cut, but still one line */
