@@ -3,8 +3,8 @@
  *
  * Cost per call: task_counts (a few rows per handler version), the ready
  * range of ix_steps_ready, the workers table, and one GROUP BY over
- * workflow_steps (a full scan: the one query here that grows with the
- * data; see the operations docs).  The step catch-up reads
+ * workflow_steps read off ix_steps_status (the one query here that grows
+ * with the data: 0.3 s at 4M steps; see the operations docs).  The step catch-up reads
  * step_transitions by primary key from the watermark on, so a scrape
  * costs what happened since the last one.
  */
