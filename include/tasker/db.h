@@ -84,6 +84,15 @@ const char *tk_db_error(const struct tk_db *db);
 unsigned    tk_db_errno(const struct tk_db *db);
 
 void        tk_rows_free(struct tk_rows *r);
+/*
+ * Rewrites column col of every row from MariaDB's DATETIME text
+ * ("YYYY-MM-DD HH:MM:SS[.ffffff]") to the API's time stamps
+ * ("YYYY-MM-DDTHH:MM:SSZ": whole seconds, cut as DATE_FORMAT's %s cuts
+ * them).  Cheaper here than DATE_FORMAT in the server, where it was a
+ * sixth of a task read's cost.  NULL cells stay NULL; TK_ERR_DB for a
+ * cell of any other shape (r is then left as it was up to that cell).
+ */
+tk_err      tk_rows_iso_time(struct tk_rows *r, size_t col);
 const char *tk_row_str(const struct tk_rows *r, size_t row, size_t col);
 long long   tk_row_int(const struct tk_rows *r, size_t row, size_t col);
 

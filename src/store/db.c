@@ -266,6 +266,47 @@ tk_rows_free(struct tk_rows *r)
 	r->nrows = r->ncols = 0;
 }
 
+/* 1 when s[0..19) is "YYYY-MM-DD HH:MM:SS". */
+static int
+datetime_shape(const char *s)
+{
+	static const char pat[] = "dddd-dd-dd dd:dd:dd";
+	size_t i;
+
+	for (i = 0; i < sizeof(pat) - 1; i++)
+		if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i])
+			return 0;
+	return 1;
+}
+
+tk_err
+tk_rows_iso_time(struct tk_rows *r, size_t col)
+{
+	size_t i, k;
+	char *c, *n;
+
+	if (col >= r->ncols)
+		return TK_ERR_INTERNAL;
+	for (i = 0; i < r->nrows; i++) {
+		k = i * r->ncols + col;
+		if ((c = r->cell[k]) == NULL)
+			continue;
+		if (r->len[k] < 19 || !datetime_shape(c) ||
+		    (r->len[k] > 19 && c[19] != '.'))
+			return TK_ERR_DB;
+		if (r->len[k] < 20) {	/* no fraction: room for the Z */
+			if ((n = realloc(c, 21)) == NULL)
+				return TK_ERR_NOMEM;
+			r->cell[k] = c = n;
+		}
+		c[10] = 'T';
+		c[19] = 'Z';
+		c[20] = '\0';
+		r->len[k] = 20;
+	}
+	return TK_OK;
+}
+
 /* Appends the current row of st (bound to b/lens/nulls) to out. */
 static tk_err
 take_row(MYSQL_STMT *st, MYSQL_BIND *b, unsigned long *lens, my_bool *nulls,

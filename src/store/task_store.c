@@ -28,19 +28,18 @@
 
 /* ---------------------------------------------------------------- statements */
 
-#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+/* Time stamp columns are read as DATETIME text and put in the API's form
+ * in C (query_times below): DATE_FORMAT in the server cost more. */
 
 #define TASK_COLS                                                          \
 	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
 	" t.status, t.context, t.initiator, t.source_system, t.reason,"    \
-	" t.tags, " TS("t.created_at") ", " TS("t.updated_at") ", "        \
-	TS("t.completed_at")
+	" t.tags, t.created_at, t.updated_at, t.completed_at"
 
 #define STEP_COLS                                                          \
 	"id, position, name, status, attempts, retry_limit, retryable,"    \
-	" skippable, unmet_parents, results, last_error, " TS("ready_at")  \
-	", " TS("started_at") ", " TS("completed_at") ", "                 \
-	TS("created_at") ", " TS("updated_at")
+	" skippable, unmet_parents, results, last_error, ready_at,"        \
+	" started_at, completed_at, created_at, updated_at"
 
 /* Idempotency keys live by the database's clock: the same clock decides
  * below, in SQL_IDEM_FIND and in SQL_IDEM_PURGE whether one expired. */
@@ -101,15 +100,13 @@ static const char SQL_STEPS[] =
 #define TASK_COLS_ONCE                                                     \
 	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
 	" t.status, IF(s.position = 0, t.context, NULL), t.initiator,"     \
-	" t.source_system, t.reason, IF(s.position = 0, t.tags, NULL), "   \
-	TS("t.created_at") ", " TS("t.updated_at") ", "                    \
-	TS("t.completed_at")
+	" t.source_system, t.reason, IF(s.position = 0, t.tags, NULL),"    \
+	" t.created_at, t.updated_at, t.completed_at"
 #define STEP_COLS_S                                                        \
 	"s.id, s.position, s.name, s.status, s.attempts, s.retry_limit,"   \
 	" s.retryable, s.skippable, s.unmet_parents, s.results,"           \
-	" s.last_error, " TS("s.ready_at") ", " TS("s.started_at") ", "    \
-	TS("s.completed_at") ", " TS("s.created_at") ", "                  \
-	TS("s.updated_at")
+	" s.last_error, s.ready_at, s.started_at, s.completed_at,"         \
+	" s.created_at, s.updated_at"
 static const char SQL_TASK_ALL[] =
     "SELECT " TASK_COLS_ONCE ", " STEP_COLS_S " FROM workflow_steps s"
     " FORCE INDEX (ix_steps_task_position) JOIN tasks t ON t.id = s.task_id"
@@ -117,8 +114,8 @@ static const char SQL_TASK_ALL[] =
 static const char SQL_STEP_BY_NAME[] =
     "SELECT " STEP_COLS " FROM workflow_steps WHERE task_id = ? AND name = ?";
 static const char SQL_STEP_TRANSITIONS[] =
-    "SELECT from_status, to_status, attempt, actor, reason, "
-    TS("created_at") " FROM (SELECT * FROM step_transitions"
+    "SELECT from_status, to_status, attempt, actor, reason, created_at"
+    " FROM (SELECT * FROM step_transitions"
     " WHERE step_id = ? ORDER BY id DESC LIMIT 100) x ORDER BY id";
 
 static const char SQL_TASK_LOCK[] =
@@ -486,6 +483,59 @@ tk_task_store_idem_purge(struct tk_db *db)
 
 /* ---------------------------------------------------------------- read */
 
+/* The row shapes whose time stamps query_times rewrites. */
+enum times_of { TIMES_TASK, TIMES_STEP, TIMES_TASK_STEP, TIMES_TRANSITION };
+
+static const size_t task_times[] = { TK_TASK_CREATED, TK_TASK_UPDATED,
+    TK_TASK_COMPLETED };
+static const size_t step_times[] = { TK_STEP_READY_AT, TK_STEP_STARTED,
+    TK_STEP_COMPLETED, TK_STEP_CREATED, TK_STEP_UPDATED };
+#define TRANSITION_TIME 5   /* created_at of SQL_STEP_TRANSITIONS */
+
+static tk_err
+times_at(struct tk_rows *r, size_t base, const size_t *cols, size_t n)
+{
+	size_t i;
+	tk_err e;
+
+	for (i = 0; i < n; i++)
+		if ((e = tk_rows_iso_time(r, base + cols[i])) != TK_OK)
+			return e;
+	return TK_OK;
+}
+
+/* tk_db_query, then the rows' time stamps in the API's form; on failure
+ * out is freed. */
+static tk_err
+query_times(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
+    size_t n, struct tk_rows *out, enum times_of shape)
+{
+	tk_err e;
+
+	if ((e = tk_db_query(db, sql, a, n, out)) != TK_OK)
+		return e;
+	if (out->nrows == 0)
+		return TK_OK;
+	switch (shape) {
+	case TIMES_TASK:
+		e = times_at(out, 0, task_times, 3);
+		break;
+	case TIMES_STEP:
+		e = times_at(out, 0, step_times, 5);
+		break;
+	case TIMES_TASK_STEP:
+		if ((e = times_at(out, 0, task_times, 3)) == TK_OK)
+			e = times_at(out, TK_TASK__NCOLS, step_times, 5);
+		break;
+	case TIMES_TRANSITION:
+		e = tk_rows_iso_time(out, TRANSITION_TIME);
+		break;
+	}
+	if (e != TK_OK)
+		tk_rows_free(out);
+	return e;
+}
+
 tk_err
 tk_task_store_get(struct tk_db *db, const unsigned char id[16],
     struct tk_rows *out)
@@ -493,7 +543,8 @@ tk_task_store_get(struct tk_db *db, const unsigned char id[16],
 	struct tk_dbarg a = TK_PBLOB(id, 16);
 	tk_err e;
 
-	if ((e = tk_db_query(db, SQL_TASK_GET, &a, 1, out)) != TK_OK)
+	if ((e = query_times(db, SQL_TASK_GET, &a, 1, out, TIMES_TASK))
+	    != TK_OK)
 		return e;
 	if (out->nrows != 1) {
 		tk_rows_free(out);
@@ -508,7 +559,7 @@ tk_task_store_steps(struct tk_db *db, const unsigned char id[16],
 {
 	struct tk_dbarg a = TK_PBLOB(id, 16);
 
-	return tk_db_query(db, SQL_STEPS, &a, 1, out);
+	return query_times(db, SQL_STEPS, &a, 1, out, TIMES_STEP);
 }
 
 /*
@@ -553,7 +604,8 @@ tk_task_store_get_all(struct tk_db *db, const unsigned char id[16],
 
 	memset(task, 0, sizeof(*task));
 	memset(steps, 0, sizeof(*steps));
-	if ((e = tk_db_query(db, SQL_TASK_ALL, &a, 1, &all)) != TK_OK)
+	if ((e = query_times(db, SQL_TASK_ALL, &a, 1, &all,
+	    TIMES_TASK_STEP)) != TK_OK)
 		return e;
 	if (all.nrows == 0 || all.ncols != TK_TASK__NCOLS + TK_STEP__NCOLS ||
 	    tk_row_str(&all, 0, TK_TASK_CONTEXT) == NULL) {
@@ -584,7 +636,8 @@ tk_task_store_step(struct tk_db *db, const unsigned char id[16],
 
 	a[0] = TK_PBLOB(id, 16);
 	a[1] = TK_PSTR(name);
-	if ((e = tk_db_query(db, SQL_STEP_BY_NAME, a, 2, out)) != TK_OK)
+	if ((e = query_times(db, SQL_STEP_BY_NAME, a, 2, out,
+	    TIMES_STEP)) != TK_OK)
 		return e;
 	if (out->nrows != 1) {
 		tk_rows_free(out);
@@ -599,7 +652,8 @@ tk_task_store_step_transitions(struct tk_db *db, unsigned long long step_id,
 {
 	struct tk_dbarg a = TK_PINT(step_id);
 
-	return tk_db_query(db, SQL_STEP_TRANSITIONS, &a, 1, out);
+	return query_times(db, SQL_STEP_TRANSITIONS, &a, 1, out,
+	    TIMES_TRANSITION);
 }
 
 /* ---------------------------------------------------------------- lists and counts */
@@ -770,7 +824,7 @@ tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
 		a[n++] = TK_PINT(offset);
 		sql = shapes[k].multi;
 	}
-	if ((e = tk_db_query(db, sql, a, n, out)) != TK_OK)
+	if ((e = query_times(db, sql, a, n, out, TIMES_TASK)) != TK_OK)
 		return e;
 	if (out->nrows > 0 && out->ncols == TK_TASK__NCOLS + 1) {
 		*total = count_sum(tk_row_str(out, 0, TK_TASK__NCOLS),
@@ -845,12 +899,15 @@ read_back(struct tk_db *db, struct op_ctx *c, const char *step_name)
 
 	tk_task_state_free(c->out);   /* a retried transaction read once */
 	a[0] = TK_PBLOB(c->id, 16);
-	if ((e = tk_db_query(db, SQL_TASK_GET, a, 1, &c->out->task)) != TK_OK)
+	if ((e = query_times(db, SQL_TASK_GET, a, 1, &c->out->task,
+	    TIMES_TASK)) != TK_OK)
 		return e;
 	if (step_name == NULL)
-		return tk_db_query(db, SQL_STEPS, a, 1, &c->out->steps);
+		return query_times(db, SQL_STEPS, a, 1, &c->out->steps,
+		    TIMES_STEP);
 	a[1] = TK_PSTR(step_name);
-	return tk_db_query(db, SQL_STEP_BY_NAME, a, 2, &c->out->steps);
+	return query_times(db, SQL_STEP_BY_NAME, a, 2, &c->out->steps,
+	    TIMES_STEP);
 }
 
 /* in_txn for an operation: its answer is freed when it fails. */

@@ -9,6 +9,7 @@
 
 #include "testlib.h"
 #include "tasker/tasks.h"
+#include "tasker/db.h"
 #include "tasker/handler.h"
 
 /* ---------------------------------------------------------------- ids */
@@ -603,6 +604,52 @@ test_deps(void)
 	    "the task.");
 }
 
+/* Rows of one column holding copies of vals (NULL: SQL NULL). */
+static void
+rows_of(struct tk_rows *r, const char *const *vals, size_t n)
+{
+	size_t i;
+
+	r->nrows = n;
+	r->ncols = 1;
+	r->cell = calloc(n, sizeof(*r->cell));
+	r->len = calloc(n, sizeof(*r->len));
+	for (i = 0; i < n; i++)
+		if (vals[i] != NULL) {
+			r->cell[i] = strdup(vals[i]);
+			r->len[i] = strlen(vals[i]);
+		}
+}
+
+static void
+test_iso_time(void)
+{
+	static const char *const good[] = { "2026-11-27 15:04:23.123456",
+	    NULL, "2024-01-15 10:30:00", "1999-12-31 23:59:59.999999" };
+	static const char *const bad[][1] = { { "2026-11-27T15:04:23" },
+	    { "2026-11-27 15:04" }, { "2026-11-27 15:04:23x" }, { "" },
+	    { "20x6-11-27 15:04:23" } };
+	struct tk_rows r = TK_ROWS_INIT;
+	size_t i;
+
+	rows_of(&r, good, 4);
+	CU_ASSERT_EQUAL(tk_rows_iso_time(&r, 0), TK_OK);
+	/* Whole seconds, cut (not rounded), as DATE_FORMAT's %s. */
+	CU_ASSERT_STRING_EQUAL(tk_row_str(&r, 0, 0), "2026-11-27T15:04:23Z");
+	CU_ASSERT_PTR_NULL(tk_row_str(&r, 1, 0));
+	CU_ASSERT_STRING_EQUAL(tk_row_str(&r, 2, 0), "2024-01-15T10:30:00Z");
+	CU_ASSERT_STRING_EQUAL(tk_row_str(&r, 3, 0), "1999-12-31T23:59:59Z");
+	CU_ASSERT_EQUAL(r.len[0], 20);
+	CU_ASSERT_EQUAL(r.len[2], 20);
+	CU_ASSERT_EQUAL(tk_rows_iso_time(&r, 1), TK_ERR_INTERNAL);
+	tk_rows_free(&r);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rows_of(&r, bad[i], 1);
+		CU_ASSERT_EQUAL(tk_rows_iso_time(&r, 0), TK_ERR_DB);
+		tk_rows_free(&r);
+	}
+}
+
 TK_SUITE(tasks,
     { "uuid layout", test_uuid_layout },
     { "uuid parse", test_uuid_parse },
@@ -619,4 +666,5 @@ TK_SUITE(tasks,
     { "page parameters", test_page_parse },
     { "total pages", test_total_pages },
     { "status list", test_status_list },
-    { "dependency analysis", test_deps });
+    { "dependency analysis", test_deps },
+    { "DATETIME text to API time stamps", test_iso_time });
