@@ -224,9 +224,12 @@ out=$(REQUEST_METHOD=GET REQUEST_URI=/tasker/health/live SCRIPT_NAME=/tasker \
     cgi-fcgi -bind -connect "$sock" 2>&1)
 echo "$out" | grep -q '^Status: 200' || fail "the pool did not answer: $(echo "$out" | head -3)"
 kill -TERM "$victim"
+# Ended means exited: a zombie waiting for init (spawn-fcgi's children are
+# reparented) to reap it has ended too, and init may take seconds.
 gone=0
 for _ in $(seq 1 20); do
-	kill -0 "$victim" 2>/dev/null || { gone=1; break; }
+	st=$(awk '/^State:/ { print $2 }' "/proc/$victim/status" 2>/dev/null || true)
+	[ -z "$st" ] || [ "$st" = Z ] && { gone=1; break; }
 	sleep 0.1
 done
 [ $gone -eq 1 ] || { fail "process $victim still alive 2 s after SIGTERM"; kill -9 "$victim"; }
