@@ -27,6 +27,7 @@
 #include "tasker/log.h"
 #include "tasker/state.h"
 #include "tasker/tasks.h"
+#include "tasker/utf8.h"
 
 #define TICK_MS          200    /* how often a running step checks in */
 #define TXN_TRIES        8      /* a transaction lost to a deadlock */
@@ -450,34 +451,6 @@ tk_engine_env(struct tk_env *env, const struct tk_engine_env_src *s)
 	return TK_OK;
 }
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	/* overlong forms, surrogates, above U+10FFFF */
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return len;
-}
-
 /* Appends s as clean text: valid UTF-8, no control characters but
  * newline and tab; stops before passing max bytes in all. */
 static void
@@ -487,7 +460,7 @@ append_clean(struct tk_buf *b, const char *s, size_t len, size_t max)
 	size_t i = 0, k;
 
 	while (i < len && b->len < max) {
-		k = utf8_seq(p + i, len - i);
+		k = tk_utf8_seq(p + i, len - i);
 		if (k == 0 || (k == 1 && ((p[i] < 0x20 && p[i] != '\n' &&
 		    p[i] != '\t') || p[i] == 0x7f))) {
 			tk_buf_putc(b, '?');

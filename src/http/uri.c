@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tasker/utf8.h"
+
 /* ------------------------------------------------------------ Helpers */
 
 static void
@@ -98,46 +100,6 @@ pct_decode(const char *src, size_t len, int plus, char *dst, size_t *dlen)
 	return 0;
 }
 
-/* 1 when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or
- * code points over U+10FFFF). */
-static int
-utf8_valid(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, n, k;
-	unsigned long cp;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
-			n = 1;
-			cp = s[i] & 0x1f;
-		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
-			n = 2;
-			cp = s[i] & 0x0f;
-		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
-			n = 3;
-			cp = s[i] & 0x07;
-		} else
-			return 0;
-		if (len - i - 1 < n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
 static int
 has_ctl(const char *s, size_t len)
 {
@@ -190,7 +152,7 @@ tk_prefix_valid(const char *prefix)
 			return 0;
 		start = i + 1;
 	}
-	return utf8_valid(prefix, len);
+	return tk_utf8_valid(prefix, len);
 }
 
 /*
@@ -300,7 +262,7 @@ bad_segment(const char *s, size_t len)
 	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' &&
 	    s[1] == '.'))
 		return "request path contains a '.' or '..' segment";
-	if (!utf8_valid(s, len))
+	if (!tk_utf8_valid(s, len))
 		return "request path is not valid UTF-8";
 	return NULL;
 }
@@ -416,7 +378,7 @@ query_piece(const char *src, size_t len, size_t max, const char *what,
 		why = "is too long";
 	else if (memchr(*w, '\0', dlen) != NULL)
 		why = "contains a NUL byte";
-	else if (!utf8_valid(*w, dlen))
+	else if (!tk_utf8_valid(*w, dlen))
 		why = "is not valid UTF-8";
 	if (why != NULL) {
 		setmsg(msg, msgsz, "query parameter %s'%s' %s", what, pname,

@@ -25,6 +25,8 @@
 
 #include <yaml.h>
 
+#include "tasker/utf8.h"
+
 /* ------------------------------------------------------------------ */
 /* Line records                                                        */
 /* ------------------------------------------------------------------ */
@@ -776,41 +778,6 @@ line_of(const char *buf, size_t off)
 	return line;
 }
 
-/* Offset of the first byte that is not well-formed UTF-8, or len. */
-static size_t
-utf8_bad(const unsigned char *s, size_t len)
-{
-	size_t i = 0, need, k;
-	uint32_t cp, min;
-
-	while (i < len) {
-		unsigned char ch = s[i];
-		if (ch < 0x80) {
-			i++;
-			continue;
-		}
-		if (ch >= 0xc2 && ch <= 0xdf) {
-			need = 1; cp = ch & 0x1f; min = 0x80;
-		} else if (ch >= 0xe0 && ch <= 0xef) {
-			need = 2; cp = ch & 0x0f; min = 0x800;
-		} else if (ch >= 0xf0 && ch <= 0xf4) {
-			need = 3; cp = ch & 0x07; min = 0x10000;
-		} else
-			return i;
-		if (len - i <= need)
-			return i;
-		for (k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += need + 1;
-	}
-	return len;
-}
-
 /* ------------------------------------------------------------------ */
 /* Entry points                                                        */
 /* ------------------------------------------------------------------ */
@@ -920,7 +887,7 @@ tk_yaml_parse(const char *file, const char *buf, size_t len,
 		    line_of(buf, (size_t)(nul - buf)));
 		return TK_ERR_DEFINITION;
 	}
-	if ((bad = utf8_bad((const unsigned char *)buf, len)) != len) {
+	if ((bad = tk_utf8_bad(buf, len)) != len) {
 		tk_diag_add(diag, "%s:%u: not valid UTF-8 (byte offset %zu)",
 		    c.file, line_of(buf, bad), bad);
 		return TK_ERR_DEFINITION;

@@ -9,6 +9,7 @@
 #include "tasker/diag.h"
 #include "tasker/error.h"
 #include "tasker/log.h"
+#include "tasker/utf8.h"
 
 static void
 test_buf_grows(void)
@@ -100,9 +101,46 @@ test_log_quote(void)
 	CU_ASSERT_EQUAL(tk_log_level_parse("loud"), -1);
 }
 
+/* Strict UTF-8: every boundary's check. */
+static void
+test_utf8(void)
+{
+	static const struct { const char *s; size_t len, bad; } c[] = {
+		{ "plain", 5, 5 },
+		{ "caf\xc3\xa9", 5, 5 },
+		{ "\xe2\x82\xac \xf0\x9f\x98\x80", 8, 8 },
+		{ "\xf4\x8f\xbf\xbf", 4, 4 },            /* U+10FFFF */
+		{ "\xed\x9f\xbf", 3, 3 },                 /* U+D7FF */
+		{ "a\xc0\xaf", 3, 1 },                     /* overlong '/' */
+		{ "\xc1\xbf", 2, 0 },                      /* overlong */
+		{ "\xe0\x80\xaf", 3, 0 },                 /* overlong */
+		{ "\xf0\x80\x80\xaf", 4, 0 },            /* overlong */
+		{ "ab\xed\xa0\x80", 5, 2 },               /* surrogate */
+		{ "\xed\xbf\xbf", 3, 0 },                 /* surrogate */
+		{ "\xf4\x90\x80\x80", 4, 0 },            /* > U+10FFFF */
+		{ "\xf5\x80\x80\x80", 4, 0 },
+		{ "\xff", 1, 0 },
+		{ "x\x80", 2, 1 },                          /* stray */
+		{ "\xe2\x82", 2, 0 },                      /* cut short */
+		{ "\xc3(", 2, 0 },
+		{ "nul\0ok", 6, 6 },                        /* NUL is UTF-8 */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		CU_ASSERT_EQUAL(tk_utf8_bad(c[i].s, c[i].len), c[i].bad);
+		CU_ASSERT_EQUAL(tk_utf8_valid(c[i].s, c[i].len),
+		    c[i].bad == c[i].len);
+	}
+	CU_ASSERT_EQUAL(tk_utf8_seq((const unsigned char *)"\xc3\xa9", 2), 2);
+	CU_ASSERT_EQUAL(tk_utf8_seq((const unsigned char *)"\xc3\xa9", 1), 0);
+	CU_ASSERT_EQUAL(tk_utf8_seq((const unsigned char *)"", 0), 0);
+}
+
 TK_SUITE(util,
     { "buf grows and resets", test_buf_grows },
     { "buf detach", test_buf_detach },
     { "diag collects messages", test_diag },
     { "error table", test_error_table },
-    { "log quoting", test_log_quote });
+    { "log quoting", test_log_quote },
+    { "strict UTF-8", test_utf8 });

@@ -1,0 +1,24 @@
+/*
+ * utf8.h - the one strict UTF-8 check (RFC 3629): no overlong forms, no
+ * surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no stray
+ * continuation bytes.  Every boundary that takes text from outside
+ * (request bodies, path segments, handler output, token claims, YAML)
+ * uses these and nothing else.
+ */
+#ifndef TASKER_UTF8_H
+#define TASKER_UTF8_H
+
+#include <stddef.h>
+
+/* Length (1-4) of the well-formed sequence at p, n bytes left; 0 when
+ * the bytes at p are not one. */
+size_t tk_utf8_seq(const unsigned char *p, size_t n);
+
+/* Offset of the first byte of s[0..len) that is not well-formed UTF-8,
+ * or len when all of it is. */
+size_t tk_utf8_bad(const char *s, size_t len);
+
+/* 1 when s[0..len) is well-formed UTF-8. */
+int    tk_utf8_valid(const char *s, size_t len);
+
+#endif
