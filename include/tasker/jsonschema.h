@@ -42,20 +42,16 @@
  * Anything else ($ref, definitions, $defs, prefixItems, unevaluated*,
  * contentMediaType, a misspelt keyword, ...) is refused at compile time.
  *
- * pattern and patternProperties take ECMA-262 regexes, matched unanchored
- * with POSIX regcomp (REG_EXTENDED) in a UTF-8 locale after translation:
- * \d \w \s \D \W \S (also inside [...], except \D \W \S mixed with other
- * members of a class), \n \t \r \f \v \xHH \uHHHH, escaped punctuation,
- * (?:...), lazy quantifiers (same match/no-match answer) and literal { } ]
- * are translated; "." excludes line terminators as in ECMA-262; a
- * character is a Unicode code point (as with ECMA-262's u flag, so "."
- * matches one emoji).  Refused at compile time: backreferences,
- * lookaround, named groups, \b \B \p \c \0, ranges over non-ASCII
- * characters, counts above 1000, patterns whose expansion is too large,
- * ^ anywhere but the start of the pattern or of an alternative, $
- * anywhere but the end (glibc would let them match at a newline), and
- * whatever regcomp rejects.  Patterns need the C.UTF-8 locale (schemas
- * with patterns are refused without it).
+ * pattern and patternProperties take ECMA-262 regexes (with the u flag:
+ * a character is a code point), matched unanchored by PCRE2 in UTF mode:
+ * \d \w \b are ASCII, \s is ECMA-262's Unicode white space, "." excludes
+ * line terminators, $ is the end of input only, [] matches nothing;
+ * lookaround, backreferences, named groups and \p{...} work.  Refused at
+ * compile time, with PCRE2's or our reason: syntax errors, and PCRE2
+ * syntax ECMA-262 lacks (possessive quantifiers, atomic groups, inline
+ * flags, (*VERB)s, \Q \K \R and other escapes).  A match does a bounded
+ * amount of work (match, depth and heap limits); a value whose match hits
+ * the limit is a violation "could not be checked against pattern ...".
  *
  * Limits: schemas nest at most TK_SCHEMA_MAX_DEPTH levels (so validation
  * recursion is bounded by the schema, never by the instance); enum and

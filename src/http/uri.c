@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tasker/hex.h"
 #include "tasker/utf8.h"
 
 /* ------------------------------------------------------------ Helpers */
@@ -58,18 +59,6 @@ printable(char *out, size_t outsz, const char *s, size_t len)
 
 #define PRINTABLE_SIZE 44
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes len bytes of src into dst (room for len bytes; dst may equal
  * src).  plus: '+' is a space (query strings).  -1 on a '%' not followed
@@ -85,8 +74,8 @@ pct_decode(const char *src, size_t len, int plus, char *dst, size_t *dlen)
 		if (src[i] == '%') {
 			if (len - i < 3)
 				return -1;
-			hi = hexval((unsigned char)src[i + 1]);
-			lo = hexval((unsigned char)src[i + 2]);
+			hi = tk_hexval((unsigned char)src[i + 1]);
+			lo = tk_hexval((unsigned char)src[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			dst[o++] = (char)(hi << 4 | lo);

@@ -31,13 +31,12 @@
 
 struct cctx {
 	struct tk_diag	 *diag;
-	struct tk_schema *s;		/* owns the regex locale */
+	struct tk_schema *s;
 	struct tk_buf	  path;		/* location of the current value */
 	unsigned	  dialect;
 	int		  depth;
 	int		  errors;
 	int		  nomem;
-	int		  noloc;	/* no UTF-8 locale: patterns refused */
 };
 
 /* ---- diagnostics and locations ---- */
@@ -273,70 +272,42 @@ schema_array(struct cctx *c, json_object *v, struct tk_snode ***out,
 
 /* ---- regexes ---- */
 
-static int
-need_locale(struct cctx *c)
-{
-	static const char *names[] = { "C.UTF-8", "C.utf8", "en_US.UTF-8" };
-	size_t i;
-
-	if (c->s->loc != (locale_t)0)
-		return 0;
-	if (!c->noloc)
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if ((c->s->loc = newlocale(LC_CTYPE_MASK, names[i],
-			    (locale_t)0)) != (locale_t)0)
-				return 0;
-	c->noloc = 1;
-	problem(c, "patterns need the C.UTF-8 locale, which this system "
-	    "lacks");
-	return -1;
-}
-
-/* Translates and compiles an ECMA-262 pattern; NULL when refused. */
+/* Compiles an ECMA-262 pattern with PCRE2; NULL when refused. */
 static struct tk_sregex *
 compile_regex(struct cctx *c, const char *src, size_t len)
 {
-	struct tk_buf ere = TK_BUF_INIT, msg = TK_BUF_INIT;
+	struct tk_buf msg = TK_BUF_INIT, lim = TK_BUF_INIT;
 	struct tk_sregex *r = NULL;
-	const char *why;
-	char err[256];
-	locale_t old;
+	char why[200];
 	tk_err e;
-	int rc;
 
 	if (len > MAX_PATTERN) {
 		problem(c, "pattern longer than %d bytes", MAX_PATTERN);
 		goto out;
 	}
-	if (need_locale(c) == -1)
+	if ((r = xcalloc(c, 1, sizeof(*r))) == NULL)
 		goto out;
-	if ((e = tk_ecma_to_ere(src, len, &ere, &why)) != TK_OK) {
+	if ((e = tk_sregex_compile(src, len, r, why, sizeof(why))) != TK_OK) {
 		if (e == TK_ERR_NOMEM)
 			c->nomem = 1;
 		else
 			problem(c, "pattern not supported: %s", why);
-		goto out;
-	}
-	if ((r = xcalloc(c, 1, sizeof(*r))) == NULL)
-		goto out;
-	old = uselocale(c->s->loc);
-	rc = regcomp(&r->re, tk_buf_str(&ere), REG_EXTENDED | REG_NOSUB);
-	uselocale(old);
-	if (rc != 0) {
-		regerror(rc, &r->re, err, sizeof(err));
-		problem(c, "pattern not supported: %s", err);
+		tk_sregex_clear(r);
 		free(r);
 		r = NULL;
 		goto out;
 	}
-	r->compiled = 1;
 	tk_buf_puts(&msg, "must match pattern \"");
 	tk_js_put_cut(&msg, src, len, MAX_QUOTED);
 	tk_buf_putc(&msg, '"');
+	tk_buf_puts(&lim, "could not be checked against pattern \"");
+	tk_js_put_cut(&lim, src, len, MAX_QUOTED);
+	tk_buf_puts(&lim, "\": the match limit was reached");
 	r->msg = detach(c, &msg);
+	r->limit_msg = detach(c, &lim);
 out:
-	tk_buf_free(&ere);
 	tk_buf_free(&msg);
+	tk_buf_free(&lim);
 	return r;
 }
 
@@ -345,9 +316,9 @@ sregex_free(struct tk_sregex *r)
 {
 	if (r == NULL)
 		return;
-	if (r->compiled)
-		regfree(&r->re);
+	tk_sregex_clear(r);
 	free(r->msg);
+	free(r->limit_msg);
 	free(r);
 }
 
@@ -1084,8 +1055,6 @@ tk_schema_free(struct tk_schema *s)
 	if (s == NULL)
 		return;
 	tk_snode_free(s->root);
-	if (s->loc != (locale_t)0)
-		freelocale(s->loc);
 	free(s);
 }
 

@@ -1,18 +1,18 @@
 /*
  * internal.h - what the files of src/schema share and nobody else sees:
  * the compiled schema tree (compile.c builds and frees it, validate.c
- * walks it), JSON value helpers (value.c) and the ECMA-262 to POSIX
- * regex translation (ecmare.c).
+ * walks it), JSON value helpers (value.c) and ECMA-262 patterns
+ * compiled by PCRE2 (regex.c).
  */
 #ifndef TASKER_SCHEMA_INTERNAL_H
 #define TASKER_SCHEMA_INTERNAL_H
 
-#include <locale.h>
-#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "tasker/buf.h"
 #include "tasker/error.h"
@@ -56,15 +56,30 @@ void	tk_js_put_cut(struct tk_buf *b, const char *s, size_t len, size_t max);
 /* Appends a JSON rendering of o, cut near max bytes with "...". */
 void	tk_js_put_json(struct tk_buf *b, json_object *o, size_t max);
 
-/* ---- ECMA-262 regex to POSIX ERE (ecmare.c) ---- */
+/* ---- ECMA-262 patterns (regex.c) ---- */
+
+/* A compiled pattern: read-only while matching (threads may share it). */
+struct tk_sregex {
+	pcre2_code		*code;
+	pcre2_match_context	*mc;		/* the match limits */
+	char			*msg;		/* "must match pattern \"...\"" */
+	char			*limit_msg;	/* the match limit was hit */
+};
 
 /*
- * Translates an ECMA-262 pattern into a POSIX extended regex for a UTF-8
- * locale, appended to out.  Returns TK_OK, TK_ERR_NOMEM, or
- * TK_ERR_DEFINITION with *why set to a static reason.
+ * Compiles the ECMA-262 pattern src[0..len) into re->code and re->mc.
+ * TK_OK; TK_ERR_NOMEM; TK_ERR_DEFINITION with the reason in why (a
+ * syntax error, or something ECMA-262 does not have).
  */
-tk_err	tk_ecma_to_ere(const char *src, size_t len, struct tk_buf *out,
-	    const char **why);
+tk_err	tk_sregex_compile(const char *src, size_t len, struct tk_sregex *re,
+	    char *why, size_t whysz);
+
+/* 1 when s[0..len) holds a match, 0 when not, -1 when the match limits
+ * were hit (or memory ran out) before an answer. */
+int	tk_sregex_match(const struct tk_sregex *re, const char *s, size_t len);
+
+/* Frees what tk_sregex_compile made (not msg). */
+void	tk_sregex_clear(struct tk_sregex *re);
 
 /* ---- the compiled schema (compile.c, validate.c) ---- */
 
@@ -80,12 +95,6 @@ tk_err	tk_ecma_to_ere(const char *src, size_t len, struct tk_buf *out,
 #define TK_NONE		((size_t)-1)	/* an absent max* bound */
 
 struct tk_snode;
-
-struct tk_sregex {
-	regex_t	 re;
-	int	 compiled;	/* re needs regfree() */
-	char	*msg;		/* "must match pattern \"...\"" */
-};
 
 struct tk_sprop {
 	char		*name;
@@ -160,7 +169,6 @@ struct tk_snode {
 
 struct tk_schema {
 	struct tk_snode	*root;
-	locale_t	 loc;	/* UTF-8 locale for regexec; 0 when no pattern */
 };
 
 void	tk_snode_free(struct tk_snode *n);

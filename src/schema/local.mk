@@ -5,5 +5,5 @@ libtasker_a_SOURCES += \
 	src/schema/compile.c \
 	src/schema/validate.c \
 	src/schema/value.c \
-	src/schema/ecmare.c
+	src/schema/regex.c
 t_unit_tests_SOURCES += t/unit/test_jsonschema.c

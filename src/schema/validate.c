@@ -353,28 +353,6 @@ check_number(struct vctx *v, const struct tk_snode *n, json_object *inst)
 
 /* ---- strings ---- */
 
-static int
-regex_match(const struct tk_schema *s, const struct tk_sregex *re,
-    const char *str, size_t len)
-{
-	regmatch_t m[1];
-	locale_t old;
-	int rc;
-
-	if (len > (size_t)INT_MAX)
-		return 0;
-	m[0].rm_so = 0;
-	m[0].rm_eo = (regoff_t)len;
-	old = uselocale(s->loc);
-#ifdef REG_STARTEND
-	rc = regexec(&re->re, str, 1, m, REG_STARTEND);
-#else
-	rc = regexec(&re->re, str, 1, m, 0);
-#endif
-	uselocale(old);
-	return rc == 0;
-}
-
 static const char *
 plural(size_t n, const char *one, const char *many)
 {
@@ -386,7 +364,7 @@ check_string(struct vctx *v, const struct tk_snode *n, json_object *inst)
 {
 	const char *str = json_object_get_string(inst);
 	size_t len = (size_t)json_object_get_string_len(inst), cps;
-	int ok = 1;
+	int ok = 1, m;
 
 	if (n->minlen > 0 || n->maxlen != TK_NONE) {
 		cps = tk_js_utf8_count(str, len);
@@ -399,8 +377,10 @@ check_string(struct vctx *v, const struct tk_snode *n, json_object *inst)
 			    n->maxlen, plural(n->maxlen, "character",
 			    "characters")));
 	}
-	if (n->pattern != NULL && !regex_match(v->s, n->pattern, str, len))
-		CHECK(v, ok, report(v, "%s", n->pattern->msg));
+	if (n->pattern != NULL &&
+	    (m = tk_sregex_match(n->pattern, str, len)) != 1)
+		CHECK(v, ok, report(v, "%s", m == 0 ? n->pattern->msg :
+		    n->pattern->limit_msg));
 	return ok;
 }
 
@@ -661,6 +641,18 @@ check_name(struct vctx *v, const struct tk_snode *n, const char *key)
 	return ok;
 }
 
+/* A member whose name hit a patternProperties match limit: a violation
+ * at the member, since its schema cannot be chosen. */
+static int
+name_unchecked(struct vctx *v, const char *key, const struct tk_sregex *re)
+{
+	if (push(v, key, 0) == -1)
+		return 0;
+	report(v, "the property name %s", re->limit_msg);
+	pop(v);
+	return 0;
+}
+
 /* properties, patternProperties and additionalProperties of one member. */
 static int
 check_member(struct vctx *v, const struct tk_snode *n, const char *key,
@@ -669,17 +661,22 @@ check_member(struct vctx *v, const struct tk_snode *n, const char *key,
 	const struct tk_sprop *p;
 	char name[MAX_NAME + 8];
 	size_t i;
-	int ok = 1, matched = 0;
+	int ok = 1, matched = 0, m;
 
 	if ((p = find_prop(n, key)) != NULL) {
 		matched = 1;
 		CHECK(v, ok, child(v, key, 0, p->schema, val));
 	}
 	for (i = 0; i < n->npprops; i++) {
-		if (!regex_match(v->s, n->pprops[i].re, key, strlen(key)))
+		if ((m = tk_sregex_match(n->pprops[i].re, key, strlen(key)))
+		    == 0)
 			continue;
 		matched = 1;
-		CHECK(v, ok, child(v, key, 0, n->pprops[i].schema, val));
+		if (m < 0)
+			CHECK(v, ok, name_unchecked(v, key, n->pprops[i].re));
+		else
+			CHECK(v, ok, child(v, key, 0, n->pprops[i].schema,
+			    val));
 	}
 	if (matched || n->additional == NULL)
 		return ok;

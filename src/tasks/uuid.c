@@ -9,6 +9,8 @@
 
 #include <sys/random.h>
 
+#include "tasker/hex.h"
+
 void
 tk_uuid7_build(uint64_t ms, const unsigned char rnd[10], unsigned char out[16])
 {
@@ -111,18 +113,6 @@ tk_uuid_format(const unsigned char id[16], char out[TK_UUID_STR_SIZE])
 	out[o] = '\0';
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 tk_uuid_parse(const char *s, unsigned char out[16])
 {
@@ -138,7 +128,8 @@ tk_uuid_parse(const char *s, unsigned char out[16])
 				return -1;
 			continue;
 		}
-		if ((hi = hexval(s[i])) < 0 || (lo = hexval(s[i + 1])) < 0)
+		if ((hi = tk_hexval((unsigned char)s[i])) < 0 ||
+		    (lo = tk_hexval((unsigned char)s[i + 1])) < 0)
 			return -1;
 		id[b++] = (unsigned char)(hi << 4 | lo);
 		i += 2;

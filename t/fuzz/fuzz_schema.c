@@ -9,7 +9,6 @@
  * and every violation has a pointer ("" or starting with '/') and a
  * message.
  */
-#include <locale.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +56,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	/* Patterns need a UTF-8 locale, as in tasker-fcgi. */
-	setlocale(LC_CTYPE, "C.UTF-8");
 	return 0;
 }
 
