@@ -14,6 +14,7 @@
  */
 #include "tasker/handler.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -381,8 +382,7 @@ canon(json_object *v, json_object **out, int depth)
 		break;
 	case json_type_double:
 		d = json_object_get_double(v);
-		if (d != d || d > 1.7976931348623157e308 ||
-		    d < -1.7976931348623157e308)
+		if (!isfinite(d))
 			return -3;
 		c = json_object_new_double(d);
 		break;

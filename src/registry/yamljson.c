@@ -140,6 +140,7 @@ pos_find_key(struct pos *ps, const char *key)
 	if (ps->keys == NULL)
 		return NULL;
 	if (ps->sorted) {
+		memset(&k, 0, sizeof(k));
 		k.key = (char *)key;
 		return bsearch(&k, ps->keys, ps->n, sizeof(k), keyline_cmp);
 	}

@@ -47,7 +47,7 @@
 struct rw {
 	const char	*s;
 	size_t		 len, pos;
-	struct tk_buf	*out;
+	struct tk_buf	*out;		/* the PCRE2 pattern */
 	const char	*why;		/* static reason for a refusal */
 };
 
@@ -114,19 +114,19 @@ unicode_escape(struct rw *r)
 }
 
 static void
-put_cp(struct rw *r, long cp)
+put_cp(struct tk_buf *out, long cp)
 {
-	tk_buf_printf(r->out, "\\x{%lx}", cp);
+	tk_buf_printf(out, "\\x{%lx}", cp);
 }
 
 /*
- * One escape after the backslash (the cursor is on the letter).  In a
- * class, \s is written bare (the caller's brackets hold it), \S sets
- * *negspace, \B and backreferences are refused; \b is a backspace.
- * Returns 0, or -1 with r->why set.
+ * One escape after the backslash (the cursor is on the letter), written
+ * to out.  In a class (in_class), \s is written bare (the caller's
+ * brackets hold it), \S sets *negspace, \B and backreferences are
+ * refused; \b is a backspace.  Returns 0, or -1 with r->why set.
  */
 static int
-escape(struct rw *r, int in_class, int *negspace)
+escape(struct rw *r, struct tk_buf *out, int in_class, int *negspace)
 {
 	unsigned char c;
 	long v;
@@ -136,62 +136,62 @@ escape(struct rw *r, int in_class, int *negspace)
 	c = (unsigned char)r->s[r->pos++];
 	switch (c) {
 	case 'd': case 'D': case 'w': case 'W':
-		tk_buf_printf(r->out, "\\%c", c);
+		tk_buf_printf(out, "\\%c", c);
 		return 0;
 	case 's':
-		tk_buf_puts(r->out, in_class ? WS : "[" WS "]");
+		tk_buf_puts(out, in_class ? WS : "[" WS "]");
 		return 0;
 	case 'S':
 		if (in_class)
 			*negspace = 1;
 		else
-			tk_buf_puts(r->out, "[^" WS "]");
+			tk_buf_puts(out, "[^" WS "]");
 		return 0;
 	case 'b':
-		tk_buf_puts(r->out, in_class ? "\\x{08}" : "\\b");
+		tk_buf_puts(out, in_class ? "\\x{08}" : "\\b");
 		return 0;
 	case 'B':
 		if (in_class)
 			return refuse(r, "\\B in a character class");
-		tk_buf_puts(r->out, "\\B");
+		tk_buf_puts(out, "\\B");
 		return 0;
 	case 't': case 'n': case 'r': case 'f':
-		tk_buf_printf(r->out, "\\%c", c);
+		tk_buf_printf(out, "\\%c", c);
 		return 0;
 	case 'v':
-		tk_buf_puts(r->out, "\\x{0b}");
+		tk_buf_puts(out, "\\x{0b}");
 		return 0;
 	case '0':
 		if (r->pos < r->len && r->s[r->pos] >= '0' &&
 		    r->s[r->pos] <= '9')
 			return refuse(r, "octal escapes are not ECMA-262 "
 			    "(with the u flag)");
-		tk_buf_puts(r->out, "\\x{0}");
+		tk_buf_puts(out, "\\x{0}");
 		return 0;
 	case 'x':
 		if ((v = hex_at(r, 2)) < 0)
 			return refuse(r, "\\x needs two hex digits");
-		put_cp(r, v);
+		put_cp(out, v);
 		return 0;
 	case 'u':
 		if ((v = unicode_escape(r)) < 0)
 			return -1;
-		put_cp(r, v);
+		put_cp(out, v);
 		return 0;
 	case 'c':
 		if (r->pos >= r->len || !((r->s[r->pos] >= 'a' &&
 		    r->s[r->pos] <= 'z') || (r->s[r->pos] >= 'A' &&
 		    r->s[r->pos] <= 'Z')))
 			return refuse(r, "\\c needs a letter");
-		put_cp(r, r->s[r->pos++] % 32);
+		put_cp(out, r->s[r->pos++] % 32);
 		return 0;
 	case 'p': case 'P':
-		tk_buf_printf(r->out, "\\%c", c);
+		tk_buf_printf(out, "\\%c", c);
 		return 0;
 	case 'k':
 		if (in_class)
 			return refuse(r, "\\k in a character class");
-		tk_buf_puts(r->out, "\\k");
+		tk_buf_puts(out, "\\k");
 		return 0;
 	default:
 		break;
@@ -200,16 +200,16 @@ escape(struct rw *r, int in_class, int *negspace)
 		if (in_class)
 			return refuse(r, "a backreference in a character "
 			    "class");
-		tk_buf_printf(r->out, "\\%c", c);
+		tk_buf_printf(out, "\\%c", c);
 		while (r->pos < r->len && r->s[r->pos] >= '0' &&
 		    r->s[r->pos] <= '9')
-			tk_buf_putc(r->out, r->s[r->pos++]);
+			tk_buf_putc(out, r->s[r->pos++]);
 		return 0;
 	}
 	/* ECMA-262 (u flag) lets only syntax characters and / be escaped;
 	 * - too, inside a class. */
 	if (strchr("^$\\.*+?()[]{}|/", c) != NULL || (in_class && c == '-')) {
-		tk_buf_printf(r->out, "\\%c", c);
+		tk_buf_printf(out, "\\%c", c);
 		return 0;
 	}
 	return refuse(r, "an escape that is not ECMA-262 (\\a, \\e, \\h, "
@@ -234,14 +234,13 @@ wrap(struct tk_buf *out, const char *pre, const struct tk_buf *m,
 static int
 char_class(struct rw *r)
 {
-	struct tk_buf members = TK_BUF_INIT, *saved = r->out;
+	struct tk_buf members = TK_BUF_INIT;
 	int neg = 0, negspace = 0, rc = -1;
 
 	if (r->pos < r->len && r->s[r->pos] == '^') {
 		neg = 1;
 		r->pos++;
 	}
-	r->out = &members;
 	for (;;) {
 		if (r->pos >= r->len) {
 			refuse(r, "unterminated character class");
@@ -251,7 +250,7 @@ char_class(struct rw *r)
 			break;
 		if (r->s[r->pos] == '\\') {
 			r->pos++;
-			if (escape(r, 1, &negspace) < 0)
+			if (escape(r, &members, 1, &negspace) < 0)
 				goto out;
 		} else if (r->s[r->pos] == '[') {
 			tk_buf_puts(&members, "\\[");
@@ -260,7 +259,6 @@ char_class(struct rw *r)
 			tk_buf_putc(&members, r->s[r->pos++]);
 	}
 	r->pos++;
-	r->out = saved;
 	if (!negspace)
 		wrap(r->out, neg ? "[^" : "[", &members, "]");
 	else if (!neg)
@@ -269,7 +267,6 @@ char_class(struct rw *r)
 		wrap(r->out, "(?:(?![", &members, "])[" WS "])");
 	rc = members.failed ? refuse(r, "out of memory") : 0;
 out:
-	r->out = saved;
 	tk_buf_free(&members);
 	return rc;
 }
@@ -354,7 +351,7 @@ rewrite(struct rw *r)
 			continue;
 		}
 		r->pos++;
-		if ((c == '\\' && escape(r, 0, &unused) < 0) ||
+		if ((c == '\\' && escape(r, r->out, 0, &unused) < 0) ||
 		    (c == '[' && char_class(r) < 0) ||
 		    (c == '(' && group_open(r) < 0))
 			return -1;

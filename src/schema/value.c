@@ -19,14 +19,26 @@
 
 /* ---- numbers ---- */
 
+/* Powers of two that bound exact integers in a double and int64_t. */
+#define P52	4503599627370496.0		/* 2^52 */
+#define P63	9223372036854775808.0		/* 2^63 */
+#define P64	18446744073709551616.0		/* 2^64 */
+
+/* 1 when d is finite and |d| < 2^52, so it may have a fraction. */
+static int
+may_have_fraction(double d)
+{
+	return isfinite(d) && d > -P52 && d < P52;
+}
+
 /*
- * trunc(), fabs() and rounding without libm, which the build does not
- * link: a double of magnitude 2^52 or more is already an integer.
+ * trunc() and rounding of our own: a double of magnitude 2^52 or more
+ * (or not finite) is left as it is; below that, int64_t holds it.
  */
 static double
 dtrunc(double d)
 {
-	if (!(d > -0x1p52 && d < 0x1p52))
+	if (!may_have_fraction(d))
 		return d;
 	return (double)(int64_t)d;
 }
@@ -40,7 +52,7 @@ dabs(double d)
 static double
 dround(double d)
 {
-	if (!(d > -0x1p52 && d < 0x1p52))
+	if (!may_have_fraction(d))
 		return d;
 	return dtrunc(d < 0 ? d - 0.5 : d + 0.5);
 }
@@ -78,17 +90,17 @@ cmp_int_dbl(const struct tk_num *x, double d)
 	if (isnan(d))
 		return 2;
 	if (x->k == TK_NUM_INT) {
-		if (d >= 0x1p63)
+		if (d >= P63)
 			return -1;
-		if (d < -0x1p63)
+		if (d < -P63)
 			return 1;
 		t = dtrunc(d);
 		if (x->i != (int64_t)t)
 			return x->i < (int64_t)t ? -1 : 1;
 	} else {
-		if (d >= 0x1p64)
+		if (d >= P64)
 			return -1;
-		if (d < 0x1p63)
+		if (d < P63)
 			return 1;
 		t = dtrunc(d);
 		if (x->u != (uint64_t)t)
@@ -164,7 +176,7 @@ num_magnitude(const struct tk_num *n, uint64_t *mag)
 		i = n->i;
 		break;
 	default:
-		if (!tk_js_num_is_integer(n) || dabs(n->d) >= 0x1p63)
+		if (!tk_js_num_is_integer(n) || dabs(n->d) >= P63)
 			return 0;
 		i = (int64_t)n->d;
 		break;
@@ -341,9 +353,9 @@ hash_number(json_object *o)
 	if (n.k == TK_NUM_UINT)
 		return mix(4, n.u);
 	if (tk_js_num_is_integer(&n)) {
-		if (n.d >= -0x1p63 && n.d < 0x1p63)
+		if (n.d >= -P63 && n.d < P63)
 			return mix(4, (uint64_t)(int64_t)n.d);
-		if (n.d >= 0x1p63 && n.d < 0x1p64)
+		if (n.d >= P63 && n.d < P64)
 			return mix(4, (uint64_t)n.d);
 	}
 	memcpy(&bits, &n.d, sizeof(bits));
@@ -411,23 +423,21 @@ tk_js_depth(json_object *o, int limit)
 	switch (json_object_get_type(o)) {
 	case json_type_array:
 		n = json_object_array_length(o);
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && best <= limit; i++) {
 			d = tk_js_depth(json_object_array_get_idx(o, i),
 			    limit - 1);
 			if (d > best)
 				best = d;
-			if (best > limit)
-				break;
 		}
 		return best + 1;
 	case json_type_object: {
-		json_object_object_foreach(o, key, v) {
-			(void)key;
-			d = tk_js_depth(v, limit - 1);
+		struct lh_entry *e = json_object_get_object(o)->head;
+
+		for (; e != NULL && best <= limit; e = e->next) {
+			d = tk_js_depth((json_object *)lh_entry_v(e),
+			    limit - 1);
 			if (d > best)
 				best = d;
-			if (best > limit)
-				break;
 		}
 		return best + 1;
 	}
