@@ -22,12 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <fcgiapp.h>
-
 #include "tasker/api.h"
+#include "tasker/fcgi.h"
 #include "tasker/log.h"
 #include "tasker/ops.h"
 
@@ -37,115 +35,48 @@ static volatile sig_atomic_t stopping;
  * SIGTERM/SIGINT/SIGUSR1: finish the request in hand, then leave through
  * main's cleanup (so log lines are written and sanitizers see the exit).
  * Idle in accept(2): the signal (installed without SA_RESTART) interrupts
- * it and FCGX_ShutdownPending() makes libfcgi give up instead of retrying.
+ * it and tk_fcgi_shutdown_pending() makes libfcgi give up instead of
+ * retrying.
  */
 static void
 on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	FCGX_ShutdownPending();
+	tk_fcgi_shutdown_pending();
 }
 
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* Reads the body announced by CONTENT_LENGTH, within the configured cap. */
-static tk_err
-read_body(FCGX_Request *rq, struct tk_request *req, size_t limit, char **out)
-{
-	size_t len = 0;
-	char *buf;
-	int n;
-
-	switch (tk_content_length_parse(req->content_length, limit, &len)) {
-	case TK_CLEN_ABSENT:
-		return TK_OK;
-	case TK_CLEN_INVALID:
-		tk_request_errorf(req, "Content-Length is not a number");
-		return TK_ERR_BAD_REQUEST;
-	case TK_CLEN_TOO_LARGE:
-		tk_request_errorf(req, "Request body is larger than %zu bytes",
-		    limit);
-		return TK_ERR_PAYLOAD_TOO_LARGE;
-	case TK_CLEN_OK:
-		break;
-	}
-	if (len == 0)
-		return TK_OK;
-	if ((buf = malloc(len + 1)) == NULL)
-		return TK_ERR_NOMEM;
-	n = FCGX_GetStr(buf, (int)len, rq->in);
-	if (n < 0 || (size_t)n != len) {
-		free(buf);
-		tk_request_errorf(req, "Request body is shorter than Content-Length");
-		return TK_ERR_BAD_REQUEST;
-	}
-	buf[len] = '\0';
-	req->body = buf;
-	req->body_len = len;
-	*out = buf;
-	return TK_OK;
-}
-
+/* The API answers a request that could be read; the error body one that
+ * could not. */
 static void
-write_response(FCGX_Request *rq, struct tk_request *req,
-    struct tk_response *res)
+serve(void *arg, struct tk_request *req, struct tk_response *res, tk_err e)
 {
-	struct tk_buf head = TK_BUF_INIT;
+	struct tk_app *app = arg;
 
-	if (req->request_id[0] != '\0')
-		(void)tk_response_set_header(res, "X-Request-Id", req->request_id);
-	if (tk_response_head(res, &head) != TK_OK) {
-		tk_buf_reset(&head);
-		tk_buf_puts(&head, "Status: 500 Internal Server Error\r\n"
-		    "Content-Type: application/json; charset=utf-8\r\n\r\n");
-	}
-	FCGX_PutStr(head.data, (int)head.len, rq->out);
-	if (tk_response_body_allowed(res, req->method) && res->body.len > 0)
-		FCGX_PutStr(res->body.data, (int)res->body.len, rq->out);
-	tk_buf_free(&head);
-}
-
-static void
-handle(struct tk_app *app, FCGX_Request *rq)
-{
-	struct tk_request req;
-	struct tk_response res;
-	char *body = NULL, q[300];
-	long long t0 = now_us(), us;
-	tk_err e;
-
-	tk_request_init(&req);
-	tk_response_init(&res);
-	e = tk_request_from_env(&req, rq->envp, app->cfg->api.mount_prefix);
 	if (e == TK_OK)
-		e = read_body(rq, &req, app->cfg->api.max_body_bytes, &body);
-	if (e == TK_OK)
-		tk_api_dispatch(app, &req, &res);
+		tk_api_dispatch(app, req, res);
 	else
-		tk_api_error(&res, e, req.error[0] ? req.error : NULL, NULL);
-	write_response(rq, &req, &res);
-	us = now_us() - t0;
-	tk_ops_record(&req, res.status, us);
+		tk_api_error(res, e, req->error[0] ? req->error : NULL, NULL);
+}
+
+/* One log line and the metrics per request, then the principal goes. */
+static void
+done(void *arg, struct tk_request *req, const struct tk_response *res,
+    long long us)
+{
+	struct tk_app *app = arg;
+	char q[300];
+
+	tk_ops_record(req, res->status, us);
 	tk_log(TK_LOG_INFO, "event=request request_id=%s method=%s route=%s "
 	    "status=%d duration_ms=%lld.%03lld principal=%s",
-	    req.request_id[0] ? req.request_id : "-",
-	    req.method ? req.method : "-",
-	    req.route ? req.route->name : "-", res.status,
+	    req->request_id[0] ? req->request_id : "-",
+	    req->method ? req->method : "-",
+	    req->route ? req->route->name : "-", res->status,
 	    us / 1000, us % 1000,	/* integer: no floating-point printf */
 	    tk_log_quote(q, sizeof(q), app->principal.subject ?
 	    app->principal.subject : "-"));
 	tk_principal_free(&app->principal);
-	tk_response_free(&res);
-	tk_request_free(&req);
-	free(body);
 }
 
 static void
@@ -163,7 +94,7 @@ main(int argc, char **argv)
 	struct tk_diag d = TK_DIAG_INIT;
 	struct tk_app app;
 	struct sigaction sa;
-	FCGX_Request rq;
+	struct tk_fcgi_handler h;
 	const char *cfg_path = NULL, *log_path = NULL;
 	int c, fd, rc = 1;
 
@@ -218,21 +149,21 @@ main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (FCGX_IsCGI()) {
+	if (!tk_fcgi_is_listener()) {
 		fputs("tasker-fcgi: fd 0 is not a FastCGI listening socket\n",
 		    stderr);
 		usage();
 		goto out;
 	}
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, 0, 0) != 0)
-		goto out;
+	memset(&h, 0, sizeof(h));
+	h.serve = serve;
+	h.done = done;
+	h.arg = &app;
+	h.prefix = cfg.api.mount_prefix;
+	h.max_body = cfg.api.max_body_bytes;
 	tk_log(TK_LOG_INFO, "event=start");
-	while (!stopping) {
-		if (FCGX_Accept_r(&rq) < 0)
-			break;
-		handle(&app, &rq);
-		FCGX_Finish_r(&rq);
-	}
+	if (tk_fcgi_run(0, &h, &stopping) < 0)
+		goto out;
 	tk_log(TK_LOG_INFO, "event=stop");
 	rc = 0;
 out:
