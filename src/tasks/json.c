@@ -129,7 +129,7 @@ struct frame {
 };
 
 struct where {
-	struct frame f[TK_BODY_MAX_DEPTH + 1];
+	struct frame f[TK_BODY_MAX_DEPTH + 1];   /* json-c allows 40 */
 	int          depth;
 	int          want_key;   /* in an object, before the member's ':' */
 };
