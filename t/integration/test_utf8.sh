@@ -4,8 +4,10 @@
 # UTF-8 anywhere in any body (overlong C0 AF, surrogate ED A0 80, F4 90 80
 # 80 above U+10FFFF, an F5 lead byte, a lone continuation byte, a "\ud800"
 # escape) is a 400 naming the member, and nothing is written; valid text
-# of every length round-trips byte for byte; a token subject with a C1
-# control or bad bytes is a 401; tasker-admin check utf8 finds rows
+# of every length round-trips byte for byte; a token subject or a
+# REMOTE_USER with a C1 control or bad bytes is a 401 (REMOTE_USER through
+# a private remote_user pool behind a private nginx on TASKER_AUTH_PORT +
+# 50, started and stopped here); tasker-admin check utf8 finds rows
 # planted behind the API's back and passes a clean database.
 . "$(dirname "$0")/lib.sh"
 . "$TASKER_ROOT/t/fixtures/tasks/it_lib.sh"
@@ -209,6 +211,107 @@ expect_eq "$(sql "SELECT HEX(initiator) FROM tasks WHERE id = $(sql_id "$SID")")
     "$(printf 'Jos\xc3\xa9 \xf0\x9f\x98\x80' | od -An -v -tx1 | tr -d ' \n' | tr a-f A-F)" \
     "the subject as initiator"
 AUTH=$(token '*')
+
+# ------------------------------------------------------------ REMOTE_USER
+
+# A private tasker-fcgi in remote_user mode behind a private nginx that
+# passes the X-Remote-User header as REMOTE_USER (what a web server's
+# password check would set), logging at debug level; stopped on exit.
+STACK_PORT=${TASKER_URL#http://*:}
+STACK_PORT=${STACK_PORT%%/*}
+PRIV_PORT=$((${TASKER_AUTH_PORT:-$((STACK_PORT + 200))} + 50))
+PRIV=$T_TMP/priv
+priv_stop() {
+	local f pid
+	for f in "$PRIV/nginx.pid" "$PRIV/fcgi.pid"; do
+		[ -f "$f" ] || continue
+		for pid in $(cat "$f"); do
+			kill "$pid" 2>/dev/null
+			for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		done
+	done
+}
+trap 'priv_stop; rm -rf "$T_TMP"' EXIT
+
+priv_start() {
+	local user_line=""
+	mkdir -p -m 700 "$PRIV/tmp"
+	{
+		awk '/^[A-Za-z_]+:/ { k = $0; sub(/:.*/, "", k);
+		    skip = (k == "auth" || k == "api" || k == "logging") } !skip' \
+		    "$TASKER_CONF"
+		cat <<-YAML
+		auth:
+		  mode: remote_user
+		  remote_user:
+		    users:
+		      "Jos\u00e9": ["tasker.task:index"]
+		api:
+		  mount_prefix: /ru
+		logging:
+		  level: debug
+		YAML
+	} >"$PRIV/ru.yaml"
+	spawn-fcgi -s "$PRIV/fcgi.sock" -M 0600 -F 1 -P "$PRIV/fcgi.pid" -- \
+	    "$TASKER_BUILD/tasker-fcgi" -c "$PRIV/ru.yaml" -l "$PRIV/fcgi.log" \
+	    >>"$PRIV/spawn.log" 2>&1 || return 1
+	[ "$(id -u)" -eq 0 ] && user_line="user root root;"
+	cat >"$PRIV/nginx.conf" <<-NGINX
+	$user_line
+	worker_processes 1;
+	pid $PRIV/nginx.pid;
+	error_log $PRIV/nginx-error.log info;
+	events { worker_connections 64; }
+	http {
+		access_log $PRIV/nginx-access.log;
+		client_body_temp_path $PRIV/tmp/body;
+		fastcgi_temp_path $PRIV/tmp/fastcgi;
+		proxy_temp_path $PRIV/tmp/proxy;
+		uwsgi_temp_path $PRIV/tmp/uwsgi;
+		scgi_temp_path $PRIV/tmp/scgi;
+		server {
+			listen 127.0.0.1:$PRIV_PORT;
+			location /ru/ {
+				# Before fastcgi_params' own (empty) REMOTE_USER:
+				# tasker takes a variable's first value.
+				fastcgi_param REMOTE_USER \$http_x_remote_user;
+				include /etc/nginx/fastcgi_params;
+				fastcgi_pass unix:$PRIV/fcgi.sock;
+			}
+		}
+	}
+	NGINX
+	nginx -c "$PRIV/nginx.conf" -p "$PRIV" -e "$PRIV/nginx-error.log" \
+	    >>"$PRIV/spawn.log" 2>&1
+}
+
+case_begin "REMOTE_USER with a C1 control or bad bytes is 401; a valid multi-byte name is its user (remote_user mode)"
+SAVED_AUTH=$AUTH
+AUTH=
+if priv_start; then
+	for u in 'mallory\xc2\x85' 'a\xc2\x9f' '\xc0\xaf' '\xed\xa0\x80' \
+	    '\xf4\x90\x80\x80' 'a\x80'; do
+		printf -v hdr 'X-Remote-User: %b' "$u"
+		req GET "http://127.0.0.1:$PRIV_PORT/ru/tasks" -H "$hdr"
+		expect_error 401 AuthenticationError AUTHENTICATION_FAILED
+		[ "$STATUS" = 401 ] || fail "REMOTE_USER $u"
+	done
+	printf -v hdr 'X-Remote-User: %b' 'Jos\xc3\xa9'
+	req GET "http://127.0.0.1:$PRIV_PORT/ru/tasks" -H "$hdr"
+	expect_status 200
+	req POST "http://127.0.0.1:$PRIV_PORT/ru/tasks" -H "$hdr" \
+	    -H 'Content-Type: application/json' -d '{}'
+	expect_status 403
+	n=$(grep -c 'event=auth_rejected reason=bad_remote_user' "$PRIV/fcgi.log")
+	expect_eq "$n" 6 "rejections logged with their reason"
+	# the log holds no byte of the refused names
+	LC_ALL=C grep -q $'\xc2\x85\|\xc0\|\xed\xa0\|\xf4\x90' "$PRIV/fcgi.log" &&
+	    fail "a refused name's bytes are in the log"
+else
+	fail "could not start: $(tail -5 "$PRIV/spawn.log" "$PRIV"/*.log 2>/dev/null)"
+fi
+priv_stop
+AUTH=$SAVED_AUTH
 
 # ------------------------------------------------------------ tasker-admin check utf8
 
