@@ -7,9 +7,11 @@
  *   tasker-admin [-c FILE] handlers load [PATH...]
  *   tasker-admin [-c FILE] handlers list
  *   tasker-admin [-c FILE] token [--subject S] [--permission P]... [--lifetime SECONDS]
+ *   tasker-admin [-c FILE] check utf8
  *
  * Exit status: 0 done, 1 refused or failed (with the reason on stderr),
- * 2 bad usage.
+ * 2 bad usage.  check utf8: 0 nothing found, 1 found (listed on stdout),
+ * 2 bad usage, 3 the check could not run or finish.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,6 +48,9 @@ usage(void)
 	    "  handlers list                 what is loaded\n"
 	    "  token [--subject S] [--permission P]... [--lifetime SECONDS]\n"
 	    "                                mint a JWT with the signing key\n"
+	    "  check utf8                    list stored text that is not UTF-8\n"
+	    "                                (exit 1 when there is some, 3 when\n"
+	    "                                the check could not finish)\n"
 	    "The configuration is -c FILE, else $TASKER_CONFIG, else the installed\n"
 	    "tasker.yaml.\n", stderr);
 }
@@ -188,6 +193,22 @@ out:
 	return rc;
 }
 
+/* ---------------------------------------------------------------- check */
+
+/* check utf8.  Exit 1 means "found", so a failure to load the
+ * configuration is 3 here, like every failure of the check itself. */
+static int
+cmd_check(struct admin *a, int argc, char **argv)
+{
+	if (argc != 1 || strcmp(argv[0], "utf8") != 0) {
+		usage();
+		return 2;
+	}
+	if (load_config(a) != 0)
+		return 3;
+	return tk_admin_check_utf8(&a->cfg);
+}
+
 /* ---------------------------------------------------------------- main */
 
 int
@@ -229,6 +250,8 @@ main(int argc, char **argv)
 	else if (strcmp(argv[0], "token") == 0)
 		rc = load_config(&a) != 0 ? 1 :
 		    tk_admin_token(&a.cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "check") == 0)
+		rc = cmd_check(&a, argc - 1, argv + 1);
 	else {
 		usage();
 		rc = 2;

@@ -12,5 +12,12 @@
 int tk_admin_handlers(const struct tk_config *cfg, int argc, char **argv);
 /* token [--subject S] [--permission P]... [--lifetime SECONDS] */
 int tk_admin_token(const struct tk_config *cfg, int argc, char **argv);
+/*
+ * check utf8: prints every stored value a client or a step handler wrote
+ * that is not strict UTF-8, and a summary.  Exit status 0 when there is
+ * none, 1 when there are some, 3 when the scan could not run or finish
+ * (the database is unreachable or failed).
+ */
+int tk_admin_check_utf8(const struct tk_config *cfg);
 
 #endif

@@ -45,11 +45,13 @@ int    tk_perm_match(const char *granted, const char *required);
 int    tk_principal_allows(const struct tk_principal *p,
     const char *required);
 /*
- * 1 when s may be a permission: 1..TK_PERM_MAX_LEN bytes, no control
- * characters.  Used on token claims and config grants.
+ * 1 when s may be a permission: 1..TK_PERM_MAX_LEN bytes of strict UTF-8
+ * (utf8.h) without control characters (C0, DEL, C1).  Used on token
+ * claims and config grants.
  */
 int    tk_perm_valid(const char *s);
-/* 1 when s may be a subject: 1..TK_SUBJECT_MAX_LEN bytes, no controls. */
+/* 1 when s may be a subject (token "sub", REMOTE_USER, a configured user
+ * or group name): 1..TK_SUBJECT_MAX_LEN bytes, the same rule. */
 int    tk_subject_valid(const char *s);
 /* Replaces the subject with a copy of s.  TK_ERR_NOMEM only. */
 tk_err tk_principal_set_subject(struct tk_principal *p, const char *s);

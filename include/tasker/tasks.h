@@ -64,17 +64,23 @@ uint64_t tk_uuid7_time(const unsigned char id[16]);
 
 /*
  * Parses a request body strictly: RFC 8259 JSON and nothing else (no
- * trailing commas, comments, NaN or Infinity), valid UTF-8, at most
- * TK_BODY_MAX_DEPTH levels, the whole input consumed (white space may
- * follow).  Refused too, because they would not survive a round trip:
- * "\u0000" in a string (json-c cuts keys at NUL), integers outside
- * [-2^63, 2^64-1] (json-c saturates them silently) and numbers too large
- * for a double.  On failure returns TK_ERR_BAD_REQUEST with msg saying
- * where: "Malformed JSON at line 2, column 7: unexpected character".
- * *out is the caller's to put.
+ * trailing commas, comments, NaN or Infinity), at most TK_BODY_MAX_DEPTH
+ * levels, the whole input consumed (white space may follow).  Every
+ * string, object keys included, must be strict UTF-8 (tk_utf8_bad: no
+ * overlong forms, surrogates, code points above U+10FFFF or stray bytes)
+ * and no "\u" escape may be half a surrogate pair ("\ud800" alone;
+ * "\ud83d\ude00" is fine).  Refused too, because they would not survive
+ * a round trip: "\u0000" in a string (json-c cuts keys at NUL), integers
+ * outside [-2^63, 2^64-1] (json-c saturates them silently) and numbers
+ * too large for a double.  On failure returns TK_ERR_BAD_REQUEST with msg
+ * saying where: "Malformed JSON at line 2, column 7: unexpected
+ * character"; a string that is not UTF-8 also adds a message to details
+ * (when not NULL) under its member's path, "context.customer.name",
+ * "tags[2]" ("body" for the document itself).  *out is the caller's to
+ * put.
  */
 tk_err tk_json_parse_body(const char *buf, size_t len, json_object **out,
-    char *msg, size_t msgsz);
+    char *msg, size_t msgsz, json_object *details);
 /* Parses JSON written by tasker itself (a stored context or result);
  * NULL when it does not parse. */
 json_object *tk_json_parse_stored(const char *s, size_t len);

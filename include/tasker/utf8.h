@@ -3,7 +3,8 @@
  * surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no stray
  * continuation bytes.  Every boundary that takes text from outside
  * (request bodies, path segments, handler output, token claims, YAML)
- * uses these and nothing else.
+ * uses these and nothing else.  tk_utf8_json_escapes() adds what JSON's
+ * "\u" escapes can smuggle past a check of the bytes.
  */
 #ifndef TASKER_UTF8_H
 #define TASKER_UTF8_H
@@ -20,5 +21,16 @@ size_t tk_utf8_bad(const char *s, size_t len);
 
 /* 1 when s[0..len) is well-formed UTF-8. */
 int    tk_utf8_valid(const char *s, size_t len);
+
+/*
+ * Offset of the first "\u" escape in the JSON text s[0..len) that stands
+ * for half a surrogate pair ("\ud800" not followed by a low-half escape,
+ * or "\udc00" alone), or len when there is none.  Such an escape names
+ * no character: json-c turns it into U+FFFD, so two different inputs
+ * would become the same text, and a check of the parsed strings cannot
+ * see it.  Meant for text a JSON parser accepted (backslashes occur only
+ * inside strings there).
+ */
+size_t tk_utf8_json_escapes(const char *s, size_t len);
 
 #endif

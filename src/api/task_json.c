@@ -91,6 +91,7 @@ tk_tasks_body(struct tk_request *req, struct tk_response *res,
     int allow_empty, json_object **out)
 {
 	char msg[TK_ERRMSG_SIZE];
+	json_object *d;
 	size_t i;
 	tk_err e;
 
@@ -108,10 +109,20 @@ tk_tasks_body(struct tk_request *req, struct tk_response *res,
 	if (!tk_content_type_is_json(req->content_type))
 		return tk_tasks_invalid(res, TK_ERR_UNSUPPORTED_MEDIA,
 		    "Content-Type must be application/json", NULL);
+	/* Every body of every route comes through here: text that is not
+	 * UTF-8 stops at this point, with its member named in details. */
+	if ((d = json_object_new_object()) == NULL)
+		return TK_ERR_NOMEM;
 	e = tk_json_parse_body(req->body, req->body_len, out, msg,
-	    sizeof(msg));
-	if (e == TK_ERR_BAD_REQUEST)
-		return tk_tasks_invalid(res, e, msg, NULL);
+	    sizeof(msg), d);
+	if (e == TK_ERR_BAD_REQUEST) {
+		if (tk_details_count(d) == 0) {
+			json_object_put(d);
+			d = NULL;
+		}
+		return tk_tasks_invalid(res, e, msg, d);   /* takes d */
+	}
+	json_object_put(d);
 	return e;
 }
 

@@ -42,6 +42,7 @@
 #include <openssl/pem.h>
 
 #include "tasker/log.h"
+#include "tasker/utf8.h"
 
 #define KEY_FILE_MAX      65536  /* bytes in a key file */
 #define DEFAULT_MAX_TOKEN 8192
@@ -805,9 +806,12 @@ b64url_decode(const char *s, size_t n, unsigned char *out, size_t *outlen)
 
 /*
  * Decodes one segment and parses it as a JSON object with json-c: strict,
- * UTF-8 checked, depth-limited, the whole input consumed.  raw holds a
- * NUL after the bytes, so a NUL inside them ends the strspn() early and
- * fails.  *obj is NULL when the segment is not such an object.
+ * depth-limited, the whole input consumed.  raw holds a NUL after the
+ * bytes, so a NUL inside them ends the strspn() early and fails.  The
+ * text must be strict UTF-8 (json-c's own check lets overlong forms and
+ * surrogates through) without a "\u" escape of half a surrogate pair
+ * (json-c would make it U+FFFD, so "\ud800" and "\udbff" would be the
+ * same subject).  *obj is NULL when the segment is not such an object.
  * TK_ERR_NOMEM only.
  */
 static tk_err
@@ -836,7 +840,9 @@ parse_segment(const char *s, size_t n, int depth, struct json_object **obj)
 	end = json_tokener_get_parse_end(tok);
 	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
 	    end > len || strspn((const char *)raw + end, " \t\r\n") !=
-	    len - end || !json_object_is_type(o, json_type_object))) {
+	    len - end || !json_object_is_type(o, json_type_object) ||
+	    !tk_utf8_valid((const char *)raw, len) ||
+	    tk_utf8_json_escapes((const char *)raw, len) != len)) {
 		json_object_put(o);
 		o = NULL;
 	}

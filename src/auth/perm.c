@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tasker/utf8.h"
+
 int
 tk_perm_match(const char *granted, const char *required)
 {
@@ -41,10 +43,17 @@ tk_principal_allows(const struct tk_principal *p, const char *required)
 	return 0;
 }
 
-/* 1 when s is 1..max bytes of no control characters. */
+/*
+ * 1 when s is 1..max bytes of strict UTF-8 without control characters:
+ * no C0 (U+0000..U+001F), DEL, or C1 (U+0080..U+009F, the bytes C2 80..
+ * C2 9F).  Subjects end up in log lines and in the database (actor,
+ * initiator), where any of these could forge or break a line or a
+ * strict client's JSON.
+ */
 static int
 printable(const char *s, size_t max)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
 
 	if (s == NULL)
@@ -52,10 +61,11 @@ printable(const char *s, size_t max)
 	for (n = 0; s[n] != '\0'; n++) {
 		if (n == max)
 			return 0;
-		if ((unsigned char)s[n] < 0x20 || s[n] == 0x7f)
+		if (p[n] < 0x20 || p[n] == 0x7f ||
+		    (p[n] == 0xc2 && p[n + 1] >= 0x80 && p[n + 1] <= 0x9f))
 			return 0;
 	}
-	return n > 0;
+	return n > 0 && tk_utf8_valid(s, n);
 }
 
 int

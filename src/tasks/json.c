@@ -3,14 +3,19 @@
  * of validation errors.
  *
  * json-c is lenient in ways a request body must not be: it accepts NaN and
- * Infinity even in strict mode, cuts object keys at "\u0000", and
- * saturates integers it cannot hold.  tk_json_parse_body() therefore
- * parses with json-c (strict, UTF-8 checked, depth limited, explicit
- * length) and then scans the raw text once for what json-c lets through
- * (it also takes 'single-quoted' strings in strict mode).
+ * Infinity even in strict mode, cuts object keys at "\u0000", saturates
+ * integers it cannot hold, and its UTF-8 check (JSON_TOKENER_VALIDATE_UTF8)
+ * only counts continuation bytes: overlong forms (C0 AF), surrogates
+ * (ED A0 80) and code points above U+10FFFF (F4 90 80 80) pass, and a
+ * "\ud800" escape becomes U+FFFD.  tk_json_parse_body() therefore parses
+ * with json-c (strict, depth limited, explicit length) and then scans the
+ * raw text once for what json-c lets through (it also takes
+ * 'single-quoted' strings in strict mode), following the document's
+ * structure so that a bad string is named by its member's path.
  */
 #include "tasker/tasks.h"
 #include "tasker/diag.h"
+#include "tasker/utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -112,23 +117,176 @@ integer_fits(const char *digits, size_t n, int neg)
 }
 
 /*
- * The raw-text pass over a document json-c accepted: strings are skipped
- * (refusing "\u0000"), number tokens checked, and any bare word other
- * than true, false and null (NaN, Infinity) refused.
+ * Where the raw-text pass is: one frame per open container, with the
+ * member being read.  Keys stay offsets into the body (escapes and all):
+ * nothing is copied unless a string turns out bad.
+ */
+struct frame {
+	char   kind;     /* '{' or '[' */
+	size_t index;    /* '[': the element */
+	size_t key;      /* '{': the member's raw key, buf[key..key+keylen) */
+	size_t keylen;
+};
+
+struct where {
+	struct frame f[TK_BODY_MAX_DEPTH + 1];   /* json-c allows 40 */
+	int          depth;
+	int          want_key;   /* in an object, before the member's ':' */
+};
+
+#define PATH_SIZE 256   /* a field's path in details, "..." when cut */
+#define SEG_MAX   64    /* bytes of one key in it */
+
+/*
+ * Appends s[0..n) to the path out (NUL-terminated, of size PATH_SIZE),
+ * made safe for a message: printable ASCII and well-formed UTF-8 other
+ * than controls stay, every other byte is '?'; at most SEG_MAX bytes of
+ * s, and "..." where it is cut.
+ */
+static void
+path_put(char *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = strlen(out), i = 0, k, room = PATH_SIZE - 4;
+
+	while (i < n) {
+		if (i >= SEG_MAX || o >= room) {
+			memcpy(out + (o < room ? o : room), "...", 4);
+			return;
+		}
+		k = p[i] < 0x80 ? 1 : tk_utf8_seq(p + i, n - i);
+		if (k == 0 || p[i] < 0x20 || p[i] == 0x7f ||
+		    (p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+			out[o++] = '?';   /* a control, or not UTF-8 */
+			i += k > 0 ? k : 1;
+		} else if (o + k > room)
+			o = room;         /* cut at the top of the loop */
+		else {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* The path of the member being read: "context.customer.name", "tags[2]";
+ * "body" for the document itself. */
+static void
+path_of(const char *buf, const struct where *w, char out[PATH_SIZE])
+{
+	char idx[32];
+	int d;
+
+	out[0] = '\0';
+	for (d = 0; d < w->depth; d++) {
+		const struct frame *f = &w->f[d];
+
+		if (f->kind == '[') {
+			snprintf(idx, sizeof(idx), "%s[%zu]", d == 0 ? "body" :
+			    "", f->index);
+			path_put(out, idx, strlen(idx));
+		} else {
+			if (d > 0)
+				path_put(out, ".", 1);
+			path_put(out, buf + f->key, f->keylen);
+		}
+	}
+	if (out[0] == '\0')
+		snprintf(out, PATH_SIZE, "body");
+}
+
+/*
+ * One string of the body, buf[start..start+n) as written (escapes and
+ * all), checked with the one UTF-8 check: json-c copies the bytes of a
+ * string as they are (its own check lets overlong forms, surrogates and
+ * code points above U+10FFFF through), and decodes every escape to
+ * well-formed UTF-8 except half a surrogate pair, which it quietly turns
+ * into U+FFFD.  The first problem goes into details under the member's
+ * path, with its position in msg.
  */
 static tk_err
-scan(const char *buf, size_t len, char *msg, size_t msgsz)
+check_text(const char *buf, size_t len, size_t start, size_t n,
+    const struct where *w, int is_key, char *msg, size_t msgsz,
+    json_object *details)
 {
+	char path[PATH_SIZE];
+	unsigned long line, col;
+	size_t bad, esc;
+
+	bad = tk_utf8_bad(buf + start, n);
+	esc = tk_utf8_json_escapes(buf + start, bad);
+	if (bad == n && esc == n)
+		return TK_OK;
+	path_of(buf, w, path);
+	if (esc < bad)
+		tk_details_add(details, path, "'%.6s' is half a surrogate pair, "
+		    "not a character", buf + start + esc);
+	else
+		tk_details_add(details, path, "%s be valid UTF-8 (no overlong "
+		    "forms, surrogates, code points above U+10FFFF or stray "
+		    "bytes)", is_key ? "the key must" : "must");
+	position(buf, len, start + (esc < bad ? esc : bad), &line, &col);
+	snprintf(msg, msgsz, "Invalid UTF-8 in the request body at line %lu, "
+	    "column %lu", line, col);
+	return TK_ERR_BAD_REQUEST;
+}
+
+/* Follows the document's structure for check_text's paths. */
+static void
+follow(struct where *w, char c)
+{
+	struct frame *top = w->depth > 0 ? &w->f[w->depth - 1] : NULL;
+
+	switch (c) {
+	case '{':
+	case '[':
+		if (w->depth < TK_BODY_MAX_DEPTH + 1) {
+			memset(&w->f[w->depth], 0, sizeof(w->f[0]));
+			w->f[w->depth++].kind = c;
+		}
+		w->want_key = c == '{';
+		break;
+	case '}':
+	case ']':
+		if (w->depth > 0)
+			w->depth--;
+		w->want_key = 0;
+		break;
+	case ',':
+		if (top != NULL && top->kind == '[')
+			top->index++;
+		else
+			w->want_key = 1;
+		break;
+	case ':':
+		w->want_key = 0;
+		break;
+	}
+}
+
+/*
+ * The raw-text pass over a document json-c accepted: strings are checked
+ * (check_text; "\u0000" is refused), number tokens checked, and any bare
+ * word other than true, false and null (NaN, Infinity) refused.
+ */
+static tk_err
+scan(const char *buf, size_t len, char *msg, size_t msgsz,
+    json_object *details)
+{
+	struct where w;
 	char num[400];
 	size_t i = 0, start, n;
-	int neg, isint;
+	int neg, isint, is_key;
 	double d;
+	tk_err e;
 
+	memset(&w, 0, sizeof(w));
 	while (i < len) {
 		char c = buf[i];
 
 		if (c == '"') {
-			for (i++; i < len && buf[i] != '"'; i++) {
+			for (start = ++i; i < len && buf[i] != '"'; i++) {
 				if (buf[i] != '\\')
 					continue;
 				if (i + 5 < len && buf[i + 1] == 'u' &&
@@ -137,6 +295,20 @@ scan(const char *buf, size_t len, char *msg, size_t msgsz)
 					    "\\u0000 is not allowed in strings");
 				i++;   /* the escaped character */
 			}
+			is_key = w.depth > 0 && w.want_key &&
+			    w.f[w.depth - 1].kind == '{';
+			if (is_key) {
+				w.f[w.depth - 1].key = start;
+				w.f[w.depth - 1].keylen = i - start;
+			}
+			if ((e = check_text(buf, len, start, i - start, &w,
+			    is_key, msg, msgsz, details)) != TK_OK)
+				return e;
+			i++;
+			continue;
+		}
+		if (strchr("{}[],:", c) != NULL && c != '\0') {
+			follow(&w, c);
 			i++;
 			continue;
 		}
@@ -214,7 +386,7 @@ is_ws(char c)
 
 tk_err
 tk_json_parse_body(const char *buf, size_t len, json_object **out, char *msg,
-    size_t msgsz)
+    size_t msgsz, json_object *details)
 {
 	enum json_tokener_error je;
 	json_tokener *tok;
@@ -238,8 +410,11 @@ tk_json_parse_body(const char *buf, size_t len, json_object **out, char *msg,
 	}
 	if ((tok = json_tokener_new_ex(TK_BODY_MAX_DEPTH)) == NULL)
 		return TK_ERR_NOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	/* Not JSON_TOKENER_VALIDATE_UTF8: json-c's check lets overlong
+	 * forms, surrogates and code points above U+10FFFF through, and says
+	 * nothing of where.  scan() checks every string strictly and names
+	 * its member. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	j = json_tokener_parse_ex(tok, buf, (int)len);
 	je = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -282,7 +457,7 @@ tk_json_parse_body(const char *buf, size_t len, json_object **out, char *msg,
 			return refuse(buf, len, i, msg, msgsz,
 			    "unexpected data after the JSON value");
 		}
-	if ((e = scan(buf, len, msg, msgsz)) != TK_OK) {
+	if ((e = scan(buf, len, msg, msgsz, details)) != TK_OK) {
 		json_object_put(j);
 		return e;
 	}

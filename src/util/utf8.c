@@ -57,3 +57,57 @@ tk_utf8_valid(const char *s, size_t len)
 {
 	return tk_utf8_bad(s, len) == len;
 }
+
+/* The value of the four hex digits at p, or -1. */
+static long
+hex4(const char *p)
+{
+	long v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		v <<= 4;
+		if (p[i] >= '0' && p[i] <= '9')
+			v |= p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			v |= p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			v |= p[i] - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+size_t
+tk_utf8_json_escapes(const char *s, size_t len)
+{
+	size_t i = 0;
+	long hi, lo;
+
+	while (i < len) {
+		if (s[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || s[i + 1] != 'u') {
+			i += 2;		/* "\\", "\"", "\n"...: one character */
+			continue;
+		}
+		if (i + 6 > len || (hi = hex4(s + i + 2)) < 0) {
+			i += 2;		/* not an escape json-c would take */
+			continue;
+		}
+		if (hi >= 0xdc00 && hi <= 0xdfff)
+			return i;	/* a low half alone */
+		if (hi < 0xd800 || hi > 0xdbff) {
+			i += 6;
+			continue;
+		}
+		if (i + 12 > len || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+		    (lo = hex4(s + i + 8)) < 0xdc00 || lo > 0xdfff)
+			return i;	/* a high half without its low half */
+		i += 12;
+	}
+	return len;
+}

@@ -14,8 +14,8 @@
  *      (alg and kid confusion with a valid MAC)
  * The contract checked: the result is TK_OK, TK_ERR_AUTHENTICATION or
  * TK_ERR_NOMEM and nothing else; TK_OK gives a subject of 1..
- * TK_SUBJECT_MAX_LEN bytes without control characters; a failure leaves
- * the principal empty.
+ * TK_SUBJECT_MAX_LEN bytes of strict UTF-8 without C0, DEL or C1
+ * controls; a failure leaves the principal empty.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +26,7 @@
 #include <openssl/hmac.h>
 
 #include "tasker/auth.h"
+#include "tasker/utf8.h"
 
 #ifndef TK_FUZZ_FIXTURES
 #define TK_FUZZ_FIXTURES "t/fixtures"
@@ -208,7 +209,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(strlen(p.subject) <= TK_SUBJECT_MAX_LEN);
 		for (i = 0; p.subject[i]; i++)
 			CHECK((unsigned char)p.subject[i] >= 0x20 &&
-			    p.subject[i] != 0x7f);
+			    p.subject[i] != 0x7f &&
+			    !((unsigned char)p.subject[i] == 0xc2 &&
+			    (unsigned char)p.subject[i + 1] < 0xa0));
+		CHECK(tk_utf8_valid(p.subject, strlen(p.subject)));
 		for (i = 0; i < p.nperms; i++)
 			CHECK(p.perms[i] != NULL);
 	} else {

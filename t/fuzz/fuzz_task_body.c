@@ -5,9 +5,10 @@
  * tk_step_update_parse, tk_retry_request_parse), and the query helpers
  * (tk_status_list_parse, tk_page_parse, tk_uuid_parse) on the raw text.
  *
- * A body that parses must be at most TK_BODY_MAX_DEPTH deep, print
- * (tk_json_text) to text that parses back to an equal value; a request
- * that is accepted must hash.
+ * A body that parses must be at most TK_BODY_MAX_DEPTH deep, hold only
+ * strict UTF-8 (keys too), print (tk_json_text) to text that parses back
+ * to an equal value; a request that is accepted must hash.  A refused
+ * body's details (paths made from hostile keys) must be strict UTF-8.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,8 +18,37 @@
 #include <json-c/json.h>
 
 #include "tasker/tasks.h"
+#include "tasker/utf8.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
+
+/* Every string and key of v is strict UTF-8. */
+static void
+all_utf8(json_object *v)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_object: {
+		json_object_object_foreach(v, k, m) {
+			CHECK(tk_utf8_valid(k, strlen(k)));
+			all_utf8(m);
+		}
+		break;
+	}
+	case json_type_array:
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++)
+			all_utf8(json_object_array_get_idx(v, i));
+		break;
+	case json_type_string:
+		CHECK(tk_utf8_valid(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v)));
+		break;
+	default:
+		break;
+	}
+}
 
 static void
 readers(json_object *body)
@@ -67,9 +97,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 262144)
 		return 0;
+	if ((details = json_object_new_object()) == NULL)
+		return 0;
 	if (tk_json_parse_body((const char *)data, size, &body, msg,
-	    sizeof(msg)) == TK_OK) {
+	    sizeof(msg), details) == TK_OK) {
 		CHECK(tk_json_depth(body) <= TK_BODY_MAX_DEPTH);
+		CHECK(tk_details_count(details) == 0);
+		all_utf8(body);
 		text = tk_json_text(body, &len);
 		/* Containers only: a bare top-level number or literal ("8",
 		   "true") is refused unless white space follows (json-c waits
@@ -78,14 +112,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    || json_object_is_type(body, json_type_array))) {
 			back = NULL;
 			CHECK(tk_json_parse_body(text, len, &back, msg,
-			    sizeof(msg)) == TK_OK);
+			    sizeof(msg), NULL) == TK_OK);
 			CHECK(json_object_equal(body, back));
 			json_object_put(back);
 		}
 		readers(body);
 		json_object_put(body);
-	} else
+	} else {
 		CHECK(body == NULL);
+		text = json_object_to_json_string_length(details,
+		    JSON_C_TO_STRING_PLAIN, &len);
+		CHECK(text != NULL && tk_utf8_valid(text, len));
+	}
+	json_object_put(details);
 
 	if ((s = malloc(size + 1)) == NULL)
 		return 0;

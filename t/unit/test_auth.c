@@ -1196,6 +1196,77 @@ test_mint(void)
 	setup_end(&s);
 }
 
+/*
+ * The subject is logged and stored (actor, initiator): sub must be strict
+ * UTF-8 without C0, DEL or C1 controls, and no claim may hold text that
+ * is not UTF-8 or "\u" escapes of half a surrogate pair.
+ */
+static void
+test_sub_text(void)
+{
+	static const char *const bad[] = {
+		"\"a\xc2\x85" "b\"",    /* C1: NEL */
+		"\"\xc2\x80\"",         /* C1: U+0080 */
+		"\"a\xc2\x9f\"",        /* C1: U+009F */
+		"\"a\\u0085\"",         /* C1 as an escape */
+		"\"a\\u001b[31m\"",     /* C0 as an escape */
+		"\"a\x7f\"",            /* DEL */
+		"\"\xc0\xaf\"",         /* overlong */
+		"\"\xed\xa0\x80\"",     /* surrogate */
+		"\"\xf4\x90\x80\x80\"", /* above U+10FFFF */
+		"\"a\x80\"",            /* stray byte */
+		"\"\\ud800\"",          /* half a pair: json-c's U+FFFD */
+		"\"\\udc00x\"",
+	};
+	struct setup s;
+	struct fx key = fixture("auth/hs256.secret", 1);
+	struct tk_auth_input in;
+	struct tk_principal p;
+	const char *werr;
+	char c[512], h[2048], *tok;
+	size_t i;
+
+	setup_hs256(&s);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(c, sizeof(c), "{\"exp\":%ld,\"sub\":%s}", LATER,
+		    bad[i]);
+		REJECTED(check(s.auth, hs256_token("{\"alg\":\"HS256\"}", c,
+		    &key)));
+		/* in a claim tasker does not read, too: the payload is not
+		 * the UTF-8 JSON RFC 7519 asks for */
+		snprintf(c, sizeof(c), "{\"exp\":%ld,\"sub\":\"a\","
+		    "\"name\":%s}", LATER, bad[i]);
+		tok = hs256_token("{\"alg\":\"HS256\"}", c, &key);
+		if (i >= 6)
+			REJECTED(check(s.auth, tok));
+		else	/* controls are only refused where they are used */
+			CU_ASSERT_EQUAL(check(s.auth, tok), TK_OK);
+	}
+	/* well-formed text of every length, escapes and a pair */
+	snprintf(c, sizeof(c), "{\"exp\":%ld,\"sub\":\"Jos\xc3\xa9 \xe2\x82\xac"
+	    "\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\xc2\xa0\\ud83d\\ude00\"}", LATER);
+	tok = hs256_token("{\"alg\":\"HS256\"}", c, &key);
+	snprintf(h, sizeof(h), "Bearer %s", tok);
+	memset(&in, 0, sizeof(in));
+	in.authorization = h;
+	in.now = NOW;
+	CU_ASSERT_EQUAL_FATAL(tk_auth_authenticate(s.auth, &in, &p, &werr),
+	    TK_OK);
+	CU_ASSERT_STRING_EQUAL(p.subject, "Jos\xc3\xa9 \xe2\x82\xac"
+	    "\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\xc2\xa0\xf0\x9f\x98\x80");
+	tk_principal_free(&p);
+	free(tok);
+	/* minting refuses what verifying would */
+	tok = NULL;
+	CU_ASSERT_EQUAL(tk_auth_mint(s.auth, "a\xc2\x85", NULL, 0, 0, NOW,
+	    &tok), TK_ERR_BAD_REQUEST);
+	CU_ASSERT_EQUAL(tk_auth_mint(s.auth, "\xed\xa0\x80", NULL, 0, 0, NOW,
+	    &tok), TK_ERR_BAD_REQUEST);
+	CU_ASSERT_PTR_NULL(tok);
+	fx_free(&key);
+	setup_end(&s);
+}
+
 /* ---- remote_user and none ------------------------------------------ */
 
 static void
@@ -1278,6 +1349,37 @@ test_remote_user(void)
 	in.remote_user = "mallory\nadmin";
 	CU_ASSERT_EQUAL(tk_auth_authenticate(s.auth, &in, &p, &werr),
 	    TK_ERR_AUTHENTICATION);
+	/* C1 controls and text that is not UTF-8: 401 as well */
+	in.remote_user = "mallory\xc2\x85" "admin";
+	CU_ASSERT_EQUAL(tk_auth_authenticate(s.auth, &in, &p, &werr),
+	    TK_ERR_AUTHENTICATION);
+	in.remote_user = "mallory\xed\xa0\x80";
+	CU_ASSERT_EQUAL(tk_auth_authenticate(s.auth, &in, &p, &werr),
+	    TK_ERR_AUTHENTICATION);
+	in.remote_user = "\xc0\xaf";
+	CU_ASSERT_EQUAL(tk_auth_authenticate(s.auth, &in, &p, &werr),
+	    TK_ERR_AUTHENTICATION);
+	in.remote_user = "Jos\xc3\xa9";
+	CU_ASSERT_EQUAL_FATAL(tk_auth_authenticate(s.auth, &in, &p, &werr),
+	    TK_OK);
+	CU_ASSERT_STRING_EQUAL(p.subject, "Jos\xc3\xa9");
+	tk_principal_free(&p);
+	setup_end(&s);
+
+	/* configured names follow the same rule */
+	setup_begin(&s);
+	s.cfg.mode = TK_AUTH_REMOTE_USER;
+	users[0] = (struct tk_perm_grant){ (char *)"al\xc2\x85" "ce", alice_p,
+	    1 };
+	users[1] = (struct tk_perm_grant){ (char *)"\xed\xa0\x80", NULL, 0 };
+	groups[0] = (struct tk_perm_grant){ (char *)"ops", view_p, 1 };
+	groups[0].perms = (char *[]){ (char *)"tasker.task:\xc0\xaf" };
+	s.cfg.users = users;
+	s.cfg.nusers = 2;
+	s.cfg.groups = groups;
+	s.cfg.ngroups = 1;
+	CU_ASSERT_EQUAL(setup_init(&s), TK_ERR_CONFIG);
+	CU_ASSERT_EQUAL(s.diag.n, 3);
 	setup_end(&s);
 }
 
@@ -1479,6 +1581,7 @@ TK_SUITE(auth,
     { "valid token: subject and permissions", test_valid_token },
     { "configured permissions claim name", test_custom_claim_name },
     { "minted tokens verify (HS256, RS256, ES256)", test_mint },
+    { "sub: strict UTF-8, no C0 or C1 controls", test_sub_text },
     { "remote_user mode", test_remote_user },
     { "none mode", test_none_mode },
     { "configuration mistakes", test_config_mistakes },

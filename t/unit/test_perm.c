@@ -121,6 +121,18 @@ test_valid(void)
 	CU_ASSERT_TRUE(tk_perm_valid(longp));
 	CU_ASSERT_TRUE(tk_subject_valid("alice@example.com"));
 	CU_ASSERT_FALSE(tk_subject_valid("alice\r\nX-Injected: 1"));
+	/* strict UTF-8, and no C1 control (C2 80..C2 9F) either */
+	CU_ASSERT_TRUE(tk_subject_valid("Jos\xc3\xa9 \xf0\x9f\x98\x80\xc2\xa0"));
+	CU_ASSERT_FALSE(tk_subject_valid("a\xc2\x85"));
+	CU_ASSERT_FALSE(tk_subject_valid("\xc2\x80"));
+	CU_ASSERT_FALSE(tk_subject_valid("a\xc2\x9f" "b"));
+	CU_ASSERT_FALSE(tk_subject_valid("a\x7f"));
+	CU_ASSERT_FALSE(tk_subject_valid("\xc0\xaf"));
+	CU_ASSERT_FALSE(tk_subject_valid("\xed\xa0\x80"));
+	CU_ASSERT_FALSE(tk_subject_valid("\xf4\x90\x80\x80"));
+	CU_ASSERT_FALSE(tk_subject_valid("a\xc2"));
+	CU_ASSERT_FALSE(tk_perm_valid("tasker.task:\xc2\x85"));
+	CU_ASSERT_FALSE(tk_perm_valid("tasker.\xc0\xaf"));
 }
 
 TK_SUITE(perm,

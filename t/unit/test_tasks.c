@@ -89,7 +89,8 @@ parse_ok(const char *s)
 	json_object *j = NULL;
 	char msg[256];
 
-	if (tk_json_parse_body(s, strlen(s), &j, msg, sizeof(msg)) != TK_OK) {
+	if (tk_json_parse_body(s, strlen(s), &j, msg, sizeof(msg), NULL) !=
+	    TK_OK) {
 		fprintf(stderr, "\nparse of %.60s failed: %s\n", s, msg);
 		CU_FAIL("parse");
 	}
@@ -102,8 +103,8 @@ parse_bad(const char *s, size_t len, const char *needle)
 	json_object *j = NULL;
 	char msg[256] = "";
 
-	CU_ASSERT_EQUAL(tk_json_parse_body(s, len, &j, msg, sizeof(msg)),
-	    TK_ERR_BAD_REQUEST);
+	CU_ASSERT_EQUAL(tk_json_parse_body(s, len, &j, msg, sizeof(msg),
+	    NULL), TK_ERR_BAD_REQUEST);
 	CU_ASSERT_PTR_NULL(j);
 	if (strstr(msg, needle) == NULL) {
 		fprintf(stderr, "\nbody %.60s: message \"%s\" lacks \"%s\"\n",
@@ -155,7 +156,8 @@ test_json_strict(void)
 	BAD("{\"a\":1e400}", "number out of range");
 	BAD("{\"a\":\"x\\u0000\"}", "\\u0000");
 	BAD("{\"a\\u0000b\":1}", "\\u0000");
-	BAD("{\"a\":\"\xff\"}", "Malformed JSON");
+	BAD("{\"a\":\"\xff\"}", "Invalid UTF-8 in the request body at line 1, "
+	    "column 7");
 	parse_bad("{\"a\":1}\0", 8, "Malformed JSON");
 	for (i = 0; i < 41; i++)
 		deep[i] = '[';
@@ -163,6 +165,93 @@ test_json_strict(void)
 		deep[i] = ']';
 	deep[82] = '\0';
 	BAD(deep, "nested deeper than 40");
+}
+
+/*
+ * A body whose string (or key) is not strict UTF-8 is refused with the
+ * member's path in details, as the API answers it.
+ */
+static void
+utf8_bad(const char *s, const char *path, const char *needle)
+{
+	json_object *j = NULL, *d, *a;
+	char msg[256] = "";
+
+	d = json_object_new_object();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(tk_json_parse_body(s, strlen(s), &j, msg, sizeof(msg),
+	    d), TK_ERR_BAD_REQUEST);
+	CU_ASSERT_PTR_NULL(j);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "Invalid UTF-8 in the request body"));
+	CU_ASSERT_EQUAL(tk_details_count(d), 1);
+	if (!json_object_object_get_ex(d, path, &a) ||
+	    strstr(json_object_get_string(json_object_array_get_idx(a, 0)),
+	    needle) == NULL) {
+		fprintf(stderr, "\nbody %.60s: details %s lack %s: %s\n", s,
+		    json_object_to_json_string(d), path, needle);
+		CU_FAIL("details");
+	}
+	json_object_put(d);
+}
+
+static void
+test_json_utf8(void)
+{
+	static const char *const forms[] = {
+		"\xc0\xaf",             /* overlong '/' */
+		"\xe0\x80\xaf",         /* overlong */
+		"\xed\xa0\x80",         /* surrogate U+D800 */
+		"\xf4\x90\x80\x80",     /* above U+10FFFF */
+		"\xf5\x80\x80\x80",     /* no such lead byte */
+		"\x80",                 /* a lone continuation byte */
+		"\xe2\x82",             /* cut short */
+	};
+	json_object *j, *v;
+	char body[200], path[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		/* a value deep in context, a key, an array item */
+		snprintf(body, sizeof(body), "{\"name\":\"x\",\"context\":"
+		    "{\"customer\":{\"id\":1,\"name\":\"ab%scd\"}}}", forms[i]);
+		utf8_bad(body, "context.customer.name", "must be valid UTF-8");
+		snprintf(body, sizeof(body), "{\"context\":{\"k%s\":1}}",
+		    forms[i]);
+		/* each byte that is not UTF-8 is a '?' in the path */
+		snprintf(path, sizeof(path), "context.k%.*s",
+		    (int)strlen(forms[i]), "????");
+		utf8_bad(body, path, "the key must be valid UTF-8");
+		snprintf(body, sizeof(body), "{\"tags\":[\"a\",\"b\",\"%s\"]}",
+		    forms[i]);
+		utf8_bad(body, "tags[2]", "must be valid UTF-8");
+		snprintf(body, sizeof(body), "{\"task\":{\"reason\":\"%s\"}}",
+		    forms[i]);
+		utf8_bad(body, "task.reason", "must be valid UTF-8");
+	}
+	/* Escapes json-c would turn into U+FFFD. */
+	utf8_bad("{\"initiator\":\"\\ud800\"}", "initiator",
+	    "'\\ud800' is half a surrogate pair");
+	utf8_bad("{\"a\":[{\"b\":\"x\\uDC00\"}]}", "a[0].b",
+	    "'\\uDC00' is half a surrogate pair");
+	utf8_bad("{\"a\":\"\\ud83d\\u0041\"}", "a", "half a surrogate");
+	utf8_bad("{\"\\ud800\":1}", "\\ud800", "half a surrogate");
+	utf8_bad("[1,\"\xc0\xaf\"]", "body[1]", "must be valid UTF-8");
+	utf8_bad("\"\xed\xa0\x80\"", "body", "must be valid UTF-8");
+	/* The first problem in the text is the one named. */
+	utf8_bad("{\"a\":\"\\udc00\",\"b\":\"\x80\"}", "a", "surrogate");
+	/* Paths are cut and stay printable. */
+	utf8_bad("{\"a.\\\"\xc3\xa9\x01\":\"\x80\"}", "a.\\\"\xc3\xa9?",
+	    "must be valid");
+
+	/* Valid text: every length of sequence, pairs, U+10FFFF. */
+	j = parse_ok("{\"s\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 "
+	    "\xf4\x8f\xbf\xbf \\ud83d\\ude00 \\uDBFF\\uDFFF \\u00e9\","
+	    "\"\xc3\xa9\":[\"\xc2\x85\"]}");
+	CU_ASSERT_FATAL(json_object_object_get_ex(j, "s", &v));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "caf\xc3\xa9 "
+	    "\xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf \xf0\x9f\x98\x80 "
+	    "\xf4\x8f\xbf\xbf \xc3\xa9");
+	json_object_put(j);
 }
 
 static void
@@ -655,6 +744,7 @@ TK_SUITE(tasks,
     { "uuid parse", test_uuid_parse },
     { "uuid monotonic", test_uuid_monotonic },
     { "strict json", test_json_strict },
+    { "strict json: UTF-8 with the member named", test_json_utf8 },
     { "json depth", test_json_depth },
     { "request: guide body", test_request_guide },
     { "request: defaults, wrapped form", test_request_defaults },

@@ -137,10 +137,38 @@ test_utf8(void)
 	CU_ASSERT_EQUAL(tk_utf8_seq((const unsigned char *)"", 0), 0);
 }
 
+/* "\u" escapes of half a surrogate pair, in JSON text. */
+static void
+test_utf8_json_escapes(void)
+{
+	static const struct { const char *s; size_t bad; } c[] = {
+		{ "{\"a\":\"plain\"}", 13 },
+		{ "\"\\ud83d\\ude00\"", 14 },   /* a pair: U+1F600 */
+		{ "\"\\uDBFF\\uDFFF\"", 14 },   /* U+10FFFF */
+		{ "\"\\u00e9\\uffff\"", 14 },
+		{ "\"\\ud800\"", 1 },           /* high half alone */
+		{ "\"x\\uD800x\"", 2 },
+		{ "\"\\ud800\\u0041\"", 1 },    /* not a low half */
+		{ "\"\\ud800\\ud800\"", 1 },
+		{ "\"\\udc00\"", 1 },           /* low half alone */
+		{ "\"\\ud83d\\ude00\\udfff\"", 13 },
+		{ "\"\\\\ud800\"", 9 },         /* an escaped backslash */
+		{ "\"\\ud80\"", 7 },            /* not an escape */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		CU_ASSERT_EQUAL(tk_utf8_json_escapes(c[i].s, strlen(c[i].s)),
+		    c[i].bad);
+	/* cut short inside the pair */
+	CU_ASSERT_EQUAL(tk_utf8_json_escapes("\\ud800\\udc0", 11), 0);
+}
+
 TK_SUITE(util,
     { "buf grows and resets", test_buf_grows },
     { "buf detach", test_buf_detach },
     { "diag collects messages", test_diag },
     { "error table", test_error_table },
     { "log quoting", test_log_quote },
-    { "strict UTF-8", test_utf8 });
+    { "strict UTF-8", test_utf8 },
+    { "surrogate escapes in JSON", test_utf8_json_escapes });

@@ -1,0 +1,143 @@
+/*
+ * check.c - `tasker-admin check utf8`: finds the rows that hold text that
+ * is not strict UTF-8, written before the API refused it.
+ *
+ * Every column a client or a step handler writes (scan_store.h) is read
+ * in batches by primary key and checked with the one UTF-8 check
+ * (utf8.h).  MariaDB's utf8mb4 stores surrogates (ED A0 80) but refuses
+ * or replaces with '?' the other forms, and JSON_VALID (the JSON columns'
+ * CHECK) refuses "\ud800" escapes, so surrogate bytes are what a database
+ * can hold.  One line per bad value goes to stdout:
+ *
+ *   tasks id=0190f1a2-7b3c-7def-8a12-3456789abcde column=reason offset=3
+ *
+ * (offset: the first bad byte in the column's text), then a summary.
+ */
+#include "tasker/admin.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tasker/db.h"
+#include "tasker/scan_store.h"
+#include "tasker/tasks.h"
+#include "tasker/utf8.h"
+
+struct tally {
+	unsigned long long rows, bad_rows, bad_values;
+};
+
+/* Prints key column i of row r: a UUID, a number, printable ASCII as it
+ * is, anything else as a hex literal MariaDB takes (0xEDA080). */
+static void
+print_key(const struct tk_scan_table *t, const struct tk_rows *rows,
+    size_t r, size_t i)
+{
+	const unsigned char *s;
+	char id[TK_UUID_STR_SIZE];
+	size_t n, j;
+
+	s = (const unsigned char *)tk_row_str(rows, r, i);
+	n = rows->len[r * rows->ncols + i];
+	if (s == NULL) {
+		printf(" %s=NULL", t->keynames[i]);
+		return;
+	}
+	if (t->key == TK_SCAN_KEY_UUID && n == 16) {
+		tk_uuid_format(s, id);
+		printf(" %s=%s", t->keynames[i], id);
+		return;
+	}
+	for (j = 0; j < n; j++)
+		if (s[j] <= 0x20 || s[j] >= 0x7f || s[j] == '"')
+			break;
+	if (j == n && n > 0) {
+		printf(" %s=%.*s", t->keynames[i], (int)n, (const char *)s);
+		return;
+	}
+	printf(" %s=0x", t->keynames[i]);
+	for (j = 0; j < n; j++)
+		printf("%02X", s[j]);
+}
+
+/* Checks one batch; prints a line per bad value. */
+static void
+check_rows(const struct tk_scan_table *t, const struct tk_rows *rows,
+    struct tally *tl)
+{
+	size_t r, c, k, n, bad;
+	const char *s;
+	int row_bad;
+
+	for (r = 0; r < rows->nrows; r++) {
+		tl->rows++;
+		row_bad = 0;
+		for (c = 0; t->columns[c] != NULL; c++) {
+			s = tk_row_str(rows, r, t->nkeys + c);
+			n = rows->len[r * rows->ncols + t->nkeys + c];
+			if (s == NULL || (bad = tk_utf8_bad(s, n)) == n)
+				continue;
+			printf("%s", t->name);
+			for (k = 0; k < t->nkeys; k++)
+				print_key(t, rows, r, k);
+			printf(" column=%s offset=%zu\n", t->columns[c], bad);
+			tl->bad_values++;
+			row_bad = 1;
+		}
+		tl->bad_rows += (unsigned long long)row_bad;
+	}
+}
+
+/* Scans one table; TK_OK or the database's error. */
+static tk_err
+check_table(struct tk_db *db, const struct tk_scan_table *t,
+    struct tally *tl)
+{
+	struct tk_scan_cursor cur;
+	struct tk_rows rows;
+	size_t n;
+	tk_err e;
+
+	tk_scan_begin(&cur, t);
+	do {
+		if ((e = tk_scan_next(db, &cur, &rows)) != TK_OK)
+			break;
+		check_rows(t, &rows, tl);
+		fflush(stdout);
+		n = rows.nrows;
+		tk_rows_free(&rows);
+	} while (n == TK_SCAN_BATCH);
+	tk_scan_end(&cur);
+	return e;
+}
+
+int
+tk_admin_check_utf8(const struct tk_config *cfg)
+{
+	struct tally tl = { 0, 0, 0 };
+	struct tk_db *db = NULL;
+	size_t i;
+	tk_err e;
+	int rc = 3;
+
+	if (tk_db_new(&cfg->db, &db) != TK_OK)
+		goto out;
+	if (tk_db_ensure(db) != TK_OK) {
+		fprintf(stderr, "tasker-admin: cannot connect to the database: "
+		    "%s\n", tk_db_error(db));
+		goto out;
+	}
+	for (i = 0; i < tk_scan_ntables; i++)
+		if ((e = check_table(db, &tk_scan_tables[i], &tl)) != TK_OK) {
+			fprintf(stderr, "tasker-admin: reading %s: %s\n",
+			    tk_scan_tables[i].name, tk_db_error(db));
+			goto out;
+		}
+	printf("utf8: %llu rows of %zu tables checked: %llu rows hold "
+	    "%llu values that are not strict UTF-8\n", tl.rows,
+	    tk_scan_ntables, tl.bad_rows, tl.bad_values);
+	rc = tl.bad_rows > 0 ? 1 : 0;
+out:
+	tk_db_free(db);
+	return rc;
+}
