@@ -3,6 +3,8 @@
  */
 #include "tasker/utf8.h"
 
+#include "tasker/hex.h"
+
 size_t
 tk_utf8_seq(const unsigned char *p, size_t n)
 {
@@ -63,18 +65,12 @@ static long
 hex4(const char *p)
 {
 	long v = 0;
-	int i;
+	int i, h;
 
 	for (i = 0; i < 4; i++) {
-		v <<= 4;
-		if (p[i] >= '0' && p[i] <= '9')
-			v |= p[i] - '0';
-		else if (p[i] >= 'a' && p[i] <= 'f')
-			v |= p[i] - 'a' + 10;
-		else if (p[i] >= 'A' && p[i] <= 'F')
-			v |= p[i] - 'A' + 10;
-		else
+		if ((h = tk_hexval((unsigned char)p[i])) < 0)
 			return -1;
+		v = v << 4 | h;
 	}
 	return v;
 }
