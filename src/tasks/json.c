@@ -149,23 +149,23 @@ path_put(char *out, const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t o = strlen(out), i = 0, k, room = PATH_SIZE - 4;
 
-	while (i < n) {
-		if (i >= SEG_MAX || o >= room) {
-			memcpy(out + (o < room ? o : room), "...", 4);
-			return;
-		}
-		k = p[i] < 0x80 ? 1 : tk_utf8_seq(p + i, n - i);
+	while (i < n && i < SEG_MAX && o < room) {
+		k = tk_utf8_seq(p + i, n - i);
 		if (k == 0 || p[i] < 0x20 || p[i] == 0x7f ||
-		    (p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+		    (k == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
 			out[o++] = '?';   /* a control, or not UTF-8 */
 			i += k > 0 ? k : 1;
 		} else if (o + k > room)
-			o = room;         /* cut at the top of the loop */
+			o = room;         /* no room for the character */
 		else {
 			memcpy(out + o, s + i, k);
 			o += k;
 			i += k;
 		}
+	}
+	if (i < n) {
+		memcpy(out + (o < room ? o : room), "...", 4);
+		return;
 	}
 	out[o] = '\0';
 }
