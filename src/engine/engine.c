@@ -79,6 +79,8 @@ struct outcome {
 	struct tk_buf      error;        /* O_FAILURE: last_error */
 	char               reason[REASON_MAX]; /* short, for logs/history */
 	int                permanent;    /* O_FAILURE: no retry whatever */
+	int                settled;      /* -1, or the status an operator
+	                                    set while it ran (it was stopped) */
 	int                requested;    /* the handler asked for delay_ms */
 	unsigned long long delay_ms;
 };
@@ -951,6 +953,7 @@ execute(struct tk_engine *eng, const struct claim *c,
 		/* Stopped for an operator: what it said is recorded as
 		 * late results or error (record_txn), if still ours. */
 		settled_outcome(o, &r, run.settled);
+		o->settled = run.settled;
 		goto out;
 	}
 	if (r.end == TK_EXEC_ABORTED) {
@@ -1161,6 +1164,7 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 	tk_err e;
 
 	memset(&o, 0, sizeof(o));
+	o.settled = -1;
 	tk_buf_init(&o.error);
 	def = lookup_def(eng, c->hv, &e);
 	if (def == NULL && e != TK_OK) {
@@ -1205,6 +1209,13 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 		    c->task_str, c->name, c->attempt, now_ms() - t0,
 		    tk_err_name(e), tk_log_quote(q, sizeof(q),
 		    tk_db_error(eng->db)));
+	else if (o.settled >= 0)
+		tk_log(TK_LOG_INFO, "event=step task=%s handler=%s.%s@%s "
+		    "step=%s attempt=%u outcome=stopped status=%s "
+		    "duration_ms=%lld recorded=%s", c->task_str, c->ns,
+		    c->handler, c->version, c->name, c->attempt,
+		    tk_status_name((enum tk_status)o.settled), now_ms() - t0,
+		    lost ? "no" : (o.kind == O_SUCCESS ? "results" : "error"));
 	else if (o.kind == O_FAILURE && !lost) {
 		char next[64] = "retry=no";
 

@@ -336,6 +336,24 @@ ended(struct tk_exec_result *res, const struct stopper *st, int wstatus)
 		res->end = res->exited ? TK_EXEC_EXITED : TK_EXEC_SIGNALED;
 }
 
+/* How long poll() may wait: up to the loop's next deadline. */
+static long long
+poll_wait(const struct stream *so, const struct stream *se,
+    const struct stopper *st, long long deadline, long long next_tick)
+{
+	long long now = now_ms(), wait = POLL_CAP_MS;
+
+	if (so->fd < 0 && se->fd < 0)
+		wait = 2;   /* pipes closed: the exit is imminent */
+	if (deadline && !st->killed && deadline - now < wait)
+		wait = deadline - now;
+	if (!st->sigkilled && next_tick - now < wait)
+		wait = next_tick - now;
+	if (st->kill_at && st->kill_at - now < wait)
+		wait = st->kill_at - now;
+	return wait < 0 ? 0 : wait;
+}
+
 /* The loop: runs until the handler is reaped and its pipes are done. */
 static tk_err
 supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
@@ -371,18 +389,7 @@ supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
 			pfd[n].fd = se->fd;
 			pfd[n++].events = POLLIN;
 		}
-		now = now_ms();
-		wait = POLL_CAP_MS;
-		if (so->fd < 0 && se->fd < 0)
-			wait = 2;   /* pipes closed: the exit is imminent */
-		if (deadline && !st.killed && deadline - now < wait)
-			wait = deadline - now;
-		if (!st.sigkilled && next_tick - now < wait)
-			wait = next_tick - now;
-		if (st.kill_at && st.kill_at - now < wait)
-			wait = st.kill_at - now;
-		if (wait < 0)
-			wait = 0;
+		wait = poll_wait(so, se, &st, deadline, next_tick);
 		if (poll(pfd, (nfds_t)n, (int)wait) < 0 && errno != EINTR) {
 			e = TK_ERR_IO;
 			stop(res, &st, TK_EXEC_ABORTED, 1);
