@@ -55,13 +55,17 @@ stack_workers_start() {
 	done
 }
 
+# Our workers stop on SIGTERM (grace 2 s + 2 s); what is left gets -9.
 cleanup() {
-	local pid c
+	local pid c i
+	for pid in "${WPIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${WPIDS[@]}"; do
+		for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		for c in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
 			kill -9 "$c" 2>/dev/null || true
 		done
 		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 	done
 	stack_workers_start
 	rm -rf "$T_TMP"
