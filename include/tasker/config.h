@@ -91,6 +91,8 @@ struct tk_worker_config {
 	unsigned  step_timeout_seconds; /* default 300 */
 	size_t    max_output_bytes;   /* default 1048576 */
 	unsigned  shutdown_grace_seconds; /* default 30 */
+	unsigned  kill_grace_seconds; /* default 5, 0..60: SIGTERM to SIGKILL
+	                                 of a stopped handler */
 	unsigned  heartbeat_seconds;  /* default 5 */
 	char     *user;               /* NULL: keep the current user */
 	char     *work_dir;           /* NULL: "/" ; cwd of step handlers */

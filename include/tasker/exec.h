@@ -15,6 +15,12 @@
  * When the handler exits, whatever is left of its process group is killed:
  * a step is over when its handler exits.
  *
+ * Stopping a handler (a timeout, or tick() asking for it) sends SIGTERM
+ * to its process group, waits term_grace_ms for it to end, then sends
+ * SIGKILL; what it prints meanwhile is kept.  Output past max_output, a
+ * worker error, and tick() asking for TK_EXEC_TICK_KILL send SIGKILL at
+ * once.
+ *
  * The caller must not run a SIGCHLD handler that reaps children; SIGPIPE
  * is ignored for the duration of the call (and restored).
  */
@@ -56,15 +62,27 @@ struct tk_exec_spec {
 	const gid_t  *groups;
 	size_t        ngroups;
 	/* Called about every tick_ms while the handler runs (lease renewal,
-	 * shutdown); a non-zero return kills the handler (TK_EXEC_ABORTED). */
+	 * shutdown, cancel); a non-zero return (TK_EXEC_TICK_*) stops the
+	 * handler (TK_EXEC_ABORTED) and tick is not called again. */
 	unsigned      tick_ms;      /* 0: 1000 */
 	int         (*tick)(void *arg);
 	void         *tick_arg;
+	unsigned      term_grace_ms; /* SIGTERM to SIGKILL; 0: SIGKILL at
+	                                once */
 };
+
+/* What tick() returns. */
+#define TK_EXEC_TICK_GO_ON 0
+#define TK_EXEC_TICK_STOP  1    /* SIGTERM, term_grace_ms, SIGKILL */
+#define TK_EXEC_TICK_KILL  2    /* SIGKILL now */
 
 struct tk_exec_result {
 	enum tk_exec_end  end;
-	int               status;
+	int               status;       /* also after a stop: the exit code
+	                                   when exited is set, else the
+	                                   signal */
+	int               exited;       /* the handler exited by itself */
+	int               termed;       /* a stop sent it SIGTERM */
 	const char       *failed_op;    /* TK_EXEC_NOT_STARTED: "chdir",
 	                                   "exec", "setuid", ...; static */
 	int               out_overflow; /* TK_EXEC_TOO_LARGE: which stream */

@@ -34,6 +34,11 @@
  * cancelled (it can never complete); some step claimed or done (not
  * pending) -> in_progress; else pending.  A cancelled task stays
  * cancelled.
+ *
+ * Cancel: an operator's cancel (of the task, or of any one step) cancels
+ * every step that has not finished (pending, error, in_progress) and the
+ * task, in one transaction (task_store.c); the workers stop the handlers
+ * of the steps that were running.
  */
 #ifndef TASKER_STATE_H
 #define TASKER_STATE_H
@@ -127,5 +132,15 @@ struct tk_handler_def;
 tk_err tk_state_release_children(struct tk_db *db,
     const unsigned char task_id[16], const struct tk_handler_def *def,
     size_t step_index);
+/*
+ * Dependency order under operator actions: a step may be resolved by hand
+ * only when every parent is complete or resolved_manually, or its
+ * children would be released (and start) while a grandparent has not
+ * finished.  st[i] is the status of step i (n of them).  Returns the
+ * index of the first parent of step pos that is not finished, or -1 when
+ * there is none (a parent beyond n counts as unfinished).
+ */
+long   tk_state_unfinished_parent(const struct tk_handler_def *def,
+    size_t pos, const enum tk_status *st, size_t n);
 
 #endif

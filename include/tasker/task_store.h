@@ -181,10 +181,13 @@ struct tk_task_state {
 };
 
 /*
- * Cancels a task that is not final: its pending and error steps become
- * cancelled and lose ready_at (no new claims; a running step finishes),
- * then the task.  TK_ERR_TASK_NOT_FOUND; TK_ERR_CONFLICT when the task is
- * final already.  *status gets the status found (on success: cancelled).
+ * Cancels a task that is not final, in one transaction: every step not
+ * finished (pending, error, in_progress) becomes cancelled and loses
+ * ready_at (no new claims), then the task.  A running step keeps its
+ * lease: its worker sees the cancel, stops the handler and may still
+ * record what it printed (late results).  TK_ERR_TASK_NOT_FOUND;
+ * TK_ERR_CONFLICT when the task is final already.  *status gets the
+ * status found (on success: cancelled).
  */
 tk_err tk_task_store_cancel(struct tk_db *db, const unsigned char id[16],
     const char *actor, const char *reason, enum tk_status *status,
@@ -207,21 +210,33 @@ tk_err tk_task_store_retry(struct tk_db *db, const unsigned char id[16],
     const char *actor, const char *reason, enum tk_status *status,
     struct tk_task_state *out);
 
+/* Why tk_task_store_step_set said what it said. */
+struct tk_step_set_info {
+	enum tk_status from;           /* the step's status found */
+	enum tk_status task_status;    /* the task's, found, then after */
+	long           parent;         /* -1, or the unfinished parent (its
+	                                  index in def) that refused a
+	                                  resolve */
+	enum tk_status parent_status;
+};
+
 /*
  * Moves step `name` of a task to `to` (resolved_manually or cancelled).
- * resolved_manually: results (JSON object text, NULL keeps what is
- * there) and completed_at are set and the step's children released.
- * Both: ready_at and the lease are cleared, and the task's status is
- * derived again.  TK_ERR_TASK_NOT_FOUND, TK_ERR_STEP_NOT_FOUND;
- * TK_ERR_CONFLICT when the task is final (*task_status says so) or the
- * step cannot go from its status (*from) to `to`.  out->steps holds the
- * one step.
+ * resolved_manually: only when each parent of the step is complete or
+ * resolved_manually (else TK_ERR_CONFLICT with info->parent set);
+ * results (JSON object text, NULL keeps what is there) and completed_at
+ * are set, ready_at and the lease cleared, the step's children released,
+ * and the task's status derived again.  cancelled: as
+ * tk_task_store_cancel, every step not finished (this one with them) and
+ * the task become cancelled.  TK_ERR_TASK_NOT_FOUND,
+ * TK_ERR_STEP_NOT_FOUND; TK_ERR_CONFLICT when the task is final
+ * (info->task_status says so) or the step cannot go from its status
+ * (info->from) to `to`.  out->steps holds the one step.
  */
 tk_err tk_task_store_step_set(struct tk_db *db, const unsigned char id[16],
     const struct tk_handler_def *def, const char *name, enum tk_status to,
     const char *results, const char *actor, const char *reason,
-    enum tk_status *from, enum tk_status *task_status,
-    struct tk_task_state *out);
+    struct tk_step_set_info *info, struct tk_task_state *out);
 
 void   tk_task_state_free(struct tk_task_state *st);
 

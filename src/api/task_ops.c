@@ -328,18 +328,40 @@ tk_api_steps_show(struct tk_request *req, struct tk_response *res)
 	return answer_step(req, res, id, name, def, NULL);
 }
 
+/* The 409 of a step change, saying why. */
+static void
+step_conflict(struct tk_request *req, const char *name, enum tk_status to,
+    const struct tk_step_set_info *info, const struct tk_handler_def *def)
+{
+	char q[72], qp[72];
+
+	if (!tk_step_transition_legal(info->from, to))
+		tk_request_errorf(req, "Cannot change step '%s' from %s to %s",
+		    tk_quote(q, name), tk_status_name(info->from),
+		    tk_status_name(to));
+	else if (info->parent >= 0 && (size_t)info->parent < def->nsteps)
+		tk_request_errorf(req, "Step '%s' cannot be resolved while its "
+		    "parent '%s' is %s (only a step whose parents are all "
+		    "complete or resolved_manually can be)", tk_quote(q, name),
+		    tk_quote(qp, def->steps[info->parent].name),
+		    tk_status_name(info->parent_status));
+	else
+		tk_request_errorf(req, "Cannot change step '%s': its task is "
+		    "%s", tk_quote(q, name), tk_status_name(info->task_status));
+}
+
 tk_err
 tk_api_steps_update(struct tk_request *req, struct tk_response *res)
 {
 	struct tk_app *app = req->app;
 	const struct tk_handler_def *def;
 	struct tk_step_update u;
+	struct tk_step_set_info info;
 	struct tk_task_state out;
 	unsigned char id[16];
-	char actor[TK_ACTOR_MAX + 1], q[72];
+	char actor[TK_ACTOR_MAX + 1];
 	json_object *body = NULL, *d = NULL;
 	const char *name, *results = NULL;
-	enum tk_status from, task;
 	tk_err e;
 
 	memset(&u, 0, sizeof(u));
@@ -375,19 +397,13 @@ tk_api_steps_update(struct tk_request *req, struct tk_response *res)
 	e = tk_task_store_step_set(app->db, id, def, name, u.status, results,
 	    tk_tasks_actor(req, actor), u.reason != NULL ? u.reason :
 	    (u.status == TK_ST_CANCELLED ? "cancelled through the API" :
-	    "resolved manually through the API"), &from, &task, &out);
+	    "resolved manually through the API"), &info, &out);
 	if (e == TK_ERR_TASK_NOT_FOUND)
 		e = task_not_found(req, id);
 	else if (e == TK_ERR_STEP_NOT_FOUND)
 		e = step_not_found(req, id, name);
-	else if (e == TK_ERR_CONFLICT && !tk_step_transition_legal(from,
-	    u.status))
-		tk_request_errorf(req, "Cannot change step '%s' from %s to %s",
-		    tk_quote(q, name), tk_status_name(from),
-		    tk_status_name(u.status));
 	else if (e == TK_ERR_CONFLICT)
-		tk_request_errorf(req, "Cannot change step '%s': its task is "
-		    "%s", tk_quote(q, name), tk_status_name(task));
+		step_conflict(req, name, u.status, &info, def);
 	else if (e == TK_OK) {
 		e = answer_step(req, res, id, name, def, &out.steps);
 		tk_task_state_free(&out);

@@ -1304,6 +1304,8 @@ static const struct field worker_fields[] = {
 	    1024, 64 * MIB),
 	F_UINT("shutdown_grace_seconds", struct tk_worker_config,
 	    shutdown_grace_seconds, 0, 3600),
+	F_UINT("kill_grace_seconds", struct tk_worker_config,
+	    kill_grace_seconds, 0, 60),
 	F_UINT("heartbeat_seconds", struct tk_worker_config, heartbeat_seconds,
 	    1, 3600),
 	F_OPTSTR("user", struct tk_worker_config, user, 64),
@@ -1710,6 +1712,7 @@ tk_config_defaults(struct tk_config *cfg)
 	cfg->worker.step_timeout_seconds = 300;
 	cfg->worker.max_output_bytes = 1048576;
 	cfg->worker.shutdown_grace_seconds = 30;
+	cfg->worker.kill_grace_seconds = 5;
 	cfg->worker.heartbeat_seconds = 5;
 
 	cfg->log.level = TK_LOG_INFO;

@@ -30,6 +30,8 @@
 #include "tasker/utf8.h"
 
 #define TICK_MS          200    /* how often a running step checks in */
+#define SETTLED_CHECK_MS 1000   /* how often it looks for an operator's
+                                   cancel or resolve */
 #define TXN_TRIES        8      /* a transaction lost to a deadlock */
 #define REAP_BATCH       20
 #define ER_LOCK_WAIT     1205
@@ -77,6 +79,8 @@ struct outcome {
 	struct tk_buf      error;        /* O_FAILURE: last_error */
 	char               reason[REASON_MAX]; /* short, for logs/history */
 	int                permanent;    /* O_FAILURE: no retry whatever */
+	int                settled;      /* -1, or the status an operator
+	                                    set while it ran (it was stopped) */
 	int                requested;    /* the handler asked for delay_ms */
 	unsigned long long delay_ms;
 };
@@ -85,7 +89,8 @@ struct outcome {
 
 static const char SQL_CLAIM[] =
     "SELECT id, task_id, position, name, status, attempts, retry_limit,"
-    " retryable FROM workflow_steps FORCE INDEX (ix_steps_ready)"
+    " retryable, unmet_parents FROM workflow_steps"
+    " FORCE INDEX (ix_steps_ready)"
     " WHERE ready_at <= UTC_TIMESTAMP(6)"
     " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
 static const char SQL_TASK_CLAIM[] =
@@ -103,6 +108,8 @@ static const char SQL_RENEW[] =
     "UPDATE workflow_steps"
     " SET lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND"
     " WHERE id = ? AND lease_owner = ? AND attempts = ?";
+static const char SQL_SETTLED[] =
+    "SELECT status, attempts FROM workflow_steps WHERE id = ?";
 static const char SQL_CONTEXT[] =
     "SELECT context FROM tasks WHERE id = ?";
 static const char SQL_PARENT[] =
@@ -594,11 +601,13 @@ claim_txn(struct tk_engine *eng, void *p)
 	/*
 	 * ready_at is set exactly when the step may run; check anyway, and
 	 * clear a mark that is wrong (a cancelled or finished task, a step
-	 * not waiting to run, a failed step without attempts left), so it is
-	 * not found again.  A pending step runs whatever its attempts: an
-	 * operator's retry made it pending.
+	 * not waiting to run, a failed step without attempts left, a step
+	 * with a parent not complete or resolved_manually), so it is not
+	 * found again: the last parent to finish sets it again.  A pending
+	 * step runs whatever its attempts: an operator's retry made it
+	 * pending.
 	 */
-	stale = task_closed(tst) ||
+	stale = task_closed(tst) || tk_row_int(&r, 0, 8) != 0 ||
 	    (st != TK_ST_PENDING && st != TK_ST_ERROR) ||
 	    (st == TK_ST_ERROR && attempts >= max) ||
 	    !copy_cell(c->ns, sizeof(c->ns), &t, 0, 2) ||
@@ -651,6 +660,9 @@ struct run {
 	long long           last_ok;    /* last renewal that held */
 	long long           stop_seen;
 	enum { WHY_NONE, WHY_LOST, WHY_STOP } why;
+	long long           last_check; /* last look for an operator's change */
+	int                 settled;    /* -1, or what an operator made the
+	                                   step while it ran */
 };
 
 static int
@@ -698,6 +710,56 @@ on_tick(void *p)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * 1 when an operator cancelled or resolved the step while it runs (the
+ * status is no longer in_progress, the attempt still ours): one primary
+ * key read every SETTLED_CHECK_MS, or now with force.  A read that fails
+ * says 0: the lease renewal deals with a database that went away.
+ */
+static int
+settled_check(struct run *run, int force)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PINT(run->c->id);
+	long long now = now_ms();
+	int st;
+
+	if (run->settled >= 0)
+		return 1;
+	if (!force && now - run->last_check < SETTLED_CHECK_MS)
+		return 0;
+	run->last_check = now;
+	if (tk_db_query(run->eng->db, SQL_SETTLED, &a, 1, &r) != TK_OK)
+		return 0;
+	st = r.nrows == 1 ? row_status(&r, 0, 0) : -1;
+	if ((st == TK_ST_CANCELLED || st == TK_ST_RESOLVED_MANUALLY) &&
+	    (unsigned)tk_row_int(&r, 0, 1) == run->c->attempt)
+		run->settled = st;
+	tk_rows_free(&r);
+	return run->settled >= 0;
+}
+
+/*
+ * The tick of a running step: on_tick (lease, shutdown), and the look for
+ * an operator's cancel or resolve.  A step to stop gets SIGTERM, the
+ * grace, SIGKILL; a lost lease kills at once (the attempt may be another
+ * worker's by now) unless the step was settled by an operator (then no
+ * worker runs it again).
+ */
+static int
+run_tick(void *p)
+{
+	struct run *run = p;
+
+	if (on_tick(p) != 0) {
+		if (run->why == WHY_LOST && !settled_check(run, 1))
+			return TK_EXEC_TICK_KILL;
+		return TK_EXEC_TICK_STOP;
+	}
+	return settled_check(run, 0) ? TK_EXEC_TICK_STOP :
+	    TK_EXEC_TICK_GO_ON;
 }
 
 /* The definition of handler version hv; refreshes the catalog once when
@@ -789,6 +851,31 @@ fail_with(struct outcome *o, const char *what, const char *err,
 	(void)tk_engine_error_text(&o->error, what, err, err_len);
 }
 
+/* The outcome of a handler stopped because an operator settled its step:
+ * its results when it still exited 0 with them, else a failure. */
+static void
+settled_outcome(struct outcome *o, const struct tk_exec_result *r,
+    int settled)
+{
+	json_object *res = NULL;
+	const char *s;
+	char why[200], what[300];
+
+	if (r->exited && r->status == 0 && tk_exec_parse_output(r->out,
+	    r->out_len, &res, why, sizeof(why)) == TK_OK &&
+	    (s = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE)) != NULL &&
+	    (o->results = strdup(s)) != NULL)
+		o->kind = O_SUCCESS;
+	else {
+		snprintf(what, sizeof(what), "stopped: the step was %s while "
+		    "it ran (%s %d)", tk_status_name((enum tk_status)settled),
+		    r->exited ? "exit status" : "signal", r->status);
+		fail_with(o, what, r->err, r->err_len);
+	}
+	json_object_put(res);
+}
+
 /* Runs the step's handler and turns what happened into an outcome. */
 static void
 execute(struct tk_engine *eng, const struct claim *c,
@@ -837,7 +924,8 @@ execute(struct tk_engine *eng, const struct claim *c,
 	memset(&run, 0, sizeof(run));
 	run.eng = eng;
 	run.c = c;
-	run.last_try = run.last_ok = now_ms();
+	run.last_try = run.last_ok = run.last_check = now_ms();
+	run.settled = -1;
 	memset(&sp, 0, sizeof(sp));
 	sp.argv = (const char *const *)sd->exec.argv;
 	sp.envp = (const char *const *)env.v;
@@ -852,12 +940,20 @@ execute(struct tk_engine *eng, const struct claim *c,
 	sp.groups = eng->groups;
 	sp.ngroups = eng->ngroups;
 	sp.tick_ms = TICK_MS;
-	sp.tick = on_tick;
+	sp.tick = run_tick;
 	sp.tick_arg = &run;
+	sp.term_grace_ms = w->kill_grace_seconds * 1000;
 	if ((e = tk_exec_run(&sp, &r)) != TK_OK) {
 		o->kind = O_RELEASE;
 		snprintf(o->reason, sizeof(o->reason), "released: the worker "
 		    "could not run the handler (%s)", tk_err_name(e));
+		goto out;
+	}
+	if (r.end == TK_EXEC_ABORTED && run.settled >= 0) {
+		/* Stopped for an operator: what it said is recorded as
+		 * late results or error (record_txn), if still ours. */
+		settled_outcome(o, &r, run.settled);
+		o->settled = run.settled;
 		goto out;
 	}
 	if (r.end == TK_EXEC_ABORTED) {
@@ -1068,6 +1164,7 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 	tk_err e;
 
 	memset(&o, 0, sizeof(o));
+	o.settled = -1;
 	tk_buf_init(&o.error);
 	def = lookup_def(eng, c->hv, &e);
 	if (def == NULL && e != TK_OK) {
@@ -1112,6 +1209,13 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 		    c->task_str, c->name, c->attempt, now_ms() - t0,
 		    tk_err_name(e), tk_log_quote(q, sizeof(q),
 		    tk_db_error(eng->db)));
+	else if (o.settled >= 0)
+		tk_log(TK_LOG_INFO, "event=step task=%s handler=%s.%s@%s "
+		    "step=%s attempt=%u outcome=stopped status=%s "
+		    "duration_ms=%lld recorded=%s", c->task_str, c->ns,
+		    c->handler, c->version, c->name, c->attempt,
+		    tk_status_name((enum tk_status)o.settled), now_ms() - t0,
+		    lost ? "no" : (o.kind == O_SUCCESS ? "results" : "error"));
 	else if (o.kind == O_FAILURE && !lost) {
 		char next[64] = "retry=no";
 

@@ -255,10 +255,16 @@ feed_stdin(int *fd, const char *p, size_t len, size_t *off)
 }
 
 static void
+signal_group(pid_t pid, int sig)
+{
+	if (kill(-pid, sig) < 0 && errno == ESRCH)
+		(void)kill(pid, sig);
+}
+
+static void
 kill_group(pid_t pid)
 {
-	if (kill(-pid, SIGKILL) < 0 && errno == ESRCH)
-		(void)kill(pid, SIGKILL);
+	signal_group(pid, SIGKILL);
 }
 
 static int
@@ -269,16 +275,37 @@ set_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Ends the run as `why` (first reason wins) and kills the group. */
+/* How far the stopping of one handler has gone. */
+struct stopper {
+	pid_t     pid;
+	unsigned  grace_ms;
+	int       killed;      /* the run's end is decided */
+	int       sigkilled;   /* SIGKILL was sent */
+	long long kill_at;     /* SIGTERM was sent: SIGKILL then; 0: none */
+};
+
+/*
+ * Ends the run as `why` (first reason wins).  hard: SIGKILL to the group
+ * now; else SIGTERM once, and SIGKILL grace_ms later (supervise() sends
+ * it): the same sequence for a timeout as for a stop asked by tick().
+ */
 static void
-stop(struct tk_exec_result *res, int *killed, enum tk_exec_end why,
-    pid_t pid)
+stop(struct tk_exec_result *res, struct stopper *st, enum tk_exec_end why,
+    int hard)
 {
-	if (!*killed) {
+	if (!st->killed) {
 		res->end = why;
-		*killed = 1;
+		st->killed = 1;
 	}
-	kill_group(pid);
+	if (hard || st->grace_ms == 0) {
+		kill_group(st->pid);
+		st->sigkilled = 1;
+		st->kill_at = 0;
+	} else if (!res->termed && !st->sigkilled) {
+		signal_group(st->pid, SIGTERM);
+		res->termed = 1;
+		st->kill_at = now_ms() + st->grace_ms;
+	}
 }
 
 /* Takes the strings into res; both end up allocated and terminated. */
@@ -298,6 +325,35 @@ finish_streams(struct tk_exec_result *res, struct stream *o,
 	return TK_OK;
 }
 
+/* Sets how the handler ended; end only when no stop decided it. */
+static void
+ended(struct tk_exec_result *res, const struct stopper *st, int wstatus)
+{
+	res->exited = WIFEXITED(wstatus);
+	res->status = res->exited ? WEXITSTATUS(wstatus) :
+	    WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+	if (!st->killed)
+		res->end = res->exited ? TK_EXEC_EXITED : TK_EXEC_SIGNALED;
+}
+
+/* How long poll() may wait: up to the loop's next deadline. */
+static long long
+poll_wait(const struct stream *so, const struct stream *se,
+    const struct stopper *st, long long deadline, long long next_tick)
+{
+	long long now = now_ms(), wait = POLL_CAP_MS;
+
+	if (so->fd < 0 && se->fd < 0)
+		wait = 2;   /* pipes closed: the exit is imminent */
+	if (deadline && !st->killed && deadline - now < wait)
+		wait = deadline - now;
+	if (!st->sigkilled && next_tick - now < wait)
+		wait = next_tick - now;
+	if (st->kill_at && st->kill_at - now < wait)
+		wait = st->kill_at - now;
+	return wait < 0 ? 0 : wait;
+}
+
 /* The loop: runs until the handler is reaped and its pipes are done. */
 static tk_err
 supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
@@ -308,11 +364,15 @@ supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
 	unsigned tick_ms = sp->tick_ms ? sp->tick_ms : DEFAULT_TICK_MS;
 	long long deadline = sp->timeout_ms ? t0 + sp->timeout_ms : 0;
 	long long next_tick = t0 + tick_ms, drain_until = 0, now, wait;
+	struct stopper st;
 	size_t off = 0;
-	int killed = 0, reaped = 0, wstatus = 0, n;
+	int reaped = 0, wstatus = 0, n, t;
 	struct pollfd pfd[3];
 	tk_err e = TK_OK;
 
+	memset(&st, 0, sizeof(st));
+	st.pid = pid;
+	st.grace_ms = sp->term_grace_ms;
 	if (sp->input == NULL || sp->input_len == 0)
 		close_fd(&in_w);
 	for (;;) {
@@ -329,19 +389,10 @@ supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
 			pfd[n].fd = se->fd;
 			pfd[n++].events = POLLIN;
 		}
-		now = now_ms();
-		wait = POLL_CAP_MS;
-		if (so->fd < 0 && se->fd < 0)
-			wait = 2;   /* pipes closed: the exit is imminent */
-		if (deadline && !killed && deadline - now < wait)
-			wait = deadline - now;
-		if (!killed && next_tick - now < wait)
-			wait = next_tick - now;
-		if (wait < 0)
-			wait = 0;
+		wait = poll_wait(so, se, &st, deadline, next_tick);
 		if (poll(pfd, (nfds_t)n, (int)wait) < 0 && errno != EINTR) {
 			e = TK_ERR_IO;
-			stop(res, &killed, TK_EXEC_ABORTED, pid);
+			stop(res, &st, TK_EXEC_ABORTED, 1);
 		}
 		if (in_w >= 0)
 			feed_stdin(&in_w, sp->input, sp->input_len, &off);
@@ -350,18 +401,19 @@ supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
 		if (se->fd >= 0 && stream_read(se, max) < 0)
 			e = TK_ERR_NOMEM;
 		if (e == TK_ERR_NOMEM)
-			stop(res, &killed, TK_EXEC_ABORTED, pid);
+			stop(res, &st, TK_EXEC_ABORTED, 1);
 		if (so->overflow || se->overflow)
-			stop(res, &killed, TK_EXEC_TOO_LARGE, pid);
+			stop(res, &st, TK_EXEC_TOO_LARGE, 1);
 		now = now_ms();
 		if (!reaped) {
 			pid_t w = waitpid(pid, &wstatus, WNOHANG);
 
 			if (w == pid || (w < 0 && errno == ECHILD)) {
 				reaped = 1;
+				st.kill_at = 0;
 				/* Stragglers of the handler's group go too. */
 				kill_group(pid);
-				drain_until = now + (killed ? 0 : DRAIN_MS);
+				drain_until = now + (st.sigkilled ? 0 : DRAIN_MS);
 			}
 		}
 		if (reaped && ((so->fd < 0 && se->fd < 0) ||
@@ -369,27 +421,24 @@ supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
 			break;
 		if (reaped)
 			continue;
-		if (deadline && now >= deadline)
-			stop(res, &killed, TK_EXEC_TIMEOUT, pid);
-		if (!killed && now >= next_tick) {
+		if (st.kill_at && now >= st.kill_at)
+			stop(res, &st, res->end, 1);   /* the grace is over */
+		if (deadline && now >= deadline && !st.killed)
+			stop(res, &st, TK_EXEC_TIMEOUT, 0);
+		/* Ticks go on through the grace (the lease is renewed); a
+		 * second stop changes nothing, TK_EXEC_TICK_KILL ends it. */
+		if (!st.sigkilled && now >= next_tick) {
 			next_tick = now + tick_ms;
-			if (sp->tick != NULL && sp->tick(sp->tick_arg) != 0)
-				stop(res, &killed, TK_EXEC_ABORTED, pid);
+			if (sp->tick != NULL &&
+			    (t = sp->tick(sp->tick_arg)) != TK_EXEC_TICK_GO_ON)
+				stop(res, &st, TK_EXEC_ABORTED,
+				    t == TK_EXEC_TICK_KILL);
 		}
 	}
 	close_fd(&in_w);
 	close_fd(&so->fd);
 	close_fd(&se->fd);
-	if (!killed) {
-		if (WIFEXITED(wstatus)) {
-			res->end = TK_EXEC_EXITED;
-			res->status = WEXITSTATUS(wstatus);
-		} else {
-			res->end = TK_EXEC_SIGNALED;
-			res->status = WIFSIGNALED(wstatus) ?
-			    WTERMSIG(wstatus) : 0;
-		}
-	}
+	ended(res, &st, wstatus);
 	res->out_overflow = so->overflow;
 	res->err_overflow = se->overflow;
 	return e;

@@ -324,6 +324,25 @@ tk_state_task_refresh(struct tk_db *db, const unsigned char task_id[16],
 	return TK_OK;
 }
 
+long
+tk_state_unfinished_parent(const struct tk_handler_def *def, size_t pos,
+    const enum tk_status *st, size_t n)
+{
+	const struct tk_step_def *sd;
+	size_t k, p;
+
+	if (pos >= def->nsteps)
+		return -1;
+	sd = &def->steps[pos];
+	for (k = 0; k < sd->nparents; k++) {
+		p = sd->parents[k];
+		if (p >= n || (st[p] != TK_ST_COMPLETE &&
+		    st[p] != TK_ST_RESOLVED_MANUALLY))
+			return (long)p;
+	}
+	return -1;
+}
+
 tk_err
 tk_state_release_children(struct tk_db *db, const unsigned char task_id[16],
     const struct tk_handler_def *def, size_t step_index)

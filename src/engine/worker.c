@@ -421,7 +421,8 @@ tk_worker_run(const struct tk_worker_opts *o)
 		if (keep_children(&s, now) == 0)
 			break;
 		if (s.stop_t != 0 && now - s.stop_t > KILL_MARGIN_MS +
-		    (long long)o->cfg->worker.shutdown_grace_seconds * 1000)
+		    (long long)(o->cfg->worker.shutdown_grace_seconds +
+		    o->cfg->worker.kill_grace_seconds) * 1000)
 			signal_children(&s, SIGKILL);
 		if (s.stop_t == 0)
 			duties(&s, now);

@@ -169,6 +169,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(cfg.worker.step_timeout_seconds, 300);
 	CU_ASSERT_EQUAL(cfg.worker.max_output_bytes, 1048576);
 	CU_ASSERT_EQUAL(cfg.worker.shutdown_grace_seconds, 30);
+	CU_ASSERT_EQUAL(cfg.worker.kill_grace_seconds, 5);
 	CU_ASSERT_EQUAL(cfg.worker.heartbeat_seconds, 5);
 	CU_ASSERT_PTR_NULL(cfg.worker.user);
 	CU_ASSERT_PTR_NULL(cfg.worker.work_dir);

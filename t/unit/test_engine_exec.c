@@ -392,6 +392,80 @@ test_tick_aborts(void)
 	tk_exec_result_free(&r);
 }
 
+/* A handler that answers SIGTERM: it prints, and exits 0. */
+static const char *const term_trap[] = { "/bin/sh", "-c",
+    "trap 'echo \"{\\\"termed\\\": 1}\"; exit 0' TERM; "
+    "echo started >&2; sleep 30 & wait", NULL };
+
+static void
+test_timeout_term_first(void)
+{
+	struct tk_exec_spec sp;
+	struct tk_exec_result r;
+
+	spec_init(&sp, term_trap);
+	sp.timeout_ms = 300;
+	sp.term_grace_ms = 5000;
+	CU_ASSERT_EQUAL_FATAL(tk_exec_run(&sp, &r), TK_OK);
+	CU_ASSERT_EQUAL(r.end, TK_EXEC_TIMEOUT);
+	CU_ASSERT_EQUAL(r.termed, 1);
+	/* It ended by itself in the grace, and what it said is there. */
+	CU_ASSERT_EQUAL(r.exited, 1);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "{\"termed\": 1}\n");
+	CU_ASSERT(r.duration_ms < 5000);
+	tk_exec_result_free(&r);
+}
+
+static void
+test_term_ignored_then_kill(void)
+{
+	const char *argv[] = { "/bin/sh", "-c",
+	    "trap '' TERM; while :; do sleep 0.05; done", NULL };
+	struct tk_exec_spec sp;
+	struct tk_exec_result r;
+
+	spec_init(&sp, argv);
+	sp.timeout_ms = 200;
+	sp.term_grace_ms = 400;
+	CU_ASSERT_EQUAL_FATAL(tk_exec_run(&sp, &r), TK_OK);
+	CU_ASSERT_EQUAL(r.end, TK_EXEC_TIMEOUT);
+	CU_ASSERT_EQUAL(r.termed, 1);
+	CU_ASSERT_EQUAL(r.exited, 0);
+	CU_ASSERT_EQUAL(r.status, SIGKILL);
+	/* SIGKILL only once the grace was over. */
+	CU_ASSERT(r.duration_ms >= 600);
+	tk_exec_result_free(&r);
+}
+
+static int
+stop_on_third(void *arg)
+{
+	int *n = arg;
+
+	return ++*n >= 3 ? TK_EXEC_TICK_STOP : TK_EXEC_TICK_GO_ON;
+}
+
+static void
+test_tick_stop_term(void)
+{
+	struct tk_exec_spec sp;
+	struct tk_exec_result r;
+	int n = 0;
+
+	spec_init(&sp, term_trap);
+	sp.tick = stop_on_third;
+	sp.tick_arg = &n;
+	sp.tick_ms = 100;
+	sp.term_grace_ms = 5000;
+	CU_ASSERT_EQUAL_FATAL(tk_exec_run(&sp, &r), TK_OK);
+	CU_ASSERT_EQUAL(r.end, TK_EXEC_ABORTED);
+	CU_ASSERT_EQUAL(r.termed, 1);
+	CU_ASSERT_EQUAL(r.exited, 1);
+	CU_ASSERT_STRING_EQUAL(r.out, "{\"termed\": 1}\n");
+	tk_exec_result_free(&r);
+}
+
 static void
 parse_fails(const char *s, const char *reason)
 {
@@ -471,4 +545,7 @@ TK_SUITE(engine_exec,
     { "commands that cannot start", test_cannot_start },
     { "privilege drop in the handler only", test_privilege_drop },
     { "tick aborts the handler", test_tick_aborts },
+    { "a timeout sends SIGTERM first", test_timeout_term_first },
+    { "SIGKILL after the grace", test_term_ignored_then_kill },
+    { "a stop from tick: SIGTERM, grace", test_tick_stop_term },
     { "output must be one JSON object", test_parse_output });

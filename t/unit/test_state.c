@@ -4,6 +4,7 @@
  * task integration tests).
  */
 #include "testlib.h"
+#include "tasker/handler.h"
 #include "tasker/state.h"
 
 static void
@@ -38,6 +39,13 @@ test_step_table(void)
 	CU_ASSERT_FALSE(tk_step_transition_legal(TK_ST_PENDING, TK_ST_COMPLETE));
 	CU_ASSERT_FALSE(tk_step_transition_legal(TK_ST_PENDING, TK_ST_PENDING));
 	CU_ASSERT_FALSE(tk_step_transition_legal((enum tk_status)-1, TK_ST_PENDING));
+	/* A cancel reaches every step that has not finished, running or
+	 * not, and no finished one. */
+	CU_ASSERT_TRUE(tk_step_transition_legal(TK_ST_PENDING, TK_ST_CANCELLED));
+	CU_ASSERT_TRUE(tk_step_transition_legal(TK_ST_IN_PROGRESS, TK_ST_CANCELLED));
+	CU_ASSERT_TRUE(tk_step_transition_legal(TK_ST_ERROR, TK_ST_CANCELLED));
+	CU_ASSERT_FALSE(tk_step_transition_legal(TK_ST_COMPLETE, TK_ST_CANCELLED));
+	CU_ASSERT_FALSE(tk_step_transition_legal(TK_ST_RESOLVED_MANUALLY, TK_ST_CANCELLED));
 }
 
 static void
@@ -91,9 +99,50 @@ test_derive(void)
 	CU_ASSERT_EQUAL(tk_state_task_derive(cut_running, 2), TK_ST_IN_PROGRESS);
 }
 
+/* a -> b -> c, and d after b and c: which parent blocks a resolve. */
+static void
+test_unfinished_parent(void)
+{
+	size_t pb[] = { 0 }, pc[] = { 1 }, pd[] = { 1, 2 };
+	struct tk_step_def steps[4];
+	struct tk_handler_def def;
+	enum tk_status st[4] = { TK_ST_IN_PROGRESS, TK_ST_PENDING,
+	    TK_ST_PENDING, TK_ST_PENDING };
+
+	memset(steps, 0, sizeof(steps));
+	memset(&def, 0, sizeof(def));
+	steps[1].parents = pb;
+	steps[1].nparents = 1;
+	steps[2].parents = pc;
+	steps[2].nparents = 1;
+	steps[3].parents = pd;
+	steps[3].nparents = 2;
+	def.steps = steps;
+	def.nsteps = 4;
+	/* A root has no parent; b waits for a running a; c for b. */
+	CU_ASSERT_EQUAL(tk_state_unfinished_parent(&def, 0, st, 4), -1);
+	CU_ASSERT_EQUAL(tk_state_unfinished_parent(&def, 1, st, 4), 0);
+	CU_ASSERT_EQUAL(tk_state_unfinished_parent(&def, 2, st, 4), 1);
+	/* Done by a worker or by hand, both count; error does not. */
+	st[0] = TK_ST_COMPLETE;
+	CU_ASSERT_EQUAL(tk_state_unfinished_parent(&def, 1, st, 4), -1);
+	st[1] = TK_ST_RESOLVED_MANUALLY;
+	st[2] = TK_ST_ERROR;
+	CU_ASSERT_EQUAL(tk_state_unfinished_parent(&def, 2, st, 4), -1);
+	CU_ASSERT_EQUAL(tk_state_unfinished_parent(&def, 3, st, 4), 2);
+	st[2] = TK_ST_CANCELLED;
+	CU_ASSERT_EQUAL(tk_state_unfinished_parent(&def, 3, st, 4), 2);
+	st[2] = TK_ST_COMPLETE;
+	CU_ASSERT_EQUAL(tk_state_unfinished_parent(&def, 3, st, 4), -1);
+	/* A parent the statuses do not reach is not finished. */
+	CU_ASSERT_EQUAL(tk_state_unfinished_parent(&def, 3, st, 2), 2);
+	CU_ASSERT_EQUAL(tk_state_unfinished_parent(&def, 9, st, 4), -1);
+}
+
 TK_SUITE(state,
     { "status names", test_names },
     { "step transition table", test_step_table },
     { "task transition table", test_task_table },
     { "max attempts", test_max_attempts },
-    { "task status derived from steps", test_derive });
+    { "task status derived from steps", test_derive },
+    { "resolve waits for every parent", test_unfinished_parent });
