@@ -45,6 +45,7 @@ usage(void)
 	    "  handlers load [PATH...]       load handler YAML (default: handlers_dir)\n"
 	    "  handlers list                 what is loaded\n"
 	    "  token [--subject S] [--permission P]... [--lifetime SECONDS]\n"
+	    "        [--namespace NS]... [--no-namespaces] [--own-tasks]\n"
 	    "                                mint a JWT with the signing key\n"
 	    "The configuration is -c FILE, else $TASKER_CONFIG, else the installed\n"
 	    "tasker.yaml.\n", stderr);

@@ -1214,11 +1214,17 @@ test_remote_user(void)
 
 	setup_begin(&s);
 	s.cfg.mode = TK_AUTH_REMOTE_USER;
-	users[0] = (struct tk_perm_grant){ (char *)"alice", alice_p, 1 };
-	users[1] = (struct tk_perm_grant){ (char *)"carol", NULL, 0 };
-	groups[0] = (struct tk_perm_grant){ (char *)"ops", ops_p, 2 };
-	groups[1] = (struct tk_perm_grant){ (char *)"viewers", view_p, 1 };
-	groups[2] = (struct tk_perm_grant){ (char *)"admins", adm_p, 1 };
+	/* name, permissions, no scope (every namespace, every task) */
+	users[0] = (struct tk_perm_grant){ (char *)"alice", alice_p, 1, 0,
+	    NULL, 0, 0 };
+	users[1] = (struct tk_perm_grant){ (char *)"carol", NULL, 0, 0, NULL,
+	    0, 0 };
+	groups[0] = (struct tk_perm_grant){ (char *)"ops", ops_p, 2, 0, NULL,
+	    0, 0 };
+	groups[1] = (struct tk_perm_grant){ (char *)"viewers", view_p, 1, 0,
+	    NULL, 0, 0 };
+	groups[2] = (struct tk_perm_grant){ (char *)"admins", adm_p, 1, 0,
+	    NULL, 0, 0 };
 	s.cfg.users = users;
 	s.cfg.nusers = 2;
 	s.cfg.groups = groups;
