@@ -152,7 +152,8 @@ static const char SQL_TASK_UPDATE[] =
  * How many tasks the filter matches, per status, from task_counts joined
  * to the registry: one row, one column, "n,n,n,n,n,n" in the order of
  * enum tk_status (count_sum reads it).  Parameters: namespace twice, name
- * twice, version twice, handler version id twice, namespace set twice.
+ * twice, version twice, handler version id twice (SQL_COUNT_NS_SET: then
+ * the namespace set).
  */
 #define COUNT_OF(ST) "COALESCE(SUM(IF(tc.status = '" ST "', tc.n, 0)), 0)"
 #define COUNTS                                                             \
@@ -163,12 +164,13 @@ static const char SQL_TASK_UPDATE[] =
 	" JOIN namespaces ns ON ns.id = hv.namespace_id"                   \
 	" JOIN task_counts tc ON tc.handler_version_id = hv.id"            \
 	" WHERE (? IS NULL OR ns.name = ?) AND (? IS NULL OR hv.name = ?)" \
-	" AND (? IS NULL OR hv.version = ?) AND (? = 0 OR hv.id = ?)"       \
-	" AND (? IS NULL OR FIND_IN_SET(ns.name, ?) > 0)"
+	" AND (? IS NULL OR hv.version = ?) AND (? = 0 OR hv.id = ?)"
 #define NCOUNTS      6
-#define COUNT_PARAMS 10
+#define COUNT_PARAMS 8
 _Static_assert(TK_ST__COUNT == NCOUNTS, "COUNTS names every status");
 static const char SQL_COUNT[] = COUNTS;
+static const char SQL_COUNT_NS_SET[] =
+    COUNTS " AND FIND_IN_SET(ns.name, ?) > 0";
 
 /*
  * Lists.  PLAIN: one ordered read of an index.  MULTI: one ordered read
@@ -752,7 +754,6 @@ count_params(const struct tk_task_filter *f, struct tk_dbarg *a)
 	a[2] = a[3] = TK_POPT(f->name);
 	a[4] = a[5] = TK_POPT(f->version);
 	a[6] = a[7] = TK_PINT(f->hv_id);
-	a[8] = a[9] = TK_POPT(f->ns_set);
 	return COUNT_PARAMS;
 }
 
@@ -870,14 +871,18 @@ tk_task_store_count(struct tk_db *db, const struct tk_task_filter *f,
     unsigned long long *total)
 {
 	struct tk_rows r = TK_ROWS_INIT;
-	struct tk_dbarg a[COUNT_PARAMS];
+	struct tk_dbarg a[COUNT_PARAMS + 1];
+	size_t n;
 	tk_err e;
 
 	*total = 0;
 	if (f->created_by != NULL)
 		return own_count(db, f, total);
-	if ((e = tk_db_query(db, SQL_COUNT, a, count_params(f, a), &r))
-	    != TK_OK)
+	n = count_params(f, a);
+	if (f->ns_set != NULL)
+		a[n++] = TK_PSTR(f->ns_set);
+	if ((e = tk_db_query(db, f->ns_set != NULL ? SQL_COUNT_NS_SET :
+	    SQL_COUNT, a, n, &r)) != TK_OK)
 		return e;
 	*total = count_sum(tk_row_str(&r, 0, 0), f->status_mask);
 	tk_rows_free(&r);
