@@ -164,6 +164,24 @@ resolve(struct tk_request *req, const struct tk_task_request *r,
 	return TK_OK;
 }
 
+/*
+ * TK_ERR_AUTHORIZATION (message set) when the principal is limited to
+ * namespaces and ns is not one of them.  Asked before the handler is
+ * looked up, so whether ns exists stays unknown to the caller.
+ */
+static tk_err
+create_allowed(struct tk_request *req, const char *ns)
+{
+	struct tk_app *app = req->app;
+	char q[72];
+
+	if (tk_principal_sees_ns(&app->principal, ns))
+		return TK_OK;
+	tk_request_errorf(req, "Not allowed to create tasks in namespace '%s'",
+	    tk_quote(q, ns));
+	return TK_ERR_AUTHORIZATION;
+}
+
 /* The answer to a repeated Idempotency-Key: the task it made (200), or
  * 422 (rendered) when the key came with another request. */
 static tk_err
@@ -251,7 +269,7 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 	struct tk_idem_hit hit;
 	json_object *body = NULL, *details = NULL;
 	char actor[TK_ACTOR_MAX + 1], principal[TK_ACTOR_MAX + 1], hash[65],
-	    created_at[TK_TIMESTAMP_SIZE], q[72];
+	    created_at[TK_TIMESTAMP_SIZE];
 	const char *key = req->idempotency_key;
 	tk_err e, notfound = TK_OK;
 
@@ -274,14 +292,8 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 	if (e == TK_ERR_NOMEM)
 		goto out;
 	if (r.namespace_name != NULL &&
-	    !tk_principal_sees_ns(&app->principal, r.namespace_name)) {
-		/* Said before the handler is looked up: whether the
-		 * namespace exists stays unknown to the caller. */
-		tk_request_errorf(req, "Not allowed to create tasks in "
-		    "namespace '%s'", tk_quote(q, r.namespace_name));
-		e = TK_ERR_AUTHORIZATION;
+	    (e = create_allowed(req, r.namespace_name)) != TK_OK)
 		goto out;
-	}
 
 	/* The handler, when the request names one; its schema checks the
 	 * context in the same answer as the other fields. */

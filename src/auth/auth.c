@@ -1448,10 +1448,18 @@ apply_grant(struct tk_principal *p, const struct tk_perm_grant *g,
 		sc->unlimited = 1;
 	if (!g->own_tasks)
 		sc->all_own = 0;
-	for (i = 0; i < g->nnamespaces; i++)
-		if ((e = tk_principal_add_ns(p, g->namespaces[i])) ==
-		    TK_ERR_NOMEM)
-			return e;   /* (checked at start; the cap is shared) */
+	for (i = 0; i < g->nnamespaces; i++) {
+		e = tk_principal_add_ns(p, g->namespaces[i]);
+		if (e == TK_ERR_BAD_REQUEST) {
+			/* Names were checked at start: the grants together
+			 * hold more than the cap.  Fewer is the safe side. */
+			tk_log(TK_LOG_WARN, "event=auth_too_many_namespaces "
+			    "limit=%d", TK_NS_MAX_COUNT);
+			break;
+		}
+		if (e != TK_OK)
+			return e;
+	}
 	return add_grant(p, g);
 }
 
