@@ -160,11 +160,13 @@ struct tk_task_filter {
  * and from offset 10000 on the count comes first so that a page past the
  * end is not read at all.  Rows: TK_TASK_* columns, then the per-status
  * counts as one text column (ignore it).
- * With created_by or ns_set the page comes off ix_tasks_created_by (or,
- * for ns_set alone, the primary key, filtered: its cost grows with the
- * other namespaces' tasks between the page's rows) and the total from a
- * count of the same index (ns_set alone: from task_counts); two round
- * trips.
+ * With created_by or ns_set the total comes first (a count over
+ * ix_tasks_created_by; ns_set alone: task_counts), then the page: off
+ * ix_tasks_created_by, or for ns_set alone one ordered read of
+ * ix_tasks_ns per namespace (at most 8; beyond, the primary key read in
+ * order and filtered, whose cost grows with the other namespaces' tasks
+ * between the page's rows); the other filters are conditions on those
+ * rows.  Two round trips.
  */
 tk_err tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
     unsigned long long offset, unsigned limit, struct tk_rows *out,

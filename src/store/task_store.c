@@ -275,6 +275,30 @@ static const char SQL_OWN_COUNT[] =
     " WHERE created_by = ? AND" SCOPED_WHERE;
 static const char SQL_NS_SET_PAGE[] = SCOPED_PAGE("PRIMARY", "");
 
+/*
+ * A set of at most NS_BRANCHES namespaces: one ordered read of
+ * ix_tasks_ns per namespace (an unused branch has namespace NULL and
+ * LIMIT 0: it reads nothing), merged and cut to the page as MULTI does.
+ * The other filters are conditions on the rows (COALESCE: one parameter
+ * each).  Parameters per branch: namespace, name, version, status set,
+ * offset + limit; then limit, offset.
+ */
+#define NS_BRANCH                                                          \
+	"(SELECT id FROM tasks FORCE INDEX (ix_tasks_ns) WHERE namespace = ?" \
+	" AND name = COALESCE(?, name) AND version = COALESCE(?, version)"  \
+	" AND FIND_IN_SET(status, COALESCE(?, status)) > 0"                 \
+	" ORDER BY id DESC LIMIT ?)"
+#define NS_BRANCH_PARAMS 5
+#define NS_BRANCHES      8
+#define NS_BRANCH2       NS_BRANCH " UNION ALL " NS_BRANCH
+#define NS_BRANCH4       NS_BRANCH2 " UNION ALL " NS_BRANCH2
+static const char SQL_NS_BRANCHES_PAGE[] =
+    "SELECT " TASK_COLS " FROM (SELECT id FROM (" NS_BRANCH4 " UNION ALL "
+    NS_BRANCH4 ") u ORDER BY id DESC LIMIT ? OFFSET ?) p"
+    " JOIN tasks t ON t.id = p.id ORDER BY t.id DESC";
+_Static_assert(NS_BRANCHES * NS_BRANCH_PARAMS + 2 <= 64,
+    "within db.c's parameter limit");
+
 /* ---------------------------------------------------------------- transactions */
 
 typedef tk_err (*txn_fn)(struct tk_db *db, void *arg);
@@ -840,6 +864,46 @@ own_count(struct tk_db *db, const struct tk_task_filter *f,
 	return TK_OK;
 }
 
+/*
+ * The page of a namespace set of at most NS_BRANCHES names (and no
+ * namespace or creator filter) off ix_tasks_ns.  1 when it applies (and
+ * *e says how it went), 0 when the set is too large for it.
+ */
+static int
+list_ns_branches(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long offset, unsigned limit, struct tk_rows *out,
+    tk_err *e)
+{
+	struct tk_dbarg a[NS_BRANCHES * NS_BRANCH_PARAMS + 2];
+	char st[STATUS_SET_SIZE];
+	const char *p = f->ns_set, *statuses;
+	size_t b, len, n = 0;
+
+	if (f->created_by != NULL || f->namespace_name != NULL)
+		return 0;
+	statuses = status_set(f->status_mask, st, sizeof(st));
+	for (b = 0; b < NS_BRANCHES; b++) {
+		a[n] = TK_PNULL;
+		a[n + 4] = TK_PINT(0);
+		if (*p != '\0') {
+			len = strcspn(p, ",");
+			a[n] = TK_PSTRN(p, len);
+			a[n + 4] = TK_PINT(offset + limit);
+			p += len + (p[len] == ',');
+		}
+		a[n + 1] = TK_POPT(f->name);
+		a[n + 2] = TK_POPT(f->version);
+		a[n + 3] = TK_POPT(statuses);
+		n += NS_BRANCH_PARAMS;
+	}
+	if (*p != '\0')
+		return 0;   /* more names than branches */
+	a[n++] = TK_PINT(limit);
+	a[n++] = TK_PINT(offset);
+	*e = query_times(db, SQL_NS_BRANCHES_PAGE, a, n, out, TIMES_TASK);
+	return 1;
+}
+
 /* tk_task_store_list() for a filter with created_by or ns_set. */
 static tk_err
 list_scoped(struct tk_db *db, const struct tk_task_filter *f,
@@ -854,6 +918,9 @@ list_scoped(struct tk_db *db, const struct tk_task_filter *f,
 
 	if ((e = tk_task_store_count(db, f, total)) != TK_OK ||
 	    offset >= *total)
+		return e;
+	if (f->ns_set != NULL &&
+	    list_ns_branches(db, f, offset, limit, out, &e))
 		return e;
 	if (f->created_by != NULL) {
 		a[n++] = TK_PSTR(f->created_by);

@@ -72,6 +72,18 @@ error_task() {
 	echo "$id"
 }
 
+# settle: waits (up to 10 s) until a running worker has failed every new
+# it_scope task, so that statuses hold still while a list is compared
+# with the database.  Without workers they hold still anyway.
+settle() {
+	for _ in $(seq 1 100); do
+		workers_running || return 0
+		[ "$(sql "SELECT COUNT(*) FROM tasks WHERE namespace LIKE 'it\_scope%'
+		    AND status IN ('pending','in_progress')")" = 0 ] && return 0
+		sleep 0.1
+	done
+}
+
 # row ID: what the database holds of a task (to see that nothing changed).
 row() {
 	sql "SELECT status, COALESCE(reason, '-'), COALESCE(tags, '-'),
@@ -306,6 +318,7 @@ expect_status 200
 expect_jq '[(.tasks | length), .pagination.total_count, .pagination.total_pages]' '[0,0,0]'
 
 case_begin "two namespaces: GET /tasks lists both (a namespace set), newest first, counts right"
+settle
 AUTH=$NS12
 want=$(sql "SELECT COUNT(*) FROM tasks WHERE namespace IN ('it_scope1','it_scope2')")
 ids=$(sql "SELECT LOWER(CONCAT_WS('-', HEX(SUBSTR(id,1,4)), HEX(SUBSTR(id,5,2)), HEX(SUBSTR(id,7,2)),
@@ -320,6 +333,45 @@ req GET "/tasks?status=pending,error&per_page=1"
 expect_jq '.pagination.total_count' "$want"
 req GET "/tasks?namespace=it_scope2&per_page=100"
 expect_jq '[.tasks[].namespace] | unique' '["it_scope2"]'
+
+# ids_where COND LIMIT OFFSET: the ids of tasks matching COND, newest first.
+ids_where() {
+	sql "SELECT LOWER(CONCAT_WS('-', HEX(SUBSTR(id,1,4)), HEX(SUBSTR(id,5,2)), HEX(SUBSTR(id,7,2)),
+	    HEX(SUBSTR(id,9,2)), HEX(SUBSTR(id,11,6)))) FROM tasks
+	    WHERE $1 ORDER BY id DESC LIMIT $2 OFFSET $3" | jq -R . | jq -sc .
+}
+
+case_begin "two namespaces: each is one ordered read of ix_tasks_ns, merged (EXPLAIN of the statement run)"
+AUTH=$NS12
+sql "SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log = 'ON'"
+req GET "/tasks?per_page=2&page=2&status=pending,error,cancelled"
+expect_status 200
+sql "SET GLOBAL general_log = 'OFF'"
+expect_jq '[.tasks[].id]' "$(ids_where "namespace IN ('it_scope1','it_scope2') AND status IN ('pending','error','cancelled')" 2 2)"
+sql "SELECT DISTINCT REPLACE(argument, '\n', ' ') FROM mysql.general_log
+    WHERE command_type = 'Execute' AND argument LIKE '%FORCE INDEX (ix_tasks_ns)%'" |
+    sed -e 's/LIMIT ?/LIMIT 4/g' -e 's/OFFSET ?/OFFSET 2/g' \
+	-e "s/namespace = ?/namespace = 'it_scope1'/g" -e 's/?/NULL/g' >"$T_TMP/ns-statements"
+expect_eq "$(wc -l <"$T_TMP/ns-statements")" 1 "statements over ix_tasks_ns"
+while IFS= read -r stmt; do
+	plan=$(sql "EXPLAIN $stmt" 2>&1) || { fail "EXPLAIN failed: $plan"; continue; }
+	echo "$plan" | awk -F'\t' '$3 == "tasks" && $6 != "ix_tasks_ns"' | grep -q . &&
+	    fail "a read of tasks is not off ix_tasks_ns: $plan"
+	echo "$plan" | awk -F'\t' '($3 == "tasks" || $3 == "t") && /filesort|temporary/' |
+	    grep -q . && fail "the plan sorts tasks: $plan"
+done <"$T_TMP/ns-statements"
+
+case_begin "nine namespaces (more than the merged reads): the filtered scan, same answers"
+settle
+NS9=$(mint scope-nine --namespace it_scope1 --namespace it_scope2 --namespace n3 \
+    --namespace n4 --namespace n5 --namespace n6 --namespace n7 --namespace n8 --namespace n9)
+AUTH=$NS9
+req GET "/tasks?per_page=3&page=2"
+expect_status 200
+expect_jq '[.tasks[].id]' "$(ids_where "namespace IN ('it_scope1','it_scope2')" 3 3)"
+expect_jq '.pagination.total_count' "$(sql "SELECT COUNT(*) FROM tasks WHERE namespace IN ('it_scope1','it_scope2')")"
+req GET "/tasks?per_page=3&status=pending,error"
+expect_jq '[.tasks[].id]' "$(ids_where "namespace IN ('it_scope1','it_scope2') AND status IN ('pending','error')" 3 0)"
 
 # ---------------------------------------------------------------- operations
 
