@@ -47,6 +47,7 @@ usage(void)
 	    "  handlers load [PATH...]       load handler YAML (default: handlers_dir)\n"
 	    "  handlers list                 what is loaded\n"
 	    "  token [--subject S] [--permission P]... [--lifetime SECONDS]\n"
+	    "        [--namespace NS]... [--no-namespaces] [--own-tasks]\n"
 	    "                                mint a JWT with the signing key\n"
 	    "  check utf8                    list stored text that is not UTF-8\n"
 	    "                                (exit 1 when there is some, 3 when\n"

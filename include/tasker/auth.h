@@ -13,7 +13,12 @@
  *               "aud" when configured (a token carrying "aud" is refused
  *               when no audience is configured, as RFC 7519 asks); the
  *               permissions come from auth.permissions_claim, an array of
- *               strings.  Every time claim must be a JSON integer.
+ *               strings; the scope from auth.namespaces_claim (absent:
+ *               every namespace; an array of at most TK_NS_MAX_COUNT
+ *               namespace names, [] for none) and auth.own_tasks_claim
+ *               (absent or false: every task; true: only the tasks
+ *               whose created_by is the subject); a malformed claim is
+ *               a bad token.  Every time claim must be a JSON integer.
  *               Key choice: a token with a "kid" uses the key with that
  *               kid, or fails; a token without one uses the keys without a
  *               kid, or the only key when exactly one is configured.
@@ -22,6 +27,11 @@
  *               or space-separated list); permissions are the union of the
  *               user's grant and the grants of those groups.  A known user
  *               without grants is authenticated with no permissions.
+ *               Scopes add up the same way: every namespace when one
+ *               grant that applies has no namespaces list, else the
+ *               union of their lists; own tasks only when every grant
+ *               that applies says own_tasks.  REMOTE_USER must be
+ *               UTF-8.
  *  none         every request is "anonymous" holding "*".  Development
  *               only; tk_auth_init() logs a warning every time.
  *
@@ -101,5 +111,23 @@ const char *tk_auth_challenge(const char *www_auth_error);
 tk_err tk_auth_mint(const struct tk_auth *a, const char *subject,
     const char *const *perms, size_t nperms, unsigned lifetime_seconds,
     time_t now, char **token_out);
+
+/* The scope claims of a token to mint (see tk_auth_mint_scope). */
+struct tk_token_scope {
+	const char *const *namespaces;       /* namespace names */
+	size_t             nnamespaces;      /* at most TK_NS_MAX_COUNT */
+	int                limit_namespaces; /* 1: put the namespaces claim
+	                                        in, even empty (none) */
+	int                own_tasks;        /* 1: own_tasks claim true */
+};
+
+/*
+ * tk_auth_mint() with the scope claims of sc (NULL: none, every
+ * namespace and every task).  TK_ERR_BAD_REQUEST also for an invalid
+ * namespace name or too many of them.
+ */
+tk_err tk_auth_mint_scope(const struct tk_auth *a, const char *subject,
+    const char *const *perms, size_t nperms, const struct tk_token_scope *sc,
+    unsigned lifetime_seconds, time_t now, char **token_out);
 
 #endif

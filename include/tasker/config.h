@@ -42,11 +42,19 @@ struct tk_auth_key {
 	                           private PEM; used by `tasker-admin token` */
 };
 
-/* A user or group of the remote_user mode and the permissions it holds. */
+/*
+ * A user or group of the remote_user mode, the permissions it holds and
+ * its scope: ns_limited 0 is every namespace, 1 only the nnamespaces in
+ * namespaces; own_tasks 1 only the tasks the user created.
+ */
 struct tk_perm_grant {
 	char   *name;
 	char  **perms;
 	size_t  nperms;
+	int     ns_limited;
+	char  **namespaces;
+	size_t  nnamespaces;
+	int     own_tasks;
 };
 
 struct tk_auth_config {
@@ -59,6 +67,8 @@ struct tk_auth_config {
 	char                 *audience;        /* NULL: aud not checked */
 	unsigned              leeway_seconds;  /* default 30, 0..600 */
 	char                 *permissions_claim; /* default "permissions" */
+	char                 *namespaces_claim;  /* default "namespaces" */
+	char                 *own_tasks_claim;   /* default "own_tasks" */
 	size_t                max_token_bytes; /* default 8192, 256..65536 */
 	unsigned              token_lifetime_seconds; /* minting default 3600 */
 	int                   open_health;     /* default 1: probes need no auth */

@@ -49,6 +49,19 @@ tk_err tk_tasks_id_param(struct tk_request *req, unsigned char id[16]);
 /* The message of a 404 for task id text s. */
 tk_err tk_tasks_not_found(struct tk_request *req, const char *s);
 
+/* 1 when the request's principal may see task row `row` of r (its
+ * namespace and created_by are in the principal's scope). */
+int    tk_tasks_visible(struct tk_request *req, const struct tk_rows *r,
+    size_t row);
+/*
+ * For a principal with a scope (namespaces, own tasks): reads task id and
+ * returns TK_ERR_TASK_NOT_FOUND (message set) when there is none or it is
+ * outside the scope, so that nothing is changed and nothing is revealed.
+ * An unlimited principal costs no read (TK_OK).
+ */
+tk_err tk_tasks_scope_check(struct tk_request *req,
+    const unsigned char id[16]);
+
 /* The principal's subject cut to TK_ACTOR_MAX bytes on a character
  * boundary (the width of the actor columns); "unknown" without one. */
 const char *tk_tasks_actor(struct tk_request *req, char out[TK_ACTOR_MAX + 1]);
@@ -77,7 +90,7 @@ tk_err tk_tasks_invalid(struct tk_response *res, tk_err e,
  * Appends a task as the guide shows it to b: id, name, namespace,
  * version, full_name, status, context, [steps], [dependencies],
  * created_at, updated_at, then initiator, source_system, reason, tags,
- * completed_at.  Row `row` of r (TK_TASK_* columns) is the task; steps
+ * completed_at, created_by.  Row `row` of r (TK_TASK_* columns) is the task; steps
  * (TK_STEP_* rows; NULL: no "steps" member) are shown in brief: name,
  * status, results, attempts, started_at, completed_at, and last_error /
  * next_attempt_at when they apply; deps (NULL: none) is printed as the
@@ -104,7 +117,8 @@ json_object *tk_deps_json(const struct tk_rows *steps,
 
 /*
  * Reads task id and answers it with HTTP status code: the task with its
- * steps (and dependency analysis when deps).  TK_ERR_TASK_NOT_FOUND.
+ * steps (and dependency analysis when deps).  TK_ERR_TASK_NOT_FOUND, also
+ * for a task outside the principal's scope.
  */
 tk_err tk_tasks_answer(struct tk_request *req, struct tk_response *res,
     const unsigned char id[16], int code, int deps);

@@ -30,7 +30,7 @@ enum tk_task_col {
 	TK_TASK_ID, TK_TASK_HV, TK_TASK_NAMESPACE, TK_TASK_NAME,
 	TK_TASK_VERSION, TK_TASK_STATUS, TK_TASK_CONTEXT, TK_TASK_INITIATOR,
 	TK_TASK_SOURCE, TK_TASK_REASON, TK_TASK_TAGS, TK_TASK_CREATED,
-	TK_TASK_UPDATED, TK_TASK_COMPLETED,
+	TK_TASK_UPDATED, TK_TASK_COMPLETED, TK_TASK_CREATED_BY,
 	TK_TASK__NCOLS
 };
 
@@ -70,6 +70,7 @@ struct tk_task_new {
 	const char                  *reason;
 	const char                  *tags;      /* JSON array text, or NULL */
 	const char                  *actor;     /* of the first transition */
+	const char                  *created_by; /* the subject (1..256 bytes) */
 	/* Idempotency-Key: idem_key NULL when the request has none. */
 	const char                  *idem_principal;
 	const char                  *idem_key;
@@ -134,7 +135,10 @@ tk_err tk_task_store_step_transitions(struct tk_db *db,
  * GET /tasks filters.  NULL strings match anything; status_mask 0 (or
  * every status) matches every status.  hv_id, when not 0, must be the
  * handler version that namespace + name + version name: the list then
- * uses its index.
+ * uses its index.  created_by: only that subject's tasks (read off
+ * ix_tasks_created_by).  ns_set: only the namespaces of this
+ * comma-separated list of namespace names (a caller's scope; namespace
+ * names hold no comma).
  */
 struct tk_task_filter {
 	const char *namespace_name;
@@ -142,6 +146,8 @@ struct tk_task_filter {
 	const char *version;
 	unsigned    hv_id;
 	unsigned    status_mask;
+	const char *created_by;
+	const char *ns_set;
 };
 
 /*
@@ -154,6 +160,13 @@ struct tk_task_filter {
  * and from offset 10000 on the count comes first so that a page past the
  * end is not read at all.  Rows: TK_TASK_* columns, then the per-status
  * counts as one text column (ignore it).
+ * With created_by or ns_set the total comes first (a count over
+ * ix_tasks_created_by; ns_set alone: task_counts), then the page: off
+ * ix_tasks_created_by, or for ns_set alone one ordered read of
+ * ix_tasks_ns per namespace (at most 8; beyond, the primary key read in
+ * order and filtered, whose cost grows with the other namespaces' tasks
+ * between the page's rows); the other filters are conditions on those
+ * rows.  Two round trips.
  */
 tk_err tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
     unsigned long long offset, unsigned limit, struct tk_rows *out,
@@ -161,7 +174,8 @@ tk_err tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
 
 /*
  * How many tasks match f, from task_counts (per handler version and
- * status) joined to the registry: no scan of tasks.
+ * status) joined to the registry: no scan of tasks.  With created_by: a
+ * count over ix_tasks_created_by (grows with that subject's tasks).
  */
 tk_err tk_task_store_count(struct tk_db *db, const struct tk_task_filter *f,
     unsigned long long *total);

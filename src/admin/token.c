@@ -3,9 +3,13 @@
  * key, for operators and for `contrib/quickstart token`.
  *
  *   tasker-admin token [--subject S] [--permission P]... [--lifetime SECONDS]
+ *       [--namespace NS]... [--no-namespaces] [--own-tasks]
  *
- * With no --permission the token carries "*" (every permission).  The token
- * goes to stdout and nowhere else.
+ * With no --permission the token carries "*" (every permission).  Each
+ * --namespace limits the token to that namespace too (the namespaces
+ * claim); --no-namespaces writes an empty claim (no namespace at all);
+ * --own-tasks limits it to the tasks its subject creates.  The token goes
+ * to stdout and nowhere else.
  */
 #include "tasker/admin.h"
 
@@ -27,9 +31,13 @@ tk_admin_token(const struct tk_config *cfg, int argc, char **argv)
 		{ "subject", required_argument, NULL, 's' },
 		{ "permission", required_argument, NULL, 'p' },
 		{ "lifetime", required_argument, NULL, 'l' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "no-namespaces", no_argument, NULL, 'N' },
+		{ "own-tasks", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *perms[MAX_PERMS], *subject = "admin";
+	const char *perms[MAX_PERMS], *nss[TK_NS_MAX_COUNT], *subject = "admin";
+	struct tk_token_scope sc = { nss, 0, 0, 0 };
 	struct tk_diag d = TK_DIAG_INIT;
 	struct tk_auth *auth = NULL;
 	unsigned long lifetime = 0;
@@ -40,7 +48,7 @@ tk_admin_token(const struct tk_config *cfg, int argc, char **argv)
 
 	/* getopt_long over the subcommand's own arguments. */
 	optind = 0;
-	while ((c = getopt_long(argc + 1, argv - 1, "s:p:l:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc + 1, argv - 1, "s:p:l:n:No", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			subject = optarg;
@@ -52,6 +60,21 @@ tk_admin_token(const struct tk_config *cfg, int argc, char **argv)
 				return 2;
 			}
 			perms[nperms++] = optarg;
+			break;
+		case 'n':
+			if (sc.nnamespaces == TK_NS_MAX_COUNT) {
+				fprintf(stderr, "tasker-admin: at most %d "
+				    "namespaces\n", TK_NS_MAX_COUNT);
+				return 2;
+			}
+			nss[sc.nnamespaces++] = optarg;
+			sc.limit_namespaces = 1;
+			break;
+		case 'N':
+			sc.limit_namespaces = 1;
+			break;
+		case 'o':
+			sc.own_tasks = 1;
 			break;
 		case 'l':
 			errno = 0;
@@ -77,13 +100,14 @@ tk_admin_token(const struct tk_config *cfg, int argc, char **argv)
 		tk_diag_print(&d, stderr, "tasker-admin: ");
 		goto out;
 	}
-	e = tk_auth_mint(auth, subject, perms, nperms, (unsigned)lifetime,
-	    time(NULL), &token);
+	e = tk_auth_mint_scope(auth, subject, perms, nperms, &sc,
+	    (unsigned)lifetime, time(NULL), &token);
 	if (e == TK_ERR_CONFIG)
 		fprintf(stderr, "tasker-admin: no key can sign: set "
 		    "auth.keys[].signing_key_file (jwt mode)\n");
 	else if (e == TK_ERR_BAD_REQUEST)
-		fprintf(stderr, "tasker-admin: invalid subject or permission\n");
+		fprintf(stderr, "tasker-admin: invalid subject, permission "
+		    "or namespace\n");
 	else if (e != TK_OK)
 		fprintf(stderr, "tasker-admin: %s\n", tk_err_name(e));
 	else {

@@ -8,6 +8,10 @@
  * Answers come from the process's catalog.  Each answer is serialised once
  * per catalog generation and kept in the catalog's cache slots, so a
  * discovery request costs a lookup and a copy.
+ *
+ * A caller limited to some namespaces sees only those: the index lists
+ * them alone (made for the request, not cached), and any other namespace
+ * is a 404 NamespaceNotFound exactly like one that does not exist.
  */
 #include "tasker/api.h"
 
@@ -123,10 +127,10 @@ nullable_string(const char *s)
 
 /* ---------------------------------------------------------------- GET /handlers */
 
+/* The index of the namespaces p may see (p NULL: every namespace). */
 static json_object *
-make_index(const void *arg)
+index_of(const struct tk_catalog *cat, const struct tk_principal *p)
 {
-	const struct tk_catalog *cat = arg;
 	json_object *root, *list, *ns, *names;
 	size_t i, j;
 
@@ -135,6 +139,9 @@ make_index(const void *arg)
 	json_object_object_add(root, "namespaces", list);
 	for (i = 0; i < cat->nnamespaces; i++) {
 		const struct tk_catalog_namespace *n = &cat->namespaces[i];
+
+		if (p != NULL && !tk_principal_sees_ns(p, n->name))
+			continue;
 
 		ns = json_object_new_object();
 		names = json_object_new_array_ext((int)n->nhandlers);
@@ -152,14 +159,24 @@ make_index(const void *arg)
 	return root;
 }
 
+static json_object *
+make_index(const void *arg)
+{
+	return index_of(arg, NULL);
+}
+
 tk_err
 tk_api_handlers_index(struct tk_request *req, struct tk_response *res)
 {
+	struct tk_app *app = req->app;
+	const struct tk_principal *p = &app->principal;
 	struct tk_catalog *cat;
 	tk_err e;
 
 	if ((e = catalog(req, &cat)) != TK_OK)
 		return e;
+	if (p->ns_limited)
+		return tk_api_json(res, 200, index_of(cat, p));
 	return answer_cached(res, &cat->api_cache, &cat->api_cache_len,
 	    cat->api_etag, make_index, cat);
 }
@@ -216,11 +233,13 @@ tk_err
 tk_api_handlers_namespace(struct tk_request *req, struct tk_response *res)
 {
 	const char *name = tk_request_param(req, "namespace");
+	struct tk_app *app = req->app;
 	struct tk_catalog_namespace *ns;
 	struct tk_catalog *cat;
 	tk_err e;
 
-	if (!valid_name(name))
+	if (!valid_name(name) ||
+	    !tk_principal_sees_ns(&app->principal, name))
 		return namespace_not_found(req, name);
 	if ((e = catalog(req, &cat)) != TK_OK)
 		return e;
@@ -325,6 +344,7 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 	const char *nsname = tk_request_param(req, "namespace");
 	const char *name = tk_request_param(req, "name");
 	const char *vtext = tk_query_get(&req->query, "version");
+	struct tk_app *app = req->app;
 	struct tk_catalog_version *v;
 	const struct tk_catalog_namespace *ns;
 	struct tk_catalog *cat;
@@ -340,7 +360,8 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 		    "must be a valid semantic version"));
 		return TK_OK;
 	}
-	if (!valid_name(nsname))
+	if (!valid_name(nsname) ||
+	    !tk_principal_sees_ns(&app->principal, nsname))
 		return namespace_not_found(req, nsname);
 	if ((e = catalog(req, &cat)) != TK_OK)
 		return e;

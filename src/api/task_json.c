@@ -58,6 +58,39 @@ tk_tasks_id_param(struct tk_request *req, unsigned char id[16])
 	return TK_OK;
 }
 
+int
+tk_tasks_visible(struct tk_request *req, const struct tk_rows *r, size_t row)
+{
+	struct tk_app *app = req->app;
+
+	return tk_principal_sees_task(&app->principal,
+	    tk_row_str(r, row, TK_TASK_NAMESPACE),
+	    tk_row_str(r, row, TK_TASK_CREATED_BY));
+}
+
+tk_err
+tk_tasks_scope_check(struct tk_request *req, const unsigned char id[16])
+{
+	struct tk_app *app = req->app;
+	struct tk_rows t = TK_ROWS_INIT;
+	char idtext[TK_UUID_STR_SIZE];
+	tk_err e;
+
+	if (!tk_principal_scoped(&app->principal))
+		return TK_OK;
+	if ((e = tk_task_store_get(app->db, id, &t)) != TK_OK &&
+	    e != TK_ERR_TASK_NOT_FOUND)
+		return e;
+	if (e == TK_OK && !tk_tasks_visible(req, &t, 0))
+		e = TK_ERR_TASK_NOT_FOUND;
+	tk_rows_free(&t);
+	if (e == TK_ERR_TASK_NOT_FOUND) {
+		tk_uuid_format(id, idtext);
+		return tk_tasks_not_found(req, idtext);
+	}
+	return TK_OK;
+}
+
 const char *
 tk_tasks_actor(struct tk_request *req, char out[TK_ACTOR_MAX + 1])
 {
@@ -328,6 +361,7 @@ tk_task_write(struct tk_buf *b, const struct tk_rows *r, size_t row,
 	put_cell(b, ",\"reason\":", r, row, TK_TASK_REASON);
 	put_stored(b, ",\"tags\":", r, row, TK_TASK_TAGS, "[]");
 	put_cell(b, ",\"completed_at\":", r, row, TK_TASK_COMPLETED);
+	put_cell(b, ",\"created_by\":", r, row, TK_TASK_CREATED_BY);
 	return tk_buf_putc(b, '}');
 }
 
@@ -526,7 +560,12 @@ tk_tasks_answer(struct tk_request *req, struct tk_response *res,
 		}
 		return e;
 	}
-	e = tk_tasks_render(req, res, &t, &s, code, deps);
+	if (!tk_tasks_visible(req, &t, 0)) {
+		/* Outside the caller's scope: as if there were none. */
+		tk_uuid_format(id, idtext);
+		e = tk_tasks_not_found(req, idtext);
+	} else
+		e = tk_tasks_render(req, res, &t, &s, code, deps);
 	tk_rows_free(&t);
 	tk_rows_free(&s);
 	return e;

@@ -10,7 +10,9 @@
  *                                             (tasker.workflow_step:update)
  *
  * Every status change goes through state.h (in task_store.c) with the
- * principal's subject as the actor.  A change the state machine does not
+ * principal's subject as the actor.  A task outside the principal's
+ * scope (namespaces, own tasks) is a 404 before anything is read from
+ * the body or changed.  A change the state machine does not
  * allow is a 409 naming the current and the requested status.
  */
 #include "tasker/task_api.h"
@@ -112,7 +114,8 @@ task_op(struct tk_request *req, struct tk_response *res, task_op_fn op,
 	enum tk_status st;
 	tk_err e;
 
-	if ((e = tk_tasks_id_param(req, id)) != TK_OK)
+	if ((e = tk_tasks_id_param(req, id)) != TK_OK ||
+	    (e = tk_tasks_scope_check(req, id)) != TK_OK)
 		return e;
 	if ((e = reason_body(req, res, &body, &reason)) != TK_OK) {
 		json_object_put(body);
@@ -165,7 +168,8 @@ tk_api_tasks_update(struct tk_request *req, struct tk_response *res)
 	tk_err e;
 
 	memset(&u, 0, sizeof(u));
-	if ((e = tk_tasks_id_param(req, id)) != TK_OK)
+	if ((e = tk_tasks_id_param(req, id)) != TK_OK ||
+	    (e = tk_tasks_scope_check(req, id)) != TK_OK)
 		return e;
 	if ((e = tk_tasks_query_check(req, res, no_params)) != TK_OK ||
 	    (e = tk_tasks_body(req, res, 0, &body)) != TK_OK)
@@ -204,7 +208,8 @@ out:
 /* ---------------------------------------------------------------- steps */
 
 /* Reads the task's handler definition (for depends_on); NULL when the
- * catalog cannot say.  TK_ERR_TASK_NOT_FOUND when there is no task. */
+ * catalog cannot say.  TK_ERR_TASK_NOT_FOUND when there is no task, or
+ * none in the principal's scope. */
 static tk_err
 task_def(struct tk_request *req, const unsigned char id[16],
     const struct tk_handler_def **def)
@@ -217,6 +222,10 @@ task_def(struct tk_request *req, const unsigned char id[16],
 	*def = NULL;
 	if ((e = tk_task_store_get(app->db, id, &t)) != TK_OK)
 		return e == TK_ERR_TASK_NOT_FOUND ? task_not_found(req, id) : e;
+	if (!tk_tasks_visible(req, &t, 0)) {
+		tk_rows_free(&t);
+		return task_not_found(req, id);
+	}
 	v = tk_tasks_version(req, (unsigned)tk_row_int(&t, 0, TK_TASK_HV));
 	*def = v != NULL ? v->def : NULL;
 	tk_rows_free(&t);

@@ -5,6 +5,11 @@
  *   GET  /tasks        list, filtered and paginated, newest first
  *   GET  /tasks/{id}   one task with its steps (and dependency analysis)
  *
+ * A caller limited to some namespaces or to its own tasks (see perm.h)
+ * creates only in its namespaces (403 elsewhere), lists only what it may
+ * see and gets 404 for any other task.  created_by is always the
+ * principal's subject; the body cannot set it.
+ *
  * Client errors are rendered here with their details and the controller
  * returns TK_OK (the dispatcher renders only errors without details);
  * internal errors are returned for the dispatcher to log and answer 500.
@@ -21,6 +26,7 @@
 #include "tasker/jsonschema.h"
 #include "tasker/log.h"
 #include "tasker/tasks.h"
+#include "tasker/utf8.h"
 
 #define IDEM_KEY_MAX 255
 #define LOCATION_MAX (TK_PREFIX_MAX + 64)
@@ -158,6 +164,24 @@ resolve(struct tk_request *req, const struct tk_task_request *r,
 	return TK_OK;
 }
 
+/*
+ * TK_ERR_AUTHORIZATION (message set) when the principal is limited to
+ * namespaces and ns is not one of them.  Asked before the handler is
+ * looked up, so whether ns exists stays unknown to the caller.
+ */
+static tk_err
+create_allowed(struct tk_request *req, const char *ns)
+{
+	struct tk_app *app = req->app;
+	char q[72];
+
+	if (tk_principal_sees_ns(&app->principal, ns))
+		return TK_OK;
+	tk_request_errorf(req, "Not allowed to create tasks in namespace '%s'",
+	    tk_quote(q, ns));
+	return TK_ERR_AUTHORIZATION;
+}
+
 /* The answer to a repeated Idempotency-Key: the task it made (200), or
  * 422 (rendered) when the key came with another request. */
 static tk_err
@@ -225,7 +249,9 @@ created_body(struct tk_response *res, const struct tk_task_new *t,
 	tk_json_put_str(b, t->reason);
 	tk_buf_puts(b, ",\"tags\":");
 	tk_buf_puts(b, t->tags != NULL ? t->tags : "[]");
-	tk_buf_puts(b, ",\"completed_at\":null}");
+	tk_buf_puts(b, ",\"completed_at\":null,\"created_by\":");
+	tk_json_put_str(b, t->created_by);
+	tk_buf_putc(b, '}');
 	if (b->failed)
 		return TK_ERR_NOMEM;
 	res->status = 201;
@@ -265,6 +291,9 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 	e = tk_task_request_parse(body, &r, details);
 	if (e == TK_ERR_NOMEM)
 		goto out;
+	if (r.namespace_name != NULL &&
+	    (e = create_allowed(req, r.namespace_name)) != TK_OK)
+		goto out;
 
 	/* The handler, when the request names one; its schema checks the
 	 * context in the same answer as the other fields. */
@@ -296,6 +325,8 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 	t.reason = r.reason;
 	t.tags = r.tags != NULL ? tk_json_text(r.tags, NULL) : NULL;
 	t.actor = actor;
+	t.created_by = app->principal.subject != NULL ?
+	    app->principal.subject : "unknown";
 	if (t.context == NULL || (r.tags != NULL && t.tags == NULL)) {
 		e = TK_ERR_NOMEM;
 		goto out;
@@ -339,15 +370,60 @@ out:
 
 /* ---------------------------------------------------------------- GET /tasks */
 
+#define NS_SET_SIZE (TK_NS_MAX_COUNT * (TK_NAME_MAX + 1))
+
+/*
+ * Narrows f to what the principal may see: its own tasks, its
+ * namespaces (one namespace becomes the namespace filter, which has its
+ * indexes; several the namespace set, spelled into nsbuf).  *empty 1:
+ * nothing can match (a namespace or creator asked for outside the
+ * scope), and nothing need be read.
+ */
+static void
+scope_filter(const struct tk_principal *p, struct tk_task_filter *f,
+    char nsbuf[NS_SET_SIZE], int *empty)
+{
+	size_t i, n = 0;
+
+	*empty = 0;
+	if (p->own_tasks) {
+		if (p->subject == NULL || (f->created_by != NULL &&
+		    strcmp(f->created_by, p->subject) != 0))
+			*empty = 1;
+		f->created_by = p->subject;
+	}
+	if (!p->ns_limited)
+		return;
+	if (f->namespace_name != NULL) {
+		if (!tk_principal_sees_ns(p, f->namespace_name))
+			*empty = 1;
+		return;
+	}
+	if (p->nns <= 1) {
+		if (p->nns == 0)
+			*empty = 1;
+		else
+			f->namespace_name = p->ns[0];
+		return;
+	}
+	nsbuf[0] = '\0';
+	for (i = 0; i < p->nns && n < NS_SET_SIZE; i++)
+		n += (size_t)snprintf(nsbuf + n, NS_SET_SIZE - n, "%s%s",
+		    i > 0 ? "," : "", p->ns[i]);
+	f->ns_set = nsbuf;
+}
+
 /*
  * The filter of a list request; problems go into details.  When
  * namespace, name and version are all given, the handler version they
- * name is looked up so the list can use its index.
+ * name is looked up so the list can use its index.  The principal's
+ * scope narrows it (see scope_filter).
  */
 static tk_err
 list_filter(struct tk_request *req, struct tk_task_filter *f,
-    json_object *details)
+    json_object *details, char nsbuf[NS_SET_SIZE], int *empty)
 {
+	struct tk_app *app = req->app;
 	const struct tk_catalog_handler *h;
 	struct tk_catalog *cat;
 	struct tk_semver sv;
@@ -381,7 +457,17 @@ list_filter(struct tk_request *req, struct tk_task_filter *f,
 	}
 	if ((s = tk_query_get(&req->query, "status")) != NULL)
 		(void)tk_status_list_parse(s, &f->status_mask, details);
-	if (tk_details_count(details) > 0 || f->namespace_name == NULL ||
+	if ((s = tk_query_get(&req->query, "created_by")) != NULL) {
+		if (tk_subject_valid(s) && tk_utf8_valid(s, strlen(s)))
+			f->created_by = s;
+		else
+			tk_details_add(details, "created_by", "must be a "
+			    "subject: 1 to %d bytes of UTF-8 without control "
+			    "characters", TK_SUBJECT_MAX_LEN);
+	}
+	scope_filter(&app->principal, f, nsbuf, empty);
+	if (tk_details_count(details) > 0 || *empty ||
+	    f->namespace_name == NULL ||
 	    f->name == NULL || f->version == NULL)
 		return TK_OK;
 	if ((e = tk_tasks_catalog(req, &cat)) != TK_OK)
@@ -398,9 +484,11 @@ tk_err
 tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 {
 	static const char *const params[] = { "namespace", "name", "version",
-	    "status", "page", "per_page", NULL };
+	    "status", "created_by", "page", "per_page", NULL };
 	struct tk_app *app = req->app;
 	struct tk_task_filter f;
+	char nsbuf[NS_SET_SIZE];
+	int empty = 0;
 	struct tk_page pg;
 	struct tk_rows rows = TK_ROWS_INIT;
 	struct tk_buf *b;
@@ -413,7 +501,7 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 		return rendered(e);
 	if ((details = json_object_new_object()) == NULL)
 		return TK_ERR_NOMEM;
-	if ((e = list_filter(req, &f, details)) != TK_OK) {
+	if ((e = list_filter(req, &f, details, nsbuf, &empty)) != TK_OK) {
 		json_object_put(details);
 		return e;
 	}
@@ -426,8 +514,8 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 		    "Invalid request parameters", details));
 	json_object_put(details);
 
-	if ((e = tk_task_store_list(app->db, &f, pg.offset, pg.per_page,
-	    &rows, &total)) != TK_OK)
+	if (!empty && (e = tk_task_store_list(app->db, &f, pg.offset,
+	    pg.per_page, &rows, &total)) != TK_OK)
 		return e;
 	/* {"tasks": [...], "pagination": {...}}, written straight into the
 	 * body (tk_task_write: the bytes json-c would print). */

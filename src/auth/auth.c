@@ -41,6 +41,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
+#include "tasker/handler.h"
 #include "tasker/log.h"
 #include "tasker/utf8.h"
 
@@ -48,6 +49,8 @@
 #define DEFAULT_MAX_TOKEN 8192
 #define DEFAULT_LIFETIME  3600
 #define DEFAULT_CLAIM     "permissions"
+#define DEFAULT_NS_CLAIM  "namespaces"
+#define DEFAULT_OWN_CLAIM "own_tasks"
 #define MAX_LEEWAY        600
 #define KID_MAX_LEN       256
 #define HEADER_DEPTH      8      /* JSON nesting allowed in a JOSE header */
@@ -123,6 +126,8 @@ struct tk_auth {
 	char                 *audience;  /* NULL: not checked */
 	int64_t               leeway;
 	char                 *claim;     /* the permissions claim */
+	char                 *ns_claim;  /* the namespaces claim */
+	char                 *own_claim; /* the own-tasks claim */
 	size_t                max_token;
 	unsigned              lifetime;  /* minting default */
 	struct tk_perm_grant *users;     /* remote_user mode */
@@ -504,9 +509,48 @@ free_grants(struct tk_perm_grant *g, size_t n)
 		for (j = 0; j < g[i].nperms; j++)
 			free(g[i].perms[j]);
 		free(g[i].perms);
+		for (j = 0; j < g[i].nnamespaces; j++)
+			free(g[i].namespaces[j]);
+		free(g[i].namespaces);
 		free(g[i].name);
 	}
 	free(g);
+}
+
+/*
+ * Copies and checks the scope of grant src (index i of list what) into g.
+ * TK_ERR_NOMEM only; problems are reported.
+ */
+static tk_err
+copy_scope(const char *what, size_t i, const struct tk_perm_grant *src,
+    struct tk_perm_grant *g, struct tk_diag *diag, int *nbad)
+{
+	size_t j;
+
+	g->ns_limited = src->ns_limited;
+	g->own_tasks = src->own_tasks;
+	if (src->nnamespaces == 0)
+		return TK_OK;
+	if (src->nnamespaces > TK_NS_MAX_COUNT) {
+		problem(diag, nbad, "auth.%s[%zu] (%s): more than %d "
+		    "namespaces", what, i, src->name, TK_NS_MAX_COUNT);
+		return TK_OK;
+	}
+	if ((g->namespaces = calloc(src->nnamespaces, sizeof(char *))) == NULL)
+		return TK_ERR_NOMEM;
+	for (j = 0; j < src->nnamespaces; j++) {
+		if (src->namespaces[j] == NULL ||
+		    !tk_name_valid(src->namespaces[j])) {
+			problem(diag, nbad, "auth.%s[%zu] (%s): namespace %zu: "
+			    "not a namespace name", what, i, src->name, j);
+			continue;
+		}
+		if ((g->namespaces[g->nnamespaces] =
+		    strdup(src->namespaces[j])) == NULL)
+			return TK_ERR_NOMEM;
+		g->nnamespaces++;
+	}
+	return TK_OK;
 }
 
 /* Deep-copies and checks the grants of one list ("users", "groups"). */
@@ -540,6 +584,8 @@ copy_grants(const char *what, const struct tk_perm_grant *src, size_t n,
 			continue;
 		}
 		if ((g[i].name = strdup(src[i].name)) == NULL)
+			return TK_ERR_NOMEM;
+		if (copy_scope(what, i, &src[i], &g[i], diag, nbad) != TK_OK)
 			return TK_ERR_NOMEM;
 		if (src[i].nperms == 0)
 			continue;
@@ -581,6 +627,45 @@ copy_optional(const char *key, const char *src, char **dst,
 	return TK_OK;
 }
 
+/*
+ * The names of the namespaces and own-tasks claims: valid, and neither
+ * a registered claim nor the permissions claim nor each other.
+ */
+static tk_err
+scope_claims(const struct tk_auth_config *cfg, struct tk_auth *a,
+    struct tk_diag *diag, int *nbad)
+{
+	static const char *const registered[] = { "iss", "sub", "aud", "exp",
+	    "nbf", "iat", "jti" };
+	const char *names[2], *keys[2] = { "namespaces_claim",
+	    "own_tasks_claim" };
+	size_t i, k;
+
+	names[0] = cfg->namespaces_claim != NULL ? cfg->namespaces_claim :
+	    DEFAULT_NS_CLAIM;
+	names[1] = cfg->own_tasks_claim != NULL ? cfg->own_tasks_claim :
+	    DEFAULT_OWN_CLAIM;
+	for (k = 0; k < 2; k++) {
+		if (*names[k] == '\0' || strlen(names[k]) > 128)
+			problem(diag, nbad, "auth.%s: must be 1..128 bytes",
+			    keys[k]);
+		for (i = 0; i < sizeof(registered) / sizeof(registered[0]); i++)
+			if (strcmp(names[k], registered[i]) == 0)
+				problem(diag, nbad, "auth.%s: \"%s\" is a "
+				    "registered JWT claim", keys[k], names[k]);
+		if (strcmp(names[k], a->claim) == 0)
+			problem(diag, nbad, "auth.%s: \"%s\" is also "
+			    "auth.permissions_claim", keys[k], names[k]);
+	}
+	if (strcmp(names[0], names[1]) == 0)
+		problem(diag, nbad, "auth.own_tasks_claim: \"%s\" is also "
+		    "auth.namespaces_claim", names[1]);
+	if ((a->ns_claim = strdup(names[0])) == NULL ||
+	    (a->own_claim = strdup(names[1])) == NULL)
+		return TK_ERR_NOMEM;
+	return TK_OK;
+}
+
 /* The limits and claim names shared by every mode. */
 static tk_err
 init_common(const struct tk_auth_config *cfg, struct tk_auth *a,
@@ -614,6 +699,8 @@ init_common(const struct tk_auth_config *cfg, struct tk_auth *a,
 			    "a registered JWT claim", claim);
 	if ((a->claim = strdup(claim)) == NULL)
 		return TK_ERR_NOMEM;
+	if ((e = scope_claims(cfg, a, diag, nbad)) != TK_OK)
+		return e;
 	if ((e = copy_optional("issuer", cfg->issuer, &a->issuer, diag,
 	    nbad)) != TK_OK)
 		return e;
@@ -743,6 +830,8 @@ tk_auth_free(struct tk_auth *a)
 	free(a->issuer);
 	free(a->audience);
 	free(a->claim);
+	free(a->ns_claim);
+	free(a->own_claim);
 	free_grants(a->users, a->nusers);
 	free_grants(a->groups, a->ngroups);
 	free(a);
@@ -1097,7 +1186,50 @@ check_parties(const struct tk_auth *a, struct json_object *claims)
 }
 
 /*
- * Fills p from sub and the permissions claim.  Sets *reason when they are
+ * The scope claims: the namespaces claim, when present, an array of at
+ * most TK_NS_MAX_COUNT namespace names (empty: none); the own-tasks
+ * claim, when present, a JSON boolean.  Sets *reason when either is
+ * malformed.  TK_ERR_NOMEM only.
+ */
+static tk_err
+claims_scope(const struct tk_auth *a, struct json_object *claims,
+    struct tk_principal *p, const char **reason)
+{
+	struct json_object *v;
+	const char *s;
+	size_t i, n;
+	tk_err e;
+
+	if (json_object_object_get_ex(claims, a->own_claim, &v)) {
+		if (v == NULL || !json_object_is_type(v, json_type_boolean)) {
+			*reason = "bad_own_tasks";
+			return TK_OK;
+		}
+		p->own_tasks = json_object_get_boolean(v) ? 1 : 0;
+	}
+	if (!json_object_object_get_ex(claims, a->ns_claim, &v))
+		return TK_OK;  /* every namespace */
+	if (v == NULL || !json_object_is_type(v, json_type_array) ||
+	    (n = json_object_array_length(v)) > TK_NS_MAX_COUNT) {
+		*reason = "bad_namespaces";
+		return TK_OK;
+	}
+	p->ns_limited = 1;
+	for (i = 0; i < n; i++) {
+		s = json_str(json_object_array_get_idx(v, i));
+		if (s == NULL || (e = tk_principal_add_ns(p, s)) ==
+		    TK_ERR_BAD_REQUEST) {
+			*reason = "bad_namespaces";
+			return TK_OK;
+		}
+		if (e != TK_OK)
+			return e;
+	}
+	return TK_OK;
+}
+
+/*
+ * Fills p from sub, the scope claims and the permissions claim.  Sets *reason when they are
  * malformed.  TK_ERR_NOMEM only.
  */
 static tk_err
@@ -1115,6 +1247,9 @@ claims_principal(const struct tk_auth *a, struct json_object *claims,
 		return TK_OK;
 	}
 	if ((e = tk_principal_set_subject(p, s)) != TK_OK)
+		return e;
+	if ((e = claims_scope(a, claims, p, reason)) != TK_OK ||
+	    *reason != NULL)
 		return e;
 	if (!json_object_object_get_ex(claims, a->claim, &v))
 		return TK_OK;  /* no permissions: 403 on every route */
@@ -1140,17 +1275,7 @@ claims_principal(const struct tk_auth *a, struct json_object *claims,
 static int
 copy_principal(const struct tk_principal *src, struct tk_principal *dst)
 {
-	size_t i;
-
-	if (tk_principal_set_subject(dst, src->subject) != TK_OK)
-		goto fail;
-	for (i = 0; i < src->nperms; i++)
-		if (tk_principal_add_perm(dst, src->perms[i]) != TK_OK)
-			goto fail;
-	return 0;
-fail:
-	tk_principal_free(dst);
-	return -1;
+	return tk_principal_copy(src, dst) == TK_OK ? 0 : -1;
 }
 
 /* 1 and *out filled when tok was verified before and its times still fit. */
@@ -1301,11 +1426,71 @@ add_grant(struct tk_principal *p, const struct tk_perm_grant *g)
 	return TK_OK;
 }
 
+/*
+ * The scope the grants that apply add up to (they add up like their
+ * permissions): every namespace when one of them is not limited, else
+ * the union of their namespaces; own tasks only when all of them say so.
+ * No grant at all: nothing.
+ */
+struct grant_scope {
+	size_t napplied;
+	int    unlimited;
+	int    all_own;
+};
+
+/* Adds g (NULL: none applies) to p's permissions and to sc. */
+static tk_err
+apply_grant(struct tk_principal *p, const struct tk_perm_grant *g,
+    struct grant_scope *sc)
+{
+	size_t i;
+	tk_err e;
+
+	if (g == NULL)
+		return TK_OK;
+	sc->napplied++;
+	if (!g->ns_limited)
+		sc->unlimited = 1;
+	if (!g->own_tasks)
+		sc->all_own = 0;
+	for (i = 0; i < g->nnamespaces; i++) {
+		e = tk_principal_add_ns(p, g->namespaces[i]);
+		if (e == TK_ERR_BAD_REQUEST) {
+			/* Names were checked at start: the grants together
+			 * hold more than the cap.  Fewer is the safe side. */
+			tk_log(TK_LOG_WARN, "event=auth_too_many_namespaces "
+			    "limit=%d", TK_NS_MAX_COUNT);
+			break;
+		}
+		if (e != TK_OK)
+			return e;
+	}
+	return add_grant(p, g);
+}
+
+/* Sets p's scope from sc once every grant was applied. */
+static void
+finish_scope(struct tk_principal *p, const struct grant_scope *sc)
+{
+	size_t i;
+
+	p->own_tasks = sc->napplied > 0 && sc->all_own;
+	p->ns_limited = sc->napplied == 0 || !sc->unlimited;
+	if (p->ns_limited)
+		return;
+	for (i = 0; i < p->nns; i++)
+		free(p->ns[i]);
+	free(p->ns);
+	p->ns = NULL;
+	p->nns = 0;
+}
+
 static tk_err
 auth_remote_user(const struct tk_auth *a, const struct tk_auth_input *in,
     struct tk_principal *out, const char **werr, const char **reason)
 {
 	struct tk_principal p = TK_PRINCIPAL_INIT;
+	struct grant_scope sc = { 0, 0, 1 };
 	const char *u = in->remote_user, *s;
 	size_t n, count = 0;
 	tk_err e;
@@ -1315,24 +1500,26 @@ auth_remote_user(const struct tk_auth *a, const struct tk_auth_input *in,
 		*reason = "no_remote_user";
 		return TK_ERR_AUTHENTICATION;
 	}
-	if (!tk_subject_valid(u)) {
+	/* UTF-8 too: the name is stored as created_by and shown in JSON. */
+	if (!tk_subject_valid(u) || !tk_utf8_valid(u, strlen(u))) {
 		*reason = "bad_remote_user";
 		return TK_ERR_AUTHENTICATION;
 	}
 	if ((e = tk_principal_set_subject(&p, u)) != TK_OK)
 		goto out;
-	if ((e = add_grant(&p, find_grant(a->users, a->nusers, u,
-	    strlen(u)))) != TK_OK)
+	if ((e = apply_grant(&p, find_grant(a->users, a->nusers, u,
+	    strlen(u)), &sc)) != TK_OK)
 		goto out;
 	for (s = in->remote_groups; s != NULL && *s != '\0'; s += n) {
 		s += strspn(s, ", \t");
 		if ((n = strcspn(s, ", \t")) == 0 ||
 		    ++count > GROUPS_MAX_COUNT)
 			break;
-		if ((e = add_grant(&p, find_grant(a->groups, a->ngroups, s,
-		    n))) != TK_OK)
+		if ((e = apply_grant(&p, find_grant(a->groups, a->ngroups, s,
+		    n), &sc)) != TK_OK)
 			goto out;
 	}
+	finish_scope(&p, &sc);
 	*out = p;
 	memset(&p, 0, sizeof(p));
 out:
@@ -1400,30 +1587,56 @@ tk_auth_challenge(const char *www_auth_error)
 
 /* ---- minting ------------------------------------------------------- */
 
-/* {"<claim>": [perms...]} as JSON text in *out (caller frees). */
-static tk_err
-perms_json(const char *claim, const char *const *perms, size_t nperms,
-    char **out)
+/* Adds "claim": [strings...] to o.  -1 when out of memory. */
+static int
+add_str_array(struct json_object *o, const char *claim,
+    const char *const *v, size_t n)
 {
-	struct json_object *o, *arr, *s;
+	struct json_object *arr, *s;
+	size_t i;
+
+	if ((arr = json_object_new_array_ext((int)n)) == NULL)
+		return -1;
+	if (json_object_object_add(o, claim, arr) != 0) {
+		json_object_put(arr);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if ((s = json_object_new_string(v[i])) == NULL)
+			return -1;
+		if (json_object_array_add(arr, s) != 0) {
+			json_object_put(s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * {"<claim>": [perms...], and the scope claims sc asks for} as JSON text
+ * in *out (caller frees).
+ */
+static tk_err
+perms_json(const struct tk_auth *a, const char *const *perms, size_t nperms,
+    const struct tk_token_scope *sc, char **out)
+{
+	struct json_object *o, *b;
 	const char *text;
 	tk_err e = TK_ERR_NOMEM;
-	size_t i;
 
 	*out = NULL;
 	if ((o = json_object_new_object()) == NULL)
 		return TK_ERR_NOMEM;
-	if ((arr = json_object_new_array_ext((int)nperms)) == NULL)
+	if (add_str_array(o, a->claim, perms, nperms) != 0)
 		goto out;
-	if (json_object_object_add(o, claim, arr) != 0) {
-		json_object_put(arr);
+	if (sc != NULL && sc->limit_namespaces && add_str_array(o,
+	    a->ns_claim, sc->namespaces, sc->nnamespaces) != 0)
 		goto out;
-	}
-	for (i = 0; i < nperms; i++) {
-		if ((s = json_object_new_string(perms[i])) == NULL)
+	if (sc != NULL && sc->own_tasks) {
+		if ((b = json_object_new_boolean(1)) == NULL)
 			goto out;
-		if (json_object_array_add(arr, s) != 0) {
-			json_object_put(s);
+		if (json_object_object_add(o, a->own_claim, b) != 0) {
+			json_object_put(b);
 			goto out;
 		}
 	}
@@ -1439,6 +1652,15 @@ tk_err
 tk_auth_mint(const struct tk_auth *a, const char *subject,
     const char *const *perms, size_t nperms, unsigned lifetime_seconds,
     time_t now, char **token_out)
+{
+	return tk_auth_mint_scope(a, subject, perms, nperms, NULL,
+	    lifetime_seconds, now, token_out);
+}
+
+tk_err
+tk_auth_mint_scope(const struct tk_auth *a, const char *subject,
+    const char *const *perms, size_t nperms, const struct tk_token_scope *sc,
+    unsigned lifetime_seconds, time_t now, char **token_out)
 {
 	const struct auth_key *k = NULL;
 	char *json = NULL, *tok;
@@ -1460,9 +1682,15 @@ tk_auth_mint(const struct tk_auth *a, const char *subject,
 	for (i = 0; i < nperms; i++)
 		if (!tk_perm_valid(perms[i]))
 			return TK_ERR_BAD_REQUEST;
+	if (sc != NULL && sc->nnamespaces > TK_NS_MAX_COUNT)
+		return TK_ERR_BAD_REQUEST;
+	for (i = 0; sc != NULL && i < sc->nnamespaces; i++)
+		if (sc->namespaces[i] == NULL ||
+		    !tk_name_valid(sc->namespaces[i]))
+			return TK_ERR_BAD_REQUEST;
 	lifetime = lifetime_seconds == 0 ? (long)a->lifetime :
 	    (long)lifetime_seconds;
-	if ((e = perms_json(a->claim, perms, nperms, &json)) != TK_OK)
+	if ((e = perms_json(a, perms, nperms, sc, &json)) != TK_OK)
 		return e;
 	e = TK_ERR_NOMEM;
 	if (jwt_new(&jwt) != 0)

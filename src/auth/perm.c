@@ -6,6 +6,8 @@
  */
 #include "tasker/perm.h"
 
+#include "tasker/handler.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +117,86 @@ tk_principal_add_perm(struct tk_principal *p, const char *perm)
 	return TK_OK;
 }
 
+tk_err
+tk_principal_add_ns(struct tk_principal *p, const char *ns)
+{
+	char **np, *copy;
+	size_t i;
+
+	if (ns == NULL || !tk_name_valid(ns))
+		return TK_ERR_BAD_REQUEST;
+	p->ns_limited = 1;
+	for (i = 0; i < p->nns; i++)
+		if (strcmp(p->ns[i], ns) == 0)
+			return TK_OK;
+	if (p->nns >= TK_NS_MAX_COUNT)
+		return TK_ERR_BAD_REQUEST;
+	if ((copy = strdup(ns)) == NULL)
+		return TK_ERR_NOMEM;
+	np = realloc(p->ns, (p->nns + 1) * sizeof(*np));
+	if (np == NULL) {
+		free(copy);
+		return TK_ERR_NOMEM;
+	}
+	np[p->nns++] = copy;
+	p->ns = np;
+	return TK_OK;
+}
+
+int
+tk_principal_scoped(const struct tk_principal *p)
+{
+	return p == NULL || p->ns_limited || p->own_tasks;
+}
+
+int
+tk_principal_sees_ns(const struct tk_principal *p, const char *ns)
+{
+	size_t i;
+
+	if (p == NULL || ns == NULL)
+		return 0;
+	if (!p->ns_limited)
+		return 1;
+	for (i = 0; i < p->nns; i++)
+		if (strcmp(p->ns[i], ns) == 0)
+			return 1;
+	return 0;
+}
+
+int
+tk_principal_sees_task(const struct tk_principal *p, const char *ns,
+    const char *created_by)
+{
+	if (!tk_principal_sees_ns(p, ns))
+		return 0;
+	if (!p->own_tasks)
+		return 1;
+	return created_by != NULL && p->subject != NULL &&
+	    strcmp(created_by, p->subject) == 0;
+}
+
+tk_err
+tk_principal_copy(const struct tk_principal *src, struct tk_principal *dst)
+{
+	size_t i;
+	tk_err e = TK_OK;
+
+	if (src->subject != NULL)
+		e = tk_principal_set_subject(dst, src->subject);
+	for (i = 0; e == TK_OK && i < src->nperms; i++)
+		e = tk_principal_add_perm(dst, src->perms[i]);
+	for (i = 0; e == TK_OK && i < src->nns; i++)
+		e = tk_principal_add_ns(dst, src->ns[i]);
+	dst->ns_limited = src->ns_limited;
+	dst->own_tasks = src->own_tasks;
+	if (e != TK_OK) {
+		tk_principal_free(dst);
+		return TK_ERR_NOMEM;   /* src held only valid entries */
+	}
+	return TK_OK;
+}
+
 void
 tk_principal_free(struct tk_principal *p)
 {
@@ -125,8 +207,15 @@ tk_principal_free(struct tk_principal *p)
 	for (i = 0; i < p->nperms; i++)
 		free(p->perms[i]);
 	free(p->perms);
+	for (i = 0; i < p->nns; i++)
+		free(p->ns[i]);
+	free(p->ns);
 	free(p->subject);
 	p->subject = NULL;
 	p->perms = NULL;
 	p->nperms = 0;
+	p->ns = NULL;
+	p->nns = 0;
+	p->ns_limited = 0;
+	p->own_tasks = 0;
 }

@@ -39,6 +39,7 @@
 
 #include <yaml.h>
 
+#include "tasker/handler.h"
 #include "tasker/http.h"
 #include "tasker/log.h"
 
@@ -968,11 +969,24 @@ free_grants(struct tk_perm_grant *g, size_t n)
 	for (i = 0; i < n; i++) {
 		free(g[i].name);
 		free_strv(g[i].perms, g[i].nperms);
+		free_strv(g[i].namespaces, g[i].nnamespaces);
 	}
 	free(g);
 }
 
 static const char *check_perm(const char *);
+static const struct field grant_fields[];
+
+/* A grant's namespaces: present (even empty or null) limits the grant. */
+static void
+set_grant_ns(struct ctx *c, const struct field *f, struct node *v,
+    const char *path, unsigned long line, void *base)
+{
+	struct tk_perm_grant *g = base;
+
+	set_strlist(c, f, v, path, line, base);
+	g->ns_limited = 1;
+}
 
 /* auth.remote_user.users and .groups: name -> list of permissions. */
 static void
@@ -1024,8 +1038,12 @@ set_grants(struct ctx *c, const struct field *f, struct node *v,
 			nomem(c);
 			break;
 		}
-		g[n].perms = want_strlist(c, v->kid[i + 1], kpath, k->line,
-		    128, check_perm, &g[n].nperms);
+		/* A list is the permissions; a mapping may add a scope. */
+		if (v->kid[i + 1]->kind == N_MAP)
+			walk_map(c, v->kid[i + 1], kpath, grant_fields, &g[n]);
+		else
+			g[n].perms = want_strlist(c, v->kid[i + 1], kpath,
+			    k->line, 128, check_perm, &g[n].nperms);
 		n++;
 	}
 	free_grants(*slot, *count);
@@ -1129,6 +1147,28 @@ check_perm(const char *s)
 {
 	if (strchr(s, ' ') != NULL)
 		return "a permission must not contain spaces";
+	return NULL;
+}
+
+static const char *
+check_ns(const char *s)
+{
+	if (!tk_name_valid(s))
+		return "must be a namespace name: lowercase letters, digits "
+		    "and '_', 1 to " TK_STR(TK_NAME_MAX) " characters";
+	return NULL;
+}
+
+static const char *
+check_claim(const char *s)
+{
+	static const char *const registered[] = { "iss", "sub", "aud", "exp",
+	    "nbf", "iat", "jti" };
+	size_t i;
+
+	for (i = 0; i < sizeof(registered) / sizeof(registered[0]); i++)
+		if (strcmp(s, registered[i]) == 0)
+			return "must not be a registered JWT claim";
 	return NULL;
 }
 
@@ -1241,6 +1281,16 @@ static const struct field key_fields[] = {
 	F_END
 };
 
+/* One user or group given as a mapping instead of a permission list. */
+static const struct field grant_fields[] = {
+	F_LIST("permissions", set_strlist, struct tk_perm_grant, perms, nperms,
+	    128, check_perm),
+	F_LIST("namespaces", set_grant_ns, struct tk_perm_grant, namespaces,
+	    nnamespaces, TK_NAME_MAX, check_ns),
+	F_BOOL("own_tasks", struct tk_perm_grant, own_tasks),
+	F_END
+};
+
 /* remote_user is a YAML sub-section; its fields live in tk_auth_config. */
 static const struct field remote_fields[] = {
 	F_STR("groups_variable", struct tk_auth_config, groups_variable, 64,
@@ -1263,6 +1313,10 @@ static const struct field auth_fields[] = {
 	    600),
 	F_STR("permissions_claim", struct tk_auth_config, permissions_claim,
 	    128, NULL),
+	F_STR("namespaces_claim", struct tk_auth_config, namespaces_claim,
+	    128, check_claim),
+	F_STR("own_tasks_claim", struct tk_auth_config, own_tasks_claim,
+	    128, check_claim),
 	F_SIZE("max_token_bytes", struct tk_auth_config, max_token_bytes, 256,
 	    65536),
 	F_UINT("token_lifetime_seconds", struct tk_auth_config,
@@ -1690,6 +1744,8 @@ tk_config_defaults(struct tk_config *cfg)
 	}
 	cfg->auth.leeway_seconds = 30;
 	DUP(cfg->auth.permissions_claim, "permissions");
+	DUP(cfg->auth.namespaces_claim, "namespaces");
+	DUP(cfg->auth.own_tasks_claim, "own_tasks");
 	cfg->auth.max_token_bytes = 8192;
 	cfg->auth.token_lifetime_seconds = 3600;
 	cfg->auth.open_health = 1;
@@ -1817,6 +1873,8 @@ tk_config_free(struct tk_config *cfg)
 	free(cfg->auth.issuer);
 	free(cfg->auth.audience);
 	free(cfg->auth.permissions_claim);
+	free(cfg->auth.namespaces_claim);
+	free(cfg->auth.own_tasks_claim);
 	free_grants(cfg->auth.users, cfg->auth.nusers);
 	free_grants(cfg->auth.groups, cfg->auth.ngroups);
 	free(cfg->auth.groups_variable);

@@ -34,7 +34,7 @@
 #define TASK_COLS                                                          \
 	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
 	" t.status, t.context, t.initiator, t.source_system, t.reason,"    \
-	" t.tags, t.created_at, t.updated_at, t.completed_at"
+	" t.tags, t.created_at, t.updated_at, t.completed_at, t.created_by"
 
 #define STEP_COLS                                                          \
 	"id, position, name, status, attempts, retry_limit, retryable,"    \
@@ -61,7 +61,7 @@ static const char SQL_IDEM_PURGE[] =
 static const char SQL_TASK_INSERT[] =
     "INSERT INTO tasks (id, handler_version_id, namespace, name, version,"
     " context, initiator, source_system, reason, tags, created_at,"
-    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /* Steps go in multi-row INSERTs of up to STEP_ROWS rows (a handler of
  * up to six steps: one round trip); 10 parameters a row stay within
@@ -101,7 +101,7 @@ static const char SQL_STEPS[] =
 	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
 	" t.status, IF(s.position = 0, t.context, NULL), t.initiator,"     \
 	" t.source_system, t.reason, IF(s.position = 0, t.tags, NULL),"    \
-	" t.created_at, t.updated_at, t.completed_at"
+	" t.created_at, t.updated_at, t.completed_at, t.created_by"
 #define STEP_COLS_S                                                        \
 	"s.id, s.position, s.name, s.status, s.attempts, s.retry_limit,"   \
 	" s.retryable, s.skippable, s.unmet_parents, s.results,"           \
@@ -156,7 +156,8 @@ static const char SQL_TASK_UPDATE[] =
  * How many tasks the filter matches, per status, from task_counts joined
  * to the registry: one row, one column, "n,n,n,n,n,n" in the order of
  * enum tk_status (count_sum reads it).  Parameters: namespace twice, name
- * twice, version twice, handler version id twice.
+ * twice, version twice, handler version id twice (SQL_COUNT_NS_SET: then
+ * the namespace set).
  */
 #define COUNT_OF(ST) "COALESCE(SUM(IF(tc.status = '" ST "', tc.n, 0)), 0)"
 #define COUNTS                                                             \
@@ -172,6 +173,8 @@ static const char SQL_TASK_UPDATE[] =
 #define COUNT_PARAMS 8
 _Static_assert(TK_ST__COUNT == NCOUNTS, "COUNTS names every status");
 static const char SQL_COUNT[] = COUNTS;
+static const char SQL_COUNT_NS_SET[] =
+    COUNTS " AND FIND_IN_SET(ns.name, ?) > 0";
 
 /*
  * Lists.  PLAIN: one ordered read of an index.  MULTI: one ordered read
@@ -251,6 +254,54 @@ static const struct {
 	[K_NAME] = { L_NAME, L_NAME_S },
 	[K_NAME_VER] = { L_NAME_VER, L_NAME_VER_S },
 };
+
+/*
+ * Lists of a subject's tasks (created_by) or of a set of namespaces (a
+ * limited caller's scope).  The other filters are conditions on the rows
+ * the index yields, in id order.  Parameters: (created_by,) the
+ * SCOPED_WHERE pairs: namespace set, namespace, name, version, status set
+ * (comma lists for FIND_IN_SET; NULL: any); then limit, offset.
+ */
+#define SCOPED_WHERE                                                       \
+	" (? IS NULL OR FIND_IN_SET(namespace, ?) > 0)"                    \
+	" AND (? IS NULL OR namespace = ?) AND (? IS NULL OR name = ?)"    \
+	" AND (? IS NULL OR version = ?)"                                  \
+	" AND (? IS NULL OR FIND_IN_SET(status, ?) > 0)"
+#define SCOPED_PARAMS 10
+#define SCOPED_PAGE(IDX, COND)                                             \
+	"SELECT " TASK_COLS " FROM (SELECT id FROM tasks FORCE INDEX ("    \
+	IDX ") WHERE " COND SCOPED_WHERE " ORDER BY id DESC LIMIT ?"        \
+	" OFFSET ?) p JOIN tasks t ON t.id = p.id ORDER BY t.id DESC"
+static const char SQL_OWN_PAGE[] =
+    SCOPED_PAGE("ix_tasks_created_by", "created_by = ? AND");
+static const char SQL_OWN_COUNT[] =
+    "SELECT COUNT(*) FROM tasks FORCE INDEX (ix_tasks_created_by)"
+    " WHERE created_by = ? AND" SCOPED_WHERE;
+static const char SQL_NS_SET_PAGE[] = SCOPED_PAGE("PRIMARY", "");
+
+/*
+ * A set of at most NS_BRANCHES namespaces: one ordered read of
+ * ix_tasks_ns per namespace (an unused branch has namespace NULL and
+ * LIMIT 0: it reads nothing), merged and cut to the page as MULTI does.
+ * The other filters are conditions on the rows (COALESCE: one parameter
+ * each).  Parameters per branch: namespace, name, version, status set,
+ * offset + limit; then limit, offset.
+ */
+#define NS_BRANCH                                                          \
+	"(SELECT id FROM tasks FORCE INDEX (ix_tasks_ns) WHERE namespace = ?" \
+	" AND name = COALESCE(?, name) AND version = COALESCE(?, version)"  \
+	" AND FIND_IN_SET(status, COALESCE(?, status)) > 0"                 \
+	" ORDER BY id DESC LIMIT ?)"
+#define NS_BRANCH_PARAMS 5
+#define NS_BRANCHES      8
+#define NS_BRANCH2       NS_BRANCH " UNION ALL " NS_BRANCH
+#define NS_BRANCH4       NS_BRANCH2 " UNION ALL " NS_BRANCH2
+static const char SQL_NS_BRANCHES_PAGE[] =
+    "SELECT " TASK_COLS " FROM (SELECT id FROM (" NS_BRANCH4 " UNION ALL "
+    NS_BRANCH4 ") u ORDER BY id DESC LIMIT ? OFFSET ?) p"
+    " JOIN tasks t ON t.id = p.id ORDER BY t.id DESC";
+_Static_assert(NS_BRANCHES * NS_BRANCH_PARAMS + 2 <= 64,
+    "within db.c's parameter limit");
 
 /* ---------------------------------------------------------------- transactions */
 
@@ -372,7 +423,7 @@ create_txn(struct tk_db *db, void *arg)
 	struct create_ctx *c = arg;
 	const struct tk_task_new *t = c->t;
 	const struct tk_handler_def *d = t->def;
-	struct tk_dbarg a[12];
+	struct tk_dbarg a[13];
 	tk_err e;
 
 	now_utc(c->now);
@@ -409,7 +460,8 @@ create_txn(struct tk_db *db, void *arg)
 	a[9] = TK_POPT(t->tags);
 	a[10] = TK_PSTR(c->now);
 	a[11] = TK_PSTR(c->now);
-	if ((e = tk_db_exec(db, SQL_TASK_INSERT, a, 12, NULL, NULL)) != TK_OK)
+	a[12] = TK_POPT(t->created_by);
+	if ((e = tk_db_exec(db, SQL_TASK_INSERT, a, 13, NULL, NULL)) != TK_OK)
 		return e;
 	if ((e = insert_steps(db, t, c->now)) != TK_OK)
 		return e;
@@ -757,17 +809,151 @@ count_sum(const char *s, unsigned status_mask)
 	return total;
 }
 
+/*
+ * The statuses of mask as a comma list ("pending,error") in out, or NULL
+ * for every status.
+ */
+static const char *
+status_set(unsigned mask, char *out, size_t outsz)
+{
+	size_t n = 0;
+	int st;
+
+	mask &= TK_STATUS_ALL;
+	if (mask == 0 || mask == TK_STATUS_ALL)
+		return NULL;
+	out[0] = '\0';
+	for (st = 0; st < TK_ST__COUNT; st++)
+		if (mask & (1u << st))
+			n += (size_t)snprintf(out + n, n < outsz ? outsz - n : 0,
+			    "%s%s", n > 0 ? "," : "",
+			    tk_status_name((enum tk_status)st));
+	return out;
+}
+
+#define STATUS_SET_SIZE 128   /* every status name, comma-separated */
+
+/* The SCOPED_WHERE parameters of f into a; returns how many. */
+static size_t
+scoped_params(const struct tk_task_filter *f, const char *statuses,
+    struct tk_dbarg *a)
+{
+	a[0] = a[1] = TK_POPT(f->ns_set);
+	a[2] = a[3] = TK_POPT(f->namespace_name);
+	a[4] = a[5] = TK_POPT(f->name);
+	a[6] = a[7] = TK_POPT(f->version);
+	a[8] = a[9] = TK_POPT(statuses);
+	return SCOPED_PARAMS;
+}
+
+/* How many of created_by's tasks match f. */
+static tk_err
+own_count(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long *total)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[1 + SCOPED_PARAMS];
+	char st[STATUS_SET_SIZE];
+	long long n;
+	tk_err e;
+
+	a[0] = TK_PSTR(f->created_by);
+	scoped_params(f, status_set(f->status_mask, st, sizeof(st)), a + 1);
+	if ((e = tk_db_query(db, SQL_OWN_COUNT, a, 1 + SCOPED_PARAMS, &r))
+	    != TK_OK)
+		return e;
+	n = tk_row_int(&r, 0, 0);
+	*total = n > 0 ? (unsigned long long)n : 0;
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+/*
+ * The page of a namespace set of at most NS_BRANCHES names (and no
+ * namespace or creator filter) off ix_tasks_ns.  1 when it applies (and
+ * *e says how it went), 0 when the set is too large for it.
+ */
+static int
+list_ns_branches(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long offset, unsigned limit, struct tk_rows *out,
+    tk_err *e)
+{
+	struct tk_dbarg a[NS_BRANCHES * NS_BRANCH_PARAMS + 2];
+	char st[STATUS_SET_SIZE];
+	const char *p = f->ns_set, *statuses;
+	size_t b, len, n = 0;
+
+	if (f->created_by != NULL || f->namespace_name != NULL)
+		return 0;
+	statuses = status_set(f->status_mask, st, sizeof(st));
+	for (b = 0; b < NS_BRANCHES; b++) {
+		a[n] = TK_PNULL;
+		a[n + 4] = TK_PINT(0);
+		if (*p != '\0') {
+			len = strcspn(p, ",");
+			a[n] = TK_PSTRN(p, len);
+			a[n + 4] = TK_PINT(offset + limit);
+			p += len + (p[len] == ',');
+		}
+		a[n + 1] = TK_POPT(f->name);
+		a[n + 2] = TK_POPT(f->version);
+		a[n + 3] = TK_POPT(statuses);
+		n += NS_BRANCH_PARAMS;
+	}
+	if (*p != '\0')
+		return 0;   /* more names than branches */
+	a[n++] = TK_PINT(limit);
+	a[n++] = TK_PINT(offset);
+	*e = query_times(db, SQL_NS_BRANCHES_PAGE, a, n, out, TIMES_TASK);
+	return 1;
+}
+
+/* tk_task_store_list() for a filter with created_by or ns_set. */
+static tk_err
+list_scoped(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long offset, unsigned limit, struct tk_rows *out,
+    unsigned long long *total)
+{
+	struct tk_dbarg a[1 + SCOPED_PARAMS + 2];
+	char st[STATUS_SET_SIZE];
+	const char *sql = SQL_NS_SET_PAGE;
+	size_t n = 0;
+	tk_err e;
+
+	if ((e = tk_task_store_count(db, f, total)) != TK_OK ||
+	    offset >= *total)
+		return e;
+	if (f->ns_set != NULL &&
+	    list_ns_branches(db, f, offset, limit, out, &e))
+		return e;
+	if (f->created_by != NULL) {
+		a[n++] = TK_PSTR(f->created_by);
+		sql = SQL_OWN_PAGE;
+	}
+	n += scoped_params(f, status_set(f->status_mask, st, sizeof(st)),
+	    a + n);
+	a[n++] = TK_PINT(limit);
+	a[n++] = TK_PINT(offset);
+	return query_times(db, sql, a, n, out, TIMES_TASK);
+}
+
 tk_err
 tk_task_store_count(struct tk_db *db, const struct tk_task_filter *f,
     unsigned long long *total)
 {
 	struct tk_rows r = TK_ROWS_INIT;
-	struct tk_dbarg a[COUNT_PARAMS];
+	struct tk_dbarg a[COUNT_PARAMS + 1];
+	size_t n;
 	tk_err e;
 
 	*total = 0;
-	if ((e = tk_db_query(db, SQL_COUNT, a, count_params(f, a), &r))
-	    != TK_OK)
+	if (f->created_by != NULL)
+		return own_count(db, f, total);
+	n = count_params(f, a);
+	if (f->ns_set != NULL)
+		a[n++] = TK_PSTR(f->ns_set);
+	if ((e = tk_db_query(db, f->ns_set != NULL ? SQL_COUNT_NS_SET :
+	    SQL_COUNT, a, n, &r)) != TK_OK)
 		return e;
 	*total = count_sum(tk_row_str(&r, 0, 0), f->status_mask);
 	tk_rows_free(&r);
@@ -789,6 +975,8 @@ tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
 
 	memset(out, 0, sizeof(*out));
 	*total = 0;
+	if (f->created_by != NULL || f->ns_set != NULL)
+		return list_scoped(db, f, offset, limit, out, total);
 	if (f->hv_id == 0 && f->namespace_name != NULL && f->name != NULL &&
 	    f->version != NULL)
 		/* No such handler version (in this process's catalog): no

@@ -1098,6 +1098,221 @@ test_custom_claim_name(void)
 	setup_end(&s);
 }
 
+/* ---- scope claims ---------------------------------------------------- */
+
+/* Authenticates tok at NOW into *p (the caller frees p); frees tok. */
+static tk_err
+principal_of(const struct tk_auth *a, char *tok, struct tk_principal *p)
+{
+	struct tk_auth_input in;
+	char h[4096];
+	tk_err e;
+
+	snprintf(h, sizeof(h), "Bearer %s", tok);
+	memset(&in, 0, sizeof(in));
+	in.authorization = h;
+	in.now = NOW;
+	e = tk_auth_authenticate(a, &in, p, NULL);
+	free(tok);
+	return e;
+}
+
+static void
+test_scope_claims(void)
+{
+	struct setup s;
+	struct fx k = fixture("auth/hs256.secret", 1);
+	struct tk_principal p;
+	char c[4096], *o;
+	int i;
+
+	setup_hs256(&s);
+	/* absent: every namespace, every task */
+	CU_ASSERT_EQUAL_FATAL(principal_of(s.auth, with_claims(&k,
+	    "{\"sub\":\"a\",\"exp\":%ld}", LATER), &p), TK_OK);
+	CU_ASSERT_FALSE(p.ns_limited);
+	CU_ASSERT_FALSE(p.own_tasks);
+	CU_ASSERT_FALSE(tk_principal_scoped(&p));
+	CU_ASSERT_TRUE(tk_principal_sees_ns(&p, "anything"));
+	CU_ASSERT_TRUE(tk_principal_sees_task(&p, "x", NULL));
+	tk_principal_free(&p);
+	/* a list: those namespaces, duplicates once */
+	CU_ASSERT_EQUAL_FATAL(principal_of(s.auth, with_claims(&k,
+	    "{\"sub\":\"a\",\"exp\":%ld,\"namespaces\":[\"payments\","
+	    "\"it_2\",\"payments\"],\"own_tasks\":false}", LATER), &p), TK_OK);
+	CU_ASSERT_TRUE(p.ns_limited);
+	CU_ASSERT_EQUAL_FATAL(p.nns, 2);
+	CU_ASSERT_STRING_EQUAL(p.ns[0], "payments");
+	CU_ASSERT_STRING_EQUAL(p.ns[1], "it_2");
+	CU_ASSERT_FALSE(p.own_tasks);
+	CU_ASSERT_TRUE(tk_principal_sees_ns(&p, "it_2"));
+	CU_ASSERT_FALSE(tk_principal_sees_ns(&p, "it_"));
+	CU_ASSERT_FALSE(tk_principal_sees_ns(&p, "payments2"));
+	CU_ASSERT_FALSE(tk_principal_sees_ns(&p, NULL));
+	CU_ASSERT_TRUE(tk_principal_sees_task(&p, "payments", "b"));
+	CU_ASSERT_FALSE(tk_principal_sees_task(&p, "billing", "a"));
+	tk_principal_free(&p);
+	/* empty: no namespace at all */
+	CU_ASSERT_EQUAL_FATAL(principal_of(s.auth, with_claims(&k,
+	    "{\"sub\":\"a\",\"exp\":%ld,\"namespaces\":[]}", LATER), &p),
+	    TK_OK);
+	CU_ASSERT_TRUE(p.ns_limited);
+	CU_ASSERT_EQUAL(p.nns, 0);
+	CU_ASSERT_FALSE(tk_principal_sees_ns(&p, "payments"));
+	tk_principal_free(&p);
+	/* own tasks: only created_by == subject; NULL (old rows) never */
+	CU_ASSERT_EQUAL_FATAL(principal_of(s.auth, with_claims(&k,
+	    "{\"sub\":\"bob\",\"exp\":%ld,\"own_tasks\":true}", LATER), &p),
+	    TK_OK);
+	CU_ASSERT_TRUE(p.own_tasks);
+	CU_ASSERT_FALSE(p.ns_limited);
+	CU_ASSERT_TRUE(tk_principal_scoped(&p));
+	CU_ASSERT_TRUE(tk_principal_sees_ns(&p, "payments"));
+	CU_ASSERT_TRUE(tk_principal_sees_task(&p, "payments", "bob"));
+	CU_ASSERT_FALSE(tk_principal_sees_task(&p, "payments", "bobby"));
+	CU_ASSERT_FALSE(tk_principal_sees_task(&p, "payments", "Bob"));
+	CU_ASSERT_FALSE(tk_principal_sees_task(&p, "payments", NULL));
+	tk_principal_free(&p);
+
+	/* malformed: a bad token */
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"namespaces\":"
+	    "\"payments\"}", LATER)));
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"namespaces\":"
+	    "null}", LATER)));
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"namespaces\":"
+	    "{\"payments\":1}}", LATER)));
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"namespaces\":"
+	    "[\"payments\",1]}", LATER)));
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"namespaces\":"
+	    "[\"\"]}", LATER)));
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"namespaces\":"
+	    "[\"Payments\"]}", LATER)));
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"namespaces\":"
+	    "[\"pay-ments\"]}", LATER)));
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"namespaces\":"
+	    "[\"%065d\"]}", LATER, 0)));
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"namespaces\":"
+	    "[[\"payments\"]]}", LATER)));
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"own_tasks\":"
+	    "\"true\"}", LATER)));
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"own_tasks\":1}",
+	    LATER)));
+	REJECTED(check(s.auth, with_claims(&k, "{\"exp\":%ld,\"own_tasks\":"
+	    "null}", LATER)));
+	/* 64 names are fine, 65 too many */
+	o = c + snprintf(c, sizeof(c), "{\"exp\":%ld,\"namespaces\":[", LATER);
+	for (i = 0; i < TK_NS_MAX_COUNT; i++)
+		o += sprintf(o, "%s\"n%d\"", i ? "," : "", i);
+	strcpy(o, "]}");
+	CU_ASSERT_EQUAL_FATAL(principal_of(s.auth, lib_token(JWT_ALG_HS256,
+	    &k, NULL, c), &p), TK_OK);
+	CU_ASSERT_EQUAL(p.nns, TK_NS_MAX_COUNT);
+	tk_principal_free(&p);
+	strcpy(o, ",\"n64\"]}");
+	REJECTED(check(s.auth, lib_token(JWT_ALG_HS256, &k, NULL, c)));
+	fx_free(&k);
+	setup_end(&s);
+}
+
+/* Configured claim names; a cache hit keeps the scope. */
+static void
+test_scope_claim_names(void)
+{
+	struct setup s;
+	struct fx k = fixture("auth/hs256.secret", 1);
+	struct tk_principal p;
+	char *tok;
+	int round;
+
+	setup_hs256(&s);
+	tk_auth_free(s.auth);
+	s.auth = NULL;
+	s.cfg.namespaces_claim = own(&s, "https://tasker/ns");
+	s.cfg.own_tasks_claim = own(&s, "https://tasker/own");
+	CU_ASSERT_EQUAL_FATAL(setup_init(&s), TK_OK);
+	tok = with_claims(&k, "{\"sub\":\"a\",\"exp\":%ld,\"namespaces\":[],"
+	    "\"own_tasks\":\"ignored\",\"https://tasker/ns\":[\"x\"],"
+	    "\"https://tasker/own\":true}", LATER);
+	for (round = 0; round < 2; round++) {   /* verified, then cached */
+		CU_ASSERT_EQUAL_FATAL(principal_of(s.auth, strdup(tok), &p),
+		    TK_OK);
+		CU_ASSERT_TRUE(p.ns_limited);
+		CU_ASSERT_EQUAL_FATAL(p.nns, 1);
+		CU_ASSERT_STRING_EQUAL(p.ns[0], "x");
+		CU_ASSERT_TRUE(p.own_tasks);
+		tk_principal_free(&p);
+	}
+	free(tok);
+	setup_end(&s);
+
+	/* names that collide with a registered claim, the permissions
+	 * claim or each other */
+	setup_hs256(&s);
+	tk_auth_free(s.auth);
+	s.auth = NULL;
+	s.cfg.namespaces_claim = own(&s, "permissions");
+	s.cfg.own_tasks_claim = own(&s, "sub");
+	CU_ASSERT_EQUAL(setup_init(&s), TK_ERR_CONFIG);
+	CU_ASSERT_TRUE(tk_diag_has(&s.diag, "auth.namespaces_claim: "
+	    "\"permissions\" is also auth.permissions_claim"));
+	CU_ASSERT_TRUE(tk_diag_has(&s.diag, "auth.own_tasks_claim: \"sub\" "
+	    "is a registered JWT claim"));
+	setup_end(&s);
+	setup_hs256(&s);
+	tk_auth_free(s.auth);
+	s.auth = NULL;
+	s.cfg.namespaces_claim = own(&s, "scope");
+	s.cfg.own_tasks_claim = own(&s, "scope");
+	CU_ASSERT_EQUAL(setup_init(&s), TK_ERR_CONFIG);
+	CU_ASSERT_TRUE(tk_diag_has(&s.diag, "is also auth.namespaces_claim"));
+	setup_end(&s);
+	fx_free(&k);
+}
+
+/* tk_auth_mint_scope() writes claims that read back as the same scope. */
+static void
+test_mint_scope(void)
+{
+	static const char *const nss[] = { "payments", "billing" };
+	static const char *const bad[] = { "payments", "Bad" };
+	struct tk_token_scope sc = { nss, 2, 1, 1 };
+	struct tk_principal p;
+	struct setup s;
+	char *tok = NULL;
+
+	setup_hs256(&s);
+	CU_ASSERT_EQUAL_FATAL(tk_auth_mint_scope(s.auth, "ci", NULL, 0, &sc,
+	    0, NOW, &tok), TK_OK);
+	CU_ASSERT_EQUAL_FATAL(principal_of(s.auth, tok, &p), TK_OK);
+	CU_ASSERT_TRUE(p.ns_limited);
+	CU_ASSERT_EQUAL_FATAL(p.nns, 2);
+	CU_ASSERT_STRING_EQUAL(p.ns[1], "billing");
+	CU_ASSERT_TRUE(p.own_tasks);
+	tk_principal_free(&p);
+	/* limit_namespaces with none: the empty claim */
+	sc.nnamespaces = 0;
+	sc.own_tasks = 0;
+	CU_ASSERT_EQUAL_FATAL(tk_auth_mint_scope(s.auth, "ci", NULL, 0, &sc,
+	    0, NOW, &tok), TK_OK);
+	CU_ASSERT_EQUAL_FATAL(principal_of(s.auth, tok, &p), TK_OK);
+	CU_ASSERT_TRUE(p.ns_limited);
+	CU_ASSERT_EQUAL(p.nns, 0);
+	CU_ASSERT_FALSE(p.own_tasks);
+	tk_principal_free(&p);
+	/* bad names, too many */
+	sc.namespaces = bad;
+	sc.nnamespaces = 2;
+	tok = NULL;
+	CU_ASSERT_EQUAL(tk_auth_mint_scope(s.auth, "ci", NULL, 0, &sc, 0, NOW,
+	    &tok), TK_ERR_BAD_REQUEST);
+	CU_ASSERT_PTR_NULL(tok);
+	sc.namespaces = nss;
+	sc.nnamespaces = TK_NS_MAX_COUNT + 1;
+	CU_ASSERT_EQUAL(tk_auth_mint_scope(s.auth, "ci", NULL, 0, &sc, 0, NOW,
+	    &tok), TK_ERR_BAD_REQUEST);
+	setup_end(&s);
+}
+
 /* ---- minting ------------------------------------------------------- */
 
 /* Mints with s and checks the token at NOW and after it expired. */
@@ -1285,11 +1500,17 @@ test_remote_user(void)
 
 	setup_begin(&s);
 	s.cfg.mode = TK_AUTH_REMOTE_USER;
-	users[0] = (struct tk_perm_grant){ (char *)"alice", alice_p, 1 };
-	users[1] = (struct tk_perm_grant){ (char *)"carol", NULL, 0 };
-	groups[0] = (struct tk_perm_grant){ (char *)"ops", ops_p, 2 };
-	groups[1] = (struct tk_perm_grant){ (char *)"viewers", view_p, 1 };
-	groups[2] = (struct tk_perm_grant){ (char *)"admins", adm_p, 1 };
+	/* name, permissions, no scope (every namespace, every task) */
+	users[0] = (struct tk_perm_grant){ (char *)"alice", alice_p, 1, 0,
+	    NULL, 0, 0 };
+	users[1] = (struct tk_perm_grant){ (char *)"carol", NULL, 0, 0, NULL,
+	    0, 0 };
+	groups[0] = (struct tk_perm_grant){ (char *)"ops", ops_p, 2, 0, NULL,
+	    0, 0 };
+	groups[1] = (struct tk_perm_grant){ (char *)"viewers", view_p, 1, 0,
+	    NULL, 0, 0 };
+	groups[2] = (struct tk_perm_grant){ (char *)"admins", adm_p, 1, 0,
+	    NULL, 0, 0 };
 	s.cfg.users = users;
 	s.cfg.nusers = 2;
 	s.cfg.groups = groups;
@@ -1380,6 +1601,111 @@ test_remote_user(void)
 	s.cfg.ngroups = 1;
 	CU_ASSERT_EQUAL(setup_init(&s), TK_ERR_CONFIG);
 	CU_ASSERT_EQUAL(s.diag.n, 3);
+	setup_end(&s);
+}
+
+/* remote_user grants with scopes add up like their permissions. */
+static void
+test_remote_user_scope(void)
+{
+	struct setup s;
+	struct tk_perm_grant users[3], groups[3];
+	char *all[] = { (char *)"*" };
+	char *ns_a[] = { (char *)"payments" }, *ns_b[] = { (char *)"billing" };
+	struct tk_auth_input in;
+	struct tk_principal p;
+
+	setup_begin(&s);
+	s.cfg.mode = TK_AUTH_REMOTE_USER;
+	/* alice: payments; bob: own tasks; carol: no namespace */
+	users[0] = (struct tk_perm_grant){ (char *)"alice", all, 1, 1, ns_a,
+	    1, 0 };
+	users[1] = (struct tk_perm_grant){ (char *)"bob", all, 1, 0, NULL, 0,
+	    1 };
+	users[2] = (struct tk_perm_grant){ (char *)"carol", all, 1, 1, NULL,
+	    0, 0 };
+	groups[0] = (struct tk_perm_grant){ (char *)"billing", NULL, 0, 1,
+	    ns_b, 1, 1 };
+	groups[1] = (struct tk_perm_grant){ (char *)"all", NULL, 0, 0, NULL,
+	    0, 0 };
+	groups[2] = (struct tk_perm_grant){ (char *)"own", NULL, 0, 0, NULL,
+	    0, 1 };
+	s.cfg.users = users;
+	s.cfg.nusers = 3;
+	s.cfg.groups = groups;
+	s.cfg.ngroups = 3;
+	CU_ASSERT_EQUAL_FATAL(setup_init(&s), TK_OK);
+	memset(&in, 0, sizeof(in));
+	in.now = NOW;
+
+	in.remote_user = "alice";
+	CU_ASSERT_EQUAL_FATAL(tk_auth_authenticate(s.auth, &in, &p, NULL),
+	    TK_OK);
+	CU_ASSERT_TRUE(p.ns_limited);
+	CU_ASSERT_TRUE(tk_principal_sees_ns(&p, "payments"));
+	CU_ASSERT_FALSE(tk_principal_sees_ns(&p, "billing"));
+	CU_ASSERT_FALSE(p.own_tasks);
+	tk_principal_free(&p);
+	/* a limited group adds its namespaces; own_tasks needs every grant */
+	in.remote_groups = "billing";
+	CU_ASSERT_EQUAL_FATAL(tk_auth_authenticate(s.auth, &in, &p, NULL),
+	    TK_OK);
+	CU_ASSERT_EQUAL(p.nns, 2);
+	CU_ASSERT_TRUE(tk_principal_sees_ns(&p, "billing"));
+	CU_ASSERT_FALSE(p.own_tasks);
+	tk_principal_free(&p);
+	/* an unlimited group lifts the namespace limit */
+	in.remote_groups = "billing,all";
+	CU_ASSERT_EQUAL_FATAL(tk_auth_authenticate(s.auth, &in, &p, NULL),
+	    TK_OK);
+	CU_ASSERT_FALSE(p.ns_limited);
+	CU_ASSERT_EQUAL(p.nns, 0);
+	CU_ASSERT_TRUE(tk_principal_sees_ns(&p, "anything"));
+	tk_principal_free(&p);
+	/* own tasks: only when every grant that applies says so */
+	in.remote_user = "bob";
+	in.remote_groups = "own";
+	CU_ASSERT_EQUAL_FATAL(tk_auth_authenticate(s.auth, &in, &p, NULL),
+	    TK_OK);
+	CU_ASSERT_TRUE(p.own_tasks);
+	CU_ASSERT_FALSE(p.ns_limited);
+	tk_principal_free(&p);
+	in.remote_groups = "own all";
+	CU_ASSERT_EQUAL_FATAL(tk_auth_authenticate(s.auth, &in, &p, NULL),
+	    TK_OK);
+	CU_ASSERT_FALSE(p.own_tasks);
+	tk_principal_free(&p);
+	/* an empty list: nothing */
+	in.remote_user = "carol";
+	in.remote_groups = NULL;
+	CU_ASSERT_EQUAL_FATAL(tk_auth_authenticate(s.auth, &in, &p, NULL),
+	    TK_OK);
+	CU_ASSERT_TRUE(p.ns_limited);
+	CU_ASSERT_EQUAL(p.nns, 0);
+	tk_principal_free(&p);
+	/* no grant applies: no permission and no namespace */
+	in.remote_user = "zed";
+	CU_ASSERT_EQUAL_FATAL(tk_auth_authenticate(s.auth, &in, &p, NULL),
+	    TK_OK);
+	CU_ASSERT_TRUE(p.ns_limited);
+	CU_ASSERT_EQUAL(p.nperms, 0);
+	tk_principal_free(&p);
+	/* a name that is not UTF-8 */
+	in.remote_user = "caf\xe9";
+	CU_ASSERT_EQUAL(tk_auth_authenticate(s.auth, &in, &p, NULL),
+	    TK_ERR_AUTHENTICATION);
+	setup_end(&s);
+
+	/* a bad namespace in a grant is a config error */
+	setup_begin(&s);
+	s.cfg.mode = TK_AUTH_REMOTE_USER;
+	ns_a[0] = (char *)"Pay-ments";
+	users[0] = (struct tk_perm_grant){ (char *)"alice", all, 1, 1, ns_a,
+	    1, 0 };
+	s.cfg.users = users;
+	s.cfg.nusers = 1;
+	CU_ASSERT_EQUAL(setup_init(&s), TK_ERR_CONFIG);
+	CU_ASSERT_TRUE(tk_diag_has(&s.diag, "not a namespace name"));
 	setup_end(&s);
 }
 
@@ -1583,6 +1909,10 @@ TK_SUITE(auth,
     { "minted tokens verify (HS256, RS256, ES256)", test_mint },
     { "sub: strict UTF-8, no C0 or C1 controls", test_sub_text },
     { "remote_user mode", test_remote_user },
+    { "remote_user grants with scopes", test_remote_user_scope },
+    { "scope claims: namespaces, own_tasks", test_scope_claims },
+    { "scope claim names; cached scope", test_scope_claim_names },
+    { "minted scope claims", test_mint_scope },
     { "none mode", test_none_mode },
     { "configuration mistakes", test_config_mistakes },
     { "WWW-Authenticate values", test_challenge });

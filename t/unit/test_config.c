@@ -303,6 +303,18 @@ test_example(void)
 	/* The folders are left to the prefix: the compiled-in defaults. */
 	CU_ASSERT_STRING_EQUAL(cfg.handlers_dir, TK_PKGDATADIR "/handlers");
 	CU_ASSERT_STRING_EQUAL(cfg.migrations_dir, TK_PKGDATADIR "/migrations");
+	/* A user as a list, and one as a mapping with a scope. */
+	CU_ASSERT_STRING_EQUAL(cfg.auth.namespaces_claim, "namespaces");
+	CU_ASSERT_STRING_EQUAL(cfg.auth.own_tasks_claim, "own_tasks");
+	CU_ASSERT_EQUAL_FATAL(cfg.auth.nusers, 2);
+	CU_ASSERT_FALSE(cfg.auth.users[0].ns_limited);
+	CU_ASSERT_FALSE(cfg.auth.users[0].own_tasks);
+	CU_ASSERT_STRING_EQUAL(cfg.auth.users[1].name, "carol");
+	CU_ASSERT_EQUAL(cfg.auth.users[1].nperms, 2);
+	CU_ASSERT_TRUE(cfg.auth.users[1].ns_limited);
+	CU_ASSERT_EQUAL_FATAL(cfg.auth.users[1].nnamespaces, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.auth.users[1].namespaces[0], "payments");
+	CU_ASSERT_TRUE(cfg.auth.users[1].own_tasks);
 	tk_config_free(&cfg);
 	tk_diag_free(&d);
 	env_restore(&pw);
@@ -428,6 +440,18 @@ test_remote_user(void)
 	load_bad("remote_user_empty.yaml", &cfg, &d, 1);
 	EXPECT_DIAG(&d, "remote_user_empty.yaml:5: auth.remote_user: "
 	    "remote_user mode needs at least one entry");
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+
+	/* A grant's scope: namespace names, known keys, a boolean. */
+	load_bad("remote_user_scope_bad.yaml", &cfg, &d, 4);
+	EXPECT_DIAG(&d, "auth.remote_user.users.alice.namespaces[0]: must be "
+	    "a namespace name");
+	EXPECT_DIAG(&d, "auth.remote_user.users.bob.region: unknown key");
+	EXPECT_DIAG(&d, "auth.remote_user.users.carol.namespaces: must be a "
+	    "list");
+	EXPECT_DIAG(&d, "auth.remote_user.users.carol.own_tasks: must be "
+	    "true or false");
 	tk_config_free(&cfg);
 	tk_diag_free(&d);
 

@@ -447,6 +447,8 @@ ref_task(const struct tk_rows *r, size_t row, const struct tk_rows *steps,
 	json_object_object_add(o, "tags", tags);
 	json_object_object_add(o, "completed_at",
 	    ref_str(tk_row_str(r, row, TK_TASK_COMPLETED)));
+	json_object_object_add(o, "created_by",
+	    ref_str(tk_row_str(r, row, TK_TASK_CREATED_BY)));
 	return o;
 }
 
@@ -502,16 +504,16 @@ test_task_write(void)
 		"complete", "{\"payment_id\":12345,\"amount\":99.99}", "alice",
 		"web/app", "because \"reasons\"\n", "[\"a\",\"b/c\"]",
 		"2024-01-15T10:30:00Z", "2024-01-15T10:31:00Z",
-		"2024-01-15T10:31:00Z",
+		"2024-01-15T10:31:00Z", "svc \"billing\"",
 		/* Written by someone else: loose JSON, odd text. */
 		"short", "1", "ns", "n\x01me", "1.0.0", "pending",
 		"{ \"url\" : \"http:\\/\\/x\", \"e\": \"\\u00e9\", \"a\":1,"
 		    " \"a\":2 }", "\xc3\xa9t\xc3\xa9 \x7f", NULL, NULL,
 		"[ \"x\" ]", "2024-01-15T10:30:00Z", "2024-01-15T10:30:00Z",
-		NULL,
+		NULL, "\xc3\xa9ve",
 		/* Nothing where it may be nothing; JSON that does not parse. */
 		(const char *)id, "2", NULL, NULL, NULL, NULL, "{\"a\":", NULL,
-		NULL, NULL, "null", NULL, NULL, NULL,
+		NULL, NULL, "null", NULL, NULL, NULL, NULL,
 	};
 	const char *const sc[3 * TK_STEP__NCOLS] = {
 		"1", "0", "validate", "complete", "1", "3", "1", "0", "0",
