@@ -1590,10 +1590,11 @@ test_remote_user(void)
 	/* configured names follow the same rule */
 	setup_begin(&s);
 	s.cfg.mode = TK_AUTH_REMOTE_USER;
-	users[0] = (struct tk_perm_grant){ (char *)"al\xc2\x85" "ce", alice_p,
-	    1 };
-	users[1] = (struct tk_perm_grant){ (char *)"\xed\xa0\x80", NULL, 0 };
-	groups[0] = (struct tk_perm_grant){ (char *)"ops", view_p, 1 };
+	users[0] = (struct tk_perm_grant){ .name = (char *)"al\xc2\x85" "ce",
+	    .perms = alice_p, .nperms = 1 };
+	users[1] = (struct tk_perm_grant){ .name = (char *)"\xed\xa0\x80" };
+	groups[0] = (struct tk_perm_grant){ .name = (char *)"ops",
+	    .perms = view_p, .nperms = 1 };
 	groups[0].perms = (char *[]){ (char *)"tasker.task:\xc0\xaf" };
 	s.cfg.users = users;
 	s.cfg.nusers = 2;
