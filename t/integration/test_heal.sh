@@ -6,7 +6,10 @@
 # steady stream of requests a tasker-fcgi killed with SIGKILL is replaced
 # (a new pid, N again) and the only request that may fail is the one the
 # killed process had in hand; three kills in a row, each after multiwatch's
-# -t window, leave the pool whole.  Then a second quickstart stack (its own
+# -t window, leave the pool whole; SIGTERM to every process at once (how a
+# new config is read) renews the pool and no request fails.  Each kill
+# is given 5 s to heal (multiwatch takes about one).  Then a second
+# quickstart stack (its own
 # run folder under the test stack's, ports PORT+10 and PORT+11): `up` fails
 # before starting anything when its port is taken, and stops what it
 # started when a later stage (nginx) fails; `down` and `up` leave alone the
@@ -75,7 +78,7 @@ stream() {
 	local code
 	for _ in $(seq 1 5000); do
 		[ -e "$T_TMP/stop" ] && break
-		code=$(curl -s -o /dev/null -w '%{http_code}' -H "@$T_TMP/stream.h" \
+		code=$(curl -s -o /dev/null -w '%{http_code}' -H "@$T_TMP/auth-stream.h" \
 		    --max-time "${TASKER_REQ_TIMEOUT:-20}" "$TASKER_URL/handlers") || true
 		echo "${code:-000}" >>"$1"
 	done
@@ -150,6 +153,30 @@ for k in 2 3; do
 	MARKS+=("$(mark)")
 done
 
+case_begin "SIGTERM to every tasker-fcgi at once (to read a new config): N new processes, no request fails"
+sleep "$(awk -v ms="$WINDOW_MS" 'BEGIN { print ms / 1000 + 0.5 }')"
+old=$(fcgi_pids)
+# shellcheck disable=SC2086
+kill -TERM $old
+renewed=0
+for _ in $(seq 1 100); do
+	now=$(fcgi_pids)
+	if [ "$(echo "$now" | grep -c .)" = "$N" ] &&
+	    [ -z "$(comm -12 <(echo "$old" | sort) <(echo "$now" | sort))" ]; then
+		renewed=1
+		break
+	fi
+	sleep 0.1
+done
+[ $renewed -eq 1 ] || fail "not $N new processes 10 s after SIGTERM: $(fcgi_pids | tr '\n' ' ') (old: $(echo "$old" | tr '\n' ' '))"
+wait_answers 20 || fail "the streams stalled"
+MARKS+=("$(mark)")
+TERM_WINDOW=$((${#MARKS[@]} - 1))
+for p in $old; do
+	grep -q "prog=tasker-fcgi pid=$p event=stop" "$TASKER_RUN/fcgi.log" ||
+	    fail "process $p did not leave through main (no event=stop)"
+done
+
 case_begin "no request failed but the one each killed process had in hand (nginx: 503), none lost (000)"
 touch "$T_TMP/stop"
 wait "${HELPERS[@]}" 2>/dev/null
@@ -170,7 +197,12 @@ for ((w = 1; w < ${#MARKS[@]}; w++)); do
 	b=$(not200 "${MARKS[w-1]}" "${MARKS[w]}")
 	n=$(echo "$b" | wc -w)
 	if [ "$w" -gt "$KILLS" ]; then
-		[ "$n" -eq 0 ] || fail "after the last kill: $b"
+		# The SIGTERM to every process, and the end: nothing may fail.
+		if [ "$w" -eq "$TERM_WINDOW" ]; then
+			[ "$n" -eq 0 ] || fail "SIGTERM to every process: $b"
+		else
+			[ "$n" -eq 0 ] || fail "at the end: $b"
+		fi
 		continue
 	fi
 	[ "$n" -le 1 ] || fail "kill $w: $n failed requests: $b"
