@@ -2,20 +2,22 @@
 # test_heal.sh - the FastCGI pool heals, and contrib/quickstart touches only
 # what is its own (README: Deploying, The two commands).
 #
-# The stack's pool is spawn-fcgi -> multiwatch -> N x tasker-fcgi.  Under a
-# steady stream of requests a tasker-fcgi killed with SIGKILL is replaced
-# (a new pid, N again) and the only request that may fail is the one the
-# killed process had in hand; three kills in a row, each after multiwatch's
-# -t window, leave the pool whole; SIGTERM to every process at once (how a
-# new config is read) renews the pool and no request fails.  Each kill
-# is given 5 s to heal (multiwatch takes about one).  Then a second
-# quickstart stack (its own
+# The stack's pool is spawn-fcgi -> multiwatch -> N x tasker-fcgi.  A
+# process killed (SIGKILL) with a request in hand costs that request (502
+# from nginx, in the API's error format) and no other.  Under a steady
+# stream of requests a killed process is replaced (a new pid, N again) and
+# the only request that may fail is the one it had in hand; three kills in
+# a row, each after multiwatch's -t window, leave the pool whole; SIGTERM
+# to every process at once (how a new config is read) renews the pool and
+# no request fails.  Each kill is given 5 s to heal (multiwatch takes about
+# one).  Then a second quickstart stack (its own
 # run folder under the test stack's, ports PORT+10 and PORT+11): `up` fails
 # before starting anything when its port is taken, and stops what it
 # started when a later stage (nginx) fails; `down` and `up` leave alone the
 # processes that stale pid files point at (a sleep, and the test stack's
-# own multiwatch and mariadbd); `up` is idempotent and `down` ends every
-# process, the pool's through their own cleanup.
+# own multiwatch and mariadbd); `up` is idempotent, replaces a pool whose
+# multiwatch was killed (stopping the processes it left), and `down` ends
+# every process, the pool's through their own cleanup.
 . "$(dirname "$0")/lib.sh"
 
 AUTH=$(token 'tasker.handler:index')
@@ -26,9 +28,11 @@ QS=$TASKER_RUN/heal
 QS_PORT=$((PORT + 10))
 QS_PORT2=$((PORT + 11))
 HELPERS=()   # pids of the processes this test starts, ended at exit
+DB_STOPPED=""   # the test stack's mariadbd while this test holds it stopped
 
 cleanup() {
 	local p
+	[ -z "$DB_STOPPED" ] || kill -CONT "$DB_STOPPED" 2>/dev/null
 	touch "$T_TMP/stop"
 	for p in ${HELPERS[@]+"${HELPERS[@]}"}; do kill -9 "$p" 2>/dev/null; done
 	[ -d "$QS" ] && qs "$QS_PORT" down >/dev/null 2>&1
@@ -73,14 +77,18 @@ wait_healed() {
 }
 
 # stream FILE: GET /handlers, one at a time, until $T_TMP/stop exists (at
-# most 5000); the status of each (000: no answer) a line of FILE.
+# most 5000); the status of each a line of FILE (000: no answer; a status
+# followed by "!": the answer was cut short).
 stream() {
-	local code
+	local code rc
 	for _ in $(seq 1 5000); do
 		[ -e "$T_TMP/stop" ] && break
+		rc=0
 		code=$(curl -s -o /dev/null -w '%{http_code}' -H "@$T_TMP/auth-stream.h" \
-		    --max-time "${TASKER_REQ_TIMEOUT:-20}" "$TASKER_URL/handlers") || true
-		echo "${code:-000}" >>"$1"
+		    --max-time "${TASKER_REQ_TIMEOUT:-20}" "$TASKER_URL/handlers") || rc=$?
+		code=${code:-000}
+		[ $rc -eq 0 ] || [ "$code" = 000 ] || code="$code!"
+		echo "$code" >>"$1"
 	done
 }
 
@@ -100,12 +108,53 @@ for p in $PIDS_BEFORE; do
 	    fail "child $p of multiwatch is not $TASKER_BUILD/tasker-fcgi"
 done
 
+case_begin "kill -9 of a process with a request in hand: that request gets nginx's 502 in the error format, the $((N - 1)) others 200"
+# The test stack's MariaDB is paused (SIGSTOP) for a second or two, so
+# that N requests to GET /tasks (a query each) wait in the processes that
+# took them; a process with a request in hand has one more descriptor
+# (the connection) than when idle.  One of those is killed, MariaDB goes
+# on, and exactly one request may fail.
+(umask 077; printf 'Authorization: Bearer %s\n' "$(token)" >"$T_TMP/auth-all.h")
+db=$(cat "$TASKER_RUN/mariadb.pid")
+declare -A idle_fds
+nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+for p in $PIDS_BEFORE; do idle_fds[$p]=$(nfds "$p"); done
+kill -STOP "$db" && DB_STOPPED=$db
+inhand=()
+for i in $(seq 1 "$N"); do
+	curl -s -o "$T_TMP/inhand.$i" -w '%{http_code}\n' -H "@$T_TMP/auth-all.h" \
+	    --max-time "${TASKER_REQ_TIMEOUT:-20}" "$TASKER_URL/tasks?per_page=1" \
+	    >"$T_TMP/inhand.$i.code" 2>/dev/null &
+	inhand+=($!)
+done
+victim=""
+for _ in $(seq 1 30); do
+	for p in $PIDS_BEFORE; do
+		[ "$(nfds "$p")" -gt "${idle_fds[$p]}" ] && { victim=$p; break 2; }
+	done
+	sleep 0.1
+done
+[ -n "$victim" ] || fail "no process took a request in 3 s"
+[ -z "$victim" ] || kill -9 "$victim"
+sleep 0.3
+kill -CONT "$db"
+DB_STOPPED=""
+wait "${inhand[@]}"
+codes=$(cat "$T_TMP"/inhand.*.code | sort | tr '\n' ' ')
+expect_eq "$codes" "$(printf '200 %.0s' $(seq 2 "$N"))502 " "statuses of the $N requests"
+for i in $(seq 1 "$N"); do
+	[ "$(cat "$T_TMP/inhand.$i.code")" = 502 ] || continue
+	BODY_FILE=$T_TMP/inhand.$i expect_jq '.error.code' '"SERVICE_UNAVAILABLE"'
+done
+new=$(wait_healed "$victim") || fail "pool not back to $N processes without $victim in 5 s"
+PIDS_BEFORE=$(fcgi_pids)
+
 # Kills happen under two streams of requests, so that the pool is busy and
 # the killed process may have a request in hand.  MARKS[k] is how many
 # answers each stream had once the pool was whole again after kill k
 # (MARKS[0]: before the first).  The window of kill k, answers after
 # MARKS[k-1] up to MARKS[k], may hold one failure: the request the killed
-# process had in hand, which nginx answers 503.  A second one, a request
+# process had in hand, which nginx answers 502.  A second one, a request
 # without an answer (000), or any failure outside those windows means a
 # request went to a dead process or the pool did not answer.
 (umask 077; printf 'Authorization: Bearer %s\n' "$AUTH" >"$T_TMP/auth-stream.h")
@@ -177,7 +226,7 @@ for p in $old; do
 	    fail "process $p did not leave through main (no event=stop)"
 done
 
-case_begin "no request failed but the one each killed process had in hand (nginx: 503), none lost (000)"
+case_begin "no request failed but the one each killed process had in hand (nginx: 502), none lost (000) or cut short"
 touch "$T_TMP/stop"
 wait "${HELPERS[@]}" 2>/dev/null
 HELPERS=()
@@ -206,7 +255,7 @@ for ((w = 1; w < ${#MARKS[@]}; w++)); do
 		continue
 	fi
 	[ "$n" -le 1 ] || fail "kill $w: $n failed requests: $b"
-	[ "$n" -eq 0 ] || [ "$b" = "503 " ] || fail "kill $w: $b (want at most one 503)"
+	[ "$n" -eq 0 ] || [ "$b" = "502 " ] || fail "kill $w: $b (want at most one 502)"
 done
 total=$(lines)
 [ "$total" -ge 100 ] || fail "only $total answers in all"
@@ -324,6 +373,30 @@ rc=0
 qs "$QS_PORT" up >"$T_TMP/up4.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "the second up failed: $(tail -3 "$T_TMP/up4.out")"
 expect_eq "$(snap)" "$first" "processes after a second up"
+
+case_begin "multiwatch killed: its processes go on answering; up stops them and starts a new pool"
+mw2=$(cat "$QS/multiwatch.pid" 2>/dev/null)
+orphans=$(TASKER_RUN=$QS "$TASKER_QUICKSTART" _fcgi_pids)
+[ -n "$mw2" ] && [ -n "$orphans" ] || fail "no pool: multiwatch '$mw2', processes '$orphans'"
+[ -z "$mw2" ] || kill -9 "$mw2"
+sleep 0.5
+for p in $orphans; do kill -0 "$p" 2>/dev/null || fail "process $p ended with its multiwatch"; done
+rc=0
+qs "$QS_PORT" up >"$T_TMP/up5.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "up failed: $(tail -3 "$T_TMP/up5.out")"
+grep -q "tasker-fcgi of this run folder outside the stack" "$T_TMP/up5.out" ||
+    fail "up did not say it stopped the old processes"
+for p in $orphans; do
+	st=$(awk '/^State:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+	[ -z "$st" ] || [ "$st" = Z ] || fail "old process $p still running"
+	grep -q "prog=tasker-fcgi pid=$p event=stop" "$QS/fcgi.log" ||
+	    fail "old process $p did not leave through main (no event=stop)"
+done
+now=$(TASKER_RUN=$QS "$TASKER_QUICKSTART" _fcgi_pids | tr '\n' ' ')
+expect_eq "$(echo "$now" | wc -w)" 2 "processes of the new pool ($now)"
+[ "$(cat "$QS/multiwatch.pid" 2>/dev/null)" != "$mw2" ] || fail "multiwatch.pid not renewed"
+req GET "http://127.0.0.1:$QS_PORT/tasker/handlers"
+expect_status 200
 
 case_begin "down ends every process of the stack, the pool's children through their own cleanup"
 kids=$(TASKER_RUN=$QS "$TASKER_QUICKSTART" _fcgi_pids)
