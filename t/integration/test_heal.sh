@@ -10,7 +10,9 @@
 # a row, each after multiwatch's -t window, leave the pool whole; SIGTERM
 # to every process at once (how a new config is read) renews the pool and
 # no request fails.  Each kill is given 5 s to heal (multiwatch takes about
-# one).  Then a second quickstart stack (its own
+# one).  A pool of its own shows the limit the README documents: a slot
+# whose process dies within -t of its start r+1 times in a row stays
+# empty.  Then a second quickstart stack (its own
 # run folder under the test stack's, ports PORT+10 and PORT+11): `up` fails
 # before starting anything when its port is taken, and stops what it
 # started when a later stage (nginx) fails; `down` and `up` leave alone the
@@ -262,6 +264,49 @@ total=$(lines)
 echo "#   $total answers; not 200: $(not200 "0 0" "${MARKS[-1]}")"
 grep -q "prog=tasker-fcgi pid=$new1 event=request" "$TASKER_RUN/fcgi.log" ||
     fail "the first replacement ($new1) answered no request"
+
+case_begin "the documented limit: a slot whose process dies within -t of its start r+1 times in a row stays empty; the other goes on"
+# A pool of its own with the stack's -r and -t and two slots.  The first
+# process of one slot is killed after living longer than -t (replaced,
+# its count starts again), then each replacement as soon as it appears.
+R=$(mw_arg -r)
+lsock=$T_TMP/limit.sock
+TASKER_CONFIG=$TASKER_CONF setsid spawn-fcgi -n -s "$lsock" -- \
+    "$(command -v multiwatch)" -f 2 -r "$R" -t "$WINDOW_MS" -- \
+    "$TASKER_BUILD/tasker-fcgi" -l "$T_TMP/limit.log" </dev/null >"$T_TMP/limit-mw.log" 2>&1 &
+lmw=$!
+HELPERS+=("$lmw")
+kids=""
+for _ in $(seq 1 50); do
+	kids=$(pgrep -P "$lmw" || true)
+	[ "$(echo "$kids" | grep -c .)" = 2 ] && break
+	sleep 0.1
+done
+keep=$(echo "$kids" | head -1)
+target=$(echo "$kids" | sed -n 2p)
+sleep "$(awk -v ms="$WINDOW_MS" 'BEGIN { print ms / 1000 + 0.5 }')"
+quick=-1   # the first death is not a quick one
+while [ -n "$target" ]; do
+	kill -9 "$target"
+	quick=$((quick + 1))
+	next=""
+	for _ in $(seq 1 40); do
+		next=$(pgrep -P "$lmw" | grep -vx -e "$keep" -e "$target" || true)
+		[ -n "$next" ] && break
+		sleep 0.05
+	done
+	target=$next
+	[ "$quick" -le $((R + 2)) ] || break
+done
+expect_eq "$quick" "$((R + 1))" "quick deaths before the slot was left empty"
+grep -q 'died to often, not forking again' "$T_TMP/limit-mw.log" ||
+    fail "multiwatch did not say it gave up: $(tail -2 "$T_TMP/limit-mw.log")"
+expect_eq "$(pgrep -P "$lmw" | tr '\n' ' ')" "$keep " "processes left in the pool"
+out=$(REQUEST_METHOD=GET REQUEST_URI=/tasker/health/live SCRIPT_NAME=/tasker \
+    cgi-fcgi -bind -connect "$lsock" 2>&1)
+echo "$out" | grep -q '^Status: 200' || fail "the other slot did not answer: $(echo "$out" | head -2)"
+kill -TERM "$lmw"
+for _ in $(seq 1 100); do kill -0 "$keep" 2>/dev/null || break; sleep 0.1; done
 
 # ---------------------------------------------------------------- quickstart
 
