@@ -1,5 +1,5 @@
 # t/integration/lib.sh - a small test harness for integration tests that talk
-# to the real stack (nginx -> spawn-fcgi tasker-fcgi -> MariaDB).
+# to the real stack (nginx -> spawn-fcgi, multiwatch, tasker-fcgi -> MariaDB).
 #
 # A test file sources this, then groups assertions into cases:
 #
@@ -171,6 +171,12 @@ expect_error() {
 # expect_eq GOT EXPECTED DESCRIPTION
 expect_eq() {
 	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+# fcgi_pids: the stack's tasker-fcgi processes now, one a line, sorted (the
+# children of its multiwatch, which replaces one that dies).
+fcgi_pids() {
+	"$TASKER_QUICKSTART" _fcgi_pids
 }
 
 # sql STATEMENT: run SQL against the stack's database as root (the tests'

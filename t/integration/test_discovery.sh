@@ -192,7 +192,7 @@ req GET /handlers/it_discovery
 expect_jq '.handlers[0].versions' '["2.0.0-rc.1","1.2.0","1.1.0"]'
 
 case_begin "MariaDB stopped: 503 in the error format; restarted: 200, same processes"
-pids_before=$(sort "$TASKER_RUN/fcgi.pid" | tr '\n' ' ')
+pids_before=$(fcgi_pids | tr '\n' ' ')
 "$TASKER_QUICKSTART" _db stop
 sleep 1.3
 req GET /handlers
@@ -209,29 +209,60 @@ for _ in 1 2 3 4 5 6 7 8; do
 	req GET /handlers/payments
 	expect_status 200
 done
-pids_after=$(sort "$TASKER_RUN/fcgi.pid" | tr '\n' ' ')
+pids_after=$(fcgi_pids | tr '\n' ' ')
 expect_eq "$pids_after" "$pids_before" "tasker-fcgi pids"
+[ -n "$pids_after" ] || fail "no tasker-fcgi process found under the pool's multiwatch"
 for pid in $pids_after; do kill -0 "$pid" 2>/dev/null || fail "process $pid is gone"; done
 
-case_begin "SIGTERM ends an idle tasker-fcgi process at once"
-# A pool of its own, so the stack's processes are left alone.
+case_begin "SIGTERM ends an idle tasker-fcgi process at once, through its own cleanup"
+# A pool of its own, started as the stack's is (spawn-fcgi -> multiwatch ->
+# tasker-fcgi), so the stack's processes are left alone.
 sock=$T_TMP/term.sock
-TASKER_CONFIG=$TASKER_CONF spawn-fcgi -s "$sock" -F 1 -P "$T_TMP/term.pid" -- \
-    "$TASKER_BUILD/tasker-fcgi" -l "$T_TMP/term.log" >/dev/null 2>&1 ||
-    fail "spawn-fcgi failed"
-victim=$(cat "$T_TMP/term.pid" 2>/dev/null)
-out=$(REQUEST_METHOD=GET REQUEST_URI=/tasker/health/live SCRIPT_NAME=/tasker \
-    cgi-fcgi -bind -connect "$sock" 2>&1)
-echo "$out" | grep -q '^Status: 200' || fail "the pool did not answer: $(echo "$out" | head -3)"
-kill -TERM "$victim"
-# Ended means exited: a zombie waiting for init (spawn-fcgi's children are
-# reparented) to reap it has ended too, and init may take seconds.
-gone=0
-for _ in $(seq 1 20); do
-	st=$(awk '/^State:/ { print $2 }' "/proc/$victim/status" 2>/dev/null || true)
-	[ -z "$st" ] || [ "$st" = Z ] && { gone=1; break; }
-	sleep 0.1
-done
-[ $gone -eq 1 ] || { fail "process $victim still alive 2 s after SIGTERM"; kill -9 "$victim"; }
+TASKER_CONFIG=$TASKER_CONF setsid spawn-fcgi -n -s "$sock" -- \
+    "$(command -v multiwatch)" -f 1 -- "$TASKER_BUILD/tasker-fcgi" \
+    -l "$T_TMP/term.log" </dev/null >"$T_TMP/term-mw.log" 2>&1 &
+mw=$!
+# pool_answer: the pid of the pool's one process once it has answered.
+pool_answer() {
+	local pid out
+	for _ in $(seq 1 100); do
+		pid=$(pgrep -P "$mw" || true)
+		if [ -n "$pid" ]; then
+			out=$(REQUEST_METHOD=GET REQUEST_URI=/tasker/health/live \
+			    SCRIPT_NAME=/tasker cgi-fcgi -bind -connect "$sock" 2>&1)
+			echo "$out" | grep -q '^Status: 200' && { echo "$pid"; return 0; }
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+victim=$(pool_answer) || fail "the pool did not answer"
+# exited: no process any more, or a zombie its parent has yet to reap.
+exited() {
+	local st
+	for _ in $(seq 1 "$2"); do
+		st=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true)
+		[ -z "$st" ] || [ "$st" = Z ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+if [ -n "$victim" ]; then
+	kill -TERM "$victim"
+	exited "$victim" 20 || { fail "process $victim still alive 2 s after SIGTERM"; kill -9 "$victim"; }
+	grep -q "prog=tasker-fcgi pid=$victim event=stop" "$T_TMP/term.log" ||
+	    fail "process $victim did not leave through main (no event=stop in its log)"
+fi
+
+case_begin "multiwatch replaces it; SIGTERM to multiwatch ends the new one through its cleanup too"
+next=$(pool_answer) || fail "no new process answered"
+[ -n "$next" ] && [ "$next" != "$victim" ] || fail "no new process: '$next' (was $victim)"
+kill -TERM "$mw"
+exited "$mw" 100 || { fail "multiwatch $mw still running 10 s after SIGTERM"; kill -9 "$mw" "$next"; }
+if [ -n "$next" ]; then
+	exited "$next" 20 || { fail "process $next outlived multiwatch"; kill -9 "$next"; }
+	grep -q "prog=tasker-fcgi pid=$next event=stop" "$T_TMP/term.log" ||
+	    fail "process $next did not leave through main (no event=stop in its log)"
+fi
 
 finish

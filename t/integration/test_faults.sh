@@ -50,7 +50,7 @@ if [ $HAVE_TASKS = 1 ]; then
 	    "GET /tasks?namespace=payments&status=pending&per_page=5"
 fi
 
-pids_before=$(sort "$TASKER_RUN/fcgi.pid" | tr '\n' ' ')
+pids_before=$(fcgi_pids | tr '\n' ' ')
 LOAD_BATCH=20    # small batches: a batch never waits long on the gap
 until=$(( $(date +%s) + 12 + 4 * (SCALE - 1) ))
 for c in 1 2 3; do
@@ -108,8 +108,9 @@ for _ in 1 2 3 4 5 6 7 8; do   # every process, whichever answers
 		[ "$STATUS" = 201 ] && jq -r .id < "$BODY_FILE" | tr -d - >> "$T_TMP/after"
 	fi
 done
-pids_after=$(sort "$TASKER_RUN/fcgi.pid" | tr '\n' ' ')
+pids_after=$(fcgi_pids | tr '\n' ' ')
 expect_eq "$pids_after" "$pids_before" "tasker-fcgi pids"
+[ -n "$pids_after" ] || fail "no tasker-fcgi process found under the pool's multiwatch"
 for pid in $pids_after; do kill -0 "$pid" 2>/dev/null || fail "process $pid is gone"; done
 
 case_begin "nothing answered 201 is lost, nothing is half-written"

@@ -203,7 +203,7 @@ HAVE_TASKS=1
 case $STATUS in 404|405) HAVE_TASKS=0 ;; esac
 [ $HAVE_TASKS = 1 ] || echo "# the task API is not routed yet: task routes get only the paths"
 
-pids_before=$(sort "$TASKER_RUN/fcgi.pid" | tr '\n' ' ')
+pids_before=$(fcgi_pids | tr '\n' ' ')
 freeze_workers
 
 ID=00000000-0000-7000-8000-000000000000
@@ -386,8 +386,9 @@ if [ -s "$NGINX_PAGES" ]; then
 fi
 
 case_begin "the tasker-fcgi processes survived: same pids, all alive"
-pids_after=$(sort "$TASKER_RUN/fcgi.pid" | tr '\n' ' ')
+pids_after=$(fcgi_pids | tr '\n' ' ')
 expect_eq "$pids_after" "$pids_before" "tasker-fcgi pids"
+[ -n "$pids_after" ] || fail "no tasker-fcgi process found under the pool's multiwatch"
 for pid in $pids_after; do kill -0 "$pid" 2>/dev/null || fail "process $pid is gone"; done
 req GET /handlers
 expect_status 200

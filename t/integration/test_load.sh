@@ -23,7 +23,7 @@ AUTH=$(token)
 
 rss() {   # "pid KiB" of every tasker-fcgi process
 	local pid
-	for pid in $(cat "$TASKER_RUN/fcgi.pid"); do
+	for pid in $(fcgi_pids); do
 		echo "$pid $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)"
 	done
 }
@@ -52,7 +52,7 @@ else
 	echo "# skipped: the task parts (POST /tasks is not routed yet); discovery only"
 fi
 
-pids_before=$(sort "$TASKER_RUN/fcgi.pid" | tr '\n' ' ')
+pids_before=$(fcgi_pids | tr '\n' ' ')
 # Warm up every process (caches, prepared statements), then measure.
 load_client 99 $((CLIENTS * 60))
 rss_before=$(rss)
@@ -75,8 +75,9 @@ bad=$(load_codes | awk '$2 != 200 && $2 != 201 { printf "%s x %s, ", $1, $2 }')
 awk '$1 !~ /^2/' "$LOAD_DIR/results" | head -5 | sed 's/^/#     /'
 
 case_begin "the tasker-fcgi processes are the same, and their memory did not grow"
-pids_after=$(sort "$TASKER_RUN/fcgi.pid" | tr '\n' ' ')
+pids_after=$(fcgi_pids | tr '\n' ' ')
 expect_eq "$pids_after" "$pids_before" "tasker-fcgi pids"
+[ -n "$pids_after" ] || fail "no tasker-fcgi process found under the pool's multiwatch"
 rss_after=$(rss)
 while read -r pid kib; do
 	before=$(awk -v p="$pid" '$1 == p { print $2 }' <<<"$rss_before")

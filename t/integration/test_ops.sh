@@ -179,7 +179,7 @@ scrape
 before=$(metric 'tasker_http_requests_total{route="health.live",status="200"}')
 tag=ops-sum-$$
 prefix=/${TASKER_URL#http://*/}
-nprocs=$(wc -w < "$TASKER_RUN/fcgi.pid")
+nprocs=$(fcgi_pids | wc -l)
 N=0
 for i in $(seq 1 20); do
 	AUTH= req GET /health/live -H "X-Request-Id: $tag-n$i"
