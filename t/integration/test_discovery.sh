@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # test_discovery.sh - the guide's handler discovery API through nginx ->
 # spawn-fcgi tasker-fcgi -> MariaDB, compared with the guide's examples.
+# The integration tests share one stack and run in name order: this one
+# runs while the registry holds only the guide's handlers (test_admin
+# loads them), so tests that load namespaces of their own (it_*) are named
+# to run after it (test_scope, test_trust_*, test_utf8).
 . "$(dirname "$0")/lib.sh"
 
 GUIDE=$TASKER_ROOT/t/fixtures/guide

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_cancel.sh - operators against running work, with real workers:
+# test_trust_cancel.sh - operators against running work, with real workers:
 #   - a cancel (DELETE /tasks/{id}, or PATCH of one step to cancelled)
 #     stops the running handlers (SIGTERM, the grace, SIGKILL) and leaves
 #     no step of the task pending;
