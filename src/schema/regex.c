@@ -120,6 +120,53 @@ put_cp(struct tk_buf *out, long cp)
 }
 
 /*
+ * The escapes that stand for one character (\t \n \r \f \v \0 \xHH
+ * \u... \cX), c being the letter after the backslash: written to out as
+ * PCRE2 reads them.  1 when c was one of them, 0 when not, -1 with r->why
+ * set when it was malformed.
+ */
+static int
+char_escape(struct rw *r, struct tk_buf *out, unsigned char c)
+{
+	long v;
+
+	switch (c) {
+	case 't': case 'n': case 'r': case 'f':
+		tk_buf_printf(out, "\\%c", c);
+		return 1;
+	case 'v':
+		tk_buf_puts(out, "\\x{0b}");
+		return 1;
+	case '0':
+		if (r->pos < r->len && r->s[r->pos] >= '0' &&
+		    r->s[r->pos] <= '9')
+			return refuse(r, "octal escapes are not ECMA-262 "
+			    "(with the u flag)");
+		v = 0;
+		break;
+	case 'x':
+		if ((v = hex_at(r, 2)) < 0)
+			return refuse(r, "\\x needs two hex digits");
+		break;
+	case 'u':
+		if ((v = unicode_escape(r)) < 0)
+			return -1;
+		break;
+	case 'c':
+		if (r->pos >= r->len || !((r->s[r->pos] >= 'a' &&
+		    r->s[r->pos] <= 'z') || (r->s[r->pos] >= 'A' &&
+		    r->s[r->pos] <= 'Z')))
+			return refuse(r, "\\c needs a letter");
+		v = r->s[r->pos++] % 32;
+		break;
+	default:
+		return 0;
+	}
+	put_cp(out, v);
+	return 1;
+}
+
+/*
  * One escape after the backslash (the cursor is on the letter), written
  * to out.  In a class (in_class), \s is written bare (the caller's
  * brackets hold it), \S sets *negspace, \B and backreferences are
@@ -129,13 +176,15 @@ static int
 escape(struct rw *r, struct tk_buf *out, int in_class, int *negspace)
 {
 	unsigned char c;
-	long v;
+	int rc;
 
 	if (r->pos >= r->len)
 		return refuse(r, "a pattern cannot end with a backslash");
 	c = (unsigned char)r->s[r->pos++];
+	if ((rc = char_escape(r, out, c)) != 0)
+		return rc < 0 ? -1 : 0;
 	switch (c) {
-	case 'd': case 'D': case 'w': case 'W':
+	case 'd': case 'D': case 'w': case 'W': case 'p': case 'P':
 		tk_buf_printf(out, "\\%c", c);
 		return 0;
 	case 's':
@@ -151,47 +200,11 @@ escape(struct rw *r, struct tk_buf *out, int in_class, int *negspace)
 		tk_buf_puts(out, in_class ? "\\x{08}" : "\\b");
 		return 0;
 	case 'B':
-		if (in_class)
-			return refuse(r, "\\B in a character class");
-		tk_buf_puts(out, "\\B");
-		return 0;
-	case 't': case 'n': case 'r': case 'f':
-		tk_buf_printf(out, "\\%c", c);
-		return 0;
-	case 'v':
-		tk_buf_puts(out, "\\x{0b}");
-		return 0;
-	case '0':
-		if (r->pos < r->len && r->s[r->pos] >= '0' &&
-		    r->s[r->pos] <= '9')
-			return refuse(r, "octal escapes are not ECMA-262 "
-			    "(with the u flag)");
-		tk_buf_puts(out, "\\x{0}");
-		return 0;
-	case 'x':
-		if ((v = hex_at(r, 2)) < 0)
-			return refuse(r, "\\x needs two hex digits");
-		put_cp(out, v);
-		return 0;
-	case 'u':
-		if ((v = unicode_escape(r)) < 0)
-			return -1;
-		put_cp(out, v);
-		return 0;
-	case 'c':
-		if (r->pos >= r->len || !((r->s[r->pos] >= 'a' &&
-		    r->s[r->pos] <= 'z') || (r->s[r->pos] >= 'A' &&
-		    r->s[r->pos] <= 'Z')))
-			return refuse(r, "\\c needs a letter");
-		put_cp(out, r->s[r->pos++] % 32);
-		return 0;
-	case 'p': case 'P':
-		tk_buf_printf(out, "\\%c", c);
-		return 0;
 	case 'k':
 		if (in_class)
-			return refuse(r, "\\k in a character class");
-		tk_buf_puts(out, "\\k");
+			return refuse(r, c == 'B' ? "\\B in a character class" :
+			    "\\k in a character class");
+		tk_buf_printf(out, "\\%c", c);
 		return 0;
 	default:
 		break;
@@ -208,7 +221,8 @@ escape(struct rw *r, struct tk_buf *out, int in_class, int *negspace)
 	}
 	/* ECMA-262 (u flag) lets only syntax characters and / be escaped;
 	 * - too, inside a class. */
-	if (strchr("^$\\.*+?()[]{}|/", c) != NULL || (in_class && c == '-')) {
+	if ((c != '\0' && strchr("^$\\.*+?()[]{}|/", c) != NULL) ||
+	    (in_class && c == '-')) {
 		tk_buf_printf(out, "\\%c", c);
 		return 0;
 	}
