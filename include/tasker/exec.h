@@ -60,6 +60,16 @@ struct tk_exec_spec {
 	unsigned      tick_ms;      /* 0: 1000 */
 	int         (*tick)(void *arg);
 	void         *tick_arg;
+	/* Fencing (the lease watchdog, engine.h), both may be NULL.
+	 * started() runs in the handler's process after setsid(), before
+	 * exec, with its process group id; it must be async-signal-safe;
+	 * non-zero: the handler is not run (TK_EXEC_NOT_STARTED, failed_op
+	 * "fence").  ended() runs in the caller once the handler has exited
+	 * but before it is reaped, so that group id cannot be in use by
+	 * another process yet. */
+	int         (*started)(void *arg, pid_t pgid);
+	void        (*ended)(void *arg);
+	void         *fence_arg;
 };
 
 struct tk_exec_result {
@@ -109,8 +119,8 @@ const char *tk_env_get(const struct tk_env *env, const char *name);
 void   tk_env_free(struct tk_env *env);
 
 /*
- * Parses a handler's stdout: a JSON object (strict, UTF-8 checked, depth
- * limited, only whitespace around it).  TK_OK with *obj (caller puts it);
+ * Parses a handler's stdout: a JSON object (strict, well-formed UTF-8 by
+ * tk_utf8_valid, depth limited, only whitespace around it).  TK_OK with *obj (caller puts it);
  * TK_ERR_VALIDATION with a reason in why (e.g. "output is not a JSON
  * object (it is an array)"); TK_ERR_NOMEM.
  */
