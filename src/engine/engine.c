@@ -37,6 +37,7 @@
 #define ER_LOCK_DEADLOCK 1213
 #define DEFAULT_PATH     "/usr/local/bin:/usr/bin:/bin"
 #define REASON_MAX       200    /* transition reasons, log errors */
+#define PACKET_SLACK     4096   /* a statement's bytes besides results */
 
 struct tk_engine {
 	const struct tk_config  *cfg;
@@ -47,6 +48,7 @@ struct tk_engine {
 	struct tk_lease_slot    *slot;       /* NULL: no watchdog */
 	long long                held_at;    /* the last renewal that held
 	                                        was sent then (monotonic) */
+	unsigned long long       max_packet; /* the server's; 0: not known */
 	struct tk_catalog       *cat;
 	char                     owner[TK_ENGINE_OWNER_MAX];
 	char                     actor[TK_ENGINE_OWNER_MAX + 8];
@@ -159,6 +161,8 @@ static const char SQL_REAPED[] =
 static const char SQL_READY_COUNT[] =
     "SELECT id FROM workflow_steps FORCE INDEX (ix_steps_ready)"
     " WHERE ready_at <= UTC_TIMESTAMP(6) LIMIT ?";
+static const char SQL_MAX_PACKET[] =
+    "SELECT @@max_allowed_packet";
 static const char SQL_WORKER_GC[] =
     "DELETE FROM workers"
     " WHERE heartbeat_at < UTC_TIMESTAMP(6) - INTERVAL 7 DAY";
@@ -1002,6 +1006,28 @@ fail_with(struct outcome *o, const char *what, const char *err,
 	(void)tk_engine_error_text(&o->error, what, err, err_len);
 }
 
+/*
+ * 1 when results of len bytes fit in one statement (the server's
+ * max_allowed_packet, asked once); else why says so.  Unknown (the
+ * database is away): 1, and a refusal is caught when recording.
+ */
+static int
+fits(struct tk_engine *eng, size_t len, char *why, size_t whysz)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+
+	if (eng->max_packet == 0 && tk_db_query(eng->db, SQL_MAX_PACKET,
+	    NULL, 0, &r) == TK_OK && r.nrows == 1 && tk_row_int(&r, 0, 0) > 0)
+		eng->max_packet = (unsigned long long)tk_row_int(&r, 0, 0);
+	tk_rows_free(&r);
+	if (eng->max_packet == 0 || len + PACKET_SLACK <= eng->max_packet)
+		return 1;
+	snprintf(why, whysz, "output of %zu bytes is more than the database "
+	    "takes in one statement (max_allowed_packet %llu)", len,
+	    eng->max_packet);
+	return 0;
+}
+
 /* Runs the step's handler and turns what happened into an outcome. */
 static void
 execute(struct tk_engine *eng, const struct claim *c,
@@ -1098,6 +1124,12 @@ execute(struct tk_engine *eng, const struct claim *c,
 				o->kind = O_RELEASE;
 				snprintf(o->reason, sizeof(o->reason),
 				    "released: out of memory");
+				goto out;
+			}
+			if (!fits(eng, strlen(s), why, sizeof(why))) {
+				free(o->results);
+				o->results = NULL;
+				fail_with(o, why, r.err, r.err_len);
 				goto out;
 			}
 			o->kind = O_SUCCESS;
