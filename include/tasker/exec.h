@@ -120,9 +120,10 @@ void   tk_env_free(struct tk_env *env);
 
 /*
  * Parses a handler's stdout: a JSON object (strict, well-formed UTF-8 by
- * tk_utf8_valid, depth limited, only whitespace around it).  TK_OK with *obj (caller puts it);
- * TK_ERR_VALIDATION with a reason in why (e.g. "output is not a JSON
- * object (it is an array)"); TK_ERR_NOMEM.
+ * tk_utf8_bad, depth limited, only whitespace around it).  TK_OK with
+ * *obj (caller puts it); TK_ERR_VALIDATION with a reason in why (e.g.
+ * "output is not a JSON object (it is an array)", "output is not valid
+ * UTF-8 (at byte 7)"); TK_ERR_NOMEM.
  */
 tk_err tk_exec_parse_output(const char *s, size_t len, json_object **obj,
     char *why, size_t whysz);

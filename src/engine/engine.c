@@ -1382,7 +1382,8 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 		lost = 1;
 		e = TK_OK;
 	} else if ((e = record(eng, c, def, &o, &lost, &again)) == TK_ERR_DB &&
-	    o.kind == O_SUCCESS) {
+	    o.kind == O_SUCCESS && tk_db_errno(eng->db) != ER_LOCK_DEADLOCK &&
+	    tk_db_errno(eng->db) != ER_LOCK_WAIT) {
 		/* Not transient: running the handler again would not help the
 		 * database take it.  The attempt fails, saying why. */
 		refused(eng, &o);
