@@ -38,6 +38,7 @@
 #define DEFAULT_PATH     "/usr/local/bin:/usr/bin:/bin"
 #define REASON_MAX       200    /* transition reasons, log errors */
 #define PACKET_SLACK     4096   /* a statement's bytes besides results */
+#define RECORD_WAIT_MS   250    /* between tries of a database away */
 
 struct tk_engine {
 	const struct tk_config  *cfg;
@@ -1280,7 +1281,7 @@ record(struct tk_engine *eng, const struct claim *c,
     int *again)
 {
 	struct record_arg ra;
-	long long until = lease_expiry(eng), wait = 100;
+	long long until = lease_expiry(eng), left;
 	tk_err e;
 
 	memset(&ra, 0, sizeof(ra));
@@ -1289,11 +1290,11 @@ record(struct tk_engine *eng, const struct claim *c,
 	ra.o = o;
 	for (;;) {
 		e = in_txn(eng, record_txn, &ra);
-		if (e != TK_ERR_DB_UNAVAILABLE || now_ms() + wait >= until)
+		if (e != TK_ERR_DB_UNAVAILABLE || (left = until - now_ms()) <= 0)
 			break;
-		sleep_ms(wait);
-		if (wait < 2000)
-			wait *= 2;
+		/* Short waits: a database back just before the expiry is
+		 * still in time. */
+		sleep_ms(left < RECORD_WAIT_MS ? left : RECORD_WAIT_MS);
 	}
 	*lost = ra.lost;
 	*again = ra.again;
