@@ -77,9 +77,11 @@ struct tk_engine;
  *            held it records nothing, and its supervisor may reap it.
  *
  * The handler's process publishes pgid itself before it execs (and does
- * not exec unless the slot is RUN); the worker withdraws it before it
- * reaps the handler and waits out KILLING, so a pid that was reused is
- * never killed.  All fields are seq_cst atomics.
+ * not exec unless the slot is RUN with its deadline ahead: past it, it
+ * fences the slot itself); the worker withdraws pgid before it reaps the
+ * handler and waits out KILLING, so a pid that was reused is never
+ * killed.  All fields are seq_cst atomics (lock-free, so usable between
+ * fork and exec).
  */
 enum tk_lease_state {
 	TK_LEASE_IDLE, TK_LEASE_RUN, TK_LEASE_RECORD, TK_LEASE_KILLING,

@@ -750,10 +750,15 @@ static int
 fence_started(void *arg, pid_t pgid)
 {
 	struct tk_lease_slot *s = arg;
+	int st = TK_LEASE_RUN;
 
 	atomic_store(&s->pgid, (int)pgid);
-	/* Fenced before we got here: the watchdog may not have seen pgid,
-	 * so do not run at all. */
+	/* Past the deadline already (the worker was stopped since the
+	 * claim), and the watchdog has not looked yet: fence it here. */
+	if (now_ms() >= atomic_load(&s->deadline))
+		(void)atomic_compare_exchange_strong(&s->state, &st,
+		    TK_LEASE_FENCED);
+	/* Fenced: the watchdog may not have seen pgid; do not run at all. */
 	return atomic_load(&s->state) == TK_LEASE_RUN ? 0 : -1;
 }
 
