@@ -1034,6 +1034,30 @@ fits(struct tk_engine *eng, size_t len, char *why, size_t whysz)
 	return 0;
 }
 
+/* A handler's success: its results, when the database can take them. */
+static void
+succeed(struct tk_engine *eng, struct outcome *o, json_object *res,
+    const struct tk_exec_result *r)
+{
+	const char *s = json_object_to_json_string_ext(res,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char why[200];
+
+	if (s == NULL || (o->results = strdup(s)) == NULL) {
+		o->kind = O_RELEASE;
+		snprintf(o->reason, sizeof(o->reason),
+		    "released: out of memory");
+		return;
+	}
+	if (!fits(eng, strlen(s), why, sizeof(why))) {
+		free(o->results);
+		o->results = NULL;
+		fail_with(o, why, r->err, r->err_len);
+		return;
+	}
+	o->kind = O_SUCCESS;
+}
+
 /* Runs the step's handler and turns what happened into an outcome. */
 static void
 execute(struct tk_engine *eng, const struct claim *c,
@@ -1122,23 +1146,7 @@ execute(struct tk_engine *eng, const struct claim *c,
 	if (r.end == TK_EXEC_EXITED && r.status == 0) {
 		if (tk_exec_parse_output(r.out, r.out_len, &res, why,
 		    sizeof(why)) == TK_OK) {
-			const char *s = json_object_to_json_string_ext(res,
-			    JSON_C_TO_STRING_PLAIN |
-			    JSON_C_TO_STRING_NOSLASHESCAPE);
-
-			if (s == NULL || (o->results = strdup(s)) == NULL) {
-				o->kind = O_RELEASE;
-				snprintf(o->reason, sizeof(o->reason),
-				    "released: out of memory");
-				goto out;
-			}
-			if (!fits(eng, strlen(s), why, sizeof(why))) {
-				free(o->results);
-				o->results = NULL;
-				fail_with(o, why, r.err, r.err_len);
-				goto out;
-			}
-			o->kind = O_SUCCESS;
+			succeed(eng, o, res, &r);
 			goto out;
 		}
 	} else if (r.end == TK_EXEC_EXITED &&
@@ -1337,10 +1345,49 @@ refused(struct tk_engine *eng, struct outcome *o)
 	fail_with(o, what, NULL, 0);
 }
 
+/*
+ * Records o, the handler being over: nothing when the attempt was fenced
+ * or lost; a success the database refuses becomes a failure with the
+ * database's reason.  Then the lease slot is empty again.
+ */
+static tk_err
+settle(struct tk_engine *eng, const struct claim *c,
+    const struct tk_handler_def *def, struct outcome *o, int *lost,
+    int *again)
+{
+	const struct tk_worker_config *w = &eng->cfg->worker;
+	unsigned en;
+	tk_err e = TK_OK;
+
+	*lost = *again = 0;
+	if (o->kind != O_LOST && !lease_to_record(eng)) {
+		o->kind = O_LOST;
+		snprintf(o->reason, sizeof(o->reason), "lease lost: the handler "
+		    "was killed at its lease deadline");
+	}
+	backoff(w, c, o);
+	if (o->kind == O_LOST) {
+		*lost = 1;
+		goto out;
+	}
+	e = record(eng, c, def, o, lost, again);
+	en = tk_db_errno(eng->db);
+	if (e == TK_ERR_DB && o->kind == O_SUCCESS && en != ER_LOCK_DEADLOCK &&
+	    en != ER_LOCK_WAIT) {
+		/* Not transient: running the handler again would not help the
+		 * database take it.  The attempt fails, saying why. */
+		refused(eng, o);
+		backoff(w, c, o);
+		e = record(eng, c, def, o, lost, again);
+	}
+out:
+	lease_end(eng);
+	return e;
+}
+
 static tk_err
 run_claimed(struct tk_engine *eng, const struct claim *c)
 {
-	const struct tk_worker_config *w = &eng->cfg->worker;
 	const struct tk_handler_def *def;
 	const struct tk_step_def *sd = NULL;
 	struct outcome o;
@@ -1378,25 +1425,7 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 	} else
 		execute(eng, c, def, sd, &o);
 
-	if (o.kind != O_LOST && !lease_to_record(eng)) {
-		o.kind = O_LOST;
-		snprintf(o.reason, sizeof(o.reason), "lease lost: the handler "
-		    "was killed at its lease deadline");
-	}
-	backoff(w, c, &o);
-	if (o.kind == O_LOST) {
-		lost = 1;
-		e = TK_OK;
-	} else if ((e = record(eng, c, def, &o, &lost, &again)) == TK_ERR_DB &&
-	    o.kind == O_SUCCESS && tk_db_errno(eng->db) != ER_LOCK_DEADLOCK &&
-	    tk_db_errno(eng->db) != ER_LOCK_WAIT) {
-		/* Not transient: running the handler again would not help the
-		 * database take it.  The attempt fails, saying why. */
-		refused(eng, &o);
-		backoff(w, c, &o);
-		e = record(eng, c, def, &o, &lost, &again);
-	}
-	lease_end(eng);
+	e = settle(eng, c, def, &o, &lost, &again);
 
 	if (e != TK_OK)
 		tk_log(TK_LOG_ERROR, "event=step task=%s step=%s attempt=%u "
@@ -1422,9 +1451,9 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 		    "duration_ms=%lld%s%s", c->task_str, c->ns, c->handler,
 		    c->version, c->name, c->attempt,
 		    lost ? "lost" : kind_names[o.kind], now_ms() - t0,
-		    o.kind == O_RELEASE ? " reason=" : "",
-		    o.kind == O_RELEASE ? tk_log_quote(q, sizeof(q),
-		    o.reason) : "");
+		    o.kind == O_RELEASE || o.kind == O_LOST ? " reason=" : "",
+		    o.kind == O_RELEASE || o.kind == O_LOST ? tk_log_quote(q,
+		    sizeof(q), o.reason) : "");
 	free(o.results);
 	tk_buf_free(&o.error);
 	return e;
