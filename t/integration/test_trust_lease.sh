@@ -257,19 +257,32 @@ expect_eq "$(awk '$1 == "start" { print $3 }' "$LOG" | paste -sd' ')" "1 2" "att
 case_begin "MariaDB stopped for less than the lease while the step finishes: recorded once, not run again"
 new_task short
 wait_starts 1 15
-sleep 2           # the handler ends 1 s into the outage
+# Stop it when the handler has 3 of its 15 ticks left: it ends about
+# 0.6 s into the outage, while its lease (renewed every second until
+# then) is good for 4 s more at least.
+for i in $(seq 1 200); do
+	[ "$(grep -c '^tick ' "$LOG" 2>/dev/null || true)" -ge 12 ] && break
+	sleep 0.05
+done
 DB=$(mariadb_pid)
+t_stop=$(date +%s%N)
 kill -STOP "$DB"
 STOPPED+=("$DB")
 sleep 3.5
 kill -CONT "$DB"
+t_cont=$(date +%s%N)
 STOPPED=()
 wait_task "$TASK" complete 20
 sleep 1
 expect_eq "$(grep -c '^start ' "$LOG")" 1 "runs"
+t_end=$(awk '$1 == "end" { print $3; exit }' "$LOG")
+[ -n "$t_end" ] && [ "$t_end" -gt "$t_stop" ] && [ "$t_end" -lt "$t_cont" ] ||
+    fail "the handler did not end during the outage (the test did not test anything)"
 expect_eq "$(ssql "$TASK" "status, attempts, JSON_VALUE(results, '\$.attempt')")" \
     "complete	1	1" "step status, attempts, results"
 expect_eq "$(ssql "$TASK" "last_error IS NULL")" 1 "no error recorded"
+[ "$(grep -c '^start ' "$LOG")" = 1 ] ||
+    echo "# last_error: $(ssql "$TASK" "last_error" | head -c 300); worker log: $(grep -E 'lease|lost|step_id' "$E/w1.log" | tail -5)"
 
 # ---------------------------------------------------------------- d
 
