@@ -4,3 +4,4 @@ dist_migrations_DATA += db/migrations/0001_initial_schema.sql
 dist_migrations_DATA += db/migrations/0002_task_list_indexes.sql
 dist_migrations_DATA += db/migrations/0003_step_status_index.sql
 dist_migrations_DATA += db/migrations/0004_created_by.sql
+dist_migrations_DATA += db/migrations/0005_lease_epoch.sql

@@ -91,6 +91,23 @@ struct tk_api_config {
 	                                  handler cache may be */
 };
 
+/*
+ * The numbers behind a lease (README "Leases, stalls and fencing
+ * tokens").  The lease watchdog kills a handler TK_LEASE_MARGIN_MS before
+ * its lease can expire, counted from when the last renewal that held was
+ * sent.  A renewal runs on its own connection with TK_LEASE_IO_SECONDS
+ * connect, read and write timeouts, is never retried within one call,
+ * and a timeout drops that connection (reconnecting is a later tick's
+ * call), so one renewal blocks for at most one timeout plus the quick
+ * round trips before it: TK_LEASE_RENEW_MS, less than the margin.  A
+ * lease must hold across one heartbeat, one renewal and the margin:
+ * lease_seconds * 1000 >= heartbeat_seconds * 1000 + TK_LEASE_RENEW_MS +
+ * TK_LEASE_MARGIN_MS, which config validation enforces.
+ */
+#define TK_LEASE_IO_SECONDS 1
+#define TK_LEASE_RENEW_MS   1500
+#define TK_LEASE_MARGIN_MS  2000
+
 struct tk_worker_config {
 	unsigned  processes;          /* default 2, 1..256 */
 	unsigned  poll_min_ms;        /* default 20 */

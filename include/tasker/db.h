@@ -64,6 +64,10 @@ void   tk_db_disconnect(struct tk_db *db);
 /* 1 when a connection is open (it may still have gone away). */
 int    tk_db_connected(const struct tk_db *db);
 
+/* on 0: a statement that lost its connection is not retried on a new
+ * one (a caller with a time budget, e.g. lease renewal, retries itself). */
+void   tk_db_set_retry(struct tk_db *db, int on);
+
 /* Runs a statement that returns no rows. affected/insert_id may be NULL. */
 tk_err tk_db_exec(struct tk_db *db, const char *sql,
     const struct tk_dbarg *params, size_t nparams,

@@ -13,9 +13,18 @@
  *            status -> in_progress, attempts + 1, a lease (owner, expiry),
  *            ready_at NULL.
  *   run      outside any transaction; the lease is renewed every
- *            worker.heartbeat_seconds while the handler runs.
+ *            worker.heartbeat_seconds while the handler runs (on a
+ *            connection of its own with short timeouts), and a lease
+ *            slot (below) lets a watchdog kill the handler before the
+ *            lease can expire, whatever this process is doing.  Each
+ *            claim bumps the step's lease_epoch: the attempt's fencing
+ *            token is "<attempt>.<lease_epoch>".
  *   record   one short transaction, compare-and-set on lease_owner and
- *            attempts: a worker that lost its lease records nothing.
+ *            attempts: a worker that lost its lease records nothing.  A
+ *            database that is away is retried until the lease's real
+ *            expiry; an outcome the database refuses (a non-transient
+ *            error) is recorded as a failure of the attempt with the
+ *            database's message.
  *            success: results, complete, children released; failure:
  *            last_error, error, and ready_at = now + backoff while
  *            attempts are left (tk_step_max_attempts); the task's status
@@ -35,6 +44,7 @@
 #define TASKER_ENGINE_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "tasker/buf.h"
@@ -51,6 +61,50 @@
 struct tk_engine;
 
 /*
+ * A lease slot: what one worker process publishes, in memory shared with
+ * the watchdog (worker.c), about the step it holds.  The watchdog never
+ * touches the database; it reads deadline on the CLOCK_MONOTONIC clock
+ * (the same in every process of the host) and, when it passes, kills
+ * pgid's group and marks the slot fenced.  States:
+ *
+ *   IDLE     no step held.
+ *   RUN      step held, a handler may run; deadline = when the last
+ *            renewal that held was sent + lease - TK_LEASE_MARGIN_MS.
+ *   RECORD   the handler is over, the outcome being recorded; deadline =
+ *            the lease's real expiry (sent + lease).
+ *   KILLING  the watchdog is killing pgid (a moment).
+ *   FENCED   the deadline passed: the attempt is lost; the process that
+ *            held it records nothing, and its supervisor may reap it.
+ *
+ * The handler's process publishes pgid itself before it execs (and does
+ * not exec unless the slot is RUN with its deadline ahead: past it, it
+ * fences the slot itself); the worker withdraws pgid before it reaps the
+ * handler and waits out KILLING, so a pid that was reused is never
+ * killed.  All fields are seq_cst atomics (lock-free, so usable between
+ * fork and exec).
+ */
+enum tk_lease_state {
+	TK_LEASE_IDLE, TK_LEASE_RUN, TK_LEASE_RECORD, TK_LEASE_KILLING,
+	TK_LEASE_FENCED
+};
+
+struct tk_lease_slot {
+	atomic_int          state;     /* enum tk_lease_state */
+	atomic_int          pgid;      /* the handler's group; 0: none */
+	atomic_llong        deadline;  /* CLOCK_MONOTONIC, ms */
+	atomic_ullong       step;      /* workflow_steps.id held */
+};
+
+/* The watchdog's look at one slot at monotonic time now: fences it when
+ * its deadline passed.  Returns 1 when it did; *pgid the group killed
+ * (0: no handler was running). */
+int    tk_lease_check(struct tk_lease_slot *s, long long now, int *pgid);
+/* 1 while a live attempt (RUN or RECORD) holds step in s. */
+int    tk_lease_holds(struct tk_lease_slot *s, unsigned long long step);
+/* Empties the slot of a process that ended (its supervisor's call). */
+void   tk_lease_clear(struct tk_lease_slot *s);
+
+/*
  * A new engine for this process.  owner names it in leases and
  * transitions ("worker:<owner>"), at most TK_ENGINE_OWNER_MAX - 1 bytes.
  * stop may be NULL.  Resolves worker.user (only when running as root) and
@@ -63,6 +117,12 @@ void   tk_engine_free(struct tk_engine *eng);
 
 /* Drops the database connection (before a fork, and at the end). */
 void   tk_engine_disconnect(struct tk_engine *eng);
+
+/* The lease slot this engine publishes its steps in (NULL: none; the
+ * engine then checks its lease only in its own loop).  It must outlive
+ * the engine. */
+void   tk_engine_set_lease_slot(struct tk_engine *eng,
+    struct tk_lease_slot *slot);
 
 /* A monotonic time (ms, CLOCK_MONOTONIC) from which a running step is
  * treated as if *stop were set; 0: none.  For --max-seconds. */
@@ -77,8 +137,16 @@ void   tk_engine_set_stop_at(struct tk_engine *eng, long long mono_ms);
  */
 tk_err tk_engine_run_one(struct tk_engine *eng, int *ran);
 
-/* Takes back steps whose lease expired; *n (may be NULL) gets how many. */
-tk_err tk_engine_reap(struct tk_engine *eng, unsigned *n);
+/*
+ * Takes back steps whose lease expired; *n (may be NULL) gets how many.
+ * A step for which live(arg, owner, step id) returns 1 is left alone:
+ * its owner is a live process of the caller's still holding it (live may
+ * be NULL).
+ */
+typedef int (*tk_engine_live_fn)(void *arg, const char *owner,
+    unsigned long long step);
+tk_err tk_engine_reap(struct tk_engine *eng, tk_engine_live_fn live,
+    void *arg, unsigned *n);
 
 /* How many steps are ready now, up to limit: one cheap indexed read
  * without locks, for the wake-up of idle processes. */
@@ -112,14 +180,27 @@ struct tk_engine_parent {
 	size_t      results_len;
 };
 
+/* The attempt being run: its number, and its lease epoch (grows with
+ * every claim of the step, never goes back). */
+struct tk_engine_attempt {
+	unsigned            number;
+	unsigned long long  epoch;
+};
+
+/* The fencing token "<attempt>.<lease_epoch>"; out holds
+ * TK_ENGINE_TOKEN_MAX bytes. */
+#define TK_ENGINE_TOKEN_MAX 40
+void   tk_engine_token(char *out, const struct tk_engine_attempt *a);
+
 /*
  * The handler's stdin: {"task": {"id", "namespace", "name", "version",
- * "context"}, "step": {"name", "attempt"}, "parents": {"<name>": results,
- * ...}} followed by a newline.
+ * "context"}, "step": {"name", "attempt", "lease_epoch",
+ * "fencing_token"}, "parents": {"<name>": results, ...}} followed by a
+ * newline.
  */
 tk_err tk_engine_input(struct tk_buf *out, const struct tk_engine_task *t,
-    const char *step, unsigned attempt, const struct tk_engine_parent *p,
-    size_t np);
+    const char *step, const struct tk_engine_attempt *at,
+    const struct tk_engine_parent *p, size_t np);
 
 /* What the handler's environment is made of. */
 struct tk_engine_env_src {
@@ -131,15 +212,15 @@ struct tk_engine_env_src {
 	const char               *handler;
 	const char               *version;
 	const char               *step;
-	unsigned                  attempt;
+	struct tk_engine_attempt  attempt;
 };
 
 /*
  * The handler's whole environment, and nothing of the worker's: PATH,
  * HOME, LANG=C.UTF-8, then the step's env entries (which may replace
  * those), then TASKER_TASK_ID, TASKER_NAMESPACE, TASKER_HANDLER,
- * TASKER_HANDLER_VERSION, TASKER_STEP_NAME, TASKER_STEP_ATTEMPT (which
- * nothing replaces).
+ * TASKER_HANDLER_VERSION, TASKER_STEP_NAME, TASKER_STEP_ATTEMPT,
+ * TASKER_LEASE_EPOCH, TASKER_FENCING_TOKEN (which nothing replaces).
  */
 tk_err tk_engine_env(struct tk_env *env, const struct tk_engine_env_src *s);
 

@@ -69,6 +69,16 @@ struct tk_exec_spec {
 	void         *tick_arg;
 	unsigned      term_grace_ms; /* SIGTERM to SIGKILL; 0: SIGKILL at
 	                                once */
+	/* Fencing (the lease watchdog, engine.h), both may be NULL.
+	 * started() runs in the handler's process after setsid(), before
+	 * exec, with its process group id; it must be async-signal-safe;
+	 * non-zero: the handler is not run (TK_EXEC_NOT_STARTED, failed_op
+	 * "fence").  ended() runs in the caller once the handler has exited
+	 * but before it is reaped, so that group id cannot be in use by
+	 * another process yet. */
+	int         (*started)(void *arg, pid_t pgid);
+	void        (*ended)(void *arg);
+	void         *fence_arg;
 };
 
 /* What tick() returns. */
@@ -127,10 +137,11 @@ const char *tk_env_get(const struct tk_env *env, const char *name);
 void   tk_env_free(struct tk_env *env);
 
 /*
- * Parses a handler's stdout: a JSON object (strict, UTF-8 checked, depth
- * limited, only whitespace around it).  TK_OK with *obj (caller puts it);
- * TK_ERR_VALIDATION with a reason in why (e.g. "output is not a JSON
- * object (it is an array)"); TK_ERR_NOMEM.
+ * Parses a handler's stdout: a JSON object (strict, well-formed UTF-8 by
+ * tk_utf8_bad, depth limited, only whitespace around it).  TK_OK with
+ * *obj (caller puts it); TK_ERR_VALIDATION with a reason in why (e.g.
+ * "output is not a JSON object (it is an array)", "output is not valid
+ * UTF-8 (at byte 7)"); TK_ERR_NOMEM.
  */
 tk_err tk_exec_parse_output(const char *s, size_t len, json_object **obj,
     char *why, size_t whysz);

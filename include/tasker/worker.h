@@ -6,7 +6,10 @@
  * the processes of one tasker-worker run independent steps side by side.
  * The supervisor restarts a child that died (with a growing delay when it
  * keeps dying), keeps the `workers` row's heartbeat, takes back steps
- * whose lease expired, and wakes idle children when steps are ready: it
+ * whose lease expired (never one a live child of its own still holds),
+ * keeps a lease watchdog process running (it kills a handler before its
+ * lease can expire, without the database: engine.h, struct
+ * tk_lease_slot), and wakes idle children when steps are ready: it
  * runs one cheap indexed read every worker.poll_min_ms while a child is
  * idle, so a new step starts within about that time, while the idle
  * children themselves poll the database only every poll_min_ms ..

@@ -1559,6 +1559,15 @@ cross_check(struct ctx *c, const struct tk_config *cfg)
 		    "%u must be less than worker.lease_seconds (%u), or "
 		    "leases expire between heartbeats", w->heartbeat_seconds,
 		    w->lease_seconds);
+	else if ((unsigned long long)w->lease_seconds * 1000 <
+	    (unsigned long long)w->heartbeat_seconds * 1000 +
+	    TK_LEASE_RENEW_MS + TK_LEASE_MARGIN_MS)
+		cross(c, "worker.lease_seconds", "worker.heartbeat_seconds",
+		    "%u is too short: a lease must last worker."
+		    "heartbeat_seconds (%u) plus %u ms for a renewal plus the "
+		    "%u ms before expiry at which a handler is killed",
+		    w->lease_seconds, w->heartbeat_seconds, TK_LEASE_RENEW_MS,
+		    TK_LEASE_MARGIN_MS);
 
 	check_keys(c, a);
 	if (a->mode == TK_AUTH_JWT) {

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,19 @@
 #define ER_LOCK_DEADLOCK 1213
 #define DEFAULT_PATH     "/usr/local/bin:/usr/bin:/bin"
 #define REASON_MAX       200    /* transition reasons, log errors */
+#define PACKET_SLACK     4096   /* a statement's bytes besides results */
+#define RECORD_WAIT_MS   250    /* between tries of a database away */
 
 struct tk_engine {
 	const struct tk_config  *cfg;
 	struct tk_db            *db;
+	/* Lease renewal only: short timeouts, no retry (config.h). */
+	struct tk_db_config      lease_cfg;
+	struct tk_db            *lease_db;
+	struct tk_lease_slot    *slot;       /* NULL: no watchdog */
+	long long                held_at;    /* the last renewal that held
+	                                        was sent then (monotonic) */
+	unsigned long long       max_packet; /* the server's; 0: not known */
 	struct tk_catalog       *cat;
 	char                     owner[TK_ENGINE_OWNER_MAX];
 	char                     actor[TK_ENGINE_OWNER_MAX + 8];
@@ -65,6 +75,7 @@ struct claim {
 	size_t             position;
 	char               name[TK_NAME_MAX + 1];
 	unsigned           attempt;          /* this attempt's number */
+	unsigned long long epoch;            /* its lease_epoch */
 	unsigned           hv;
 	char               ns[TK_NAME_MAX + 1];
 	char               handler[TK_NAME_MAX + 1];
@@ -89,7 +100,7 @@ struct outcome {
 
 static const char SQL_CLAIM[] =
     "SELECT id, task_id, position, name, status, attempts, retry_limit,"
-    " retryable, unmet_parents FROM workflow_steps"
+    " retryable, unmet_parents, lease_epoch FROM workflow_steps"
     " FORCE INDEX (ix_steps_ready)"
     " WHERE ready_at <= UTC_TIMESTAMP(6)"
     " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
@@ -101,6 +112,7 @@ static const char SQL_UNREADY[] =
     " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
 static const char SQL_TAKE[] =
     "UPDATE workflow_steps SET attempts = attempts + 1, lease_owner = ?,"
+    " lease_epoch = lease_epoch + 1,"
     " lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND,"
     " ready_at = NULL, started_at = UTC_TIMESTAMP(6), completed_at = NULL,"
     " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
@@ -156,6 +168,8 @@ static const char SQL_REAPED[] =
 static const char SQL_READY_COUNT[] =
     "SELECT id FROM workflow_steps FORCE INDEX (ix_steps_ready)"
     " WHERE ready_at <= UTC_TIMESTAMP(6) LIMIT ?";
+static const char SQL_MAX_PACKET[] =
+    "SELECT @@max_allowed_packet";
 static const char SQL_WORKER_GC[] =
     "DELETE FROM workers"
     " WHERE heartbeat_at < UTC_TIMESTAMP(6) - INTERVAL 7 DAY";
@@ -335,6 +349,14 @@ tk_engine_new(const struct tk_config *cfg, const char *owner,
 		goto err;
 	if ((e = tk_db_new(&cfg->db, &eng->db)) != TK_OK)
 		goto err;
+	/* Strings borrowed from cfg, which outlives the engine. */
+	eng->lease_cfg = cfg->db;
+	eng->lease_cfg.connect_timeout = TK_LEASE_IO_SECONDS;
+	eng->lease_cfg.read_timeout = TK_LEASE_IO_SECONDS;
+	eng->lease_cfg.write_timeout = TK_LEASE_IO_SECONDS;
+	if ((e = tk_db_new(&eng->lease_cfg, &eng->lease_db)) != TK_OK)
+		goto err;
+	tk_db_set_retry(eng->lease_db, 0);
 	*out = eng;
 	return TK_OK;
 err:
@@ -349,6 +371,7 @@ tk_engine_free(struct tk_engine *eng)
 		return;
 	tk_catalog_free(eng->cat);
 	tk_db_free(eng->db);
+	tk_db_free(eng->lease_db);
 	free(eng->path);
 	free(eng->home);
 	free(eng->groups);
@@ -359,6 +382,13 @@ void
 tk_engine_disconnect(struct tk_engine *eng)
 {
 	tk_db_disconnect(eng->db);
+	tk_db_disconnect(eng->lease_db);
+}
+
+void
+tk_engine_set_lease_slot(struct tk_engine *eng, struct tk_lease_slot *slot)
+{
+	eng->slot = slot;
 }
 
 void
@@ -390,11 +420,18 @@ json_str(struct tk_buf *b, const char *s)
 	tk_buf_putc(b, '"');
 }
 
+void
+tk_engine_token(char *out, const struct tk_engine_attempt *a)
+{
+	snprintf(out, TK_ENGINE_TOKEN_MAX, "%u.%llu", a->number, a->epoch);
+}
+
 tk_err
 tk_engine_input(struct tk_buf *out, const struct tk_engine_task *t,
-    const char *step, unsigned attempt, const struct tk_engine_parent *p,
-    size_t np)
+    const char *step, const struct tk_engine_attempt *at,
+    const struct tk_engine_parent *p, size_t np)
 {
+	char tok[TK_ENGINE_TOKEN_MAX];
 	size_t i;
 
 	tk_buf_puts(out, "{\"task\":{\"id\":");
@@ -413,7 +450,10 @@ tk_engine_input(struct tk_buf *out, const struct tk_engine_task *t,
 		tk_buf_puts(out, "{}");
 	tk_buf_puts(out, "},\"step\":{\"name\":");
 	json_str(out, step);
-	tk_buf_printf(out, ",\"attempt\":%u},\"parents\":{", attempt);
+	tk_engine_token(tok, at);
+	tk_buf_printf(out, ",\"attempt\":%u,\"lease_epoch\":%llu,"
+	    "\"fencing_token\":\"%s\"},\"parents\":{", at->number, at->epoch,
+	    tok);
 	for (i = 0; i < np; i++) {
 		if (i > 0)
 			tk_buf_putc(out, ',');
@@ -430,7 +470,7 @@ tk_engine_input(struct tk_buf *out, const struct tk_engine_task *t,
 tk_err
 tk_engine_env(struct tk_env *env, const struct tk_engine_env_src *s)
 {
-	char n[16];
+	char n[16], ep[24], tok[TK_ENGINE_TOKEN_MAX];
 	size_t i;
 	tk_err e = TK_OK;
 
@@ -445,7 +485,9 @@ tk_engine_env(struct tk_env *env, const struct tk_engine_env_src *s)
 		if ((e = tk_env_put(env, s->exec->env[i])) != TK_OK &&
 		    e != TK_ERR_BAD_REQUEST)
 			return e;
-	snprintf(n, sizeof(n), "%u", s->attempt);
+	snprintf(n, sizeof(n), "%u", s->attempt.number);
+	snprintf(ep, sizeof(ep), "%llu", s->attempt.epoch);
+	tk_engine_token(tok, &s->attempt);
 	if ((e = tk_env_set(env, "TASKER_TASK_ID", s->task_id)) != TK_OK ||
 	    (e = tk_env_set(env, "TASKER_NAMESPACE", s->namespace_name))
 	    != TK_OK ||
@@ -453,7 +495,9 @@ tk_engine_env(struct tk_env *env, const struct tk_engine_env_src *s)
 	    (e = tk_env_set(env, "TASKER_HANDLER_VERSION", s->version))
 	    != TK_OK ||
 	    (e = tk_env_set(env, "TASKER_STEP_NAME", s->step)) != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_STEP_ATTEMPT", n)) != TK_OK)
+	    (e = tk_env_set(env, "TASKER_STEP_ATTEMPT", n)) != TK_OK ||
+	    (e = tk_env_set(env, "TASKER_LEASE_EPOCH", ep)) != TK_OK ||
+	    (e = tk_env_set(env, "TASKER_FENCING_TOKEN", tok)) != TK_OK)
 		return e;
 	return TK_OK;
 }
@@ -625,6 +669,7 @@ claim_txn(struct tk_engine *eng, void *p)
 	}
 	c->hv = (unsigned)tk_row_int(&t, 0, 1);
 	c->attempt = attempts + 1;
+	c->epoch = (unsigned long long)tk_row_int(&r, 0, 9) + 1;
 	e = tk_state_step(eng->db, c->id, c->task, (enum tk_status)st,
 	    TK_ST_IN_PROGRESS, c->attempt, eng->actor, NULL);
 	if (e == TK_ERR_CONFLICT) {
@@ -650,6 +695,155 @@ out:
 	return e;
 }
 
+/* ---------------------------------------------------------------- lease slot
+ * The protocol is in engine.h; the watchdog is worker.c's. */
+
+int
+tk_lease_check(struct tk_lease_slot *s, long long now, int *pgid)
+{
+	int st = atomic_load(&s->state);
+
+	*pgid = 0;
+	if ((st != TK_LEASE_RUN && st != TK_LEASE_RECORD) ||
+	    now < atomic_load(&s->deadline))
+		return 0;
+	if (!atomic_compare_exchange_strong(&s->state, &st, TK_LEASE_KILLING))
+		return 0;   /* the worker moved on meanwhile */
+	/* While KILLING the worker does not reap the handler (fence_ended):
+	 * pgid is still the handler's group. */
+	if ((*pgid = atomic_load(&s->pgid)) > 0)
+		(void)kill(-*pgid, SIGKILL);
+	atomic_store(&s->state, TK_LEASE_FENCED);
+	return 1;
+}
+
+int
+tk_lease_holds(struct tk_lease_slot *s, unsigned long long step)
+{
+	int st = atomic_load(&s->state);
+
+	return (st == TK_LEASE_RUN || st == TK_LEASE_RECORD) &&
+	    atomic_load(&s->step) == step;
+}
+
+/* Waits (a moment, bounded) while the watchdog is killing. */
+static void
+kill_wait(struct tk_lease_slot *s)
+{
+	int i;
+
+	for (i = 0; i < 1000 && atomic_load(&s->state) == TK_LEASE_KILLING;
+	    i++)
+		sleep_ms(1);
+}
+
+void
+tk_lease_clear(struct tk_lease_slot *s)
+{
+	int st;
+
+	for (;;) {
+		kill_wait(s);
+		st = atomic_load(&s->state);
+		if (atomic_compare_exchange_strong(&s->state, &st,
+		    TK_LEASE_IDLE))
+			break;
+	}
+	atomic_store(&s->pgid, 0);
+	atomic_store(&s->step, 0);
+}
+
+/* Runs in the handler's process before exec: async-signal-safe. */
+static int
+fence_started(void *arg, pid_t pgid)
+{
+	struct tk_lease_slot *s = arg;
+	int st = TK_LEASE_RUN;
+
+	atomic_store(&s->pgid, (int)pgid);
+	/* Past the deadline already (the worker was stopped since the
+	 * claim), and the watchdog has not looked yet: fence it here. */
+	if (now_ms() >= atomic_load(&s->deadline))
+		(void)atomic_compare_exchange_strong(&s->state, &st,
+		    TK_LEASE_FENCED);
+	/* Fenced: the watchdog may not have seen pgid; do not run at all. */
+	return atomic_load(&s->state) == TK_LEASE_RUN ? 0 : -1;
+}
+
+/* The handler exited and is not reaped yet (exec.h). */
+static void
+fence_ended(void *arg)
+{
+	struct tk_lease_slot *s = arg;
+
+	atomic_store(&s->pgid, 0);
+	kill_wait(s);
+}
+
+static long long
+lease_expiry(const struct tk_engine *eng)
+{
+	return eng->held_at + (long long)eng->cfg->worker.lease_seconds * 1000;
+}
+
+/* A claim, sent at t (monotonic ms), made step ours. */
+static void
+lease_begin(struct tk_engine *eng, unsigned long long step, long long t)
+{
+	struct tk_lease_slot *s = eng->slot;
+
+	eng->held_at = t;
+	if (s == NULL)
+		return;
+	atomic_store(&s->pgid, 0);
+	atomic_store(&s->step, step);
+	atomic_store(&s->deadline, lease_expiry(eng) - TK_LEASE_MARGIN_MS);
+	atomic_store(&s->state, TK_LEASE_RUN);
+}
+
+/* A renewal sent at t held. */
+static void
+lease_renewed(struct tk_engine *eng, long long t)
+{
+	eng->held_at = t;
+	if (eng->slot != NULL)
+		atomic_store(&eng->slot->deadline,
+		    lease_expiry(eng) - TK_LEASE_MARGIN_MS);
+}
+
+static int
+lease_fenced(const struct tk_engine *eng)
+{
+	int st;
+
+	if (eng->slot == NULL)
+		return 0;
+	st = atomic_load(&eng->slot->state);
+	return st == TK_LEASE_KILLING || st == TK_LEASE_FENCED;
+}
+
+/* The handler is over: 1 when the outcome is still ours to record (the
+ * watchdog did not fence the attempt); the slot then holds the step
+ * until the lease's real expiry. */
+static int
+lease_to_record(struct tk_engine *eng)
+{
+	int st = TK_LEASE_RUN;
+
+	if (eng->slot == NULL)
+		return 1;
+	atomic_store(&eng->slot->deadline, lease_expiry(eng));
+	return atomic_compare_exchange_strong(&eng->slot->state, &st,
+	    TK_LEASE_RECORD);
+}
+
+static void
+lease_end(struct tk_engine *eng)
+{
+	if (eng->slot != NULL)
+		tk_lease_clear(eng->slot);
+}
+
 /* ---------------------------------------------------------------- running */
 
 /* The lease keeper and shutdown watcher of one running step. */
@@ -657,13 +851,49 @@ struct run {
 	struct tk_engine   *eng;
 	const struct claim *c;
 	long long           last_try;   /* last renewal attempt */
-	long long           last_ok;    /* last renewal that held */
 	long long           stop_seen;
 	enum { WHY_NONE, WHY_LOST, WHY_STOP } why;
 	long long           last_check; /* last look for an operator's change */
 	int                 settled;    /* -1, or what an operator made the
 	                                   step while it ran */
 };
+
+/*
+ * One renewal, on the lease connection (config.h: it blocks at most
+ * TK_LEASE_RENEW_MS).  1 when the lease is no longer ours.
+ */
+static int
+renew(struct run *run, long long now)
+{
+	struct tk_engine *eng = run->eng;
+	const struct tk_worker_config *w = &eng->cfg->worker;
+	long long hb = (long long)w->heartbeat_seconds * 1000, sent;
+	unsigned long long n = 0;
+	struct tk_dbarg a[4];
+	tk_err e;
+
+	run->last_try = now;
+	if (!tk_db_connected(eng->lease_db)) {
+		/* Connecting is this tick's one blocking call; the renewal
+		 * is the next tick's. */
+		run->last_try = tk_db_ensure(eng->lease_db) == TK_OK ?
+		    now - hb : now - hb + 1000;
+		return 0;
+	}
+	a[0] = TK_PINT(w->lease_seconds);
+	a[1] = TK_PINT(run->c->id);
+	a[2] = TK_PSTR(eng->owner);
+	a[3] = TK_PINT(run->c->attempt);
+	sent = now_ms();
+	e = tk_db_exec(eng->lease_db, SQL_RENEW, a, 4, &n, NULL);
+	if (e == TK_OK && n == 1)
+		lease_renewed(eng, sent);
+	else if (e == TK_OK)
+		return 1;   /* taken back, or settled by an operator */
+	else
+		run->last_try = now - hb + 1000;   /* again in a second */
+	return 0;
+}
 
 static int
 on_tick(void *p)
@@ -672,9 +902,6 @@ on_tick(void *p)
 	struct tk_engine *eng = run->eng;
 	const struct tk_worker_config *w = &eng->cfg->worker;
 	long long now = now_ms();
-	unsigned long long n = 0;
-	struct tk_dbarg a[4];
-	tk_err e;
 
 	if (stop_requested(eng, now)) {
 		if (run->stop_seen == 0)
@@ -685,27 +912,19 @@ on_tick(void *p)
 			return 1;
 		}
 	}
-	if (now - run->last_try >= (long long)w->heartbeat_seconds * 1000) {
-		run->last_try = now;
-		a[0] = TK_PINT(w->lease_seconds);
-		a[1] = TK_PINT(run->c->id);
-		a[2] = TK_PSTR(eng->owner);
-		a[3] = TK_PINT(run->c->attempt);
-		e = tk_db_exec(eng->db, SQL_RENEW, a, 4, &n, NULL);
-		if (e == TK_OK && n == 1)
-			run->last_ok = now;
-		else if (e == TK_OK) {
-			/* Taken back (we were presumed dead) or settled by
-			 * an operator: the outcome is not ours to record. */
-			run->why = WHY_LOST;
-			return 1;
-		} else
-			run->last_try = now - (long long)w->heartbeat_seconds *
-			    1000 + 1000;   /* try again in a second */
+	/* Fenced by the watchdog (we were stopped past the deadline): the
+	 * attempt is lost; renewing now would only delay the reaper. */
+	if (lease_fenced(eng)) {
+		run->why = WHY_LOST;
+		return 1;
 	}
-	/* Unrenewed, the lease runs out: another worker may start this
-	 * attempt again, so this one must not go on. */
-	if (now - run->last_ok >= (long long)w->lease_seconds * 1000 - 500) {
+	if (now - run->last_try >= (long long)w->heartbeat_seconds * 1000 &&
+	    renew(run, now)) {
+		run->why = WHY_LOST;
+		return 1;
+	}
+	/* The same deadline as the watchdog's, for an engine without one. */
+	if (now_ms() >= lease_expiry(eng) - TK_LEASE_MARGIN_MS) {
 		run->why = WHY_LOST;
 		return 1;
 	}
@@ -715,7 +934,9 @@ on_tick(void *p)
 /*
  * 1 when an operator cancelled or resolved the step while it runs (the
  * status is no longer in_progress, the attempt still ours): one primary
- * key read every SETTLED_CHECK_MS, or now with force.  A read that fails
+ * key read every SETTLED_CHECK_MS, or now with force, on the lease
+ * connection (its short timeouts keep the tick loop, and so the
+ * renewals, moving).  A read that fails, or no lease connection yet,
  * says 0: the lease renewal deals with a database that went away.
  */
 static int
@@ -731,7 +952,8 @@ settled_check(struct run *run, int force)
 	if (!force && now - run->last_check < SETTLED_CHECK_MS)
 		return 0;
 	run->last_check = now;
-	if (tk_db_query(run->eng->db, SQL_SETTLED, &a, 1, &r) != TK_OK)
+	if (!tk_db_connected(run->eng->lease_db) ||
+	    tk_db_query(run->eng->lease_db, SQL_SETTLED, &a, 1, &r) != TK_OK)
 		return 0;
 	st = r.nrows == 1 ? row_status(&r, 0, 0) : -1;
 	if ((st == TK_ST_CANCELLED || st == TK_ST_RESOLVED_MANUALLY) &&
@@ -786,6 +1008,7 @@ build_input(struct tk_engine *eng, const struct claim *c,
 {
 	struct tk_rows ctx = TK_ROWS_INIT, *pr = NULL;
 	struct tk_engine_parent *par = NULL;
+	struct tk_engine_attempt at;
 	struct tk_engine_task t;
 	struct tk_dbarg a[2];
 	size_t k;
@@ -817,7 +1040,9 @@ build_input(struct tk_engine *eng, const struct claim *c,
 	t.version = c->version;
 	t.context = tk_row_str(&ctx, 0, 0);
 	t.context_len = t.context != NULL ? ctx.len[0] : 0;
-	e = tk_engine_input(in, &t, c->name, c->attempt, par, sd->nparents);
+	at.number = c->attempt;
+	at.epoch = c->epoch;
+	e = tk_engine_input(in, &t, c->name, &at, par, sd->nparents);
 out:
 	for (k = 0; pr != NULL && k < sd->nparents; k++)
 		tk_rows_free(&pr[k]);
@@ -876,6 +1101,52 @@ settled_outcome(struct outcome *o, const struct tk_exec_result *r,
 	json_object_put(res);
 }
 
+/*
+ * 1 when results of len bytes fit in one statement (the server's
+ * max_allowed_packet, asked once); else why says so.  Unknown (the
+ * database is away): 1, and a refusal is caught when recording.
+ */
+static int
+fits(struct tk_engine *eng, size_t len, char *why, size_t whysz)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+
+	if (eng->max_packet == 0 && tk_db_query(eng->db, SQL_MAX_PACKET,
+	    NULL, 0, &r) == TK_OK && r.nrows == 1 && tk_row_int(&r, 0, 0) > 0)
+		eng->max_packet = (unsigned long long)tk_row_int(&r, 0, 0);
+	tk_rows_free(&r);
+	if (eng->max_packet == 0 || len + PACKET_SLACK <= eng->max_packet)
+		return 1;
+	snprintf(why, whysz, "output of %zu bytes is more than the database "
+	    "takes in one statement (max_allowed_packet %llu)", len,
+	    eng->max_packet);
+	return 0;
+}
+
+/* A handler's success: its results, when the database can take them. */
+static void
+succeed(struct tk_engine *eng, struct outcome *o, json_object *res,
+    const struct tk_exec_result *r)
+{
+	const char *s = json_object_to_json_string_ext(res,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char why[200];
+
+	if (s == NULL || (o->results = strdup(s)) == NULL) {
+		o->kind = O_RELEASE;
+		snprintf(o->reason, sizeof(o->reason),
+		    "released: out of memory");
+		return;
+	}
+	if (!fits(eng, strlen(s), why, sizeof(why))) {
+		free(o->results);
+		o->results = NULL;
+		fail_with(o, why, r->err, r->err_len);
+		return;
+	}
+	o->kind = O_SUCCESS;
+}
+
 /* Runs the step's handler and turns what happened into an outcome. */
 static void
 execute(struct tk_engine *eng, const struct claim *c,
@@ -913,7 +1184,8 @@ execute(struct tk_engine *eng, const struct claim *c,
 	src.handler = c->handler;
 	src.version = c->version;
 	src.step = c->name;
-	src.attempt = c->attempt;
+	src.attempt.number = c->attempt;
+	src.attempt.epoch = c->epoch;
 	if (tk_engine_env(&env, &src) != TK_OK) {
 		o->kind = O_RELEASE;
 		snprintf(o->reason, sizeof(o->reason),
@@ -924,7 +1196,7 @@ execute(struct tk_engine *eng, const struct claim *c,
 	memset(&run, 0, sizeof(run));
 	run.eng = eng;
 	run.c = c;
-	run.last_try = run.last_ok = run.last_check = now_ms();
+	run.last_try = run.last_check = now_ms();
 	run.settled = -1;
 	memset(&sp, 0, sizeof(sp));
 	sp.argv = (const char *const *)sd->exec.argv;
@@ -943,6 +1215,11 @@ execute(struct tk_engine *eng, const struct claim *c,
 	sp.tick = run_tick;
 	sp.tick_arg = &run;
 	sp.term_grace_ms = w->kill_grace_seconds * 1000;
+	if (eng->slot != NULL) {
+		sp.started = fence_started;
+		sp.ended = fence_ended;
+		sp.fence_arg = eng->slot;
+	}
 	if ((e = tk_exec_run(&sp, &r)) != TK_OK) {
 		o->kind = O_RELEASE;
 		snprintf(o->reason, sizeof(o->reason), "released: the worker "
@@ -967,17 +1244,7 @@ execute(struct tk_engine *eng, const struct claim *c,
 	if (r.end == TK_EXEC_EXITED && r.status == 0) {
 		if (tk_exec_parse_output(r.out, r.out_len, &res, why,
 		    sizeof(why)) == TK_OK) {
-			const char *s = json_object_to_json_string_ext(res,
-			    JSON_C_TO_STRING_PLAIN |
-			    JSON_C_TO_STRING_NOSLASHESCAPE);
-
-			if (s == NULL || (o->results = strdup(s)) == NULL) {
-				o->kind = O_RELEASE;
-				snprintf(o->reason, sizeof(o->reason),
-				    "released: out of memory");
-				goto out;
-			}
-			o->kind = O_SUCCESS;
+			succeed(eng, o, res, &r);
 			goto out;
 		}
 	} else if (r.end == TK_EXEC_EXITED &&
@@ -1115,8 +1382,9 @@ out:
 }
 
 /*
- * Records o.  A database that went away is waited for while the lease
- * would still hold; after that the attempt is the reaper's.
+ * Records o.  A database that went away is waited for until the lease's
+ * real expiry (the last renewal that held, plus the lease); after that
+ * the attempt is the reaper's.
  */
 static tk_err
 record(struct tk_engine *eng, const struct claim *c,
@@ -1124,8 +1392,7 @@ record(struct tk_engine *eng, const struct claim *c,
     int *again)
 {
 	struct record_arg ra;
-	long long until = now_ms() +
-	    (long long)eng->cfg->worker.lease_seconds * 1000, wait = 100;
+	long long until = lease_expiry(eng), left;
 	tk_err e;
 
 	memset(&ra, 0, sizeof(ra));
@@ -1134,11 +1401,11 @@ record(struct tk_engine *eng, const struct claim *c,
 	ra.o = o;
 	for (;;) {
 		e = in_txn(eng, record_txn, &ra);
-		if (e != TK_ERR_DB_UNAVAILABLE || now_ms() + wait >= until)
+		if (e != TK_ERR_DB_UNAVAILABLE || (left = until - now_ms()) <= 0)
 			break;
-		sleep_ms(wait);
-		if (wait < 2000)
-			wait *= 2;
+		/* Short waits: a database back just before the expiry is
+		 * still in time. */
+		sleep_ms(left < RECORD_WAIT_MS ? left : RECORD_WAIT_MS);
 	}
 	*lost = ra.lost;
 	*again = ra.again;
@@ -1151,10 +1418,74 @@ static const char *const kind_names[] = {
 	"complete", "error", "released", "lost"
 };
 
+/* The retry delay of a failure that did not ask for one. */
+static void
+backoff(const struct tk_worker_config *w, const struct claim *c,
+    struct outcome *o)
+{
+	if (o->kind == O_FAILURE && !o->permanent && !o->requested)
+		o->delay_ms = tk_backoff_delay_ms(c->attempt,
+		    w->backoff_base_seconds, w->backoff_cap_seconds,
+		    tk_backoff_random());
+}
+
+/* A success the database would not store becomes a failure naming the
+ * database's reason. */
+static void
+refused(struct tk_engine *eng, struct outcome *o)
+{
+	char what[600];
+
+	snprintf(what, sizeof(what), "the database refused the handler's "
+	    "output: %s", tk_db_error(eng->db));
+	free(o->results);
+	o->results = NULL;
+	fail_with(o, what, NULL, 0);
+}
+
+/*
+ * Records o, the handler being over: nothing when the attempt was fenced
+ * or lost; a success the database refuses becomes a failure with the
+ * database's reason.  Then the lease slot is empty again.
+ */
+static tk_err
+settle(struct tk_engine *eng, const struct claim *c,
+    const struct tk_handler_def *def, struct outcome *o, int *lost,
+    int *again)
+{
+	const struct tk_worker_config *w = &eng->cfg->worker;
+	unsigned en;
+	tk_err e = TK_OK;
+
+	*lost = *again = 0;
+	if (o->kind != O_LOST && !lease_to_record(eng)) {
+		o->kind = O_LOST;
+		snprintf(o->reason, sizeof(o->reason), "lease lost: the handler "
+		    "was killed at its lease deadline");
+	}
+	backoff(w, c, o);
+	if (o->kind == O_LOST) {
+		*lost = 1;
+		goto out;
+	}
+	e = record(eng, c, def, o, lost, again);
+	en = tk_db_errno(eng->db);
+	if (e == TK_ERR_DB && o->kind == O_SUCCESS && en != ER_LOCK_DEADLOCK &&
+	    en != ER_LOCK_WAIT) {
+		/* Not transient: running the handler again would not help the
+		 * database take it.  The attempt fails, saying why. */
+		refused(eng, o);
+		backoff(w, c, o);
+		e = record(eng, c, def, o, lost, again);
+	}
+out:
+	lease_end(eng);
+	return e;
+}
+
 static tk_err
 run_claimed(struct tk_engine *eng, const struct claim *c)
 {
-	const struct tk_worker_config *w = &eng->cfg->worker;
 	const struct tk_handler_def *def;
 	const struct tk_step_def *sd = NULL;
 	struct outcome o;
@@ -1193,15 +1524,7 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 	} else
 		execute(eng, c, def, sd, &o);
 
-	if (o.kind == O_FAILURE && !o.permanent && !o.requested)
-		o.delay_ms = tk_backoff_delay_ms(c->attempt,
-		    w->backoff_base_seconds, w->backoff_cap_seconds,
-		    tk_backoff_random());
-	if (o.kind == O_LOST) {
-		lost = 1;
-		e = TK_OK;
-	} else
-		e = record(eng, c, def, &o, &lost, &again);
+	e = settle(eng, c, def, &o, &lost, &again);
 
 	if (e != TK_OK)
 		tk_log(TK_LOG_ERROR, "event=step task=%s step=%s attempt=%u "
@@ -1234,9 +1557,9 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 		    "duration_ms=%lld%s%s", c->task_str, c->ns, c->handler,
 		    c->version, c->name, c->attempt,
 		    lost ? "lost" : kind_names[o.kind], now_ms() - t0,
-		    o.kind == O_RELEASE ? " reason=" : "",
-		    o.kind == O_RELEASE ? tk_log_quote(q, sizeof(q),
-		    o.reason) : "");
+		    o.kind == O_RELEASE || o.kind == O_LOST ? " reason=" : "",
+		    o.kind == O_RELEASE || o.kind == O_LOST ? tk_log_quote(q,
+		    sizeof(q), o.reason) : "");
 	free(o.results);
 	tk_buf_free(&o.error);
 	return e;
@@ -1246,9 +1569,12 @@ tk_err
 tk_engine_run_one(struct tk_engine *eng, int *ran)
 {
 	struct claim_arg ca;
+	long long t = now_ms();
 	tk_err e;
 
 	*ran = 0;
+	/* t is before the lease was written: a deadline from it is early,
+	 * never late. */
 	if ((e = in_txn(eng, claim_txn, &ca)) != TK_OK)
 		return e;
 	if (ca.cleared) {
@@ -1258,13 +1584,16 @@ tk_engine_run_one(struct tk_engine *eng, int *ran)
 	if (!ca.found)
 		return TK_OK;
 	*ran = 1;
+	lease_begin(eng, ca.c.id, t);
 	return run_claimed(eng, &ca.c);
 }
 
 /* ---------------------------------------------------------------- reaper */
 
 struct reap_arg {
-	unsigned n;
+	tk_engine_live_fn live;
+	void             *arg;
+	unsigned          n;
 };
 
 static tk_err
@@ -1289,6 +1618,11 @@ reap_txn(struct tk_engine *eng, void *p)
 		char q[TK_ENGINE_OWNER_MAX + 8];
 
 		id = (unsigned long long)tk_row_int(&r, i, 0);
+		/* Held by a live process of ours (e.g. recording after an
+		 * outage): it is not lost; it will say when it is. */
+		if (ra->live != NULL && owner != NULL &&
+		    ra->live(ra->arg, owner, id))
+			continue;
 		a[0] = TK_PINT(id);
 		st = row_status(&r, i, 2);
 		if (tk_row_str(&r, i, 1) == NULL ||
@@ -1350,12 +1684,15 @@ out:
 }
 
 tk_err
-tk_engine_reap(struct tk_engine *eng, unsigned *n)
+tk_engine_reap(struct tk_engine *eng, tk_engine_live_fn live, void *arg,
+    unsigned *n)
 {
 	struct reap_arg ra;
 	unsigned total = 0;
 	tk_err e;
 
+	ra.live = live;
+	ra.arg = arg;
 	/* Batches until a short one: a mass death is cleared at once. */
 	do {
 		if ((e = in_txn(eng, reap_txn, &ra)) != TK_OK)

@@ -28,6 +28,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "tasker/utf8.h"
+
 #define DEFAULT_MAX_OUTPUT (1024 * 1024)
 #define DEFAULT_TICK_MS    1000
 #define POLL_CAP_MS        100    /* notice a reaped child this soon even
@@ -60,10 +62,10 @@ struct child_report {
 
 static const char *const ops[] = {
 	"setsid", "dup2", "chdir", "setgroups", "setgid", "setuid", "prctl",
-	"exec"
+	"fence", "exec"
 };
 enum { OP_SETSID, OP_DUP2, OP_CHDIR, OP_SETGROUPS, OP_SETGID, OP_SETUID,
-    OP_PRCTL, OP_EXEC };
+    OP_PRCTL, OP_FENCE, OP_EXEC };
 
 static void __attribute__((noreturn))
 child_fail(int ex_w, int op)
@@ -110,6 +112,11 @@ child(const struct tk_exec_spec *sp, int in_r, int out_w, int err_w,
 	/* A new session: the handler and all it starts are one group. */
 	if (setsid() < 0)
 		child_fail(ex_w, OP_SETSID);
+	/* Published before exec: no handler runs unwatched (exec.h). */
+	if (sp->started != NULL && sp->started(sp->fence_arg, getpid()) != 0) {
+		errno = ECANCELED;
+		child_fail(ex_w, OP_FENCE);
+	}
 	/* Ignored signals stay ignored across exec: undo the worker's. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -285,6 +292,33 @@ struct stopper {
 };
 
 /*
+ * 1 when pid has exited, and then reaps it (into *wstatus, may be NULL);
+ * 0 while it runs (block 0 only).  The ended() hook runs in between,
+ * while the exited pid (and so its group id) cannot be reused.
+ */
+static int
+reap(const struct tk_exec_spec *sp, pid_t pid, int *wstatus, int block)
+{
+	siginfo_t si;
+	int r;
+
+	memset(&si, 0, sizeof(si));
+	do
+		r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT |
+		    (block ? 0 : WNOHANG));
+	while (r < 0 && errno == EINTR);
+	if (r == 0 && si.si_pid != pid)
+		return 0;
+	if (sp->ended != NULL)
+		sp->ended(sp->fence_arg);
+	if (r < 0)
+		return 1;   /* ECHILD: reaped already */
+	while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
+		;
+	return 1;
+}
+
+/*
  * Ends the run as `why` (first reason wins).  hard: SIGKILL to the group
  * now; else SIGTERM once, and SIGKILL grace_ms later (supervise() sends
  * it): the same sequence for a timeout as for a stop asked by tick().
@@ -406,9 +440,7 @@ supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
 			stop(res, &st, TK_EXEC_TOO_LARGE, 1);
 		now = now_ms();
 		if (!reaped) {
-			pid_t w = waitpid(pid, &wstatus, WNOHANG);
-
-			if (w == pid || (w < 0 && errno == ECHILD)) {
+			if (reap(sp, pid, &wstatus, 0)) {
 				reaped = 1;
 				st.kill_at = 0;
 				/* Stragglers of the handler's group go too. */
@@ -489,8 +521,7 @@ tk_exec_run(const struct tk_exec_spec *sp, struct tk_exec_result *res)
 		n = read(ex[0], &rep, sizeof(rep));
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(rep)) {
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		(void)reap(sp, pid, NULL, 1);
 		res->end = TK_EXEC_NOT_STARTED;
 		res->status = rep.err;
 		res->failed_op = rep.op >= 0 && rep.op <= OP_EXEC ?
@@ -503,8 +534,7 @@ tk_exec_run(const struct tk_exec_spec *sp, struct tk_exec_result *res)
 	if (set_nonblock(in[1]) < 0 || set_nonblock(so.fd) < 0 ||
 	    set_nonblock(se.fd) < 0) {
 		kill_group(pid);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		(void)reap(sp, pid, NULL, 1);
 		e = TK_ERR_IO;
 		goto restore;
 	}
@@ -674,6 +704,7 @@ tk_exec_parse_output(const char *s, size_t len, json_object **obj,
 		snprintf(why, whysz, "output is too large");
 		return TK_ERR_VALIDATION;
 	}
+
 	if ((tok = json_tokener_new_ex(OUTPUT_DEPTH)) == NULL)
 		return TK_ERR_NOMEM;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
@@ -708,6 +739,13 @@ tk_exec_parse_output(const char *s, size_t len, json_object **obj,
 		json_object_put(o);
 		snprintf(why, whysz, "output is not valid JSON: a number is "
 		    "NaN, Infinity or out of range");
+		return TK_ERR_VALIDATION;
+	}
+	/* json-c lets encoded surrogates through; the database does not. */
+	if ((end = tk_utf8_bad(s, len)) != len) {
+		json_object_put(o);
+		snprintf(why, whysz, "output is not valid UTF-8 (at byte %zu)",
+		    end);
 		return TK_ERR_VALIDATION;
 	}
 	*obj = o;

@@ -4,8 +4,17 @@
  *
  * Process-wide state: the two signal flags (a signal handler can only
  * reach a global) and nothing else.  The supervisor and its children
- * share one page (the count of idle children) and one pipe (wake-up
- * bytes, one per step the supervisor saw ready).
+ * share one mapping (the count of idle children, and one lease slot per
+ * child) and one pipe (wake-up bytes, one per step the supervisor saw
+ * ready).
+ *
+ * The lease watchdog is a process of its own, forked by the supervisor
+ * and restarted when it dies: it reads the lease slots (engine.h) every
+ * WATCH_MS and kills a handler whose lease deadline passed.  It never
+ * touches the database, so neither a stopped worker process nor a
+ * database that does not answer can delay it; the supervisor's own loop
+ * does block on the database (heartbeat, reaper, wake-ups), which is why
+ * the watchdog is not the supervisor.
  *
  * The supervisor never holds a database connection across a fork: it
  * disconnects first, so no child ever shares its socket.
@@ -38,11 +47,13 @@
 #define ERR_LOG_MS       30000   /* a failing database is logged this often */
 #define IDLE_ERRORS_MAX  5       /* until_idle gives up after these */
 #define ERR_BACKOFF_MS   1000    /* the wake-up read after a failure */
+#define WATCH_MS         50      /* the watchdog's look at the slots */
 
 static volatile sig_atomic_t stop_flag;
 
 struct shared {
-	atomic_int idle;    /* children waiting for work */
+	atomic_int           idle;      /* children waiting for work */
+	struct tk_lease_slot lease[];   /* one per slot, same index */
 };
 
 struct slot {
@@ -118,7 +129,7 @@ wait_for_work(int wake_r, struct shared *sh, long long ms)
 
 static void __attribute__((noreturn))
 child_main(const struct tk_worker_opts *o, const char *wid, pid_t parent,
-    int wake_r, struct shared *sh, long long t0)
+    int wake_r, struct shared *sh, struct tk_lease_slot *slot, long long t0)
 {
 	const struct tk_worker_config *w = &o->cfg->worker;
 	struct tk_engine *eng = NULL;
@@ -136,6 +147,7 @@ child_main(const struct tk_worker_opts *o, const char *wid, pid_t parent,
 	snprintf(owner, sizeof(owner), "%s/%d", wid, (int)getpid());
 	if (tk_engine_new(o->cfg, owner, &stop_flag, &eng) != TK_OK)
 		_exit(1);
+	tk_engine_set_lease_slot(eng, slot);
 	if (budget_end)
 		tk_engine_set_stop_at(eng, budget_end);
 	tk_log(TK_LOG_DEBUG, "event=child_start owner=%s", owner);
@@ -174,12 +186,49 @@ child_main(const struct tk_worker_opts *o, const char *wid, pid_t parent,
 	exit(rc);
 }
 
+/* ------------------------------------------------------------ watchdog */
+
+/*
+ * Fences every slot whose deadline passed.  Ignores SIGTERM and SIGINT
+ * (a stopping worker still needs it) and outlives the supervisor until
+ * no slot holds a live attempt.
+ */
+static void __attribute__((noreturn))
+watch_main(struct shared *sh, unsigned procs, pid_t parent)
+{
+	struct tk_lease_slot *l;
+	unsigned i, live;
+	int pgid, st;
+
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	for (;;) {
+		live = 0;
+		for (i = 0; i < procs; i++) {
+			l = &sh->lease[i];
+			if (tk_lease_check(l, now_ms(), &pgid))
+				tk_log(TK_LOG_WARN, "event=lease_fenced "
+				    "step_id=%llu handler_pgid=%d",
+				    (unsigned long long)atomic_load(&l->step),
+				    pgid);
+			st = atomic_load(&l->state);
+			if (st == TK_LEASE_RUN || st == TK_LEASE_RECORD)
+				live++;
+		}
+		if (live == 0 && getppid() != parent)
+			_exit(0);
+		(void)poll(NULL, 0, WATCH_MS);
+	}
+}
+
 /* ------------------------------------------------------------ supervisor */
 
 struct sup {
 	const struct tk_worker_opts *o;
 	struct tk_engine            *eng;
 	struct shared               *sh;
+	size_t                       shsz;
+	pid_t                        watch_pid;   /* 0: not running */
 	struct slot                 *slots;
 	unsigned                     procs;
 	int                          wake_fd[2];
@@ -212,10 +261,27 @@ make_id(struct sup *s)
 }
 
 static void
-spawn(struct sup *s, struct slot *sl)
+spawn_watch(struct sup *s)
 {
 	pid_t parent = getpid(), pid;
 
+	tk_engine_disconnect(s->eng);
+	if ((pid = fork()) < 0) {
+		tk_log(TK_LOG_ERROR, "event=fork_failed errno=%d", errno);
+		return;   /* tried again at the next turn */
+	}
+	if (pid == 0)
+		watch_main(s->sh, s->procs, parent);
+	s->watch_pid = pid;
+}
+
+static void
+spawn(struct sup *s, struct slot *sl)
+{
+	struct tk_lease_slot *lease = &s->sh->lease[sl - s->slots];
+	pid_t parent = getpid(), pid;
+
+	tk_lease_clear(lease);
 	tk_engine_disconnect(s->eng);
 	if ((pid = fork()) < 0) {
 		tk_log(TK_LOG_ERROR, "event=fork_failed errno=%d", errno);
@@ -223,7 +289,8 @@ spawn(struct sup *s, struct slot *sl)
 		return;
 	}
 	if (pid == 0)
-		child_main(s->o, s->wid, parent, s->wake_fd[0], s->sh, s->t0);
+		child_main(s->o, s->wid, parent, s->wake_fd[0], s->sh, lease,
+		    s->t0);
 	sl->pid = pid;
 	sl->started = now_ms();
 }
@@ -269,11 +336,22 @@ keep_children(struct sup *s, long long now)
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == s->watch_pid) {
+			tk_log(TK_LOG_WARN, "event=watchdog_exit pid=%d",
+			    (int)pid);
+			s->watch_pid = 0;
+		}
 		for (i = 0; i < s->procs; i++)
-			if (s->slots[i].pid == pid)
+			if (s->slots[i].pid == pid) {
+				/* Its handler died with it (PDEATHSIG). */
+				tk_lease_clear(&s->sh->lease[i]);
 				child_ended(&s->slots[i], status,
 				    !restarting(s));
+			}
+	}
+	if (s->watch_pid == 0)
+		spawn_watch(s);
 	for (i = 0; i < s->procs; i++) {
 		struct slot *sl = &s->slots[i];
 
@@ -315,6 +393,27 @@ wake(struct sup *s)
 	return 0;
 }
 
+/* The reaper's question: is owner a live child of ours that still holds
+ * step (it may be recording after an outage)? */
+static int
+held_by_child(void *arg, const char *owner, unsigned long long step)
+{
+	struct sup *s = arg;
+	char mine[TK_ENGINE_OWNER_MAX];
+	unsigned i;
+
+	for (i = 0; i < s->procs; i++) {
+		if (s->slots[i].pid <= 0)
+			continue;
+		snprintf(mine, sizeof(mine), "%s/%d", s->wid,
+		    (int)s->slots[i].pid);
+		if (strcmp(owner, mine) == 0 &&
+		    tk_lease_holds(&s->sh->lease[i], step))
+			return 1;
+	}
+	return 0;
+}
+
 /* Heartbeat, lease reaping and wake-ups, each when it is due. */
 static void
 duties(struct sup *s, long long now)
@@ -331,7 +430,7 @@ duties(struct sup *s, long long now)
 	}
 	if (now >= s->next_reap) {
 		s->next_reap = now + REAP_MS;
-		(void)tk_engine_reap(s->eng, NULL);
+		(void)tk_engine_reap(s->eng, held_by_child, s, NULL);
 	}
 	if (!s->o->until_idle && now >= s->next_probe) {
 		s->next_probe = now + w->poll_min_ms;
@@ -360,11 +459,13 @@ nap(const struct sup *s)
 static int
 sup_start(struct sup *s)
 {
+	unsigned i;
 	tk_err e;
 
 	set_signals();
 	make_id(s);
-	s->sh = mmap(NULL, sizeof(*s->sh), PROT_READ | PROT_WRITE,
+	s->shsz = sizeof(*s->sh) + s->procs * sizeof(s->sh->lease[0]);
+	s->sh = mmap(NULL, s->shsz, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (s->sh == MAP_FAILED ||
 	    pipe2(s->wake_fd, O_CLOEXEC | O_NONBLOCK) < 0 ||
@@ -373,12 +474,18 @@ sup_start(struct sup *s)
 		return -1;
 	}
 	atomic_init(&s->sh->idle, 0);
+	for (i = 0; i < s->procs; i++) {
+		atomic_init(&s->sh->lease[i].state, TK_LEASE_IDLE);
+		atomic_init(&s->sh->lease[i].pgid, 0);
+		atomic_init(&s->sh->lease[i].deadline, 0);
+		atomic_init(&s->sh->lease[i].step, 0);
+	}
 	if (tk_engine_new(s->o->cfg, s->wid, NULL, &s->eng) != TK_OK)
 		return -1;
 	if ((e = tk_engine_worker_start(s->eng, s->wid, s->host,
 	    (unsigned)getpid(), s->procs)) == TK_OK) {
 		s->registered = 1;
-		e = tk_engine_reap(s->eng, NULL);
+		e = tk_engine_reap(s->eng, NULL, NULL, NULL);
 	}
 	if (e != TK_OK) {
 		tk_log(TK_LOG_ERROR, "event=db_error error=%s", tk_err_name(e));
@@ -406,6 +513,7 @@ tk_worker_run(const struct tk_worker_opts *o)
 		goto out;
 	tk_log(TK_LOG_INFO, "event=start worker=%s processes=%u mode=%s",
 	    s.wid, s.procs, o->until_idle ? "until_idle" : "daemon");
+	spawn_watch(&s);
 	for (i = 0; i < s.procs; i++)
 		spawn(&s, &s.slots[i]);
 	s.next_beat = now_ms() +
@@ -433,6 +541,12 @@ tk_worker_run(const struct tk_worker_opts *o)
 		if (s.slots[i].failed)
 			rc = 1;
 out:
+	if (s.watch_pid > 0) {
+		/* Every child has ended: nothing is left to guard. */
+		(void)kill(s.watch_pid, SIGKILL);
+		while (waitpid(s.watch_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	if (s.eng != NULL) {
 		if (s.registered)
 			(void)tk_engine_worker_stop(s.eng, s.wid);
@@ -445,6 +559,6 @@ out:
 	if (s.wake_fd[1] >= 0)
 		close(s.wake_fd[1]);
 	if (s.sh != MAP_FAILED)
-		munmap(s.sh, sizeof(*s.sh));
+		munmap(s.sh, s.shsz);
 	return rc;
 }

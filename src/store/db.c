@@ -31,6 +31,7 @@ struct tk_db {
 	const struct tk_db_config *cfg;
 	MYSQL                     *conn;     /* NULL when disconnected */
 	int                        in_txn;
+	int                        no_retry;  /* tk_db_set_retry(db, 0) */
 	struct cached_stmt         cache[STMT_CACHE_MAX];
 	size_t                     ncache;
 	char                       err[512];
@@ -447,11 +448,18 @@ run(struct tk_db *db, const char *sql, const struct tk_dbarg *params,
 	tk_err e;
 
 	e = run_once(db, sql, params, n, rows, affected, insert_id);
-	if (e == TK_ERR_DB_UNAVAILABLE && was_connected && !in_txn) {
+	if (e == TK_ERR_DB_UNAVAILABLE && was_connected && !in_txn &&
+	    !db->no_retry) {
 		tk_log(TK_LOG_INFO, "event=db_reconnect");
 		e = run_once(db, sql, params, n, rows, affected, insert_id);
 	}
 	return e;
+}
+
+void
+tk_db_set_retry(struct tk_db *db, int on)
+{
+	db->no_retry = !on;
 }
 
 tk_err

@@ -360,7 +360,8 @@ expect_eq "$(echo "$r" | jq -r .pwd)" "$TASKER_ROOT" "working folder"
 # Nothing but what the worker sets (and what sh adds: PWD).
 extra=$(echo "$r" | jq -c '.names - ["HOME","LANG","PATH","PWD","REGION",
     "TASKER_HANDLER","TASKER_HANDLER_VERSION","TASKER_NAMESPACE",
-    "TASKER_STEP_ATTEMPT","TASKER_STEP_NAME","TASKER_TASK_ID"]')
+    "TASKER_STEP_ATTEMPT","TASKER_STEP_NAME","TASKER_TASK_ID",
+    "TASKER_LEASE_EPOCH","TASKER_FENCING_TOKEN"]')
 expect_eq "$extra" '[]' "other variables"
 
 # ---------------------------------------------------------------- operators

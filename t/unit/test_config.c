@@ -776,6 +776,22 @@ test_cross_fields(void)
 	tk_diag_free(&d);
 }
 
+/* A lease must hold across a heartbeat, a renewal and the kill margin. */
+static void
+test_lease_too_short(void)
+{
+	struct tk_config cfg;
+	struct tk_diag d = TK_DIAG_INIT;
+
+	load_bad("lease_short.yaml", &cfg, &d, 1);
+	EXPECT_DIAG(&d, "lease_short.yaml:4: worker.lease_seconds: 6 is too "
+	    "short: a lease must last worker.heartbeat_seconds (3) plus 1500 "
+	    "ms for a renewal plus the 2000 ms before expiry at which a "
+	    "handler is killed");
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+}
+
 static void
 test_jwt_keys(void)
 {
@@ -997,6 +1013,7 @@ TK_SUITE(config,
     { "YAML problems", test_yaml_problems },
     { "file problems", test_file_problems },
     { "cross-field checks", test_cross_fields },
+    { "a lease too short for heartbeat and margin", test_lease_too_short },
     { "jwt keys", test_jwt_keys },
     { "password", test_password },
     { "many problems at once", test_many_problems },

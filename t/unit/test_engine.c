@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include <json-c/json.h>
 
@@ -53,10 +55,11 @@ test_input_document(void)
 		{ "validate", "{\"valid\":true}", 14 },
 		{ "skipped", NULL, 0 },   /* resolved manually: no results */
 	};
+	struct tk_engine_attempt at = { 2, 7 }, first = { 1, 1 };
 	json_object *o;
 
 	t.context_len = strlen(t.context);
-	CU_ASSERT_EQUAL(tk_engine_input(&b, &t, "charge_card", 2, p, 2),
+	CU_ASSERT_EQUAL(tk_engine_input(&b, &t, "charge_card", &at, p, 2),
 	    TK_OK);
 	CU_ASSERT_EQUAL(b.data[b.len - 1], '\n');
 	o = parse(b.data);
@@ -69,7 +72,8 @@ test_input_document(void)
 	CU_ASSERT_STRING_EQUAL(get(o, "task.context"),
 	    "{\"payment_id\":12,\"x\":[1]}");
 	CU_ASSERT_STRING_EQUAL(get(o, "step"),
-	    "{\"name\":\"charge_card\",\"attempt\":2}");
+	    "{\"name\":\"charge_card\",\"attempt\":2,\"lease_epoch\":7,"
+	    "\"fencing_token\":\"2.7\"}");
 	CU_ASSERT_STRING_EQUAL(get(o, "parents"),
 	    "{\"validate\":{\"valid\":true},\"skipped\":null}");
 	json_object_put(o);
@@ -78,7 +82,7 @@ test_input_document(void)
 	tk_buf_reset(&b);
 	t.context = NULL;
 	t.context_len = 0;
-	CU_ASSERT_EQUAL(tk_engine_input(&b, &t, "a", 1, NULL, 0), TK_OK);
+	CU_ASSERT_EQUAL(tk_engine_input(&b, &t, "a", &first, NULL, 0), TK_OK);
 	o = parse(b.data);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
 	CU_ASSERT_STRING_EQUAL(get(o, "parents"), "{}");
@@ -88,7 +92,7 @@ test_input_document(void)
 	/* Strings are escaped */
 	tk_buf_reset(&b);
 	t.version = "1.0.0-\"x\"\\\n";
-	CU_ASSERT_EQUAL(tk_engine_input(&b, &t, "a", 1, NULL, 0), TK_OK);
+	CU_ASSERT_EQUAL(tk_engine_input(&b, &t, "a", &first, NULL, 0), TK_OK);
 	o = parse(b.data);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
 	CU_ASSERT_STRING_EQUAL(get(o, "task.version"),
@@ -120,12 +124,13 @@ test_environment(void)
 	s.handler = "process_payment";
 	s.version = "2.1.0";
 	s.step = "charge_card";
-	s.attempt = 3;
+	s.attempt.number = 3;
+	s.attempt.epoch = 12345678901ULL;
 	setenv("TASKER_DB_PASSWORD", "hunter2", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "k", 1);
 	CU_ASSERT_EQUAL_FATAL(tk_engine_env(&env, &s), TK_OK);
 	/* exactly these, nothing of the worker's own environment */
-	CU_ASSERT_EQUAL(env.n, 10);
+	CU_ASSERT_EQUAL(env.n, 12);
 	CU_ASSERT_PTR_NULL(env.v[env.n]);
 	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "PATH"),
 	    "/opt/bin:/usr/bin:/bin");
@@ -139,6 +144,10 @@ test_environment(void)
 	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_TASK_ID"),
 	    "0190d5c8-1111-7000-8000-000000000001");
 	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_STEP_ATTEMPT"), "3");
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_LEASE_EPOCH"),
+	    "12345678901");
+	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_FENCING_TOKEN"),
+	    "3.12345678901");
 	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_NAMESPACE"),
 	    "payments");
 	CU_ASSERT_STRING_EQUAL(tk_env_get(&env, "TASKER_HANDLER"),
@@ -272,9 +281,66 @@ test_uuid(void)
 	CU_ASSERT_STRING_EQUAL(s, "0190d5c8-abcd-7ef0-8000-123456789aff");
 }
 
+/* The watchdog's side of a lease slot (engine.h). */
+static void
+test_lease_slot(void)
+{
+	struct tk_lease_slot l;
+	int pgid, status;
+	pid_t pid;
+
+	atomic_init(&l.state, TK_LEASE_IDLE);
+	atomic_init(&l.pgid, 0);
+	atomic_init(&l.deadline, 0);
+	atomic_init(&l.step, 0);
+	/* idle: never fenced, holds nothing */
+	CU_ASSERT_EQUAL(tk_lease_check(&l, 1000, &pgid), 0);
+	CU_ASSERT_EQUAL(tk_lease_holds(&l, 0), 0);
+
+	/* running, before the deadline: held, not fenced */
+	atomic_store(&l.step, 42);
+	atomic_store(&l.deadline, 5000);
+	atomic_store(&l.state, TK_LEASE_RUN);
+	CU_ASSERT_EQUAL(tk_lease_check(&l, 4999, &pgid), 0);
+	CU_ASSERT_EQUAL(tk_lease_holds(&l, 42), 1);
+	CU_ASSERT_EQUAL(tk_lease_holds(&l, 43), 0);
+
+	/* past it: the handler's group is killed, the slot fenced */
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		(void)setpgid(0, 0);
+		for (;;)
+			pause();
+	}
+	(void)setpgid(pid, pid);
+	atomic_store(&l.pgid, (int)pid);
+	CU_ASSERT_EQUAL(tk_lease_check(&l, 5000, &pgid), 1);
+	CU_ASSERT_EQUAL(pgid, (int)pid);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	CU_ASSERT_EQUAL(atomic_load(&l.state), TK_LEASE_FENCED);
+	CU_ASSERT_EQUAL(tk_lease_holds(&l, 42), 0);
+	/* fenced once */
+	CU_ASSERT_EQUAL(tk_lease_check(&l, 9000, &pgid), 0);
+
+	/* recording: fenced at its own deadline, nothing to kill */
+	atomic_store(&l.pgid, 0);
+	atomic_store(&l.state, TK_LEASE_RECORD);
+	atomic_store(&l.deadline, 7000);
+	CU_ASSERT_EQUAL(tk_lease_holds(&l, 42), 1);
+	CU_ASSERT_EQUAL(tk_lease_check(&l, 7000, &pgid), 1);
+	CU_ASSERT_EQUAL(pgid, 0);
+
+	tk_lease_clear(&l);
+	CU_ASSERT_EQUAL(atomic_load(&l.state), TK_LEASE_IDLE);
+	CU_ASSERT_EQUAL(atomic_load(&l.step), 0);
+}
+
 TK_SUITE(engine,
     { "the handler's stdin document", test_input_document },
     { "the handler's environment", test_environment },
     { "error text: tail, bound, clean UTF-8", test_error_text },
     { "failure descriptions", test_failure_text },
-    { "task id text", test_uuid });
+    { "task id text", test_uuid },
+    { "lease slot: fenced at the deadline, group killed", test_lease_slot });

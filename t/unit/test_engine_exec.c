@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -515,6 +516,10 @@ test_parse_output(void)
 	parse_fails("{\"a\": Infinity}", "not valid JSON");
 	parse_fails("{\"a\": \"\xff\xfe\"}", "not valid JSON");
 	parse_fails("{\"a\": 1,}", "not valid JSON");
+	/* an encoded surrogate (json-c lets it through) */
+	parse_fails("{\"x\": \"\xed\xa0\x80\"}", "not valid UTF-8 (at byte 7)");
+	/* an overlong '/' */
+	parse_fails("{\"x\": \"\xc0\xaf\"}", "not valid");
 	/* a NUL inside the output */
 	CU_ASSERT_EQUAL(tk_exec_parse_output("{}\0{}", 5, &o, why,
 	    sizeof(why)), TK_ERR_VALIDATION);
@@ -530,6 +535,67 @@ test_parse_output(void)
 	for (i = 5; i < 41; i++)
 		deep[i] = '[';
 	parse_fails(deep, "not valid JSON");
+}
+
+/* The fence hooks: started() in the handler before exec with its group,
+ * ended() once before the reaping; a refusal runs nothing. */
+struct fence_probe {
+	int   refuse;
+	pid_t pgid;       /* written by the handler's process: shared */
+	int   ended;
+};
+
+static int
+probe_started(void *arg, pid_t pgid)
+{
+	struct fence_probe *p = arg;
+
+	p->pgid = pgid;
+	return p->refuse;
+}
+
+static void
+probe_ended(void *arg)
+{
+	((struct fence_probe *)arg)->ended++;
+}
+
+static void
+test_fence_hooks(void)
+{
+	const char *argv[] = { "/bin/sh", "-c", "echo $$ $(ps -o pgid= $$)",
+	    NULL };
+	struct fence_probe *p;
+	struct tk_exec_spec sp;
+	struct tk_exec_result r;
+	char want[64];
+
+	p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CU_ASSERT_FATAL(p != MAP_FAILED);
+	memset(p, 0, sizeof(*p));
+	spec_init(&sp, argv);
+	sp.started = probe_started;
+	sp.ended = probe_ended;
+	sp.fence_arg = p;
+	CU_ASSERT_EQUAL_FATAL(tk_exec_run(&sp, &r), TK_OK);
+	CU_ASSERT_EQUAL(r.end, TK_EXEC_EXITED);
+	CU_ASSERT_EQUAL(p->ended, 1);
+	CU_ASSERT(p->pgid > 0);
+	/* the handler is the pid given, and leads its own group */
+	snprintf(want, sizeof(want), "%d %d\n", (int)p->pgid, (int)p->pgid);
+	CU_ASSERT_STRING_EQUAL(r.out, want);
+	tk_exec_result_free(&r);
+
+	memset(p, 0, sizeof(*p));
+	p->refuse = 1;
+	CU_ASSERT_EQUAL_FATAL(tk_exec_run(&sp, &r), TK_OK);
+	CU_ASSERT_EQUAL(r.end, TK_EXEC_NOT_STARTED);
+	CU_ASSERT_STRING_EQUAL(r.failed_op, "fence");
+	CU_ASSERT_EQUAL(r.out_len, 0);
+	CU_ASSERT_EQUAL(p->ended, 1);
+	tk_exec_result_free(&r);
+	munmap(p, sizeof(*p));
 }
 
 TK_SUITE(engine_exec,
@@ -548,4 +614,6 @@ TK_SUITE(engine_exec,
     { "a timeout sends SIGTERM first", test_timeout_term_first },
     { "SIGKILL after the grace", test_term_ignored_then_kill },
     { "a stop from tick: SIGTERM, grace", test_tick_stop_term },
+    { "fence hooks: started before exec, ended before reaping",
+      test_fence_hooks },
     { "output must be one JSON object", test_parse_output });
