@@ -24,6 +24,7 @@
 
 #include "tasker/backoff.h"
 #include "tasker/catalog.h"
+#include "tasker/clock.h"
 #include "tasker/db.h"
 #include "tasker/log.h"
 #include "tasker/state.h"
@@ -183,15 +184,6 @@ static const char SQL_WORKER_STOP[] =
     " stopped_at = UTC_TIMESTAMP(6) WHERE id = ?";
 
 /* ---------------------------------------------------------------- helpers */
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 sleep_ms(long long ms)
@@ -763,7 +755,7 @@ fence_started(void *arg, pid_t pgid)
 	atomic_store(&s->pgid, (int)pgid);
 	/* Past the deadline already (the worker was stopped since the
 	 * claim), and the watchdog has not looked yet: fence it here. */
-	if (now_ms() >= atomic_load(&s->deadline))
+	if (tk_now_ms() >= atomic_load(&s->deadline))
 		(void)atomic_compare_exchange_strong(&s->state, &st,
 		    TK_LEASE_FENCED);
 	/* Fenced: the watchdog may not have seen pgid; do not run at all. */
@@ -884,7 +876,7 @@ renew(struct run *run, long long now)
 	a[1] = TK_PINT(run->c->id);
 	a[2] = TK_PSTR(eng->owner);
 	a[3] = TK_PINT(run->c->attempt);
-	sent = now_ms();
+	sent = tk_now_ms();
 	e = tk_db_exec(eng->lease_db, SQL_RENEW, a, 4, &n, NULL);
 	if (e == TK_OK && n == 1)
 		lease_renewed(eng, sent);
@@ -901,7 +893,7 @@ on_tick(void *p)
 	struct run *run = p;
 	struct tk_engine *eng = run->eng;
 	const struct tk_worker_config *w = &eng->cfg->worker;
-	long long now = now_ms();
+	long long now = tk_now_ms();
 
 	if (stop_requested(eng, now)) {
 		if (run->stop_seen == 0)
@@ -924,7 +916,7 @@ on_tick(void *p)
 		return 1;
 	}
 	/* The same deadline as the watchdog's, for an engine without one. */
-	if (now_ms() >= lease_expiry(eng) - TK_LEASE_MARGIN_MS) {
+	if (tk_now_ms() >= lease_expiry(eng) - TK_LEASE_MARGIN_MS) {
 		run->why = WHY_LOST;
 		return 1;
 	}
@@ -944,7 +936,7 @@ settled_check(struct run *run, int force)
 {
 	struct tk_rows r = TK_ROWS_INIT;
 	struct tk_dbarg a = TK_PINT(run->c->id);
-	long long now = now_ms();
+	long long now = tk_now_ms();
 	int st;
 
 	if (run->settled >= 0)
@@ -1196,7 +1188,7 @@ execute(struct tk_engine *eng, const struct claim *c,
 	memset(&run, 0, sizeof(run));
 	run.eng = eng;
 	run.c = c;
-	run.last_try = run.last_check = now_ms();
+	run.last_try = run.last_check = tk_now_ms();
 	run.settled = -1;
 	memset(&sp, 0, sizeof(sp));
 	sp.argv = (const char *const *)sd->exec.argv;
@@ -1401,7 +1393,7 @@ record(struct tk_engine *eng, const struct claim *c,
 	ra.o = o;
 	for (;;) {
 		e = in_txn(eng, record_txn, &ra);
-		if (e != TK_ERR_DB_UNAVAILABLE || (left = until - now_ms()) <= 0)
+		if (e != TK_ERR_DB_UNAVAILABLE || (left = until - tk_now_ms()) <= 0)
 			break;
 		/* Short waits: a database back just before the expiry is
 		 * still in time. */
@@ -1489,7 +1481,7 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 	const struct tk_handler_def *def;
 	const struct tk_step_def *sd = NULL;
 	struct outcome o;
-	long long t0 = now_ms();
+	long long t0 = tk_now_ms();
 	char what[300], q[REASON_MAX + 16];
 	int lost = 0, again = 0;
 	tk_err e;
@@ -1529,7 +1521,7 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 	if (e != TK_OK)
 		tk_log(TK_LOG_ERROR, "event=step task=%s step=%s attempt=%u "
 		    "outcome=unrecorded duration_ms=%lld error=%s db_error=%s",
-		    c->task_str, c->name, c->attempt, now_ms() - t0,
+		    c->task_str, c->name, c->attempt, tk_now_ms() - t0,
 		    tk_err_name(e), tk_log_quote(q, sizeof(q),
 		    tk_db_error(eng->db)));
 	else if (o.settled >= 0)
@@ -1537,7 +1529,7 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 		    "step=%s attempt=%u outcome=stopped status=%s "
 		    "duration_ms=%lld recorded=%s", c->task_str, c->ns,
 		    c->handler, c->version, c->name, c->attempt,
-		    tk_status_name((enum tk_status)o.settled), now_ms() - t0,
+		    tk_status_name((enum tk_status)o.settled), tk_now_ms() - t0,
 		    lost ? "no" : (o.kind == O_SUCCESS ? "results" : "error"));
 	else if (o.kind == O_FAILURE && !lost) {
 		char next[64] = "retry=no";
@@ -1548,7 +1540,7 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 		tk_log(TK_LOG_INFO, "event=step task=%s handler=%s.%s@%s "
 		    "step=%s attempt=%u outcome=error %s duration_ms=%lld "
 		    "error=%s", c->task_str, c->ns, c->handler, c->version,
-		    c->name, c->attempt, next, now_ms() - t0,
+		    c->name, c->attempt, next, tk_now_ms() - t0,
 		    tk_log_quote(q, sizeof(q), o.reason));
 	}
 	else
@@ -1556,7 +1548,7 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 		    "handler=%s.%s@%s step=%s attempt=%u outcome=%s "
 		    "duration_ms=%lld%s%s", c->task_str, c->ns, c->handler,
 		    c->version, c->name, c->attempt,
-		    lost ? "lost" : kind_names[o.kind], now_ms() - t0,
+		    lost ? "lost" : kind_names[o.kind], tk_now_ms() - t0,
 		    o.kind == O_RELEASE || o.kind == O_LOST ? " reason=" : "",
 		    o.kind == O_RELEASE || o.kind == O_LOST ? tk_log_quote(q,
 		    sizeof(q), o.reason) : "");
@@ -1569,7 +1561,7 @@ tk_err
 tk_engine_run_one(struct tk_engine *eng, int *ran)
 {
 	struct claim_arg ca;
-	long long t = now_ms();
+	long long t = tk_now_ms();
 	tk_err e;
 
 	*ran = 0;

@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "tasker/clock.h"
 #include "tasker/utf8.h"
 
 #define DEFAULT_MAX_OUTPUT (1024 * 1024)
@@ -41,15 +42,6 @@
 #define OUTPUT_DEPTH       31
 
 /* ---------------------------------------------------------------- time */
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---------------------------------------------------------------- child */
 
@@ -338,7 +330,7 @@ stop(struct tk_exec_result *res, struct stopper *st, enum tk_exec_end why,
 	} else if (!res->termed && !st->sigkilled) {
 		signal_group(st->pid, SIGTERM);
 		res->termed = 1;
-		st->kill_at = now_ms() + st->grace_ms;
+		st->kill_at = tk_now_ms() + st->grace_ms;
 	}
 }
 
@@ -375,7 +367,7 @@ static long long
 poll_wait(const struct stream *so, const struct stream *se,
     const struct stopper *st, long long deadline, long long next_tick)
 {
-	long long now = now_ms(), wait = POLL_CAP_MS;
+	long long now = tk_now_ms(), wait = POLL_CAP_MS;
 
 	if (so->fd < 0 && se->fd < 0)
 		wait = 2;   /* pipes closed: the exit is imminent */
@@ -438,7 +430,7 @@ supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
 			stop(res, &st, TK_EXEC_ABORTED, 1);
 		if (so->overflow || se->overflow)
 			stop(res, &st, TK_EXEC_TOO_LARGE, 1);
-		now = now_ms();
+		now = tk_now_ms();
 		if (!reaped) {
 			if (reap(sp, pid, &wstatus, 0)) {
 				reaped = 1;
@@ -484,7 +476,7 @@ tk_exec_run(const struct tk_exec_spec *sp, struct tk_exec_result *res)
 	struct stream so, se;
 	struct sigaction ign, old;
 	struct child_report rep;
-	long long t0 = now_ms();
+	long long t0 = tk_now_ms();
 	pid_t pid, parent = getpid();
 	ssize_t n;
 	tk_err e = TK_OK;
@@ -557,7 +549,7 @@ out:
 		e = TK_ERR_NOMEM;
 	free(so.p);
 	free(se.p);
-	res->duration_ms = now_ms() - t0;
+	res->duration_ms = tk_now_ms() - t0;
 	return e;
 }
 

@@ -36,6 +36,7 @@
 #include <sys/random.h>
 #include <sys/wait.h>
 
+#include "tasker/clock.h"
 #include "tasker/engine.h"
 #include "tasker/log.h"
 
@@ -64,15 +65,6 @@ struct slot {
 	int       done;
 	int       failed;     /* it ended with a non-zero status */
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 on_stop(int sig)
@@ -104,7 +96,7 @@ set_signals(void)
 static void
 wait_for_work(int wake_r, struct shared *sh, long long ms)
 {
-	long long until = now_ms() + ms, left;
+	long long until = tk_now_ms() + ms, left;
 	struct pollfd p;
 	char c;
 
@@ -115,7 +107,7 @@ wait_for_work(int wake_r, struct shared *sh, long long ms)
 		return;
 	}
 	atomic_fetch_add(&sh->idle, 1);
-	while (!stop_flag && (left = until - now_ms()) > 0) {
+	while (!stop_flag && (left = until - tk_now_ms()) > 0) {
 		p.fd = wake_r;
 		p.events = POLLIN;
 		p.revents = 0;
@@ -152,12 +144,12 @@ child_main(const struct tk_worker_opts *o, const char *wid, pid_t parent,
 		tk_engine_set_stop_at(eng, budget_end);
 	tk_log(TK_LOG_DEBUG, "event=child_start owner=%s", owner);
 	while (!stop_flag) {
-		if (budget_end && now_ms() >= budget_end)
+		if (budget_end && tk_now_ms() >= budget_end)
 			break;
 		if ((e = tk_engine_run_one(eng, &ran)) != TK_OK) {
 			errors++;
-			if (now_ms() - last_err_log >= ERR_LOG_MS) {
-				last_err_log = now_ms();
+			if (tk_now_ms() - last_err_log >= ERR_LOG_MS) {
+				last_err_log = tk_now_ms();
 				tk_log(TK_LOG_ERROR, "event=claim_failed "
 				    "error=%s failures=%u", tk_err_name(e),
 				    errors);
@@ -206,7 +198,7 @@ watch_main(struct shared *sh, unsigned procs, pid_t parent)
 		live = 0;
 		for (i = 0; i < procs; i++) {
 			l = &sh->lease[i];
-			if (tk_lease_check(l, now_ms(), &pgid))
+			if (tk_lease_check(l, tk_now_ms(), &pgid))
 				tk_log(TK_LOG_WARN, "event=lease_fenced "
 				    "step_id=%llu handler_pgid=%d",
 				    (unsigned long long)atomic_load(&l->step),
@@ -255,7 +247,7 @@ make_id(struct sup *s)
 		if (s->host[i] <= ' ' || s->host[i] == '/' || s->host[i] > '~')
 			s->host[i] = '_';
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = (unsigned)now_ms() ^ (unsigned)getpid();
+		r = (unsigned)tk_now_ms() ^ (unsigned)getpid();
 	snprintf(s->wid, sizeof(s->wid), "%s:%d:%08x", s->host, (int)getpid(),
 	    r);
 }
@@ -285,21 +277,21 @@ spawn(struct sup *s, struct slot *sl)
 	tk_engine_disconnect(s->eng);
 	if ((pid = fork()) < 0) {
 		tk_log(TK_LOG_ERROR, "event=fork_failed errno=%d", errno);
-		sl->restart_at = now_ms() + 1000;
+		sl->restart_at = tk_now_ms() + 1000;
 		return;
 	}
 	if (pid == 0)
 		child_main(s->o, s->wid, parent, s->wake_fd[0], s->sh, lease,
 		    s->t0);
 	sl->pid = pid;
-	sl->started = now_ms();
+	sl->started = tk_now_ms();
 }
 
 /* Notes a child's end; schedules its restart unless we are ending. */
 static void
 child_ended(struct slot *sl, int status, int ending)
 {
-	long long lived = now_ms() - sl->started, delay;
+	long long lived = tk_now_ms() - sl->started, delay;
 
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		tk_log(TK_LOG_WARN, "event=child_exit pid=%d %s=%d",
@@ -317,7 +309,7 @@ child_ended(struct slot *sl, int status, int ending)
 	    1000LL << (sl->fails < 6 ? sl->fails - 1 : 5);
 	if (delay > RESTART_MAX_MS)
 		delay = RESTART_MAX_MS;
-	sl->restart_at = now_ms() + delay;
+	sl->restart_at = tk_now_ms() + delay;
 }
 
 /* The children restart on their own in daemon mode, never otherwise. */
@@ -437,7 +429,7 @@ duties(struct sup *s, long long now)
 		/* A failing database is not asked again at once; the
 		 * children poll on their own meanwhile. */
 		if (wake(s) < 0)
-			s->next_probe = now_ms() + ERR_BACKOFF_MS;
+			s->next_probe = tk_now_ms() + ERR_BACKOFF_MS;
 	}
 }
 
@@ -446,7 +438,7 @@ duties(struct sup *s, long long now)
 static void
 nap(const struct sup *s)
 {
-	long long t = SUP_TICK_MS, left = s->next_probe - now_ms();
+	long long t = SUP_TICK_MS, left = s->next_probe - tk_now_ms();
 
 	if (restarting(s) && left < t)
 		t = left;
@@ -508,7 +500,7 @@ tk_worker_run(const struct tk_worker_opts *o)
 	s.procs = o->cfg->worker.processes;
 	s.wake_fd[0] = s.wake_fd[1] = -1;
 	s.sh = MAP_FAILED;
-	s.t0 = now_ms();
+	s.t0 = tk_now_ms();
 	if (sup_start(&s) < 0)
 		goto out;
 	tk_log(TK_LOG_INFO, "event=start worker=%s processes=%u mode=%s",
@@ -516,11 +508,11 @@ tk_worker_run(const struct tk_worker_opts *o)
 	spawn_watch(&s);
 	for (i = 0; i < s.procs; i++)
 		spawn(&s, &s.slots[i]);
-	s.next_beat = now_ms() +
+	s.next_beat = tk_now_ms() +
 	    (long long)o->cfg->worker.heartbeat_seconds * 1000;
-	s.next_reap = now_ms() + REAP_MS;
+	s.next_reap = tk_now_ms() + REAP_MS;
 	for (;;) {
-		now = now_ms();
+		now = tk_now_ms();
 		if (stop_flag && s.stop_t == 0) {
 			s.stop_t = now;
 			tk_log(TK_LOG_INFO, "event=stopping worker=%s", s.wid);

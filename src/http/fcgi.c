@@ -10,18 +10,10 @@
 #include "tasker/fcgi.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 #include <fcgiapp.h>
 
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "tasker/clock.h"
 
 /*
  * Reads the body announced by CONTENT_LENGTH, within limit, into a
@@ -92,7 +84,7 @@ handle(const struct tk_fcgi_handler *h, FCGX_Request *rq)
 	struct tk_request req;
 	struct tk_response res;
 	char *body = NULL;
-	long long t0 = now_us();
+	long long t0 = tk_now_us();
 	tk_err e;
 
 	tk_request_init(&req);
@@ -104,7 +96,7 @@ handle(const struct tk_fcgi_handler *h, FCGX_Request *rq)
 	h->serve(h->arg, &req, &res, e);
 	write_response(rq, &req, &res);
 	if (h->done != NULL)
-		h->done(h->arg, &req, &res, now_us() - t0);
+		h->done(h->arg, &req, &res, tk_now_us() - t0);
 	tk_response_free(&res);
 	tk_request_free(&req);
 	free(body);

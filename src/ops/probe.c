@@ -13,16 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "tasker/clock.h"
+
 #define BATCH 5000
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Adds "status, n" rows into by[status]. */
 static void
@@ -160,13 +153,13 @@ tk_probe_step_catchup(struct tk_db *db, struct tk_metrics *m,
 {
 	struct tk_rows r = TK_ROWS_INIT;
 	struct tk_dbarg p[3];
-	long long t0 = now_ms();
+	long long t0 = tk_now_ms();
 	int done = 0;
 	tk_err e = TK_OK;
 
 	if (!tk_metrics_steps_lock(m))
 		return TK_OK;
-	while (!done && now_ms() - t0 < (long long)budget_ms) {
+	while (!done && tk_now_ms() - t0 < (long long)budget_ms) {
 		p[0] = TK_PINT(TK_PROBE_SETTLE_SECONDS);
 		p[1] = TK_PINT(tk_metrics_steps_watermark(m));
 		p[2] = TK_PINT(BATCH);

@@ -12,21 +12,13 @@
 
 #include <json-c/json.h>
 
+#include "tasker/clock.h"
 #include "tasker/handler.h"
 #include "tasker/jsonschema.h"
 #include "tasker/log.h"
 #include "tasker/store.h"
 
 #define MAX_DEFINITION_DEPTH 64
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 tk_catalog_free(struct tk_catalog *cat)
@@ -306,7 +298,7 @@ tk_catalog_refresh(struct tk_catalog **cat, struct tk_db *db,
     unsigned refresh_ms)
 {
 	struct tk_catalog *fresh = NULL;
-	long long now = now_ms();
+	long long now = tk_now_ms();
 	uint64_t gen;
 	tk_err e;
 

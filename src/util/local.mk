@@ -1,9 +1,11 @@
-# src/util: error enum, buffers, diagnostics, logging, UTF-8, hex digits.
+# src/util: error enum, buffers, diagnostics, logging, UTF-8, hex digits,
+# the monotonic clock.
 libtasker_a_SOURCES += \
 	include/tasker/error.h src/util/error.c \
 	include/tasker/buf.h src/util/buf.c \
 	include/tasker/diag.h src/util/diag.c \
 	include/tasker/log.h src/util/log.c \
 	include/tasker/utf8.h src/util/utf8.c \
-	include/tasker/hex.h src/util/hex.c
+	include/tasker/hex.h src/util/hex.c \
+	include/tasker/clock.h src/util/clock.c
 t_unit_tests_SOURCES += t/unit/test_util.c
