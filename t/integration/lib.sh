@@ -184,3 +184,76 @@ fcgi_pids() {
 sql() {
 	mariadb --no-defaults -S "$TASKER_DB_SOCKET" -u root -N -B tasker -e "$1"
 }
+
+# ------------------------------------------------- workers of a test's own
+# Tests that run tasker-workers of their own (test_engine, test_trust_*)
+# stop the stack's workers (pids in $TASKER_RUN/worker.pid) first and
+# start them again at the end, and give theirs a copy of the stack's
+# configuration with a worker: section of their own.
+
+stack_workers_stop() {
+	local pid i
+	for pid in $(cat "$TASKER_RUN/worker.pid" 2>/dev/null); do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $(cat "$TASKER_RUN/worker.pid" 2>/dev/null); do
+		for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	done
+}
+
+stack_workers_start() {
+	local i
+	: > "$TASKER_RUN/worker.pid"
+	for i in $(seq 1 "${TASKER_WORKERS:-1}"); do
+		"$TASKER_BUILD/tasker-worker" -c "$TASKER_CONF" \
+		    -l "$TASKER_RUN/worker.log" </dev/null \
+		    >>"$TASKER_RUN/worker.log" 2>&1 &
+		echo $! >> "$TASKER_RUN/worker.pid"
+	done
+}
+
+# worker_conf OUT SETTING...: the stack's configuration into OUT, its
+# worker: section replaced by the SETTINGs ("key: value" each) and a
+# work_dir of the source tree (where the test handlers' scripts live).
+worker_conf() {
+	local out=$1
+	shift
+	WORKER_SETTINGS=$(printf '  %s\n' "$@" "work_dir: $TASKER_ROOT") \
+	awk '
+	/^worker:/ { skip = 1; print "worker:"; print ENVIRON["WORKER_SETTINGS"]
+		next }
+	skip && /^[^ #]/ { skip = 0 }
+	!skip { print }' "$TASKER_CONF" > "$out"
+}
+
+# private_nginx DIR PORT HTTP_EXTRA LOCATIONS: a private nginx on
+# 127.0.0.1:PORT in front of a test's own tasker-fcgi pools (remote_user
+# mode, other keys), everything under DIR (pid DIR/nginx.pid, its output in
+# DIR/spawn.log).  HTTP_EXTRA goes into http {}, LOCATIONS into server {}.
+private_nginx() {
+	local dir=$1 port=$2 user_line=""
+	mkdir -p "$dir/tmp"
+	[ "$(id -u)" -eq 0 ] && user_line="user root root;"
+	cat >"$dir/nginx.conf" <<-NGINX
+	$user_line
+	worker_processes 1;
+	pid $dir/nginx.pid;
+	error_log $dir/nginx-error.log info;
+	events { worker_connections 64; }
+	http {
+		access_log $dir/nginx-access.log;
+		client_body_temp_path $dir/tmp/body;
+		fastcgi_temp_path $dir/tmp/fastcgi;
+		proxy_temp_path $dir/tmp/proxy;
+		uwsgi_temp_path $dir/tmp/uwsgi;
+		scgi_temp_path $dir/tmp/scgi;
+		$3
+		server {
+			listen 127.0.0.1:$port;
+			$4
+		}
+	}
+	NGINX
+	nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/nginx-error.log" \
+	    >>"$dir/spawn.log" 2>&1
+}

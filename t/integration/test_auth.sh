@@ -410,7 +410,7 @@ priv_stop() {
 trap 'priv_stop; rm -rf "$T_TMP"' EXIT
 
 priv_start() {
-	local name user_line=""
+	local name
 	mkdir -p "$PRIV/tmp"
 	cp "$FIX/rsa.pub" "$FIX/rsa.pem" "$FIX/hs256.secret" "$PRIV/"
 	chmod 600 "$PRIV"/rsa.pem "$PRIV"/hs256.secret
@@ -444,37 +444,16 @@ priv_start() {
 		    -c "$PRIV/$name.yaml" -l "$PRIV/$name.log" \
 		    >>"$PRIV/spawn.log" 2>&1 || return 1
 	done
-	[ "$(id -u)" -eq 0 ] && user_line="user root root;"
-	cat >"$PRIV/nginx.conf" <<-NGINX
-	$user_line
-	worker_processes 1;
-	pid $PRIV/nginx.pid;
-	error_log $PRIV/nginx-error.log info;
-	events { worker_connections 64; }
-	http {
-		access_log $PRIV/nginx-access.log;
-		client_body_temp_path $PRIV/tmp/body;
-		fastcgi_temp_path $PRIV/tmp/fastcgi;
-		proxy_temp_path $PRIV/tmp/proxy;
-		uwsgi_temp_path $PRIV/tmp/uwsgi;
-		scgi_temp_path $PRIV/tmp/scgi;
-		# Room for tokens over the default 8192-byte limit of tasker.
-		large_client_header_buffers 4 32k;
-		server {
-			listen 127.0.0.1:$PRIV_PORT;
-			location /rs/ {
-				include /etc/nginx/fastcgi_params;
-				fastcgi_pass unix:$PRIV/rs.sock;
-			}
-			location /claims/ {
-				include /etc/nginx/fastcgi_params;
-				fastcgi_pass unix:$PRIV/claims.sock;
-			}
-		}
+	# Room for tokens over the default 8192-byte limit of tasker.
+	private_nginx "$PRIV" "$PRIV_PORT" "large_client_header_buffers 4 32k;" "
+	location /rs/ {
+		include /etc/nginx/fastcgi_params;
+		fastcgi_pass unix:$PRIV/rs.sock;
 	}
-	NGINX
-	nginx -c "$PRIV/nginx.conf" -p "$PRIV" -e "$PRIV/nginx-error.log" \
-	    >>"$PRIV/spawn.log" 2>&1
+	location /claims/ {
+		include /etc/nginx/fastcgi_params;
+		fastcgi_pass unix:$PRIV/claims.sock;
+	}"
 }
 
 case_begin "private pools (RS256+HS256, iss/aud) start behind nginx on port $PRIV_PORT"

@@ -24,37 +24,11 @@ WPIDS=()
 # The stack's configuration with a worker section for tests: 3 processes,
 # lease 5 s renewed every second, backoff 1 s capped at 2 s, 4 KiB of
 # output, 2 s of shutdown grace; default polling.
-awk -v root="$TASKER_ROOT" '
-/^worker:/ { skip = 1
-	print "worker:\n  processes: 3\n  lease_seconds: 5\n  heartbeat_seconds: 1"
-	print "  backoff_base_seconds: 1\n  backoff_cap_seconds: 2"
-	print "  max_output_bytes: 4096\n  shutdown_grace_seconds: 2"
-	print "  work_dir: " root
-	next }
-skip && /^[^ #]/ { skip = 0 }
-!skip { print }' "$TASKER_CONF" > "$CONF"
+worker_conf "$CONF" "processes: 3" "lease_seconds: 5" "heartbeat_seconds: 1" \
+    "backoff_base_seconds: 1" "backoff_cap_seconds: 2" \
+    "max_output_bytes: 4096" "shutdown_grace_seconds: 2"
 
 # ---------------------------------------------------------------- workers
-
-stack_workers_stop() {
-	local pid i
-	for pid in $(cat "$TASKER_RUN/worker.pid" 2>/dev/null); do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $(cat "$TASKER_RUN/worker.pid" 2>/dev/null); do
-		for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	done
-}
-
-stack_workers_start() {
-	local i
-	: > "$TASKER_RUN/worker.pid"
-	for i in $(seq 1 "${TASKER_WORKERS:-1}"); do
-		"$WORKER" -c "$TASKER_CONF" -l "$TASKER_RUN/worker.log" \
-		    </dev/null >>"$TASKER_RUN/worker.log" 2>&1 &
-		echo $! >> "$TASKER_RUN/worker.pid"
-	done
-}
 
 # start_worker NAME [ARGS...]: a tasker-worker of ours; its pid in WPID.
 start_worker() {

@@ -566,7 +566,6 @@ priv_stop() {
 trap 'priv_stop; rm -rf "$T_TMP"' EXIT
 
 priv_start() {
-	local user_line=""
 	mkdir -p "$PRIV/tmp"
 	{
 		awk '/^[A-Za-z_]+:/ { k = $0; sub(/:.*/, "", k);
@@ -593,36 +592,16 @@ priv_start() {
 	spawn-fcgi -s "$PRIV/ru.sock" -M 0600 -F 1 -P "$PRIV/ru.fcgi.pid" -- \
 	    "$TASKER_BUILD/tasker-fcgi" -c "$PRIV/ru.yaml" -l "$PRIV/ru.log" \
 	    >>"$PRIV/spawn.log" 2>&1 || return 1
-	[ "$(id -u)" -eq 0 ] && user_line="user root root;"
-	cat >"$PRIV/nginx.conf" <<-NGINX
-	$user_line
-	worker_processes 1;
-	pid $PRIV/nginx.pid;
-	error_log $PRIV/nginx-error.log info;
-	events { worker_connections 64; }
-	http {
-		access_log $PRIV/nginx-access.log;
-		client_body_temp_path $PRIV/tmp/body;
-		fastcgi_temp_path $PRIV/tmp/fastcgi;
-		proxy_temp_path $PRIV/tmp/proxy;
-		uwsgi_temp_path $PRIV/tmp/uwsgi;
-		scgi_temp_path $PRIV/tmp/scgi;
-		server {
-			listen 127.0.0.1:$PRIV_PORT;
-			location /ru/ {
-				# The test's stand-in for a password check; before
-				# fastcgi_params, whose empty REMOTE_USER would come
-				# first otherwise.
-				fastcgi_param REMOTE_USER \$http_x_test_user;
-				fastcgi_param SCOPE_GROUPS \$http_x_test_groups;
-				include /etc/nginx/fastcgi_params;
-				fastcgi_pass unix:$PRIV/ru.sock;
-			}
-		}
-	}
-	NGINX
-	nginx -c "$PRIV/nginx.conf" -p "$PRIV" -e "$PRIV/nginx-error.log" \
-	    >>"$PRIV/spawn.log" 2>&1
+	private_nginx "$PRIV" "$PRIV_PORT" "" "
+	location /ru/ {
+		# The test's stand-in for a password check; before
+		# fastcgi_params, whose empty REMOTE_USER would come
+		# first otherwise.
+		fastcgi_param REMOTE_USER \$http_x_test_user;
+		fastcgi_param SCOPE_GROUPS \$http_x_test_groups;
+		include /etc/nginx/fastcgi_params;
+		fastcgi_pass unix:$PRIV/ru.sock;
+	}"
 }
 
 # ru USER METHOD PATH [curl args...]: a request as USER.

@@ -31,36 +31,10 @@ NT=0
 WPIDS=()
 STOPPED=()
 
-awk -v root="$TASKER_ROOT" -v lease="$LEASE" '
-/^worker:/ { skip = 1
-	print "worker:\n  processes: 2\n  lease_seconds: " lease
-	print "  heartbeat_seconds: 1\n  backoff_base_seconds: 1"
-	print "  backoff_cap_seconds: 1\n  shutdown_grace_seconds: 2"
-	print "  max_output_bytes: 67108864"
-	print "  work_dir: " root
-	next }
-skip && /^[^ #]/ { skip = 0 }
-!skip { print }' "$TASKER_CONF" > "$CONF"
-
-stack_workers_stop() {
-	local pid i
-	for pid in $(cat "$TASKER_RUN/worker.pid" 2>/dev/null); do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $(cat "$TASKER_RUN/worker.pid" 2>/dev/null); do
-		for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	done
-}
-
-stack_workers_start() {
-	local i
-	: > "$TASKER_RUN/worker.pid"
-	for i in $(seq 1 "${TASKER_WORKERS:-1}"); do
-		"$WORKER" -c "$TASKER_CONF" -l "$TASKER_RUN/worker.log" \
-		    </dev/null >>"$TASKER_RUN/worker.log" 2>&1 &
-		echo $! >> "$TASKER_RUN/worker.pid"
-	done
-}
+worker_conf "$CONF" "processes: 2" "lease_seconds: $LEASE" \
+    "heartbeat_seconds: 1" "backoff_base_seconds: 1" \
+    "backoff_cap_seconds: 1" "shutdown_grace_seconds: 2" \
+    "max_output_bytes: 67108864"
 
 start_worker() {
 	"$WORKER" -c "$CONF" -l "$E/$1.log" </dev/null >>"$E/$1.log" 2>&1 &

@@ -234,7 +234,6 @@ priv_stop() {
 trap 'priv_stop; rm -rf "$T_TMP"' EXIT
 
 priv_start() {
-	local user_line=""
 	mkdir -p -m 700 "$PRIV/tmp"
 	{
 		awk '/^[A-Za-z_]+:/ { k = $0; sub(/:.*/, "", k);
@@ -255,34 +254,14 @@ priv_start() {
 	spawn-fcgi -s "$PRIV/fcgi.sock" -M 0600 -F 1 -P "$PRIV/fcgi.pid" -- \
 	    "$TASKER_BUILD/tasker-fcgi" -c "$PRIV/ru.yaml" -l "$PRIV/fcgi.log" \
 	    >>"$PRIV/spawn.log" 2>&1 || return 1
-	[ "$(id -u)" -eq 0 ] && user_line="user root root;"
-	cat >"$PRIV/nginx.conf" <<-NGINX
-	$user_line
-	worker_processes 1;
-	pid $PRIV/nginx.pid;
-	error_log $PRIV/nginx-error.log info;
-	events { worker_connections 64; }
-	http {
-		access_log $PRIV/nginx-access.log;
-		client_body_temp_path $PRIV/tmp/body;
-		fastcgi_temp_path $PRIV/tmp/fastcgi;
-		proxy_temp_path $PRIV/tmp/proxy;
-		uwsgi_temp_path $PRIV/tmp/uwsgi;
-		scgi_temp_path $PRIV/tmp/scgi;
-		server {
-			listen 127.0.0.1:$PRIV_PORT;
-			location /ru/ {
-				# Before fastcgi_params' own (empty) REMOTE_USER:
-				# tasker takes a variable's first value.
-				fastcgi_param REMOTE_USER \$http_x_remote_user;
-				include /etc/nginx/fastcgi_params;
-				fastcgi_pass unix:$PRIV/fcgi.sock;
-			}
-		}
-	}
-	NGINX
-	nginx -c "$PRIV/nginx.conf" -p "$PRIV" -e "$PRIV/nginx-error.log" \
-	    >>"$PRIV/spawn.log" 2>&1
+	private_nginx "$PRIV" "$PRIV_PORT" "" "
+	location /ru/ {
+		# Before fastcgi_params' own (empty) REMOTE_USER:
+		# tasker takes a variable's first value.
+		fastcgi_param REMOTE_USER \$http_x_remote_user;
+		include /etc/nginx/fastcgi_params;
+		fastcgi_pass unix:$PRIV/fcgi.sock;
+	}"
 }
 
 case_begin "REMOTE_USER with a C1 control or bad bytes is 401; a valid multi-byte name is its user (remote_user mode)"
