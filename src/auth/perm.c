@@ -94,53 +94,45 @@ tk_principal_set_subject(struct tk_principal *p, const char *s)
 	return TK_OK;
 }
 
-tk_err
-tk_principal_add_perm(struct tk_principal *p, const char *perm)
+/*
+ * Adds a copy of s to the set v[0..*n) unless it is there already; at
+ * most max members (TK_ERR_BAD_REQUEST beyond).  The set owns the copies.
+ */
+static tk_err
+set_add(char ***v, size_t *n, size_t max, const char *s)
 {
-	char **np, *copy;
+	char **nv, *copy;
 	size_t i;
 
-	for (i = 0; i < p->nperms; i++)
-		if (strcmp(p->perms[i], perm) == 0)
+	for (i = 0; i < *n; i++)
+		if (strcmp((*v)[i], s) == 0)
 			return TK_OK;
-	if (p->nperms >= TK_PERM_MAX_COUNT)
+	if (*n >= max)
 		return TK_ERR_BAD_REQUEST;
-	if ((copy = strdup(perm)) == NULL)
+	if ((copy = strdup(s)) == NULL)
 		return TK_ERR_NOMEM;
-	np = realloc(p->perms, (p->nperms + 1) * sizeof(*np));
-	if (np == NULL) {
+	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
 		free(copy);
 		return TK_ERR_NOMEM;
 	}
-	np[p->nperms++] = copy;
-	p->perms = np;
+	nv[(*n)++] = copy;
+	*v = nv;
 	return TK_OK;
+}
+
+tk_err
+tk_principal_add_perm(struct tk_principal *p, const char *perm)
+{
+	return set_add(&p->perms, &p->nperms, TK_PERM_MAX_COUNT, perm);
 }
 
 tk_err
 tk_principal_add_ns(struct tk_principal *p, const char *ns)
 {
-	char **np, *copy;
-	size_t i;
-
 	if (ns == NULL || !tk_name_valid(ns))
 		return TK_ERR_BAD_REQUEST;
 	p->ns_limited = 1;
-	for (i = 0; i < p->nns; i++)
-		if (strcmp(p->ns[i], ns) == 0)
-			return TK_OK;
-	if (p->nns >= TK_NS_MAX_COUNT)
-		return TK_ERR_BAD_REQUEST;
-	if ((copy = strdup(ns)) == NULL)
-		return TK_ERR_NOMEM;
-	np = realloc(p->ns, (p->nns + 1) * sizeof(*np));
-	if (np == NULL) {
-		free(copy);
-		return TK_ERR_NOMEM;
-	}
-	np[p->nns++] = copy;
-	p->ns = np;
-	return TK_OK;
+	return set_add(&p->ns, &p->nns, TK_NS_MAX_COUNT, ns);
 }
 
 int
