@@ -82,6 +82,22 @@ tk_err tk_db_begin(struct tk_db *db);
 tk_err tk_db_commit(struct tk_db *db);
 void   tk_db_rollback(struct tk_db *db);   /* best effort */
 
+/*
+ * THE way to run a transaction: fn(db, arg) between START TRANSACTION
+ * and COMMIT (ROLLBACK when it fails).  A deadlock or a lock wait
+ * timeout (on a Galera cluster a certification failure is a deadlock
+ * too) runs it again from the start, up to TK_TXN_TRIES times, after a
+ * short random pause; a database error that is not transient is logged
+ * for the operator.  fn must read what it decides on inside the
+ * transaction, so a second run starts afresh.
+ */
+#define TK_TXN_TRIES 8
+typedef tk_err (*tk_txn_fn)(struct tk_db *db, void *arg);
+tk_err tk_db_txn(struct tk_db *db, tk_txn_fn fn, void *arg);
+/* 1 when the last error was transient (a deadlock or lock wait timeout):
+ * the same work may well succeed when run again. */
+int    tk_db_transient(const struct tk_db *db);
+
 /* The server's last error for logs (never sent to clients). */
 const char *tk_db_error(const struct tk_db *db);
 /* The server's last error number (e.g. 1062 for a duplicate key). */

@@ -34,10 +34,7 @@
 #define TICK_MS          200    /* how often a running step checks in */
 #define SETTLED_CHECK_MS 1000   /* how often it looks for an operator's
                                    cancel or resolve */
-#define TXN_TRIES        8      /* a transaction lost to a deadlock */
 #define REAP_BATCH       20
-#define ER_LOCK_WAIT     1205
-#define ER_LOCK_DEADLOCK 1213
 #define DEFAULT_PATH     "/usr/local/bin:/usr/bin:/bin"
 #define REASON_MAX       200    /* transition reasons, log errors */
 #define PACKET_SLACK     4096   /* a statement's bytes besides results */
@@ -236,34 +233,31 @@ stop_requested(const struct tk_engine *eng, long long now)
 	    (eng->stop_at != 0 && now >= eng->stop_at);
 }
 
-/*
- * Runs fn inside a transaction; a deadlock or lock wait timeout rolls
- * back and runs it again.  fn must (re)initialise its outputs itself.
- */
 typedef tk_err (*txn_fn)(struct tk_engine *eng, void *arg);
+
+/* One transaction of the engine, through tk_db_txn() (db.h: the retries
+ * of deadlocks and lock waits). */
+struct eng_txn {
+	struct tk_engine *eng;
+	txn_fn            fn;
+	void             *arg;
+};
+
+static tk_err
+eng_txn_run(struct tk_db *db, void *p)
+{
+	struct eng_txn *t = p;
+
+	(void)db;
+	return t->fn(t->eng, t->arg);
+}
 
 static tk_err
 in_txn(struct tk_engine *eng, txn_fn fn, void *arg)
 {
-	unsigned en;
-	tk_err e = TK_OK;
-	int i;
+	struct eng_txn t = { eng, fn, arg };
 
-	for (i = 0; i < TXN_TRIES; i++) {
-		if (i > 0)
-			sleep_ms(1 + (long long)(tk_backoff_random() * 10 * i));
-		if ((e = tk_db_begin(eng->db)) != TK_OK)
-			return e;
-		e = fn(eng, arg);
-		if (e == TK_OK && (e = tk_db_commit(eng->db)) == TK_OK)
-			return TK_OK;
-		en = tk_db_errno(eng->db);
-		tk_db_rollback(eng->db);
-		if (e != TK_ERR_DB || (en != ER_LOCK_DEADLOCK &&
-		    en != ER_LOCK_WAIT))
-			return e;
-	}
-	return e;
+	return tk_db_txn(eng->db, eng_txn_run, &t);
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -1446,7 +1440,6 @@ settle(struct tk_engine *eng, const struct claim *c,
     int *again)
 {
 	const struct tk_worker_config *w = &eng->cfg->worker;
-	unsigned en;
 	tk_err e = TK_OK;
 
 	*lost = *again = 0;
@@ -1461,9 +1454,8 @@ settle(struct tk_engine *eng, const struct claim *c,
 		goto out;
 	}
 	e = record(eng, c, def, o, lost, again);
-	en = tk_db_errno(eng->db);
-	if (e == TK_ERR_DB && o->kind == O_SUCCESS && en != ER_LOCK_DEADLOCK &&
-	    en != ER_LOCK_WAIT) {
+	if (e == TK_ERR_DB && o->kind == O_SUCCESS &&
+	    !tk_db_transient(eng->db)) {
 		/* Not transient: running the handler again would not help the
 		 * database take it.  The attempt fails, saying why. */
 		refused(eng, o);
@@ -1565,6 +1557,7 @@ tk_engine_run_one(struct tk_engine *eng, int *ran)
 	tk_err e;
 
 	*ran = 0;
+	memset(&ca, 0, sizeof(ca));   /* claim_txn sets it on every run */
 	/* t is before the lease was written: a deadline from it is early,
 	 * never late. */
 	if ((e = in_txn(eng, claim_txn, &ca)) != TK_OK)
@@ -1683,6 +1676,7 @@ tk_engine_reap(struct tk_engine *eng, tk_engine_live_fn live, void *arg,
 	unsigned total = 0;
 	tk_err e;
 
+	memset(&ra, 0, sizeof(ra));
 	ra.live = live;
 	ra.arg = arg;
 	/* Batches until a short one: a mass death is cleared at once. */

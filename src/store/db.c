@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/random.h>
 
 #include <errmsg.h>
 #include <mysql.h>
@@ -532,6 +534,65 @@ tk_db_rollback(struct tk_db *db)
 	if (db->conn != NULL && mysql_rollback(db->conn) != 0)
 		(void)fail(db, mysql_errno(db->conn), mysql_error(db->conn));
 	db->in_txn = 0;
+}
+
+#define ER_TXN_DEADLOCK  1213   /* also a Galera certification failure */
+#define ER_TXN_LOCK_WAIT 1205
+
+int
+tk_db_transient(const struct tk_db *db)
+{
+	unsigned en = tk_db_errno(db);
+
+	return en == ER_TXN_DEADLOCK || en == ER_TXN_LOCK_WAIT;
+}
+
+/* A pause of 1..10*try ms before a transaction runs again, so two that
+ * deadlocked do not meet again at once. */
+static void
+txn_pause(int try)
+{
+	struct timespec ts;
+	unsigned r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (unsigned)try * 7919u;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(1 + r % (10u * (unsigned)try)) * 1000000L;
+	(void)nanosleep(&ts, NULL);
+}
+
+tk_err
+tk_db_txn(struct tk_db *db, tk_txn_fn fn, void *arg)
+{
+	char q[600];
+	tk_err e = TK_ERR_DB;
+	unsigned en;
+	int try, transient;
+
+	for (try = 0; try < TK_TXN_TRIES; try++) {
+		if (try > 0)
+			txn_pause(try);
+		if ((e = tk_db_begin(db)) != TK_OK)
+			return e;
+		if ((e = fn(db, arg)) == TK_OK && (e = tk_db_commit(db)) ==
+		    TK_OK)
+			return TK_OK;
+		/* Read before the rollback, whose own failure would
+		 * replace the error. */
+		en = tk_db_errno(db);
+		transient = e == TK_ERR_DB && tk_db_transient(db);
+		if (e == TK_ERR_DB && !transient)
+			/* For the operator; a client gets a plain 500. */
+			tk_log(TK_LOG_ERROR, "event=txn_failed errno=%u error=%s",
+			    en, tk_log_quote(q, sizeof(q), tk_db_error(db)));
+		tk_db_rollback(db);
+		if (!transient)
+			return e;
+		tk_log(TK_LOG_DEBUG, "event=txn_retry errno=%u attempt=%d", en,
+		    try + 1);
+	}
+	return e;
 }
 
 /* ---------------------------------------------------------------- rows */

@@ -192,47 +192,65 @@ load_handler(struct tk_db *db, const struct tk_handler_def *h,
 	return e;
 }
 
-tk_err
-tk_store_load_defset(struct tk_db *db, const struct tk_defset *set,
-    struct tk_load_report *rep, struct tk_diag *diag)
+struct load_ctx {
+	const struct tk_defset  *set;
+	struct tk_load_report   *rep;
+	struct tk_diag          *diag;
+	size_t                   ndiag;   /* messages the caller had */
+};
+
+/* The load, in one transaction (tk_db_txn may run it again: it starts
+ * with an empty report and drops the messages of a run before). */
+static tk_err
+load_txn(struct tk_db *db, void *arg)
 {
+	struct load_ctx *c = arg;
+	const struct tk_defset *set = c->set;
+	struct tk_load_report *rep = c->rep;
 	unsigned long long ns_id;
 	const struct tk_handler_def *h;
 	size_t i;
 	tk_err e, first = TK_OK;
 
 	memset(rep, 0, sizeof(*rep));
-	if ((e = tk_db_begin(db)) != TK_OK)
-		return e;
+	while (c->diag->n > c->ndiag)
+		free(c->diag->msg[--c->diag->n]);
 	for (i = 0; i < set->nnamespaces; i++) {
 		e = upsert_namespace(db, set->namespaces[i].name,
 		    set->namespaces[i].description, &ns_id, rep);
 		if (e != TK_OK)
-			goto fail;
+			return e;
 	}
 	for (i = 0; i < set->nhandlers; i++) {
 		h = set->handlers[i];
 		e = upsert_namespace(db, h->namespace_name,
 		    declared_description(set, h->namespace_name), &ns_id, rep);
 		if (e != TK_OK)
-			goto fail;
+			return e;
 		/* Report every conflicting version, not just the first. */
-		e = load_handler(db, h, ns_id, rep, diag);
+		e = load_handler(db, h, ns_id, rep, c->diag);
 		if (e == TK_ERR_CONFLICT) {
 			first = e;
 			continue;
 		}
 		if (e != TK_OK)
-			goto fail;
+			return e;
 	}
-	if ((e = first) != TK_OK)
-		goto fail;
-	if (rep->added + rep->namespaces_added + rep->namespaces_updated > 0 &&
-	    (e = tk_db_exec(db, SQL_BUMP, NULL, 0, NULL, NULL)) != TK_OK)
-		goto fail;
-	return tk_db_commit(db);
-fail:
-	tk_db_rollback(db);
-	memset(rep, 0, sizeof(*rep));
+	if (first != TK_OK)
+		return first;
+	if (rep->added + rep->namespaces_added + rep->namespaces_updated > 0)
+		return tk_db_exec(db, SQL_BUMP, NULL, 0, NULL, NULL);
+	return TK_OK;
+}
+
+tk_err
+tk_store_load_defset(struct tk_db *db, const struct tk_defset *set,
+    struct tk_load_report *rep, struct tk_diag *diag)
+{
+	struct load_ctx c = { set, rep, diag, diag->n };
+	tk_err e;
+
+	if ((e = tk_db_txn(db, load_txn, &c)) != TK_OK)
+		memset(rep, 0, sizeof(*rep));
 	return e;
 }

@@ -21,10 +21,8 @@
 #include "tasker/handler.h"
 #include "tasker/log.h"
 
-#define TXN_ATTEMPTS  5
+#define IDEM_ROUNDS   5      /* an Idempotency-Key taken, then expired */
 #define ER_DUP_ENTRY  1062
-#define ER_LOCK_WAIT  1205
-#define ER_DEADLOCK   1213
 
 /* ---------------------------------------------------------------- statements */
 
@@ -305,45 +303,6 @@ _Static_assert(NS_BRANCHES * NS_BRANCH_PARAMS + 2 <= 64,
 
 /* ---------------------------------------------------------------- transactions */
 
-typedef tk_err (*txn_fn)(struct tk_db *db, void *arg);
-
-static int
-retryable(unsigned en)
-{
-	return en == ER_DEADLOCK || en == ER_LOCK_WAIT;
-}
-
-/*
- * Runs fn in a transaction: commit on TK_OK, roll back otherwise.  A
- * deadlock or lock wait timeout runs it again from the start.
- */
-static tk_err
-in_txn(struct tk_db *db, txn_fn fn, void *arg)
-{
-	char q[600];
-	unsigned en;
-	int attempt;
-	tk_err e = TK_ERR_DB;
-
-	for (attempt = 0; attempt < TXN_ATTEMPTS; attempt++) {
-		if ((e = tk_db_begin(db)) != TK_OK)
-			return e;
-		if ((e = fn(db, arg)) == TK_OK && (e = tk_db_commit(db)) == TK_OK)
-			return TK_OK;
-		en = tk_db_errno(db);
-		if (e == TK_ERR_DB && !retryable(en))
-			/* For the operator; the client gets a plain 500. */
-			tk_log(TK_LOG_ERROR, "event=txn_failed error=%s",
-			    tk_log_quote(q, sizeof(q), tk_db_error(db)));
-		tk_db_rollback(db);
-		if (e != TK_ERR_DB || !retryable(en))
-			return e;
-		tk_log(TK_LOG_INFO, "event=txn_retry errno=%u attempt=%d", en,
-		    attempt + 1);
-	}
-	return e;
-}
-
 /* ---------------------------------------------------------------- create */
 
 struct create_ctx {
@@ -485,10 +444,10 @@ tk_task_store_create(struct tk_db *db, const struct tk_task_new *t,
 	int round;
 	tk_err e;
 
-	for (round = 0; round < TXN_ATTEMPTS; round++) {
+	for (round = 0; round < IDEM_ROUNDS; round++) {
 		memset(&c, 0, sizeof(c));
 		c.t = t;
-		e = in_txn(db, create_txn, &c);
+		e = tk_db_txn(db, create_txn, &c);
 		if (e == TK_OK) {
 			iso_seconds(c.now, created_at);
 			return TK_OK;
@@ -1104,14 +1063,14 @@ read_back(struct tk_db *db, struct op_ctx *c, const char *step_name)
 	    TIMES_STEP);
 }
 
-/* in_txn for an operation: its answer is freed when it fails. */
+/* tk_db_txn for an operation: its answer is freed when it fails. */
 static tk_err
-op_txn(struct tk_db *db, txn_fn fn, struct op_ctx *c)
+op_txn(struct tk_db *db, tk_txn_fn fn, struct op_ctx *c)
 {
 	tk_err e;
 
 	memset(c->out, 0, sizeof(*c->out));
-	if ((e = in_txn(db, fn, c)) != TK_OK)
+	if ((e = tk_db_txn(db, fn, c)) != TK_OK)
 		tk_task_state_free(c->out);
 	return e;
 }
@@ -1172,7 +1131,7 @@ cancel_txn(struct tk_db *db, void *arg)
 
 /* Runs a whole-task operation (cancel, retry) in its transaction. */
 static tk_err
-task_op(struct tk_db *db, txn_fn fn, const unsigned char id[16],
+task_op(struct tk_db *db, tk_txn_fn fn, const unsigned char id[16],
     const char *actor, const char *reason, enum tk_status *status,
     struct tk_task_state *out)
 {
