@@ -6,6 +6,7 @@
  */
 #include "tasker/perm.h"
 
+#include "tasker/alloc.h"
 #include "tasker/handler.h"
 
 #include <stdlib.h>
@@ -111,7 +112,7 @@ set_add(char ***v, size_t *n, size_t max, const char *s)
 		return TK_ERR_BAD_REQUEST;
 	if ((copy = strdup(s)) == NULL)
 		return TK_ERR_NOMEM;
-	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
+	if ((nv = tk_reallocarray(*v, *n + 1, sizeof(*nv))) == NULL) {
 		free(copy);
 		return TK_ERR_NOMEM;
 	}

@@ -39,6 +39,7 @@
 
 #include <yaml.h>
 
+#include "tasker/alloc.h"
 #include "tasker/handler.h"
 #include "tasker/http.h"
 #include "tasker/log.h"
@@ -185,16 +186,9 @@ node_new(struct ctx *c, enum nkind kind, const yaml_mark_t *mark)
 static tk_err
 node_add(struct node *parent, struct node *n)
 {
-	struct node **p;
-	size_t cap;
-
-	if (parent->nkid == parent->cap) {
-		cap = parent->cap ? parent->cap * 2 : 8;
-		if ((p = realloc(parent->kid, cap * sizeof(*p))) == NULL)
-			return TK_ERR_NOMEM;
-		parent->kid = p;
-		parent->cap = cap;
-	}
+	if (tk_grow((void **)&parent->kid, &parent->cap, parent->nkid + 1,
+	    sizeof(*parent->kid), 8) != TK_OK)
+		return TK_ERR_NOMEM;
 	parent->kid[parent->nkid++] = n;
 	return TK_OK;
 }
@@ -407,17 +401,10 @@ nomem(struct ctx *c)
 static void
 record(struct ctx *c, const char *path, unsigned long line)
 {
-	struct seen *p;
-	size_t cap;
-
-	if (c->nseen == c->capseen) {
-		cap = c->capseen ? c->capseen * 2 : 64;
-		if ((p = realloc(c->seen, cap * sizeof(*p))) == NULL) {
-			nomem(c);
-			return;
-		}
-		c->seen = p;
-		c->capseen = cap;
+	if (tk_grow((void **)&c->seen, &c->capseen, c->nseen + 1,
+	    sizeof(*c->seen), 64) != TK_OK) {
+		nomem(c);
+		return;
 	}
 	if ((c->seen[c->nseen].path = strdup(path)) == NULL) {
 		nomem(c);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tasker/alloc.h"
 #include "tasker/backoff.h"
 #include "tasker/catalog.h"
 #include "tasker/clock.h"
@@ -291,7 +292,8 @@ resolve_user(struct tk_engine *eng)
 	if ((eng->home = strdup(pw->pw_dir ? pw->pw_dir : "/")) == NULL)
 		return TK_ERR_NOMEM;
 	for (;;) {
-		gid_t *g = realloc(eng->groups, (size_t)ng * sizeof(*g));
+		gid_t *g = tk_reallocarray(eng->groups, (size_t)ng,
+		    sizeof(*g));
 		int want = ng;
 
 		if (g == NULL)

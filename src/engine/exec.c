@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "tasker/alloc.h"
 #include "tasker/clock.h"
 #include "tasker/utf8.h"
 
@@ -582,16 +583,11 @@ tk_env_put(struct tk_env *env, const char *entry)
 			env->v[i] = copy;
 			return TK_OK;
 		}
-	if (env->n + 2 > env->cap) {
-		size_t ncap = env->cap ? env->cap * 2 : 16;
-		char **nv;
-
-		if ((nv = realloc(env->v, ncap * sizeof(*nv))) == NULL) {
-			free(copy);
-			return TK_ERR_NOMEM;
-		}
-		env->v = nv;
-		env->cap = ncap;
+	/* Room for it and the NULL that ends the list. */
+	if (tk_grow((void **)&env->v, &env->cap, env->n + 2, sizeof(*env->v),
+	    16) != TK_OK) {
+		free(copy);
+		return TK_ERR_NOMEM;
 	}
 	env->v[env->n++] = copy;
 	env->v[env->n] = NULL;

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tasker/alloc.h"
 #include "tasker/log.h"
 
 #define SEG_MAGIC   0x3143525445d4b54ULL /* arbitrary, never zero */
@@ -462,7 +463,7 @@ tk_metrics_render_requests(const struct tk_metrics *m, struct tk_buf *out)
 
 	ncells = (m->nroutes + 1) * NSTATUS;
 	/* One snapshot for both metrics, so they agree. */
-	if ((snap = malloc(ncells * sizeof(*snap))) == NULL)
+	if ((snap = tk_reallocarray(NULL, ncells, sizeof(*snap))) == NULL)
 		return TK_ERR_NOMEM;
 	for (i = 0; i < ncells; i++) {
 		for (b = 0; b <= NREQB; b++)

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tasker/alloc.h"
+
 /* The graph with duplicates removed; owned by the analysis. */
 struct graph {
 	size_t  n;
@@ -145,8 +147,8 @@ find_cycle(size_t n, const size_t *const *parents, const size_t *nparents,
 	size_t *pos = NULL, *walk = NULL, start, len = 0, cur, i, j, lo;
 	tk_err e = TK_ERR_NOMEM;
 
-	if ((pos = malloc(n * sizeof(size_t))) == NULL ||
-	    (walk = malloc(n * sizeof(size_t))) == NULL)
+	if ((pos = tk_reallocarray(NULL, n, sizeof(size_t))) == NULL ||
+	    (walk = tk_reallocarray(NULL, n, sizeof(size_t))) == NULL)
 		goto out;
 	for (i = 0; i < n; i++)
 		pos[i] = SIZE_MAX;
@@ -166,7 +168,8 @@ find_cycle(size_t n, const size_t *const *parents, const size_t *nparents,
 	}
 	start = pos[cur];
 	out->ncycle = len - start;
-	if ((out->cycle = malloc(out->ncycle * sizeof(size_t))) == NULL) {
+	if ((out->cycle = tk_reallocarray(NULL, out->ncycle,
+	    sizeof(size_t))) == NULL) {
 		out->ncycle = 0;
 		goto out;
 	}

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tasker/alloc.h"
 #include "tasker/yamljson.h"
 
 #define MAX_FILES    10000   /* per load */
@@ -67,23 +68,6 @@ lerr(struct loader *L, const char *file, unsigned line, const char *path,
 		tk_diag_add(L->diag, "%s%s: %s", file, where, msg);
 }
 
-/* Grows *arr (of elem-sized entries, *cap of them) to hold n + 1. */
-static int
-grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-	size_t c;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 16;
-	if (c > SIZE_MAX / elem || (p = realloc(*arr, c * elem)) == NULL)
-		return -1;
-	*arr = p;
-	*cap = c;
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Gathering files                                                     */
 /* ------------------------------------------------------------------ */
@@ -98,8 +82,8 @@ add_file(struct loader *L, const char *path)
 		    MAX_FILES);
 		return;
 	}
-	if (grow((void **)&L->files, &L->fcap, L->nfiles, sizeof(char *)) ||
-	    (p = strdup(path)) == NULL) {
+	if (tk_grow((void **)&L->files, &L->fcap, L->nfiles + 1,
+	    sizeof(char *), 16) != TK_OK || (p = strdup(path)) == NULL) {
 		L->nomem = 1;
 		return;
 	}
@@ -217,7 +201,8 @@ add_ns(struct loader *L, const char *name, const char *desc,
 {
 	struct nsdecl *n;
 
-	if (grow((void **)&L->ns, &L->nscap, L->nns, sizeof(*L->ns))) {
+	if (tk_grow((void **)&L->ns, &L->nscap, L->nns + 1, sizeof(*L->ns),
+	    16) != TK_OK) {
 		L->nomem = 1;
 		return;
 	}
@@ -360,8 +345,9 @@ add_handler(struct loader *L, const char *file, json_object *root)
 			    " (versions differing only in build metadata "
 			    "are the same version)" : "");
 	}
-	if (grow((void **)&L->h, &L->hcap, L->nh, sizeof(*L->h)) ||
-	    (hl = realloc(L->hline, L->hcap * sizeof(unsigned))) == NULL) {
+	if (tk_grow((void **)&L->h, &L->hcap, L->nh + 1, sizeof(*L->h), 16) !=
+	    TK_OK || (hl = tk_reallocarray(L->hline, L->hcap,
+	    sizeof(unsigned))) == NULL) {
 		tk_handler_free(h);
 		L->nomem = 1;
 		return;

@@ -355,10 +355,11 @@ strp_cmp(const void *a, const void *b)
 /*
  * Deep copy of v with object keys sorted and every scalar rebuilt (so a
  * double prints the same whether it came from YAML or from a JSON parse).
- * Returns 0, -1 (no memory), -2 (nested too deep), -3 (a number JSON
- * cannot hold).  *out is NULL for JSON null.
+ * *out is NULL for JSON null.
  */
-static int
+enum canon_rc { CANON_OK, CANON_NOMEM, CANON_DEEP, CANON_NUMBER };
+
+static enum canon_rc
 canon(json_object *v, json_object **out, int depth)
 {
 	struct json_object_iter it;
@@ -366,14 +367,14 @@ canon(json_object *v, json_object **out, int depth)
 	const char **keys = NULL;
 	size_t n, i;
 	double d;
-	int rc = -1;
+	enum canon_rc rc = CANON_NOMEM;
 
 	*out = NULL;
 	if (depth > CANON_DEPTH)
-		return -2;
+		return CANON_DEEP;
 	switch (json_object_get_type(v)) {
 	case json_type_null:
-		return 0;
+		return CANON_OK;
 	case json_type_boolean:
 		c = json_object_new_boolean(json_object_get_boolean(v));
 		break;
@@ -383,7 +384,7 @@ canon(json_object *v, json_object **out, int depth)
 	case json_type_double:
 		d = json_object_get_double(v);
 		if (!isfinite(d))
-			return -3;
+			return CANON_NUMBER;
 		c = json_object_new_double(d);
 		break;
 	case json_type_string:
@@ -392,22 +393,22 @@ canon(json_object *v, json_object **out, int depth)
 		break;
 	case json_type_array:
 		if ((c = json_object_new_array()) == NULL)
-			return -1;
+			return CANON_NOMEM;
 		n = json_object_array_length(v);
 		for (i = 0; i < n; i++) {
 			if ((rc = canon(json_object_array_get_idx(v, i), &child,
-			    depth + 1)) != 0)
+			    depth + 1)) != CANON_OK)
 				goto fail;
 			if (json_object_array_add(c, child) != 0) {
 				json_object_put(child);
-				rc = -1;
+				rc = CANON_NOMEM;
 				goto fail;
 			}
 		}
 		break;
 	case json_type_object:
 		if ((c = json_object_new_object()) == NULL)
-			return -1;
+			return CANON_NOMEM;
 		n = (size_t)json_object_object_length(v);
 		if ((keys = calloc(n + 1, sizeof(*keys))) == NULL)
 			goto fail;
@@ -419,11 +420,11 @@ canon(json_object *v, json_object **out, int depth)
 		qsort(keys, n, sizeof(*keys), strp_cmp);
 		for (i = 0; i < n; i++) {
 			json_object *src = json_object_object_get(v, keys[i]);
-			if ((rc = canon(src, &child, depth + 1)) != 0)
+			if ((rc = canon(src, &child, depth + 1)) != CANON_OK)
 				goto fail;
 			if (json_object_object_add(c, keys[i], child) != 0) {
 				json_object_put(child);
-				rc = -1;
+				rc = CANON_NOMEM;
 				goto fail;
 			}
 		}
@@ -432,9 +433,9 @@ canon(json_object *v, json_object **out, int depth)
 		break;
 	}
 	if (c == NULL)
-		return -1;
+		return CANON_NOMEM;
 	*out = c;
-	return 0;
+	return CANON_OK;
 fail:
 	free(keys);
 	json_object_put(c);
@@ -446,16 +447,16 @@ static json_object *
 canon_at(struct vctx *v, json_object *val, unsigned line, const char *path)
 {
 	json_object *c;
-	int rc = canon(val, &c, 1);
+	enum canon_rc rc = canon(val, &c, 1);
 
-	if (rc == -1)
+	if (rc == CANON_NOMEM)
 		v->nomem = 1;
-	else if (rc == -2)
+	else if (rc == CANON_DEEP)
 		verr(v, line, path, "nested deeper than %d levels",
 		    CANON_DEPTH);
-	else if (rc == -3)
+	else if (rc == CANON_NUMBER)
 		verr(v, line, path, "holds a number JSON cannot represent");
-	return rc == 0 ? c : NULL;
+	return rc == CANON_OK ? c : NULL;
 }
 
 /* ------------------------------------------------------------------ */

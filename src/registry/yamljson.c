@@ -25,6 +25,7 @@
 
 #include <yaml.h>
 
+#include "tasker/alloc.h"
 #include "tasker/utf8.h"
 
 /* ------------------------------------------------------------------ */
@@ -100,25 +101,10 @@ pos_attach(json_object *jso, unsigned line)
 }
 
 static int
-grow(struct pos *ps, size_t elem, void **arr)
-{
-	size_t cap;
-	void *p;
-
-	if (ps->n < ps->cap)
-		return 0;
-	cap = ps->cap ? ps->cap * 2 : 8;
-	if (cap > SIZE_MAX / elem || (p = realloc(*arr, cap * elem)) == NULL)
-		return -1;
-	*arr = p;
-	ps->cap = cap;
-	return 0;
-}
-
-static int
 pos_add_item(struct pos *ps, unsigned line)
 {
-	if (grow(ps, sizeof(unsigned), (void **)&ps->items))
+	if (tk_grow((void **)&ps->items, &ps->cap, ps->n + 1, sizeof(unsigned),
+	    8) != TK_OK)
 		return -1;
 	ps->items[ps->n++] = line;
 	return 0;
@@ -156,7 +142,8 @@ pos_add_key(struct pos *ps, const char *key, unsigned line)
 {
 	char *k;
 
-	if (grow(ps, sizeof(struct keyline), (void **)&ps->keys))
+	if (tk_grow((void **)&ps->keys, &ps->cap, ps->n + 1,
+	    sizeof(struct keyline), 8) != TK_OK)
 		return -1;
 	if ((k = strdup(key)) == NULL)
 		return -1;

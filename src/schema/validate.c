@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tasker/alloc.h"
+
 #include "tasker/jsonschema.h"
 #include "internal.h"
 
@@ -86,18 +88,12 @@ static int
 push_violation(struct vctx *v, char *ptr, char *msg)
 {
 	struct tk_schema_result *r = v->out;
-	struct tk_schema_violation *nv;
-	size_t cap;
 
 	if (ptr == NULL || msg == NULL)
 		goto nomem;
-	if (r->n == r->cap) {
-		cap = r->cap ? r->cap * 2 : 8;
-		if ((nv = realloc(r->v, cap * sizeof(*nv))) == NULL)
-			goto nomem;
-		r->v = nv;
-		r->cap = cap;
-	}
+	if (tk_grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v), 8) !=
+	    TK_OK)
+		goto nomem;
 	r->v[r->n].pointer = ptr;
 	r->v[r->n].message = msg;
 	r->n++;
@@ -404,14 +400,17 @@ hashed_cmp(const void *a, const void *b)
 /*
  * Finds the duplicate pair (i, j), i < j, with the smallest j: all pairs
  * for short arrays, else sorted by hash so only equal hashes are
- * compared.  Returns 1 found, 0 none, -1 too deep, -2 out of memory.
+ * compared.
  */
-static int
+enum dup { DUP_NONE, DUP_FOUND, DUP_TOO_DEEP, DUP_NOMEM };
+
+static enum dup
 find_duplicate(json_object *a, size_t *di, size_t *dj)
 {
 	struct hashed *hs;
 	size_t n = json_object_array_length(a), i, j, k, end;
-	int r, found = 0;
+	enum dup found = DUP_NONE;
+	int r;
 
 	if (n <= PAIRWISE_MAX) {
 		for (j = 1; j < n; j++)
@@ -421,19 +420,19 @@ find_duplicate(json_object *a, size_t *di, size_t *dj)
 				if (r != 0) {
 					*di = i;
 					*dj = j;
-					return r;
+					return r == 1 ? DUP_FOUND : DUP_TOO_DEEP;
 				}
 			}
-		return 0;
+		return DUP_NONE;
 	}
 	if ((hs = calloc(n, sizeof(*hs))) == NULL)
-		return -2;
+		return DUP_NOMEM;
 	for (i = 0; i < n; i++) {
 		hs[i].i = i;
 		if (tk_js_hash(json_object_array_get_idx(a, i), 1,
 		    &hs[i].h) == -1) {
 			free(hs);
-			return -1;
+			return DUP_TOO_DEEP;
 		}
 	}
 	qsort(hs, n, sizeof(*hs), hashed_cmp);
@@ -442,17 +441,17 @@ find_duplicate(json_object *a, size_t *di, size_t *dj)
 			;
 		for (j = k + 1; j < end; j++)
 			for (i = k; i < j; i++) {
-				if (found && hs[j].i >= *dj)
+				if (found == DUP_FOUND && hs[j].i >= *dj)
 					break;
 				r = tk_js_equal(json_object_array_get_idx(a,
 				    hs[i].i), json_object_array_get_idx(a,
 				    hs[j].i), 1);
 				if (r == -1) {
 					free(hs);
-					return -1;
+					return DUP_TOO_DEEP;
 				}
 				if (r == 1) {
-					found = 1;
+					found = DUP_FOUND;
 					*di = hs[i].i;
 					*dj = hs[j].i;
 					break;
@@ -469,17 +468,18 @@ check_unique(struct vctx *v, json_object *inst)
 	size_t i = 0, j = 0;
 
 	switch (find_duplicate(inst, &i, &j)) {
-	case 0:
+	case DUP_NONE:
 		return 1;
-	case 1:
+	case DUP_FOUND:
 		return report(v, "must not contain duplicate items (items "
 		    "%zu and %zu are equal)", i, j);
-	case -1:
+	case DUP_TOO_DEEP:
 		return report(v, "is nested too deeply to compare");
-	default:
-		v->nomem = 1;
-		return 0;
+	case DUP_NOMEM:
+		break;
 	}
+	v->nomem = 1;
+	return 0;
 }
 
 static int

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "tasker/alloc.h"
 #include "tasker/clock.h"
 #include "tasker/handler.h"
 #include "tasker/jsonschema.h"
@@ -132,7 +133,8 @@ add_version(struct tk_catalog_namespace *ns, unsigned id,
 		if (strcmp(ns->handlers[i].name, def->name) == 0)
 			h = &ns->handlers[i];
 	if (h == NULL) {
-		nh = realloc(ns->handlers, (ns->nhandlers + 1) * sizeof(*nh));
+		nh = tk_reallocarray(ns->handlers, ns->nhandlers + 1,
+		    sizeof(*nh));
 		if (nh == NULL)
 			return TK_ERR_NOMEM;
 		ns->handlers = nh;
@@ -140,7 +142,7 @@ add_version(struct tk_catalog_namespace *ns, unsigned id,
 		memset(h, 0, sizeof(*h));
 		h->name = def->name;   /* finish() repoints it after sorting */
 	}
-	nv = realloc(h->versions, (h->nversions + 1) * sizeof(*nv));
+	nv = tk_reallocarray(h->versions, h->nversions + 1, sizeof(*nv));
 	if (nv == NULL)
 		return TK_ERR_NOMEM;
 	h->versions = nv;

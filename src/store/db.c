@@ -18,6 +18,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "tasker/alloc.h"
 #include "tasker/log.h"
 
 #define STMT_CACHE_MAX 128
@@ -323,10 +324,12 @@ take_row(MYSQL_STMT *st, MYSQL_BIND *b, unsigned long *lens, my_bool *nulls,
 		char **nc;
 		size_t *nl;
 
-		if ((nc = realloc(out->cell, ncap * ncols * sizeof(*nc))) == NULL)
+		if ((nc = tk_reallocarray(out->cell, ncap, ncols *
+		    sizeof(*nc))) == NULL)
 			return TK_ERR_NOMEM;
 		out->cell = nc;
-		if ((nl = realloc(out->len, ncap * ncols * sizeof(*nl))) == NULL)
+		if ((nl = tk_reallocarray(out->len, ncap, ncols *
+		    sizeof(*nl))) == NULL)
 			return TK_ERR_NOMEM;
 		out->len = nl;
 		*cap = ncap;
@@ -382,7 +385,7 @@ fetch_all(struct tk_db *db, MYSQL_STMT *st, struct tk_rows *out)
 	b = calloc(ncols ? ncols : 1, sizeof(*b));
 	lens = calloc(ncols ? ncols : 1, sizeof(*lens));
 	nulls = calloc(ncols ? ncols : 1, sizeof(*nulls));
-	bufs = malloc((ncols ? ncols : 1) * CELL_START);
+	bufs = tk_reallocarray(NULL, ncols ? ncols : 1, CELL_START);
 	if (b == NULL || lens == NULL || nulls == NULL || bufs == NULL) {
 		e = TK_ERR_NOMEM;
 		goto out;

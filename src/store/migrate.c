@@ -16,6 +16,8 @@
 
 #include <openssl/evp.h>
 
+#include "tasker/alloc.h"
+
 #define MAX_MIGRATION_BYTES (4u << 20)
 
 static const char SQL_CREATE[] =
@@ -157,13 +159,10 @@ tk_migrations_scan(const char *dir, struct tk_migration_set *out,
 			}
 			continue;
 		}
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((m = realloc(out->m, cap * sizeof(*m))) == NULL) {
-				e = TK_ERR_NOMEM;
-				goto out;
-			}
-			out->m = m;
+		if (tk_grow((void **)&out->m, &cap, out->n + 1,
+		    sizeof(*out->m), 16) != TK_OK) {
+			e = TK_ERR_NOMEM;
+			goto out;
 		}
 		m = &out->m[out->n];
 		memset(m, 0, sizeof(*m));

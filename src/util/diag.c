@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tasker/alloc.h"
+
 void
 tk_diag_init(struct tk_diag *d)
 {
@@ -29,7 +31,7 @@ void
 tk_diag_add(struct tk_diag *d, const char *fmt, ...)
 {
 	va_list ap;
-	char *s, **p;
+	char *s;
 	int n;
 
 	va_start(ap, fmt);
@@ -40,14 +42,10 @@ tk_diag_add(struct tk_diag *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		if ((p = realloc(d->msg, cap * sizeof(*p))) == NULL) {
-			free(s);
-			return;
-		}
-		d->msg = p;
-		d->cap = cap;
+	if (tk_grow((void **)&d->msg, &d->cap, d->n + 1, sizeof(*d->msg), 8)
+	    != TK_OK) {
+		free(s);
+		return;
 	}
 	d->msg[d->n++] = s;
 }

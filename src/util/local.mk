@@ -1,5 +1,5 @@
 # src/util: error enum, buffers, diagnostics, logging, UTF-8, hex digits,
-# the monotonic clock.
+# the monotonic clock, array allocation.
 libtasker_a_SOURCES += \
 	include/tasker/error.h src/util/error.c \
 	include/tasker/buf.h src/util/buf.c \
@@ -7,5 +7,6 @@ libtasker_a_SOURCES += \
 	include/tasker/log.h src/util/log.c \
 	include/tasker/utf8.h src/util/utf8.c \
 	include/tasker/hex.h src/util/hex.c \
-	include/tasker/clock.h src/util/clock.c
+	include/tasker/clock.h src/util/clock.c \
+	include/tasker/alloc.h src/util/alloc.c
 t_unit_tests_SOURCES += t/unit/test_util.c

@@ -1,6 +1,7 @@
 /*
  * test_util.c - buffers, diagnostics, the error table, log quoting.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "tasker/error.h"
 #include "tasker/log.h"
 #include "tasker/utf8.h"
+#include "tasker/alloc.h"
 
 static void
 test_buf_grows(void)
@@ -164,11 +166,39 @@ test_utf8_json_escapes(void)
 	CU_ASSERT_EQUAL(tk_utf8_json_escapes("\\ud800\\udc0", 11), 0);
 }
 
+/* The allocation policy: products that overflow are refused, arrays grow
+ * by doubling, a failure leaves the caller's block as it was. */
+static void
+test_alloc(void)
+{
+	int *a = NULL, *keep;
+	size_t cap = 0, i;
+
+	CU_ASSERT_PTR_NULL(tk_reallocarray(NULL, SIZE_MAX / 2 + 1, 2));
+	CU_ASSERT_PTR_NULL(tk_reallocarray(NULL, 2, SIZE_MAX / 2 + 1));
+	for (i = 0; i < 100; i++) {
+		CU_ASSERT_EQUAL_FATAL(tk_grow((void **)&a, &cap, i + 1,
+		    sizeof(*a), 8), TK_OK);
+		a[i] = (int)i;
+	}
+	CU_ASSERT_EQUAL(cap, 128);   /* 8, 16, 32, 64, 128 */
+	CU_ASSERT_EQUAL(a[99], 99);
+	CU_ASSERT_EQUAL(tk_grow((void **)&a, &cap, 50, sizeof(*a), 8), TK_OK);
+	CU_ASSERT_EQUAL(cap, 128);   /* room already */
+	keep = a;
+	CU_ASSERT_EQUAL(tk_grow((void **)&a, &cap, SIZE_MAX / 2, sizeof(*a),
+	    8), TK_ERR_NOMEM);
+	CU_ASSERT_PTR_EQUAL(a, keep);
+	CU_ASSERT_EQUAL(cap, 128);
+	free(a);
+}
+
 TK_SUITE(util,
     { "buf grows and resets", test_buf_grows },
     { "buf detach", test_buf_detach },
     { "diag collects messages", test_diag },
     { "error table", test_error_table },
     { "log quoting", test_log_quote },
+    { "allocation: overflow refused, doubling", test_alloc },
     { "strict UTF-8", test_utf8 },
     { "surrogate escapes in JSON", test_utf8_json_escapes });
