@@ -1,8 +1,8 @@
-# src/ops: operations - the shared metrics segment, the SQL of the health
-# and metrics endpoints; their controllers are src/api/ops.c.
+# src/ops: operations - the shared metrics segment; the SQL of the health
+# and metrics endpoints is src/store/probe.c, their controllers
+# src/api/ops.c.
 libtasker_a_SOURCES += \
 	include/tasker/metrics.h src/ops/metrics.c \
-	include/tasker/probe.h src/ops/probe.c \
 	include/tasker/ops.h src/api/ops.c
 t_unit_tests_SOURCES += t/unit/test_metrics.c t/unit/test_metrics_openapi.c
 

@@ -6,4 +6,5 @@ t_unit_tests_SOURCES += t/unit/test_migrate.c t/unit/test_catalog.c
 libtasker_a_SOURCES += \
 	include/tasker/store.h src/store/registry_store.c \
 	include/tasker/catalog.h src/store/catalog.c \
-	include/tasker/scan_store.h src/store/scan_store.c
+	include/tasker/scan_store.h src/store/scan_store.c \
+	include/tasker/probe.h src/store/probe.c
