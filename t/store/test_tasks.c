@@ -53,6 +53,13 @@ create(const char *handler, const char *who, const char *key,
 	    hit != NULL ? hit : &h);
 }
 
+/* A task without a key: 1 when it was created. */
+static int
+plain(const char *handler, const char *who, unsigned char id[16])
+{
+	return create(handler, who, NULL, NULL, id, NULL) == TK_OK;
+}
+
 static const char *
 task_status(const unsigned char id[16])
 {
@@ -75,8 +82,7 @@ test_create(void)
 	struct tk_db *db;
 
 	ST_NEED(db, st_db);
-	CU_ASSERT_FATAL(create("order", "st_create", NULL, NULL, id, NULL) ==
-	    TK_OK);
+	CU_ASSERT_FATAL(plain("order", "st_create", id));
 	CU_ASSERT_FATAL(tk_task_store_get_all(db, id, &task, &steps) ==
 	    TK_OK);
 	CU_ASSERT_STRING_EQUAL(tk_row_str(&task, 0, TK_TASK_STATUS),
@@ -168,14 +174,10 @@ test_list(void)
 	struct tk_db *db;
 
 	ST_NEED(db, st_db);
-	CU_ASSERT_FATAL(create("order", "st_list", NULL, NULL, a1, NULL) ==
-	    TK_OK);
-	CU_ASSERT_FATAL(create("order", "st_list", NULL, NULL, a2, NULL) ==
-	    TK_OK);
-	CU_ASSERT_FATAL(create("order", "st_list", NULL, NULL, a3, NULL) ==
-	    TK_OK);
-	CU_ASSERT_FATAL(create("other", "st_list", NULL, NULL, o1, NULL) ==
-	    TK_OK);
+	CU_ASSERT_FATAL(plain("order", "st_list", a1));
+	CU_ASSERT_FATAL(plain("order", "st_list", a2));
+	CU_ASSERT_FATAL(plain("order", "st_list", a3));
+	CU_ASSERT_FATAL(plain("other", "st_list", o1));
 	memset(&out, 0, sizeof(out));
 	CU_ASSERT_FATAL(tk_task_store_cancel(db, a2, "st_list", "test", &st,
 	    &out) == TK_OK);
@@ -215,12 +217,9 @@ test_scope(void)
 	memset(&f, 0, sizeof(f));
 	f.ns_set = "st_other";
 	CU_ASSERT_FATAL(tk_task_store_count(db, &f, &before) == TK_OK);
-	CU_ASSERT_FATAL(create("other", "st_scope", NULL, NULL, o1, NULL) ==
-	    TK_OK);
-	CU_ASSERT_FATAL(create("order", "st_scope", NULL, NULL, o2, NULL) ==
-	    TK_OK);
-	CU_ASSERT_FATAL(create("other", "st_scope", NULL, NULL, o2, NULL) ==
-	    TK_OK);
+	CU_ASSERT_FATAL(plain("other", "st_scope", o1));
+	CU_ASSERT_FATAL(plain("order", "st_scope", o2));
+	CU_ASSERT_FATAL(plain("other", "st_scope", o2));
 	CU_ASSERT_FATAL(tk_task_store_list(db, &f, 0, 100, &r, &total) ==
 	    TK_OK);
 	CU_ASSERT_EQUAL(total, before + 2);
@@ -256,8 +255,7 @@ test_cancel(void)
 	size_t i;
 
 	ST_NEED(db, st_db);
-	CU_ASSERT_FATAL(create("order", "st_cancel", NULL, NULL, id, NULL) ==
-	    TK_OK);
+	CU_ASSERT_FATAL(plain("order", "st_cancel", id));
 	memset(&out, 0, sizeof(out));
 	CU_ASSERT_FATAL(tk_task_store_cancel(db, id, "st_cancel", "no longer "
 	    "needed", &st, &out) == TK_OK);
@@ -323,8 +321,7 @@ test_retry(void)
 
 	ST_NEED(db, st_db);
 	CU_ASSERT_FATAL(st_handler("order", &hv) != NULL);
-	CU_ASSERT_FATAL(create("order", "st_retry", NULL, NULL, id, NULL) ==
-	    TK_OK);
+	CU_ASSERT_FATAL(plain("order", "st_retry", id));
 	memset(&out, 0, sizeof(out));
 	/* Not in error: refused. */
 	CU_ASSERT_EQUAL(tk_task_store_retry(db, id, "st_retry", NULL, &st,
