@@ -1,0 +1,146 @@
+/*
+ * test_scan_probe.c - scan_store.c and probe.c against a real server: a
+ * scan of the tasks finds a value planted with bad UTF-8 (what
+ * tasker-admin check utf8 reports), and the health probe's counts follow
+ * the tasks and steps created.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "tasker/probe.h"
+#include "tasker/scan_store.h"
+#include "tasker/task_store.h"
+#include "tasker/tasks.h"
+#include "tasker/utf8.h"
+
+#include "storelib.h"
+#include "../unit/testlib.h"
+
+static tk_err
+create(const char *who, unsigned char id[16])
+{
+	struct tk_task_new t;
+	char created[TK_TIMESTAMP_SIZE];
+	struct tk_idem_hit h;
+	unsigned hv = 0;
+
+	memset(&t, 0, sizeof(t));
+	if ((t.def = st_handler("order", &hv)) == NULL ||
+	    tk_uuid7_new(id) != TK_OK)
+		return TK_ERR_INTERNAL;
+	memcpy(t.id, id, 16);
+	t.hv_id = hv;
+	t.context = "{}";
+	t.context_len = 2;
+	t.source_system = "store_tests";
+	t.reason = "fine";
+	t.actor = who;
+	t.created_by = who;
+	return tk_task_store_create(st_db(), &t, created, &h);
+}
+
+/* The scan of `tasks`: how many of its values are bad UTF-8, and whether
+ * one of them is the reason of the task id. */
+static size_t
+scan_tasks(const unsigned char id[16], int *found)
+{
+	struct tk_scan_cursor c;
+	struct tk_rows r = TK_ROWS_INIT;
+	size_t i, j, bad = 0;
+	const char *v;
+
+	*found = 0;
+	for (i = 0; i < tk_scan_ntables; i++)
+		if (strcmp(tk_scan_tables[i].name, "tasks") == 0)
+			break;
+	CU_ASSERT_FATAL(i < tk_scan_ntables);
+	tk_scan_begin(&c, &tk_scan_tables[i]);
+	/* Columns: id, context, initiator, source_system, reason, tags. */
+	while (tk_scan_next(st_db(), &c, &r) == TK_OK && r.nrows > 0) {
+		for (i = 0; i < r.nrows; i++)
+			for (j = 1; j < r.ncols; j++) {
+				v = tk_row_str(&r, i, j);
+				if (v == NULL || tk_utf8_bad(v, r.len[i *
+				    r.ncols + j]) == r.len[i * r.ncols + j])
+					continue;
+				bad++;
+				if (j == 4 && memcmp(tk_row_str(&r, i, 0), id,
+				    16) == 0)
+					*found = 1;
+			}
+		tk_rows_free(&r);
+	}
+	tk_rows_free(&r);
+	tk_scan_end(&c);
+	return bad;
+}
+
+static void
+test_scan_utf8(void)
+{
+	unsigned char id[16];
+	char sql[256], hex[33];
+	struct tk_db *db;
+	size_t before;
+	int found, i;
+
+	ST_NEED(db, st_db);
+	/* More tasks than one batch, so the scan continues past a key. */
+	for (i = 0; i < TK_SCAN_BATCH + 5; i++)
+		CU_ASSERT_FATAL(create("st_scan", id) == TK_OK);
+	before = scan_tasks(id, &found);
+	CU_ASSERT_EQUAL(before, 0);
+	CU_ASSERT_EQUAL(found, 0);
+	/* A UTF-16 surrogate (ED A0 80): MariaDB's utf8mb4 takes it, strict
+	 * UTF-8 does not.  Planted in the first task's reason. */
+	CU_ASSERT_FATAL(st_num(db, "SELECT COUNT(*) FROM tasks WHERE "
+	    "created_by = 'st_scan'") == TK_SCAN_BATCH + 5);
+	CU_ASSERT_FATAL(create("st_scan", id) == TK_OK);
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02X", id[i]);
+	snprintf(sql, sizeof(sql), "UPDATE tasks SET reason = CONCAT('a', "
+	    "UNHEX('EDA080')) WHERE id = UNHEX('%s')", hex);
+	CU_ASSERT_FATAL(st_sql(db, sql) == 0);
+	CU_ASSERT_EQUAL(scan_tasks(id, &found), 1);
+	CU_ASSERT_EQUAL(found, 1);
+}
+
+static void
+test_probe_counts(void)
+{
+	struct tk_probe_counts a, b;
+	unsigned char id[16];
+	struct tk_task_state out;
+	enum tk_status st;
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(tk_probe_counts(db, 30, &a) == TK_OK);
+	CU_ASSERT_FATAL(create("st_probe", id) == TK_OK);
+	CU_ASSERT_FATAL(create("st_probe", id) == TK_OK);
+	memset(&out, 0, sizeof(out));
+	CU_ASSERT_FATAL(tk_task_store_cancel(db, id, "st_probe", NULL, &st,
+	    &out) == TK_OK);
+	tk_task_state_free(&out);
+	CU_ASSERT_FATAL(tk_probe_counts(db, 30, &b) == TK_OK);
+	/* Two tasks of three steps: one pending (one step ready), one
+	 * cancelled. */
+	CU_ASSERT_EQUAL(b.tasks[TK_ST_PENDING] - a.tasks[TK_ST_PENDING], 1);
+	CU_ASSERT_EQUAL(b.tasks[TK_ST_CANCELLED] - a.tasks[TK_ST_CANCELLED],
+	    1);
+	CU_ASSERT_EQUAL(b.steps[TK_ST_PENDING] - a.steps[TK_ST_PENDING], 3);
+	CU_ASSERT_EQUAL(b.steps[TK_ST_CANCELLED] - a.steps[TK_ST_CANCELLED],
+	    3);
+	CU_ASSERT_EQUAL(b.ready_steps - a.ready_steps, 1);
+	CU_ASSERT(b.oldest_ready_seconds >= 0);
+	/* No worker has ever run against this database. */
+	CU_ASSERT_EQUAL(b.workers_live, 0);
+	CU_ASSERT_EQUAL(b.worker_processes_live, 0);
+}
+
+TK_SUITE(store_scan_probe,
+    { "scan_store: a planted bad UTF-8 value is found",
+      test_scan_utf8 },
+    { "probe: task and step counts follow the store", test_probe_counts });

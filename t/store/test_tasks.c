@@ -1,0 +1,357 @@
+/*
+ * test_tasks.c - task_store.c against a real server: creating a task
+ * (with and without an Idempotency-Key), the list's filters and totals,
+ * the cancel and retry transitions, and the scope filter.
+ *
+ * Tasks pile up over the cases, so each case uses its own created_by
+ * (or counts before and after) to see only its own.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "tasker/state.h"
+#include "tasker/task_store.h"
+#include "tasker/tasks.h"
+
+#include "storelib.h"
+#include "../unit/testlib.h"
+
+#define HASH_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HASH_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+/* A task of handler `handler` by `who` into id; the store's answer. */
+static tk_err
+create(const char *handler, const char *who, const char *key,
+    const char *hash, unsigned char id[16], struct tk_idem_hit *hit)
+{
+	struct tk_task_new t;
+	char created[TK_TIMESTAMP_SIZE];
+	struct tk_idem_hit h;
+	unsigned hv = 0;
+
+	memset(&t, 0, sizeof(t));
+	if ((t.def = st_handler(handler, &hv)) == NULL)
+		return TK_ERR_INTERNAL;
+	if (tk_uuid7_new(id) != TK_OK)
+		return TK_ERR_INTERNAL;
+	memcpy(t.id, id, 16);
+	t.hv_id = hv;
+	t.context = "{\"n\":1}";
+	t.context_len = strlen(t.context);
+	t.source_system = "store_tests";
+	t.reason = "test";
+	t.actor = who;
+	t.created_by = who;
+	t.idem_principal = who;
+	t.idem_key = key;
+	t.idem_hash = hash;
+	t.idem_ttl = 3600;
+	created[0] = '\0';
+	return tk_task_store_create(st_db(), &t, created,
+	    hit != NULL ? hit : &h);
+}
+
+/* A task without a key: 1 when it was created. */
+static int
+plain(const char *handler, const char *who, unsigned char id[16])
+{
+	return create(handler, who, NULL, NULL, id, NULL) == TK_OK;
+}
+
+static const char *
+task_status(const unsigned char id[16])
+{
+	static char s[32];
+	struct tk_rows r = TK_ROWS_INIT;
+
+	s[0] = '\0';
+	if (tk_task_store_get(st_db(), id, &r) == TK_OK)
+		snprintf(s, sizeof(s), "%s", tk_row_str(&r, 0,
+		    TK_TASK_STATUS));
+	tk_rows_free(&r);
+	return s;
+}
+
+static void
+test_create(void)
+{
+	struct tk_rows task = TK_ROWS_INIT, steps = TK_ROWS_INIT;
+	unsigned char id[16];
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(plain("order", "st_create", id));
+	CU_ASSERT_FATAL(tk_task_store_get_all(db, id, &task, &steps) ==
+	    TK_OK);
+	CU_ASSERT_STRING_EQUAL(tk_row_str(&task, 0, TK_TASK_STATUS),
+	    "pending");
+	CU_ASSERT_STRING_EQUAL(tk_row_str(&task, 0, TK_TASK_NAMESPACE),
+	    "st_shop");
+	CU_ASSERT_STRING_EQUAL(tk_row_str(&task, 0, TK_TASK_CREATED_BY),
+	    "st_create");
+	/* Three steps in definition order: prepare ready now, the others
+	 * wait for it; check has its own retry limit. */
+	CU_ASSERT_FATAL(steps.nrows == 3);
+	CU_ASSERT_STRING_EQUAL(tk_row_str(&steps, 0, TK_STEP_NAME), "prepare");
+	CU_ASSERT_STRING_EQUAL(tk_row_str(&steps, 1, TK_STEP_NAME), "check");
+	CU_ASSERT_EQUAL(tk_row_int(&steps, 0, TK_STEP_UNMET), 0);
+	CU_ASSERT_PTR_NOT_NULL(tk_row_str(&steps, 0, TK_STEP_READY_AT));
+	CU_ASSERT_EQUAL(tk_row_int(&steps, 1, TK_STEP_UNMET), 1);
+	CU_ASSERT_PTR_NULL(tk_row_str(&steps, 1, TK_STEP_READY_AT));
+	CU_ASSERT_EQUAL(tk_row_int(&steps, 1, TK_STEP_RETRY_LIMIT), 2);
+	tk_rows_free(&task);
+	tk_rows_free(&steps);
+	/* No key: the same request again is a second task. */
+	CU_ASSERT_EQUAL(create("order", "st_create", NULL, NULL, id, NULL),
+	    TK_OK);
+	CU_ASSERT_EQUAL(st_num(db, "SELECT COUNT(*) FROM tasks WHERE "
+	    "created_by = 'st_create'"), 2);
+}
+
+static void
+test_idempotency(void)
+{
+	unsigned char first[16], second[16];
+	struct tk_idem_hit hit;
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(create("order", "st_idem", "k1", HASH_A, first,
+	    NULL) == TK_OK);
+	/* The same key again: nothing created, the first task named. */
+	memset(&hit, 0, sizeof(hit));
+	CU_ASSERT_EQUAL(create("order", "st_idem", "k1", HASH_A, second,
+	    &hit), TK_ERR_CONFLICT);
+	CU_ASSERT_EQUAL(memcmp(hit.task_id, first, 16), 0);
+	CU_ASSERT_EQUAL(hit.same, 1);
+	CU_ASSERT_EQUAL(tk_task_store_get_all(db, second, &(struct tk_rows)
+	    TK_ROWS_INIT, &(struct tk_rows)TK_ROWS_INIT),
+	    TK_ERR_TASK_NOT_FOUND);
+	/* Another request body under the same key: told apart. */
+	CU_ASSERT_EQUAL(create("order", "st_idem", "k1", HASH_B, second,
+	    &hit), TK_ERR_CONFLICT);
+	CU_ASSERT_EQUAL(hit.same, 0);
+	CU_ASSERT_EQUAL(tk_task_store_idem_find(db, "st_idem", "k1", HASH_A,
+	    &hit), TK_OK);
+	CU_ASSERT_EQUAL(memcmp(hit.task_id, first, 16), 0);
+	/* Keys are per principal. */
+	CU_ASSERT_EQUAL(create("order", "st_idem2", "k1", HASH_A, second,
+	    NULL), TK_OK);
+	CU_ASSERT_EQUAL(st_num(db, "SELECT COUNT(*) FROM tasks WHERE "
+	    "created_by LIKE 'st\\_idem%'"), 2);
+}
+
+/* The list of f: its total and its page's ids, newest first. */
+static void
+list(const struct tk_task_filter *f, unsigned long long offset,
+    unsigned limit, size_t nexpect, unsigned long long total_expect,
+    const unsigned char *first_id)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	unsigned long long total = 0, count = 0;
+
+	CU_ASSERT_FATAL(tk_task_store_list(st_db(), f, offset, limit, &r,
+	    &total) == TK_OK);
+	CU_ASSERT_EQUAL(r.nrows, nexpect);
+	CU_ASSERT_EQUAL(total, total_expect);
+	if (first_id != NULL && r.nrows > 0)
+		CU_ASSERT_EQUAL(memcmp(tk_row_str(&r, 0, TK_TASK_ID), first_id,
+		    16), 0);
+	tk_rows_free(&r);
+	CU_ASSERT_EQUAL(tk_task_store_count(st_db(), f, &count), TK_OK);
+	CU_ASSERT_EQUAL(count, total_expect);
+}
+
+static void
+test_list(void)
+{
+	struct tk_task_filter f;
+	unsigned char a1[16], a2[16], a3[16], o1[16];
+	enum tk_status st;
+	struct tk_task_state out;
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(plain("order", "st_list", a1));
+	CU_ASSERT_FATAL(plain("order", "st_list", a2));
+	CU_ASSERT_FATAL(plain("order", "st_list", a3));
+	CU_ASSERT_FATAL(plain("other", "st_list", o1));
+	memset(&out, 0, sizeof(out));
+	CU_ASSERT_FATAL(tk_task_store_cancel(db, a2, "st_list", "test", &st,
+	    &out) == TK_OK);
+	tk_task_state_free(&out);
+	memset(&f, 0, sizeof(f));
+	f.created_by = "st_list";
+	list(&f, 0, 10, 4, 4, o1);
+	/* A page: the total is still every match. */
+	list(&f, 1, 2, 2, 4, a3);
+	list(&f, 4, 2, 0, 4, NULL);
+	f.namespace_name = "st_shop";
+	list(&f, 0, 10, 3, 3, a3);
+	f.name = "order";
+	f.version = "1.0.0";
+	f.status_mask = 1u << TK_ST_PENDING;
+	list(&f, 0, 10, 2, 2, a3);
+	f.status_mask = 1u << TK_ST_CANCELLED;
+	list(&f, 0, 10, 1, 1, a2);
+	f.status_mask = 1u << TK_ST_COMPLETE;
+	list(&f, 0, 10, 0, 0, NULL);
+	(void)a1;
+}
+
+/* Scope: a caller who may see only some namespaces sees only those
+ * namespaces' tasks, in the page and in the total. */
+static void
+test_scope(void)
+{
+	struct tk_task_filter f;
+	unsigned char o1[16], o2[16];
+	struct tk_rows r = TK_ROWS_INIT;
+	unsigned long long before = 0, total = 0, all = 0;
+	struct tk_db *db;
+	size_t i;
+
+	ST_NEED(db, st_db);
+	memset(&f, 0, sizeof(f));
+	f.ns_set = "st_other";
+	CU_ASSERT_FATAL(tk_task_store_count(db, &f, &before) == TK_OK);
+	CU_ASSERT_FATAL(plain("other", "st_scope", o1));
+	CU_ASSERT_FATAL(plain("order", "st_scope", o2));
+	CU_ASSERT_FATAL(plain("other", "st_scope", o2));
+	CU_ASSERT_FATAL(tk_task_store_list(db, &f, 0, 100, &r, &total) ==
+	    TK_OK);
+	CU_ASSERT_EQUAL(total, before + 2);
+	CU_ASSERT_EQUAL(r.nrows, before + 2);
+	for (i = 0; i < r.nrows; i++)
+		CU_ASSERT_STRING_EQUAL(tk_row_str(&r, i, TK_TASK_NAMESPACE),
+		    "st_other");
+	CU_ASSERT(r.nrows > 0 && memcmp(tk_row_str(&r, 0, TK_TASK_ID), o2,
+	    16) == 0);
+	tk_rows_free(&r);
+	/* Scope and created_by together. */
+	f.created_by = "st_scope";
+	list(&f, 0, 10, 2, 2, o2);
+	f.ns_set = "st_shop,st_other";
+	list(&f, 0, 10, 3, 3, o2);
+	f.ns_set = "nowhere";
+	list(&f, 0, 10, 0, 0, NULL);
+	/* Scope alone over both namespaces: every task. */
+	memset(&f, 0, sizeof(f));
+	CU_ASSERT_EQUAL(tk_task_store_count(db, &f, &all), TK_OK);
+	f.ns_set = "st_shop,st_other";
+	CU_ASSERT_EQUAL(tk_task_store_count(db, &f, &total), TK_OK);
+	CU_ASSERT_EQUAL(total, all);
+}
+
+static void
+test_cancel(void)
+{
+	struct tk_task_state out;
+	unsigned char id[16], none[16];
+	enum tk_status st = TK_ST_PENDING;
+	struct tk_db *db;
+	size_t i;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(plain("order", "st_cancel", id));
+	memset(&out, 0, sizeof(out));
+	CU_ASSERT_FATAL(tk_task_store_cancel(db, id, "st_cancel", "no longer "
+	    "needed", &st, &out) == TK_OK);
+	CU_ASSERT_EQUAL(st, TK_ST_CANCELLED);
+	CU_ASSERT_STRING_EQUAL(tk_row_str(&out.task, 0, TK_TASK_STATUS),
+	    "cancelled");
+	CU_ASSERT_EQUAL(out.steps.nrows, 3);
+	for (i = 0; i < out.steps.nrows; i++) {
+		CU_ASSERT_STRING_EQUAL(tk_row_str(&out.steps, i,
+		    TK_STEP_STATUS), "cancelled");
+		CU_ASSERT_PTR_NULL(tk_row_str(&out.steps, i,
+		    TK_STEP_READY_AT));
+	}
+	tk_task_state_free(&out);
+	/* A final task cannot be cancelled again; an unknown one is 404. */
+	CU_ASSERT_EQUAL(tk_task_store_cancel(db, id, "st_cancel", NULL, &st,
+	    &out), TK_ERR_CONFLICT);
+	CU_ASSERT_EQUAL(st, TK_ST_CANCELLED);
+	CU_ASSERT_EQUAL(tk_task_store_retry(db, id, "st_cancel", NULL, &st,
+	    &out), TK_ERR_CONFLICT);
+	memset(none, 0x7f, sizeof(none));
+	CU_ASSERT_EQUAL(tk_task_store_cancel(db, none, "st_cancel", NULL,
+	    &st, &out), TK_ERR_TASK_NOT_FOUND);
+	CU_ASSERT_EQUAL(st_num(db, "SELECT COUNT(*) FROM task_transitions t "
+	    "JOIN tasks k ON k.id = t.task_id WHERE k.created_by = "
+	    "'st_cancel' AND t.to_status = 'cancelled'"), 1);
+}
+
+/* Puts a task's first step in error as a worker's last failed attempt
+ * does (the task follows, and so does task_counts). */
+static int
+fail_first_step(const unsigned char id[16], unsigned hv)
+{
+	char a[512], b[512], c[512];
+	char hex[33];
+	int i;
+
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02X", id[i]);
+	snprintf(a, sizeof(a), "UPDATE workflow_steps SET status = 'error', "
+	    "attempts = 1, ready_at = NULL, last_error = 'boom' WHERE "
+	    "task_id = UNHEX('%s') AND position = 0", hex);
+	snprintf(b, sizeof(b), "UPDATE tasks SET status = 'error' WHERE id = "
+	    "UNHEX('%s')", hex);
+	snprintf(c, sizeof(c), "INSERT INTO task_counts (handler_version_id, "
+	    "status, slot, n) VALUES (%u, 'pending', 0, -1), (%u, 'error', 0, "
+	    "1) ON DUPLICATE KEY UPDATE n = n + VALUES(n)", hv, hv);
+	if (st_sql(st_db(), a) != 0 || st_sql(st_db(), b) != 0)
+		return -1;
+	return st_sql(st_db(), c);
+}
+
+static void
+test_retry(void)
+{
+	struct tk_task_state out;
+	struct tk_task_filter f;
+	unsigned long long n = 0;
+	unsigned char id[16];
+	enum tk_status st = TK_ST_PENDING;
+	unsigned hv = 0;
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(st_handler("order", &hv) != NULL);
+	CU_ASSERT_FATAL(plain("order", "st_retry", id));
+	memset(&out, 0, sizeof(out));
+	/* Not in error: refused. */
+	CU_ASSERT_EQUAL(tk_task_store_retry(db, id, "st_retry", NULL, &st,
+	    &out), TK_ERR_CONFLICT);
+	CU_ASSERT_EQUAL(st, TK_ST_PENDING);
+	CU_ASSERT_FATAL(fail_first_step(id, hv) == 0);
+	CU_ASSERT_STRING_EQUAL(task_status(id), "error");
+	CU_ASSERT_FATAL(tk_task_store_retry(db, id, "st_retry", "try again",
+	    &st, &out) == TK_OK);
+	CU_ASSERT_EQUAL(st, TK_ST_PENDING);
+	CU_ASSERT_STRING_EQUAL(tk_row_str(&out.task, 0, TK_TASK_STATUS),
+	    "pending");
+	CU_ASSERT_STRING_EQUAL(tk_row_str(&out.steps, 0, TK_STEP_STATUS),
+	    "pending");
+	CU_ASSERT_EQUAL(tk_row_int(&out.steps, 0, TK_STEP_ATTEMPTS), 0);
+	CU_ASSERT_PTR_NOT_NULL(tk_row_str(&out.steps, 0, TK_STEP_READY_AT));
+	tk_task_state_free(&out);
+	/* The totals follow: no task of that handler is in error. */
+	memset(&f, 0, sizeof(f));
+	f.namespace_name = "st_shop";
+	f.status_mask = 1u << TK_ST_ERROR;
+	CU_ASSERT_EQUAL(tk_task_store_count(db, &f, &n), TK_OK);
+	CU_ASSERT_EQUAL(n, 0);
+}
+
+TK_SUITE(store_tasks,
+    { "create: a task and its steps; no key, no dedup", test_create },
+    { "create with an Idempotency-Key: once per principal and key",
+      test_idempotency },
+    { "list: filters, pages and totals", test_list },
+    { "list and count: the scope filter", test_scope },
+    { "cancel: every step, once; unknown is not found", test_cancel },
+    { "retry: only a task in error, which becomes pending", test_retry });
