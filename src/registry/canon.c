@@ -23,16 +23,67 @@ reg_strp_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Adds canonical copies of arr's items to c, a new array. */
+static enum canon_rc
+canon_array(json_object *arr, json_object *c, int depth)
+{
+	json_object *child;
+	size_t n, i;
+	enum canon_rc rc;
+
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		if ((rc = reg_canon(json_object_array_get_idx(arr, i),
+		    &child, depth + 1)) != CANON_OK)
+			return rc;
+		if (json_object_array_add(c, child) != 0) {
+			json_object_put(child);
+			return CANON_NOMEM;
+		}
+	}
+	return CANON_OK;
+}
+
+/* Adds canonical copies of obj's members to c, a new object, in key
+ * order. */
+static enum canon_rc
+canon_object(json_object *obj, json_object *c, int depth)
+{
+	struct json_object_iter it;
+	json_object *child;
+	const char **keys;
+	size_t n, i;
+	enum canon_rc rc = CANON_OK;
+
+	n = (size_t)json_object_object_length(obj);
+	if ((keys = calloc(n + 1, sizeof(*keys))) == NULL)
+		return CANON_NOMEM;
+	i = 0;
+	json_object_object_foreachC(obj, it)
+		if (i < n)
+			keys[i++] = it.key;
+	n = i;
+	qsort(keys, n, sizeof(*keys), reg_strp_cmp);
+	for (i = 0; i < n && rc == CANON_OK; i++) {
+		rc = reg_canon(json_object_object_get(obj, keys[i]), &child,
+		    depth + 1);
+		if (rc == CANON_OK &&
+		    json_object_object_add(c, keys[i], child) != 0) {
+			json_object_put(child);
+			rc = CANON_NOMEM;
+		}
+	}
+	free(keys);
+	return rc;
+}
+
 /* A key-sorted deep copy of v (see internal.h). */
 enum canon_rc
 reg_canon(json_object *v, json_object **out, int depth)
 {
-	struct json_object_iter it;
-	json_object *c = NULL, *child;
-	const char **keys = NULL;
-	size_t n, i;
+	json_object *c = NULL;
 	double d;
-	enum canon_rc rc = CANON_NOMEM;
+	enum canon_rc rc = CANON_OK;
 
 	*out = NULL;
 	if (depth > CANON_DEPTH)
@@ -57,55 +108,22 @@ reg_canon(json_object *v, json_object **out, int depth)
 		    json_object_get_string_len(v));
 		break;
 	case json_type_array:
-		if ((c = json_object_new_array()) == NULL)
-			return CANON_NOMEM;
-		n = json_object_array_length(v);
-		for (i = 0; i < n; i++) {
-			if ((rc = reg_canon(json_object_array_get_idx(v, i),
-			    &child, depth + 1)) != CANON_OK)
-				goto fail;
-			if (json_object_array_add(c, child) != 0) {
-				json_object_put(child);
-				rc = CANON_NOMEM;
-				goto fail;
-			}
-		}
+		if ((c = json_object_new_array()) != NULL)
+			rc = canon_array(v, c, depth);
 		break;
 	case json_type_object:
-		if ((c = json_object_new_object()) == NULL)
-			return CANON_NOMEM;
-		n = (size_t)json_object_object_length(v);
-		if ((keys = calloc(n + 1, sizeof(*keys))) == NULL)
-			goto fail;
-		i = 0;
-		json_object_object_foreachC(v, it)
-			if (i < n)
-				keys[i++] = it.key;
-		n = i;
-		qsort(keys, n, sizeof(*keys), reg_strp_cmp);
-		for (i = 0; i < n; i++) {
-			json_object *src = json_object_object_get(v, keys[i]);
-			rc = reg_canon(src, &child, depth + 1);
-			if (rc != CANON_OK)
-				goto fail;
-			if (json_object_object_add(c, keys[i], child) != 0) {
-				json_object_put(child);
-				rc = CANON_NOMEM;
-				goto fail;
-			}
-		}
-		free(keys);
-		keys = NULL;
+		if ((c = json_object_new_object()) != NULL)
+			rc = canon_object(v, c, depth);
 		break;
 	}
 	if (c == NULL)
 		return CANON_NOMEM;
+	if (rc != CANON_OK) {
+		json_object_put(c);
+		return rc;
+	}
 	*out = c;
 	return CANON_OK;
-fail:
-	free(keys);
-	json_object_put(c);
-	return rc;
 }
 
 /* Adds key: value to o, taking val; sets *bad on failure. */
