@@ -1,6 +1,7 @@
 /*
- * handler.c - validate a handler definition tree into struct
- * tk_handler_def, and turn it back into canonical JSON.
+ * handler.c - validation: a handler definition tree into struct
+ * tk_handler_def.  Its canonical JSON and hash are canon.c's, the
+ * difference between two definitions is diff.c's.
  *
  * The same validator serves YAML files (trees from yamljson.c, which
  * carry source lines) and definitions read back from the database (plain
@@ -9,8 +10,7 @@
  * message naming the file, the line and the key path.
  *
  * Sections: messages; field readers; handler_config (exec); step
- * templates; environments; dependencies; top level; canonical JSON and
- * hash; diff.
+ * templates; environments; dependencies; top level.
  */
 #include "tasker/handler.h"
 
@@ -28,6 +28,8 @@
 #include "tasker/jsonschema.h"
 #include "tasker/yamljson.h"
 
+#include "internal.h"
+
 #define DESC_MAX     4096    /* descriptions */
 #define CLASS_MAX    256     /* class names, dependent systems */
 #define EVENT_MAX    128     /* one custom event name */
@@ -37,10 +39,6 @@
 #define ENV_NAME_MAX 128
 #define ENV_VAL_MAX  4096
 #define MAX_ERRORS   100     /* per handler, then one "too many" */
-#define PATH_LEN     160
-#define CANON_DEPTH  64      /* nesting allowed in schema, handler_config */
-
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                            */
@@ -97,8 +95,8 @@ cut(char *buf, size_t sz, int n)
 }
 
 /* prefix.key, or key when prefix is empty. */
-static const char *
-pj(char *buf, size_t sz, const char *prefix, const char *key)
+const char *
+reg_path_key(char *buf, size_t sz, const char *prefix, const char *key)
 {
 	int n;
 
@@ -110,8 +108,8 @@ pj(char *buf, size_t sz, const char *prefix, const char *key)
 }
 
 /* prefix[i] */
-static const char *
-pi(char *buf, size_t sz, const char *prefix, size_t i)
+const char *
+reg_path_index(char *buf, size_t sz, const char *prefix, size_t i)
 {
 	return cut(buf, sz, snprintf(buf, sz, "%s[%zu]", prefix, i));
 }
@@ -200,7 +198,8 @@ check_keys(struct vctx *v, json_object *obj, const char *prefix,
 		for (i = 0; near == NULL && known[i] != NULL; i++)
 			if (strlen(it.key) >= 5 && strstr(known[i], it.key))
 				near = known[i];
-		pj(path, sizeof(path), prefix, tk_diag_quote(q, it.key));
+		reg_path_key(path, sizeof(path), prefix,
+		    tk_diag_quote(q, it.key));
 		if (near != NULL)
 			verr(v, tk_yaml_key_line(obj, it.key), path,
 			    "unknown key (did you mean '%s'?)", near);
@@ -342,112 +341,12 @@ want_int(struct vctx *v, json_object *val, unsigned line, const char *path,
 	return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Canonical copies of free-form values                                */
-/* ------------------------------------------------------------------ */
-
-static int
-strp_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/*
- * Deep copy of v with object keys sorted and every scalar rebuilt (so a
- * double prints the same whether it came from YAML or from a JSON parse).
- * *out is NULL for JSON null.
- */
-enum canon_rc { CANON_OK, CANON_NOMEM, CANON_DEEP, CANON_NUMBER };
-
-static enum canon_rc
-canon(json_object *v, json_object **out, int depth)
-{
-	struct json_object_iter it;
-	json_object *c = NULL, *child;
-	const char **keys = NULL;
-	size_t n, i;
-	double d;
-	enum canon_rc rc = CANON_NOMEM;
-
-	*out = NULL;
-	if (depth > CANON_DEPTH)
-		return CANON_DEEP;
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		return CANON_OK;
-	case json_type_boolean:
-		c = json_object_new_boolean(json_object_get_boolean(v));
-		break;
-	case json_type_int:
-		c = json_object_new_int64(json_object_get_int64(v));
-		break;
-	case json_type_double:
-		d = json_object_get_double(v);
-		if (!isfinite(d))
-			return CANON_NUMBER;
-		c = json_object_new_double(d);
-		break;
-	case json_type_string:
-		c = json_object_new_string_len(json_object_get_string(v),
-		    json_object_get_string_len(v));
-		break;
-	case json_type_array:
-		if ((c = json_object_new_array()) == NULL)
-			return CANON_NOMEM;
-		n = json_object_array_length(v);
-		for (i = 0; i < n; i++) {
-			if ((rc = canon(json_object_array_get_idx(v, i), &child,
-			    depth + 1)) != CANON_OK)
-				goto fail;
-			if (json_object_array_add(c, child) != 0) {
-				json_object_put(child);
-				rc = CANON_NOMEM;
-				goto fail;
-			}
-		}
-		break;
-	case json_type_object:
-		if ((c = json_object_new_object()) == NULL)
-			return CANON_NOMEM;
-		n = (size_t)json_object_object_length(v);
-		if ((keys = calloc(n + 1, sizeof(*keys))) == NULL)
-			goto fail;
-		i = 0;
-		json_object_object_foreachC(v, it)
-			if (i < n)
-				keys[i++] = it.key;
-		n = i;
-		qsort(keys, n, sizeof(*keys), strp_cmp);
-		for (i = 0; i < n; i++) {
-			json_object *src = json_object_object_get(v, keys[i]);
-			if ((rc = canon(src, &child, depth + 1)) != CANON_OK)
-				goto fail;
-			if (json_object_object_add(c, keys[i], child) != 0) {
-				json_object_put(child);
-				rc = CANON_NOMEM;
-				goto fail;
-			}
-		}
-		free(keys);
-		keys = NULL;
-		break;
-	}
-	if (c == NULL)
-		return CANON_NOMEM;
-	*out = c;
-	return CANON_OK;
-fail:
-	free(keys);
-	json_object_put(c);
-	return rc;
-}
-
 /* canon() with its failures reported at path. */
 static json_object *
 canon_at(struct vctx *v, json_object *val, unsigned line, const char *path)
 {
 	json_object *c;
-	enum canon_rc rc = canon(val, &c, 1);
+	enum canon_rc rc = reg_canon(val, &c, 1);
 
 	if (rc == CANON_NOMEM)
 		v->nomem = 1;
@@ -537,7 +436,7 @@ exec_command(struct vctx *v, json_object *cmd, unsigned line,
 	x->argc = n;
 	for (i = 0; i < n; i++) {
 		a = json_object_array_get_idx(cmd, i);
-		pi(p, sizeof(p), path, i);
+		reg_path_index(p, sizeof(p), path, i);
 		if (!json_object_is_type(a, json_type_string))
 			verr(v, tk_yaml_item_line(cmd, i), p,
 			    "must be text, not %s", tname(a));
@@ -582,7 +481,7 @@ exec_env(struct vctx *v, json_object *env, unsigned line, const char *path,
 	}
 	json_object_object_foreachC(env, it) {
 		unsigned l = tk_yaml_key_line(env, it.key);
-		pj(p, sizeof(p), path, tk_diag_quote(q, it.key));
+		reg_path_key(p, sizeof(p), path, tk_diag_quote(q, it.key));
 		if (!valid_env_name(it.key)) {
 			verr(v, l, p, "not a valid variable name");
 			continue;
@@ -609,7 +508,7 @@ exec_env(struct vctx *v, json_object *env, unsigned line, const char *path,
 	}
 	tk_buf_free(&b);
 	/* Sorted, like the stored (canonical) mapping it comes back from. */
-	qsort(x->env, x->nenv, sizeof(char *), strp_cmp);
+	qsort(x->env, x->nenv, sizeof(char *), reg_strp_cmp);
 }
 
 /*
@@ -637,7 +536,7 @@ parse_exec(struct vctx *v, json_object *cfg, const char *path,
 		return;
 	check_keys(v, cfg, path, known);
 	if (json_object_object_get_ex(cfg, "type", NULL)) {
-		pj(p, sizeof(p), path, "type");
+		reg_path_key(p, sizeof(p), path, "type");
 		if (!json_object_is_type(type, json_type_string))
 			verr(v, tk_yaml_key_line(cfg, "type"), p,
 			    "must be text, not %s", tname(type));
@@ -646,20 +545,20 @@ parse_exec(struct vctx *v, json_object *cfg, const char *path,
 			    "'%s' is not supported (the only type is 'exec')",
 			    tk_diag_quote(q, json_object_get_string(type)));
 	}
-	pj(p, sizeof(p), path, "command");
+	reg_path_key(p, sizeof(p), path, "command");
 	if (!json_object_object_get_ex(cfg, "command", NULL))
 		verr(v, tk_yaml_key_line(cfg, NULL), p,
 		    "required for type exec");
 	else
 		exec_command(v, cmd, tk_yaml_key_line(cfg, "command"), p, x);
 	if (json_object_object_get_ex(cfg, "timeout_seconds", &val)) {
-		pj(p, sizeof(p), path, "timeout_seconds");
+		reg_path_key(p, sizeof(p), path, "timeout_seconds");
 		if (want_int(v, val, tk_yaml_key_line(cfg, "timeout_seconds"),
 		    p, 1, TK_EXEC_TIMEOUT_MAX, &n) == 0)
 			x->timeout_seconds = (unsigned)n;
 	}
 	if (json_object_object_get_ex(cfg, "env", &val) && val != NULL) {
-		pj(p, sizeof(p), path, "env");
+		reg_path_key(p, sizeof(p), path, "env");
 		exec_env(v, val, tk_yaml_key_line(cfg, "env"), p, x);
 	}
 	if (v->nerr == before && !v->nomem)
@@ -732,7 +631,7 @@ parse_custom_events(struct vctx *v, struct tk_step_def *st, json_object *val,
 	}
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(val, i);
-		pi(p, sizeof(p), path, i);
+		reg_path_index(p, sizeof(p), path, i);
 		if (!json_object_is_type(e, json_type_string))
 			verr(v, tk_yaml_item_line(val, i), p,
 			    "must be text, not %s", tname(e));
@@ -816,11 +715,11 @@ parse_depends(struct vctx *v, struct stepsrc *src, json_object *obj,
 		e = json_object_array_get_idx(val, i);
 		if (!json_object_is_type(e, json_type_string))
 			verr(v, tk_yaml_item_line(val, i),
-			    pi(p, sizeof(p), path, i),
+			    reg_path_index(p, sizeof(p), path, i),
 			    "must be a step name, not %s", tname(e));
 		else if (has_nul(e))
 			verr(v, tk_yaml_item_line(val, i),
-			    pi(p, sizeof(p), path, i),
+			    reg_path_index(p, sizeof(p), path, i),
 			    "holds a NUL character");
 	}
 	if (v->nerr != before)
@@ -844,7 +743,7 @@ parse_step_key(struct vctx *v, struct tk_step_def *st, struct stepsrc *src,
 	int64_t n;
 	int b;
 
-	pj(path, sizeof(path), prefix, key);
+	reg_path_key(path, sizeof(path), prefix, key);
 	if (strcmp(key, "name") == 0)
 		return;
 	if (strcmp(key, "description") == 0)
@@ -917,7 +816,8 @@ parse_steps(struct vctx *v, struct tk_handler_def *h, struct stepsrc *src,
 		if (st->custom_events == NULL)
 			v->nomem = 1;
 		obj = json_object_array_get_idx(arr, i);
-		pi(src[i].path, sizeof(src[i].path), "step_templates", i);
+		reg_path_index(src[i].path, sizeof(src[i].path),
+		    "step_templates", i);
 		src[i].line = tk_yaml_item_line(arr, i);
 		src[i].obj = obj;
 		if (!json_object_is_type(obj, json_type_object)) {
@@ -925,7 +825,7 @@ parse_steps(struct vctx *v, struct tk_handler_def *h, struct stepsrc *src,
 			    "must be a mapping, not %s", tname(obj));
 			continue;
 		}
-		pj(path, sizeof(path), src[i].path, "name");
+		reg_path_key(path, sizeof(path), src[i].path, "name");
 		if (!json_object_object_get_ex(obj, "name", &name))
 			verr(v, src[i].line, path, "required");
 		else if (want_name(v, name, tk_yaml_key_line(obj, "name"),
@@ -974,7 +874,7 @@ parse_env(struct vctx *v, struct tk_handler_def *h, struct stepsrc *src,
 		return;
 	}
 	check_keys(v, env, prefix, env_keys);
-	pj(path, sizeof(path), prefix, "step_templates");
+	reg_path_key(path, sizeof(path), prefix, "step_templates");
 	if (!json_object_object_get_ex(env, "step_templates", &arr) ||
 	    arr == NULL)
 		return;
@@ -990,13 +890,13 @@ parse_env(struct vctx *v, struct tk_handler_def *h, struct stepsrc *src,
 	}
 	for (i = 0; i < n; i++) {
 		o = json_object_array_get_idx(arr, i);
-		pi(ipath, sizeof(ipath), path, i);
+		reg_path_index(ipath, sizeof(ipath), path, i);
 		if (!json_object_is_type(o, json_type_object)) {
 			verr(v, tk_yaml_item_line(arr, i), ipath,
 			    "must be a mapping, not %s", tname(o));
 			continue;
 		}
-		pj(npath, sizeof(npath), ipath, "name");
+		reg_path_key(npath, sizeof(npath), ipath, "name");
 		idx = -1;
 		if (!json_object_object_get_ex(o, "name", &name))
 			verr(v, tk_yaml_item_line(arr, i), npath,
@@ -1047,7 +947,8 @@ parse_environments(struct vctx *v, struct tk_handler_def *h,
 		return;
 	}
 	json_object_object_foreachC(envs, it) {
-		pj(path, sizeof(path), "environments", tk_diag_quote(q, it.key));
+		reg_path_key(path, sizeof(path), "environments",
+		    tk_diag_quote(q, it.key));
 		if (it.val != NULL &&
 		    !json_object_is_type(it.val, json_type_object)) {
 			verr(v, tk_yaml_key_line(envs, it.key), path,
@@ -1113,14 +1014,16 @@ check_override_deps(struct vctx *v, const struct tk_handler_def *h,
 	if (s->dep1 != NULL)
 		check_parent(v, h, src, self, s->dep1,
 		    tk_yaml_key_line(s->dep1_obj, "depends_on_step"),
-		    pj(path, sizeof(path), s->dep1_path, "depends_on_step"));
+		    reg_path_key(path, sizeof(path), s->dep1_path,
+		    "depends_on_step"));
 	if (s->depn == NULL)
 		return;
-	pj(path, sizeof(path), s->depn_path, "depends_on_steps");
+	reg_path_key(path, sizeof(path), s->depn_path, "depends_on_steps");
 	for (j = 0; j < json_object_array_length(s->depn); j++)
 		check_parent(v, h, src, self, json_object_get_string(
 		    json_object_array_get_idx(s->depn, j)),
-		    tk_yaml_item_line(s->depn, j), pi(ip, sizeof(ip), path, j));
+		    tk_yaml_item_line(s->depn, j),
+		    reg_path_index(ip, sizeof(ip), path, j));
 }
 
 static void
@@ -1142,16 +1045,17 @@ resolve_parents(struct vctx *v, struct tk_handler_def *h,
 		if (src[i].dep1 != NULL)
 			add_parent(v, h, src, i, src[i].dep1,
 			    tk_yaml_key_line(src[i].dep1_obj, "depends_on_step"),
-			    pj(path, sizeof(path), src[i].dep1_path,
+			    reg_path_key(path, sizeof(path), src[i].dep1_path,
 			    "depends_on_step"));
 		if (src[i].depn == NULL)
 			continue;
-		pj(path, sizeof(path), src[i].depn_path, "depends_on_steps");
+		reg_path_key(path, sizeof(path), src[i].depn_path,
+		    "depends_on_steps");
 		for (j = 0; j < json_object_array_length(src[i].depn); j++)
 			add_parent(v, h, src, i, json_object_get_string(
 			    json_object_array_get_idx(src[i].depn, j)),
 			    tk_yaml_item_line(src[i].depn, j),
-			    pi(ip, sizeof(ip), path, j));
+			    reg_path_index(ip, sizeof(ip), path, j));
 	}
 }
 
@@ -1236,7 +1140,7 @@ parse_named_steps(struct vctx *v, struct tk_handler_def *h,
 	n = json_object_array_length(arr);
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(arr, i);
-		pi(p, sizeof(p), "named_steps", i);
+		reg_path_index(p, sizeof(p), "named_steps", i);
 		if (want_name(v, e, tk_yaml_item_line(arr, i), p, NULL))
 			continue;
 		for (j = 0; j < i; j++)
@@ -1265,7 +1169,7 @@ parse_named_steps(struct vctx *v, struct tk_handler_def *h,
 		}
 		if (j == n)
 			verr(v, tk_yaml_key_line(src[i].obj, "name"),
-			    pj(p, sizeof(p), src[i].path, "name"),
+			    reg_path_key(p, sizeof(p), src[i].path, "name"),
 			    "step '%s' is not listed in named_steps",
 			    tk_diag_quote(q, src[i].name));
 	}
@@ -1408,33 +1312,6 @@ parse_top(struct vctx *v, struct tk_handler_def *h, json_object *root)
 	}
 }
 
-static tk_err
-compute_hash(struct tk_handler_def *h)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0, i;
-	json_object *j;
-	const char *s;
-	size_t len;
-
-	if ((j = tk_handler_to_json(h)) == NULL)
-		return TK_ERR_NOMEM;
-	s = json_object_to_json_string_length(j, JSON_FLAGS, &len);
-	if (s == NULL || !EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != 32) {
-		json_object_put(j);
-		return s == NULL ? TK_ERR_NOMEM : TK_ERR_INTERNAL;
-	}
-	for (i = 0; i < 32; i++) {
-		h->hash[2 * i] = hex[md[i] >> 4];
-		h->hash[2 * i + 1] = hex[md[i] & 15];
-	}
-	h->hash[64] = '\0';
-	json_object_put(j);
-	return TK_OK;
-}
-
 tk_err
 tk_handler_parse(json_object *root, const char *file, const char *environment,
     struct tk_handler_def **out, struct tk_diag *diag)
@@ -1497,7 +1374,7 @@ out:
 		tk_handler_free(h);
 		return TK_ERR_DEFINITION;
 	}
-	if ((e = compute_hash(h)) != TK_OK) {
+	if ((e = reg_hash(h)) != TK_OK) {
 		tk_handler_free(h);
 		return e;
 	}
@@ -1545,236 +1422,4 @@ tk_handler_step_index(const struct tk_handler_def *h, const char *name)
 		if (strcmp(h->steps[i].name, name) == 0)
 			return (long)i;
 	return -1;
-}
-
-/* ------------------------------------------------------------------ */
-/* Canonical JSON                                                      */
-/* ------------------------------------------------------------------ */
-
-/* Adds key: value to o, taking val; sets *bad on failure. */
-static void
-put(json_object *o, const char *key, json_object *val, int *bad)
-{
-	if (json_object_object_add(o, key, val) != 0) {
-		json_object_put(val);
-		*bad = 1;
-	}
-}
-
-static void
-put_str(json_object *o, const char *key, const char *s, int *bad)
-{
-	json_object *val = NULL;
-
-	if (s != NULL && (val = json_object_new_string(s)) == NULL)
-		*bad = 1;
-	put(o, key, val, bad);
-}
-
-/* A canonical copy (NULL stays null). */
-static void
-put_copy(json_object *o, const char *key, json_object *src, int *bad)
-{
-	json_object *c = NULL;
-
-	if (src != NULL && canon(src, &c, 1) != 0)
-		*bad = 1;
-	put(o, key, c, bad);
-}
-
-static json_object *
-step_to_json(const struct tk_handler_def *h, const struct tk_step_def *s,
-    int *bad)
-{
-	json_object *o, *deps;
-	size_t j;
-
-	if ((o = json_object_new_object()) == NULL) {
-		*bad = 1;
-		return NULL;
-	}
-	put_str(o, "name", s->name, bad);
-	put_str(o, "description", s->description, bad);
-	put_str(o, "handler_class", s->handler_class, bad);
-	/* One parent: depends_on_step, as the guide shows it; several:
-	 * depends_on_steps.  The same graph always reads the same. */
-	put_str(o, "depends_on_step", s->nparents == 1 ?
-	    h->steps[s->parents[0]].name : NULL, bad);
-	if ((deps = json_object_new_array()) == NULL)
-		*bad = 1;
-	for (j = 0; deps != NULL && s->nparents > 1 && j < s->nparents; j++)
-		if (json_object_array_add(deps, json_object_new_string(
-		    h->steps[s->parents[j]].name)) != 0)
-			*bad = 1;
-	put(o, "depends_on_steps", deps, bad);
-	put(o, "default_retryable", json_object_new_boolean(s->retryable),
-	    bad);
-	put(o, "default_retry_limit",
-	    json_object_new_int64((int64_t)s->retry_limit), bad);
-	put(o, "skippable", json_object_new_boolean(s->skippable), bad);
-	put_copy(o, "handler_config", s->handler_config, bad);
-	put_copy(o, "custom_events", s->custom_events, bad);
-	put_str(o, "dependent_system", s->dependent_system, bad);
-	return o;
-}
-
-json_object *
-tk_handler_to_json(const struct tk_handler_def *h)
-{
-	json_object *o, *steps;
-	size_t i;
-	int bad = 0;
-
-	if ((o = json_object_new_object()) == NULL)
-		return NULL;
-	put_str(o, "name", h->name, &bad);
-	put_str(o, "namespace_name", h->namespace_name, &bad);
-	put_str(o, "version", h->version, &bad);
-	put_str(o, "description", h->description, &bad);
-	put_str(o, "task_handler_class", h->task_handler_class, &bad);
-	put_str(o, "module_namespace", h->module_namespace, &bad);
-	put_str(o, "default_dependent_system", h->default_dependent_system,
-	    &bad);
-	put_copy(o, "schema", h->schema, &bad);
-	if ((steps = json_object_new_array()) == NULL)
-		bad = 1;
-	for (i = 0; steps != NULL && i < h->nsteps; i++) {
-		json_object *s = step_to_json(h, &h->steps[i], &bad);
-		if (s == NULL || json_object_array_add(steps, s) != 0) {
-			json_object_put(s);
-			bad = 1;
-		}
-	}
-	put(o, "step_templates", steps, &bad);
-	if (bad) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* ------------------------------------------------------------------ */
-/* Diff                                                                */
-/* ------------------------------------------------------------------ */
-
-/* Compact JSON of v, cut at 60 bytes, into out. */
-static const char *
-shown_json(char out[80], json_object *v)
-{
-	const char *s = v != NULL ?
-	    json_object_to_json_string_ext(v, JSON_FLAGS) : "null";
-	size_t n = strlen(s);
-
-	if (n > 60) {
-		memcpy(out, s, 57);
-		memcpy(out + 57, "...", 4);
-	} else
-		memcpy(out, s, n + 1);
-	return out;
-}
-
-/* Objects recurse key by key (both canonical: keys sorted); other values
- * are compared whole. */
-static void
-diff_value(struct tk_diag *out, const char *path, json_object *a,
-    json_object *b)
-{
-	struct json_object_iter it;
-	char p[PATH_LEN], q[80], sa[80], sb[80];
-	json_object *other;
-
-	if (json_object_equal(a, b))
-		return;
-	if (json_object_is_type(a, json_type_object) &&
-	    json_object_is_type(b, json_type_object)) {
-		json_object_object_foreachC(a, it) {
-			pj(p, sizeof(p), path, tk_diag_quote(q, it.key));
-			if (!json_object_object_get_ex(b, it.key, &other))
-				tk_diag_add(out, "%s: removed (was %s)", p,
-				    shown_json(sa, it.val));
-			else
-				diff_value(out, p, it.val, other);
-		}
-		json_object_object_foreachC(b, it)
-			if (!json_object_object_get_ex(a, it.key, NULL))
-				tk_diag_add(out, "%s: added (%s)",
-				    pj(p, sizeof(p), path, tk_diag_quote(q, it.key)),
-				    shown_json(sb, it.val));
-		return;
-	}
-	tk_diag_add(out, "%s: %s -> %s", path, shown_json(sa, a),
-	    shown_json(sb, b));
-}
-
-static json_object *
-step_named(json_object *steps, const char *name, size_t *idx)
-{
-	size_t i, n = json_object_array_length(steps);
-	json_object *s, *nm;
-
-	for (i = 0; i < n; i++) {
-		s = json_object_array_get_idx(steps, i);
-		if (json_object_object_get_ex(s, "name", &nm) &&
-		    strcmp(json_object_get_string(nm), name) == 0) {
-			*idx = i;
-			return s;
-		}
-	}
-	return NULL;
-}
-
-void
-tk_handler_diff(const struct tk_handler_def *a, const struct tk_handler_def *b,
-    struct tk_diag *out)
-{
-	struct json_object_iter it;
-	json_object *ja, *jb, *sa, *sb, *s, *t, *nm;
-	char p[PATH_LEN], q[80];
-	size_t i, j, n, prev = 0;
-	int first = 1, reordered = 0;
-
-	ja = tk_handler_to_json(a);
-	jb = tk_handler_to_json(b);
-	if (ja == NULL || jb == NULL) {
-		tk_diag_add(out, "(cannot compare: out of memory)");
-		goto out;
-	}
-	json_object_object_foreachC(ja, it) {
-		if (strcmp(it.key, "step_templates") == 0)
-			continue;
-		diff_value(out, it.key, it.val,
-		    json_object_object_get(jb, it.key));
-	}
-	json_object_object_get_ex(ja, "step_templates", &sa);
-	json_object_object_get_ex(jb, "step_templates", &sb);
-	n = json_object_array_length(sb);
-	for (i = 0; i < n; i++) {
-		s = json_object_array_get_idx(sb, i);
-		json_object_object_get_ex(s, "name", &nm);
-		pi(p, sizeof(p), "step_templates", i);
-		if ((t = step_named(sa, json_object_get_string(nm), &j)) ==
-		    NULL) {
-			tk_diag_add(out, "%s: step '%s' added", p,
-			    tk_diag_quote(q, json_object_get_string(nm)));
-			continue;
-		}
-		if (!first && j < prev)
-			reordered = 1;
-		first = 0;
-		prev = j;
-		diff_value(out, p, t, s);
-	}
-	n = json_object_array_length(sa);
-	for (i = 0; i < n; i++) {
-		s = json_object_array_get_idx(sa, i);
-		json_object_object_get_ex(s, "name", &nm);
-		if (step_named(sb, json_object_get_string(nm), &j) == NULL)
-			tk_diag_add(out, "step_templates[%zu]: step '%s' "
-			    "removed", i, tk_diag_quote(q, json_object_get_string(nm)));
-	}
-	if (reordered)
-		tk_diag_add(out, "step_templates: steps reordered");
-out:
-	json_object_put(ja);
-	json_object_put(jb);
 }
