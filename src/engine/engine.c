@@ -29,13 +29,13 @@
 #include "tasker/db.h"
 #include "tasker/log.h"
 #include "tasker/state.h"
+#include "tasker/step_store.h"
 #include "tasker/tasks.h"
 #include "tasker/utf8.h"
 
 #define TICK_MS          200    /* how often a running step checks in */
 #define SETTLED_CHECK_MS 1000   /* how often it looks for an operator's
                                    cancel or resolve */
-#define REAP_BATCH       20
 #define DEFAULT_PATH     "/usr/local/bin:/usr/bin:/bin"
 #define REASON_MAX       200    /* transition reasons, log errors */
 #define PACKET_SLACK     4096   /* a statement's bytes besides results */
@@ -95,92 +95,6 @@ struct outcome {
 	unsigned long long delay_ms;
 };
 
-/* ---------------------------------------------------------------- SQL */
-
-static const char SQL_CLAIM[] =
-    "SELECT id, task_id, position, name, status, attempts, retry_limit,"
-    " retryable, unmet_parents, lease_epoch FROM workflow_steps"
-    " FORCE INDEX (ix_steps_ready)"
-    " WHERE ready_at <= UTC_TIMESTAMP(6)"
-    " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
-static const char SQL_TASK_CLAIM[] =
-    "SELECT status, handler_version_id, namespace, name, version"
-    " FROM tasks WHERE id = ? FOR UPDATE";
-static const char SQL_UNREADY[] =
-    "UPDATE workflow_steps SET ready_at = NULL,"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_TAKE[] =
-    "UPDATE workflow_steps SET attempts = attempts + 1, lease_owner = ?,"
-    " lease_epoch = lease_epoch + 1,"
-    " lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND,"
-    " ready_at = NULL, started_at = UTC_TIMESTAMP(6), completed_at = NULL,"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_RENEW[] =
-    "UPDATE workflow_steps"
-    " SET lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND"
-    " WHERE id = ? AND lease_owner = ? AND attempts = ?";
-static const char SQL_SETTLED[] =
-    "SELECT status, attempts FROM workflow_steps WHERE id = ?";
-static const char SQL_CONTEXT[] =
-    "SELECT context FROM tasks WHERE id = ?";
-static const char SQL_PARENT[] =
-    "SELECT results FROM workflow_steps WHERE task_id = ? AND name = ?";
-static const char SQL_MINE[] =
-    "SELECT status, attempts, lease_owner, retryable, retry_limit"
-    " FROM workflow_steps WHERE id = ? FOR UPDATE";
-static const char SQL_TASK_LOCK[] =
-    "SELECT status FROM tasks WHERE id = ? FOR UPDATE";
-/* last_error stays: why an earlier attempt failed is worth keeping. */
-static const char SQL_DONE[] =
-    "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, ready_at = NULL,"
-    " completed_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)"
-    " WHERE id = ?";
-static const char SQL_LATE_RESULTS[] =
-    "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_FAILED[] =
-    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL,"
-    " ready_at = IF(?, UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND, NULL),"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_LATE_ERROR[] =
-    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_LEASE_CLEAR[] =
-    "UPDATE workflow_steps SET lease_owner = NULL, lease_expires_at = NULL,"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_RELEASED[] =
-    "UPDATE workflow_steps SET attempts = IF(attempts > 0, attempts - 1, 0),"
-    " lease_owner = NULL, lease_expires_at = NULL,"
-    " ready_at = IF(?, UTC_TIMESTAMP(6), NULL),"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_EXPIRED[] =
-    "SELECT id, task_id, status, attempts, retry_limit, retryable,"
-    " lease_owner FROM workflow_steps FORCE INDEX (ix_steps_lease)"
-    " WHERE lease_expires_at < UTC_TIMESTAMP(6)"
-    " ORDER BY lease_expires_at LIMIT 20 FOR UPDATE SKIP LOCKED";
-static const char SQL_REAPED[] =
-    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, ready_at = IF(?, UTC_TIMESTAMP(6), NULL),"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_READY_COUNT[] =
-    "SELECT id FROM workflow_steps FORCE INDEX (ix_steps_ready)"
-    " WHERE ready_at <= UTC_TIMESTAMP(6) LIMIT ?";
-static const char SQL_MAX_PACKET[] =
-    "SELECT @@max_allowed_packet";
-static const char SQL_WORKER_GC[] =
-    "DELETE FROM workers"
-    " WHERE heartbeat_at < UTC_TIMESTAMP(6) - INTERVAL 7 DAY";
-static const char SQL_WORKER_START[] =
-    "INSERT INTO workers (id, host, pid, processes, started_at,"
-    " heartbeat_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))";
-static const char SQL_WORKER_BEAT[] =
-    "UPDATE workers SET heartbeat_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_WORKER_STOP[] =
-    "UPDATE workers SET heartbeat_at = UTC_TIMESTAMP(6),"
-    " stopped_at = UTC_TIMESTAMP(6) WHERE id = ?";
-
 /* ---------------------------------------------------------------- helpers */
 
 static void
@@ -199,25 +113,6 @@ void
 tk_engine_uuid_str(const unsigned char id[16], char out[37])
 {
 	tk_uuid_format(id, out);
-}
-
-/* Copies a cell into a fixed buffer; 0 when it is NULL or too long. */
-static int
-copy_cell(char *dst, size_t dstsz, const struct tk_rows *r, size_t row,
-    size_t col)
-{
-	const char *s = tk_row_str(r, row, col);
-
-	if (s == NULL || r->len[row * r->ncols + col] >= dstsz)
-		return 0;
-	memcpy(dst, s, r->len[row * r->ncols + col] + 1);
-	return 1;
-}
-
-static int
-row_status(const struct tk_rows *r, size_t row, size_t col)
-{
-	return tk_status_parse(tk_row_str(r, row, col));
 }
 
 /* A task that takes no more steps: cancelled, or final. */
@@ -592,95 +487,82 @@ struct claim_arg {
 	int          cleared;  /* a stale ready mark was removed */
 };
 
+/*
+ * ready_at is set exactly when the step may run; check anyway: 1 when
+ * the mark is wrong (a cancelled or finished task, a step not waiting
+ * to run, a failed step without attempts left, a step with a parent not
+ * complete or resolved_manually), so it is cleared and not found again:
+ * the last parent to finish sets it again.  A pending step runs whatever
+ * its attempts: an operator's retry made it pending.
+ */
+static int
+claim_stale(const struct tk_step_ready *s, const struct tk_step_task *t)
+{
+	unsigned max = tk_step_max_attempts(s->retryable, s->retry_limit);
+
+	return task_closed(t->status) || s->unmet_parents ||
+	    (s->status != TK_ST_PENDING && s->status != TK_ST_ERROR) ||
+	    (s->status == TK_ST_ERROR && s->attempts >= max) || !t->names_ok;
+}
+
+/* The claim: s (locked) and its task (locked) become ours, or a wrong
+ * ready mark is cleared. */
 static tk_err
 claim_txn(struct tk_engine *eng, void *p)
 {
 	struct claim_arg *a = p;
 	struct claim *c = &a->c;
-	struct tk_rows r = TK_ROWS_INIT, t = TK_ROWS_INIT;
-	struct tk_dbarg arg[3];
-	unsigned attempts, max;
-	int st, tst, stale;
+	struct tk_step_ready s;
+	struct tk_step_task t;
+	int found;
 	tk_err e;
 
 	memset(a, 0, sizeof(*a));
-	if ((e = tk_db_query(eng->db, SQL_CLAIM, NULL, 0, &r)) != TK_OK)
+	if ((e = tk_step_store_next_ready(eng->db, &s, &found)) != TK_OK ||
+	    !found)
 		return e;
-	if (r.nrows == 0)
-		goto out;
-	c->id = (unsigned long long)tk_row_int(&r, 0, 0);
-	arg[0] = TK_PINT(c->id);
-	if (tk_row_str(&r, 0, 1) == NULL || r.len[1] != 16 ||
-	    !copy_cell(c->name, sizeof(c->name), &r, 0, 3)) {
+	c->id = s.id;
+	if (!s.well_formed) {
 		/* Not a step this engine can have written: never again. */
-		e = tk_db_exec(eng->db, SQL_UNREADY, arg, 1, NULL, NULL);
 		a->cleared = 1;
-		goto out;
+		return tk_step_store_unready(eng->db, c->id);
 	}
-	memcpy(c->task, tk_row_str(&r, 0, 1), 16);
+	memcpy(c->task, s.task, sizeof(c->task));
 	tk_engine_uuid_str(c->task, c->task_str);
-	c->position = (size_t)tk_row_int(&r, 0, 2);
-	st = row_status(&r, 0, 4);
-	attempts = (unsigned)tk_row_int(&r, 0, 5);
-	max = tk_step_max_attempts(tk_row_int(&r, 0, 7) != 0,
-	    (unsigned)tk_row_int(&r, 0, 6));
-
-	arg[1] = TK_PBLOB(c->task, 16);
-	if ((e = tk_db_query(eng->db, SQL_TASK_CLAIM, &arg[1], 1, &t)) !=
-	    TK_OK)
-		goto out;
-	tst = t.nrows == 1 ? row_status(&t, 0, 0) : -1;
-	/*
-	 * ready_at is set exactly when the step may run; check anyway, and
-	 * clear a mark that is wrong (a cancelled or finished task, a step
-	 * not waiting to run, a failed step without attempts left, a step
-	 * with a parent not complete or resolved_manually), so it is not
-	 * found again: the last parent to finish sets it again.  A pending
-	 * step runs whatever its attempts: an operator's retry made it
-	 * pending.
-	 */
-	stale = task_closed(tst) || tk_row_int(&r, 0, 8) != 0 ||
-	    (st != TK_ST_PENDING && st != TK_ST_ERROR) ||
-	    (st == TK_ST_ERROR && attempts >= max) ||
-	    !copy_cell(c->ns, sizeof(c->ns), &t, 0, 2) ||
-	    !copy_cell(c->handler, sizeof(c->handler), &t, 0, 3) ||
-	    !copy_cell(c->version, sizeof(c->version), &t, 0, 4);
-	if (stale) {
+	c->position = s.position;
+	memcpy(c->name, s.name, sizeof(c->name));
+	if ((e = tk_step_store_claim_task(eng->db, c->task, &t)) != TK_OK)
+		return e;
+	if (claim_stale(&s, &t)) {
 		a->cleared = 1;
-		if ((e = tk_db_exec(eng->db, SQL_UNREADY, arg, 1, NULL, NULL))
-		    != TK_OK)
-			goto out;
-		if (!task_closed(tst))
+		if ((e = tk_step_store_unready(eng->db, c->id)) != TK_OK)
+			return e;
+		if (!task_closed(t.status))
 			e = tk_state_task_refresh(eng->db, c->task, eng->actor,
 			    "step has no attempt left", NULL);
-		goto out;
+		return e;
 	}
-	c->hv = (unsigned)tk_row_int(&t, 0, 1);
-	c->attempt = attempts + 1;
-	c->epoch = (unsigned long long)tk_row_int(&r, 0, 9) + 1;
-	e = tk_state_step(eng->db, c->id, c->task, (enum tk_status)st,
+	memcpy(c->ns, t.ns, sizeof(c->ns));
+	memcpy(c->handler, t.handler, sizeof(c->handler));
+	memcpy(c->version, t.version, sizeof(c->version));
+	c->hv = t.hv;
+	c->attempt = s.attempts + 1;
+	c->epoch = s.lease_epoch + 1;
+	e = tk_state_step(eng->db, c->id, c->task, (enum tk_status)s.status,
 	    TK_ST_IN_PROGRESS, c->attempt, eng->actor, NULL);
 	if (e == TK_ERR_CONFLICT) {
 		/* Cannot happen under the row lock; never loop on it. */
-		e = tk_db_exec(eng->db, SQL_UNREADY, arg, 1, NULL, NULL);
 		a->cleared = 1;
-		goto out;
+		return tk_step_store_unready(eng->db, c->id);
 	}
-	if (e != TK_OK)
-		goto out;
-	arg[0] = TK_PSTR(eng->owner);
-	arg[1] = TK_PINT(eng->cfg->worker.lease_seconds);
-	arg[2] = TK_PINT(c->id);
-	if ((e = tk_db_exec(eng->db, SQL_TAKE, arg, 3, NULL, NULL)) != TK_OK)
-		goto out;
-	if ((e = tk_state_task_refresh(eng->db, c->task, eng->actor, NULL,
+	if (e != TK_OK ||
+	    (e = tk_step_store_take(eng->db, c->id, eng->owner,
+	    eng->cfg->worker.lease_seconds)) != TK_OK ||
+	    (e = tk_state_task_refresh(eng->db, c->task, eng->actor, NULL,
 	    NULL)) != TK_OK)
-		goto out;
+		return e;
 	a->found = 1;
-out:
-	tk_rows_free(&r);
-	tk_rows_free(&t);
-	return e;
+	return TK_OK;
 }
 
 /* ---------------------------------------------------------------- lease slot
@@ -856,8 +738,7 @@ renew(struct run *run, long long now)
 	struct tk_engine *eng = run->eng;
 	const struct tk_worker_config *w = &eng->cfg->worker;
 	long long hb = (long long)w->heartbeat_seconds * 1000, sent;
-	unsigned long long n = 0;
-	struct tk_dbarg a[4];
+	int held;
 	tk_err e;
 
 	run->last_try = now;
@@ -868,13 +749,10 @@ renew(struct run *run, long long now)
 		    now - hb : now - hb + 1000;
 		return 0;
 	}
-	a[0] = TK_PINT(w->lease_seconds);
-	a[1] = TK_PINT(run->c->id);
-	a[2] = TK_PSTR(eng->owner);
-	a[3] = TK_PINT(run->c->attempt);
 	sent = tk_now_ms();
-	e = tk_db_exec(eng->lease_db, SQL_RENEW, a, 4, &n, NULL);
-	if (e == TK_OK && n == 1)
+	e = tk_step_store_renew(eng->lease_db, run->c->id, eng->owner,
+	    run->c->attempt, w->lease_seconds, &held);
+	if (e == TK_OK && held)
 		lease_renewed(eng, sent);
 	else if (e == TK_OK)
 		return 1;   /* taken back, or settled by an operator */
@@ -930,9 +808,8 @@ on_tick(void *p)
 static int
 settled_check(struct run *run, int force)
 {
-	struct tk_rows r = TK_ROWS_INIT;
-	struct tk_dbarg a = TK_PINT(run->c->id);
 	long long now = tk_now_ms();
+	unsigned attempts;
 	int st;
 
 	if (run->settled >= 0)
@@ -941,13 +818,12 @@ settled_check(struct run *run, int force)
 		return 0;
 	run->last_check = now;
 	if (!tk_db_connected(run->eng->lease_db) ||
-	    tk_db_query(run->eng->lease_db, SQL_SETTLED, &a, 1, &r) != TK_OK)
+	    tk_step_store_status(run->eng->lease_db, run->c->id, &st,
+	    &attempts) != TK_OK)
 		return 0;
-	st = r.nrows == 1 ? row_status(&r, 0, 0) : -1;
 	if ((st == TK_ST_CANCELLED || st == TK_ST_RESOLVED_MANUALLY) &&
-	    (unsigned)tk_row_int(&r, 0, 1) == run->c->attempt)
+	    attempts == run->c->attempt)
 		run->settled = st;
-	tk_rows_free(&r);
 	return run->settled >= 0;
 }
 
@@ -994,49 +870,44 @@ build_input(struct tk_engine *eng, const struct claim *c,
     const struct tk_handler_def *def, const struct tk_step_def *sd,
     struct tk_buf *in)
 {
-	struct tk_rows ctx = TK_ROWS_INIT, *pr = NULL;
 	struct tk_engine_parent *par = NULL;
 	struct tk_engine_attempt at;
 	struct tk_engine_task t;
-	struct tk_dbarg a[2];
-	size_t k;
+	char *ctx = NULL, **res = NULL;   /* ours, freed at out */
+	size_t ctx_len, k;
 	tk_err e;
 
-	a[0] = TK_PBLOB(c->task, 16);
-	if ((e = tk_db_query(eng->db, SQL_CONTEXT, a, 1, &ctx)) != TK_OK)
+	if ((e = tk_step_store_context(eng->db, c->task, &ctx, &ctx_len)) !=
+	    TK_OK)
 		return e;
 	if (sd->nparents > 0 &&
-	    ((pr = calloc(sd->nparents, sizeof(*pr))) == NULL ||
+	    ((res = calloc(sd->nparents, sizeof(*res))) == NULL ||
 	    (par = calloc(sd->nparents, sizeof(*par))) == NULL)) {
 		e = TK_ERR_NOMEM;
 		goto out;
 	}
 	for (k = 0; k < sd->nparents; k++) {
 		par[k].name = def->steps[sd->parents[k]].name;
-		a[1] = TK_PSTR(par[k].name);
-		if ((e = tk_db_query(eng->db, SQL_PARENT, a, 2, &pr[k])) !=
-		    TK_OK)
+		if ((e = tk_step_store_parent_results(eng->db, c->task,
+		    par[k].name, &res[k], &par[k].results_len)) != TK_OK)
 			goto out;
-		if (pr[k].nrows == 1 && tk_row_str(&pr[k], 0, 0) != NULL) {
-			par[k].results = tk_row_str(&pr[k], 0, 0);
-			par[k].results_len = pr[k].len[0];
-		}
+		par[k].results = res[k];
 	}
 	t.id = c->task_str;
 	t.namespace_name = c->ns;
 	t.name = c->handler;
 	t.version = c->version;
-	t.context = tk_row_str(&ctx, 0, 0);
-	t.context_len = t.context != NULL ? ctx.len[0] : 0;
+	t.context = ctx;
+	t.context_len = ctx_len;
 	at.number = c->attempt;
 	at.epoch = c->epoch;
 	e = tk_engine_input(in, &t, c->name, &at, par, sd->nparents);
 out:
-	for (k = 0; pr != NULL && k < sd->nparents; k++)
-		tk_rows_free(&pr[k]);
-	free(pr);
+	for (k = 0; res != NULL && k < sd->nparents; k++)
+		free(res[k]);
+	free(res);
 	free(par);
-	tk_rows_free(&ctx);
+	free(ctx);
 	return e;
 }
 
@@ -1097,12 +968,8 @@ settled_outcome(struct outcome *o, const struct tk_exec_result *r,
 static int
 fits(struct tk_engine *eng, size_t len, char *why, size_t whysz)
 {
-	struct tk_rows r = TK_ROWS_INIT;
-
-	if (eng->max_packet == 0 && tk_db_query(eng->db, SQL_MAX_PACKET,
-	    NULL, 0, &r) == TK_OK && r.nrows == 1 && tk_row_int(&r, 0, 0) > 0)
-		eng->max_packet = (unsigned long long)tk_row_int(&r, 0, 0);
-	tk_rows_free(&r);
+	if (eng->max_packet == 0)
+		(void)tk_step_store_max_packet(eng->db, &eng->max_packet);
 	if (eng->max_packet == 0 || len + PACKET_SLACK <= eng->max_packet)
 		return 1;
 	snprintf(why, whysz, "output of %zu bytes is more than the database "
@@ -1261,111 +1128,101 @@ struct record_arg {
 	int                           again;   /* out: will be retried */
 };
 
+/* An operator settled the step while it ran (cancelled the task,
+ * resolved the step): keep what the handler said, but the status is
+ * theirs. */
 static tk_err
-record_txn(struct tk_engine *eng, void *p)
+record_late(struct tk_engine *eng, const struct claim *c,
+    const struct outcome *o, int st)
 {
-	struct record_arg *ra = p;
+	if (o->kind == O_SUCCESS && st == TK_ST_CANCELLED)
+		return tk_step_store_late_results(eng->db, c->id, o->results);
+	if (o->kind == O_FAILURE)
+		return tk_step_store_late_error(eng->db, c->id,
+		    tk_buf_str(&o->error));
+	return tk_step_store_lease_clear(eng->db, c->id);
+}
+
+/* The outcome of a step still in_progress and ours; tst is its task's
+ * status, max its attempts in all. */
+static tk_err
+record_outcome(struct tk_engine *eng, struct record_arg *ra, int tst,
+    unsigned attempts, unsigned max)
+{
 	const struct claim *c = ra->c;
 	const struct outcome *o = ra->o;
-	struct tk_rows r = TK_ROWS_INIT, t = TK_ROWS_INIT;
-	struct tk_dbarg a[4];
-	const char *owner;
-	unsigned attempts, max;
-	int st, tst;
-	tk_err e;
+	tk_err e = TK_OK;
 
-	ra->lost = ra->again = 0;
-	a[0] = TK_PINT(c->id);
-	if ((e = tk_db_query(eng->db, SQL_MINE, a, 1, &r)) != TK_OK)
-		return e;
-	owner = tk_row_str(&r, 0, 2);
-	if (r.nrows != 1 || owner == NULL || strcmp(owner, eng->owner) != 0 ||
-	    (unsigned)tk_row_int(&r, 0, 1) != c->attempt) {
-		ra->lost = 1;
-		goto out;
-	}
-	st = row_status(&r, 0, 0);
-	attempts = (unsigned)tk_row_int(&r, 0, 1);
-	max = tk_step_max_attempts(tk_row_int(&r, 0, 3) != 0,
-	    (unsigned)tk_row_int(&r, 0, 4));
-	a[1] = TK_PBLOB(c->task, 16);
-	if ((e = tk_db_query(eng->db, SQL_TASK_LOCK, &a[1], 1, &t)) != TK_OK)
-		goto out;
-	tst = t.nrows == 1 ? row_status(&t, 0, 0) : -1;
-
-	if (st != TK_ST_IN_PROGRESS) {
-		/* An operator settled the step while it ran (cancelled the
-		 * task, resolved the step): keep what the handler said, but
-		 * the status is theirs. */
-		if (o->kind == O_SUCCESS && st == TK_ST_CANCELLED) {
-			a[0] = TK_PSTR(o->results);
-			a[1] = TK_PINT(c->id);
-			e = tk_db_exec(eng->db, SQL_LATE_RESULTS, a, 2, NULL,
-			    NULL);
-		} else if (o->kind == O_FAILURE) {
-			a[0] = TK_PSTR(tk_buf_str(&o->error));
-			a[1] = TK_PINT(c->id);
-			e = tk_db_exec(eng->db, SQL_LATE_ERROR, a, 2, NULL,
-			    NULL);
-		} else
-			e = tk_db_exec(eng->db, SQL_LEASE_CLEAR, a, 1, NULL,
-			    NULL);
-		goto out;
-	}
 	switch (o->kind) {
 	case O_SUCCESS:
 		if ((e = tk_state_step(eng->db, c->id, c->task,
 		    TK_ST_IN_PROGRESS, TK_ST_COMPLETE, c->attempt, eng->actor,
-		    NULL)) != TK_OK)
-			goto out;
-		a[0] = TK_PSTR(o->results);
-		a[1] = TK_PINT(c->id);
-		if ((e = tk_db_exec(eng->db, SQL_DONE, a, 2, NULL, NULL)) !=
+		    NULL)) != TK_OK ||
+		    (e = tk_step_store_done(eng->db, c->id, o->results)) !=
 		    TK_OK)
-			goto out;
+			break;
 		/* A cancelled task's children stay where they are. */
-		if (!task_closed(tst) && (e = tk_state_release_children(
-		    eng->db, c->task, ra->def, c->position)) != TK_OK)
-			goto out;
+		if (!task_closed(tst))
+			e = tk_state_release_children(eng->db, c->task,
+			    ra->def, c->position);
 		break;
 	case O_FAILURE:
 		ra->again = !o->permanent && attempts < max &&
 		    !task_closed(tst);
 		if ((e = tk_state_step(eng->db, c->id, c->task,
 		    TK_ST_IN_PROGRESS, TK_ST_ERROR, c->attempt, eng->actor,
-		    o->reason)) != TK_OK)
-			goto out;
-		a[0] = TK_PSTR(tk_buf_str(&o->error));
-		a[1] = TK_PINT(ra->again);
-		a[2] = TK_PINT(o->delay_ms * 1000);
-		a[3] = TK_PINT(c->id);
-		if ((e = tk_db_exec(eng->db, SQL_FAILED, a, 4, NULL, NULL)) !=
-		    TK_OK)
-			goto out;
+		    o->reason)) == TK_OK)
+			e = tk_step_store_failed(eng->db, c->id,
+			    tk_buf_str(&o->error), ra->again,
+			    o->delay_ms * 1000);
 		break;
 	case O_RELEASE:
 		if ((e = tk_state_step(eng->db, c->id, c->task,
 		    TK_ST_IN_PROGRESS, TK_ST_PENDING, c->attempt, eng->actor,
-		    o->reason)) != TK_OK)
-			goto out;
-		a[0] = TK_PINT(!task_closed(tst));
-		a[1] = TK_PINT(c->id);
-		if ((e = tk_db_exec(eng->db, SQL_RELEASED, a, 2, NULL, NULL)) !=
-		    TK_OK)
-			goto out;
+		    o->reason)) == TK_OK)
+			e = tk_step_store_released(eng->db, c->id,
+			    !task_closed(tst));
 		break;
 	case O_LOST:
 		ra->lost = 1;
-		goto out;
+		return TK_OK;
 	}
-	e = tk_state_task_refresh(eng->db, c->task, eng->actor, NULL, NULL);
+	if (e != TK_OK)
+		return e;
+	return tk_state_task_refresh(eng->db, c->task, eng->actor, NULL, NULL);
+}
+
+/* The record: compare-and-set on lease_owner and attempts, the step
+ * locked before its task. */
+static tk_err
+record_txn(struct tk_engine *eng, void *p)
+{
+	struct record_arg *ra = p;
+	const struct claim *c = ra->c;
+	struct tk_step_held h;
+	int tst;
+	tk_err e;
+
+	ra->lost = ra->again = 0;
+	if ((e = tk_step_store_lock_held(eng->db, c->id, &h)) != TK_OK)
+		return e;
+	if (!h.found || !h.has_owner || strcmp(h.owner, eng->owner) != 0 ||
+	    h.attempts != c->attempt) {
+		ra->lost = 1;
+		return TK_OK;
+	}
+	if ((e = tk_step_store_lock_task(eng->db, c->task, &tst)) != TK_OK)
+		goto out;
+	if (h.status != TK_ST_IN_PROGRESS)
+		e = record_late(eng, c, ra->o, h.status);
+	else
+		e = record_outcome(eng, ra, tst, h.attempts,
+		    tk_step_max_attempts(h.retryable, h.retry_limit));
 out:
 	if (e == TK_ERR_CONFLICT) {
 		/* The status moved under our lock: impossible; say lost. */
 		ra->lost = 1;
 	}
-	tk_rows_free(&r);
-	tk_rows_free(&t);
 	return e;
 }
 
@@ -1583,90 +1440,71 @@ struct reap_arg {
 	unsigned          n;
 };
 
+/* Takes back one expired step s (locked), the lost attempt counted. */
+static tk_err
+reap_one(struct tk_engine *eng, const struct tk_step_expired *s,
+    struct tk_buf *err)
+{
+	const char *owner = s->has_owner ? s->owner : "?";
+	char q[TK_STEP_OWNER_SIZE + 8], ts[37];
+	int tst, again;
+	tk_err e;
+
+	if ((e = tk_step_store_lock_task(eng->db, s->task, &tst)) != TK_OK)
+		return e;
+	again = s->attempts < tk_step_max_attempts(s->retryable,
+	    s->retry_limit) && !task_closed(tst);
+	if ((e = tk_state_step(eng->db, s->id, s->task, TK_ST_IN_PROGRESS,
+	    again ? TK_ST_PENDING : TK_ST_ERROR, s->attempts, eng->actor,
+	    "lease expired")) != TK_OK)
+		return e;
+	tk_buf_reset(err);
+	tk_buf_printf(err, "attempt %u lost: the lease of worker %s "
+	    "expired (the worker died, hung or lost the database)",
+	    s->attempts, owner);
+	if (err->failed)
+		return TK_ERR_NOMEM;
+	if ((e = tk_step_store_reaped(eng->db, s->id, err->data, again)) !=
+	    TK_OK || (e = tk_state_task_refresh(eng->db, s->task, eng->actor,
+	    "lease expired", NULL)) != TK_OK)
+		return e;
+	tk_engine_uuid_str(s->task, ts);
+	tk_log(TK_LOG_WARN, "event=lease_expired task=%s step_id=%llu "
+	    "attempt=%u owner=%s outcome=%s", ts, s->id, s->attempts,
+	    tk_log_quote(q, sizeof(q), owner), again ? "ready" : "error");
+	return TK_OK;
+}
+
 static tk_err
 reap_txn(struct tk_engine *eng, void *p)
 {
 	struct reap_arg *ra = p;
-	struct tk_rows r = TK_ROWS_INIT, t = TK_ROWS_INIT;
+	struct tk_step_expired s[TK_STEP_REAP_BATCH];
 	struct tk_buf err = TK_BUF_INIT;
-	struct tk_dbarg a[3];
-	unsigned char task[16];
-	unsigned attempts, max;
-	int st, tst, again;
-	size_t i;
+	size_t i, n;
 	tk_err e;
 
 	ra->n = 0;
-	if ((e = tk_db_query(eng->db, SQL_EXPIRED, NULL, 0, &r)) != TK_OK)
+	if ((e = tk_step_store_expired(eng->db, s, &n)) != TK_OK)
 		return e;
-	for (i = 0; i < r.nrows; i++) {
-		unsigned long long id;
-		const char *owner = tk_row_str(&r, i, 6);
-		char q[TK_ENGINE_OWNER_MAX + 8];
-
-		id = (unsigned long long)tk_row_int(&r, i, 0);
+	for (i = 0; i < n; i++) {
 		/* Held by a live process of ours (e.g. recording after an
 		 * outage): it is not lost; it will say when it is. */
-		if (ra->live != NULL && owner != NULL &&
-		    ra->live(ra->arg, owner, id))
+		if (ra->live != NULL && s[i].has_owner &&
+		    ra->live(ra->arg, s[i].owner, s[i].id))
 			continue;
-		a[0] = TK_PINT(id);
-		st = row_status(&r, i, 2);
-		if (tk_row_str(&r, i, 1) == NULL ||
-		    r.len[i * r.ncols + 1] != 16 || st != TK_ST_IN_PROGRESS) {
+		if (!s[i].task_ok || s[i].status != TK_ST_IN_PROGRESS) {
 			/* A lease left on a settled step: just drop it. */
-			if ((e = tk_db_exec(eng->db, SQL_LEASE_CLEAR, a, 1,
-			    NULL, NULL)) != TK_OK)
-				goto out;
+			if ((e = tk_step_store_lease_clear(eng->db, s[i].id)) !=
+			    TK_OK)
+				break;
 			continue;
 		}
-		memcpy(task, tk_row_str(&r, i, 1), 16);
-		attempts = (unsigned)tk_row_int(&r, i, 3);
-		max = tk_step_max_attempts(tk_row_int(&r, i, 5) != 0,
-		    (unsigned)tk_row_int(&r, i, 4));
-		a[1] = TK_PBLOB(task, 16);
-		if ((e = tk_db_query(eng->db, SQL_TASK_LOCK, &a[1], 1, &t)) !=
-		    TK_OK)
-			goto out;
-		tst = t.nrows == 1 ? row_status(&t, 0, 0) : -1;
-		tk_rows_free(&t);
-		again = attempts < max && !task_closed(tst);
-		if ((e = tk_state_step(eng->db, id, task, TK_ST_IN_PROGRESS,
-		    again ? TK_ST_PENDING : TK_ST_ERROR, attempts, eng->actor,
-		    "lease expired")) != TK_OK)
-			goto out;
-		tk_buf_reset(&err);
-		tk_buf_printf(&err, "attempt %u lost: the lease of worker %s "
-		    "expired (the worker died, hung or lost the database)",
-		    attempts, owner ? owner : "?");
-		if (err.failed) {
-			e = TK_ERR_NOMEM;
-			goto out;
-		}
-		a[0] = TK_PSTR(err.data);
-		a[1] = TK_PINT(again);
-		a[2] = TK_PINT(id);
-		if ((e = tk_db_exec(eng->db, SQL_REAPED, a, 3, NULL, NULL)) !=
-		    TK_OK)
-			goto out;
-		if ((e = tk_state_task_refresh(eng->db, task, eng->actor,
-		    "lease expired", NULL)) != TK_OK)
-			goto out;
-		{
-			char ts[37];
-
-			tk_engine_uuid_str(task, ts);
-			tk_log(TK_LOG_WARN, "event=lease_expired task=%s "
-			    "step_id=%llu attempt=%u owner=%s outcome=%s", ts,
-			    id, attempts, tk_log_quote(q, sizeof(q),
-			    owner ? owner : "?"), again ? "ready" : "error");
-		}
+		if ((e = reap_one(eng, &s[i], &err)) != TK_OK)
+			break;
 		ra->n++;
 	}
-out:
 	tk_buf_free(&err);
-	tk_rows_free(&r);
-	tk_rows_free(&t);
 	return e;
 }
 
@@ -1686,7 +1524,7 @@ tk_engine_reap(struct tk_engine *eng, tk_engine_live_fn live, void *arg,
 		if ((e = in_txn(eng, reap_txn, &ra)) != TK_OK)
 			break;
 		total += ra.n;
-	} while (ra.n == REAP_BATCH);
+	} while (ra.n == TK_STEP_REAP_BATCH);
 	if (n != NULL)
 		*n = total;
 	return e;
@@ -1695,16 +1533,7 @@ tk_engine_reap(struct tk_engine *eng, tk_engine_live_fn live, void *arg,
 tk_err
 tk_engine_ready_count(struct tk_engine *eng, unsigned limit, unsigned *n)
 {
-	struct tk_rows r = TK_ROWS_INIT;
-	struct tk_dbarg a = TK_PINT(limit);
-	tk_err e;
-
-	*n = 0;
-	if ((e = tk_db_query(eng->db, SQL_READY_COUNT, &a, 1, &r)) != TK_OK)
-		return e;
-	*n = (unsigned)r.nrows;
-	tk_rows_free(&r);
-	return TK_OK;
+	return tk_step_store_ready_count(eng->db, limit, n);
 }
 
 /* ---------------------------------------------------------------- workers */
@@ -1713,31 +1542,17 @@ tk_err
 tk_engine_worker_start(struct tk_engine *eng, const char *id,
     const char *host, unsigned pid, unsigned processes)
 {
-	struct tk_dbarg a[4];
-	tk_err e;
-
-	if ((e = tk_db_exec(eng->db, SQL_WORKER_GC, NULL, 0, NULL, NULL)) !=
-	    TK_OK)
-		return e;
-	a[0] = TK_PSTR(id);
-	a[1] = TK_PSTR(host);
-	a[2] = TK_PINT(pid);
-	a[3] = TK_PINT(processes);
-	return tk_db_exec(eng->db, SQL_WORKER_START, a, 4, NULL, NULL);
+	return tk_step_store_worker_start(eng->db, id, host, pid, processes);
 }
 
 tk_err
 tk_engine_worker_beat(struct tk_engine *eng, const char *id)
 {
-	struct tk_dbarg a = TK_PSTR(id);
-
-	return tk_db_exec(eng->db, SQL_WORKER_BEAT, &a, 1, NULL, NULL);
+	return tk_step_store_worker_beat(eng->db, id);
 }
 
 tk_err
 tk_engine_worker_stop(struct tk_engine *eng, const char *id)
 {
-	struct tk_dbarg a = TK_PSTR(id);
-
-	return tk_db_exec(eng->db, SQL_WORKER_STOP, &a, 1, NULL, NULL);
+	return tk_step_store_worker_stop(eng->db, id);
 }
