@@ -8,4 +8,5 @@ libtasker_a_SOURCES += \
 	include/tasker/catalog.h src/store/catalog.c \
 	include/tasker/scan_store.h src/store/scan_store.c \
 	include/tasker/probe.h src/store/probe.c \
-	include/tasker/step_store.h src/store/step_store.c
+	include/tasker/step_store.h src/store/step_store.c \
+	include/tasker/transition_store.h src/store/transition_store.c
