@@ -1,6 +1,12 @@
 /*
  * engine.c - claim, run, record, reap (see engine.h for the contract).
  *
+ * Orchestration: every statement is the step store's (step_store.h) or,
+ * for status changes, state.c's; this file composes them into the
+ * transactions below and makes each decision (which ready mark is
+ * wrong, whether the attempt is still ours, retry or error).  The
+ * handler's documents are protocol.c's, who it runs as worker.c's.
+ *
  * Lock order, everywhere: the step row(s) first, then the task row.  The
  * claim and the reaper lock steps with SKIP LOCKED, so workers never wait
  * for each other's steps; a deadlock with an operator's change (which may
@@ -12,9 +18,6 @@
  */
 #include "tasker/engine.h"
 
-#include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tasker/alloc.h"
 #include "tasker/backoff.h"
 #include "tasker/catalog.h"
 #include "tasker/clock.h"
@@ -31,12 +33,11 @@
 #include "tasker/state.h"
 #include "tasker/step_store.h"
 #include "tasker/tasks.h"
-#include "tasker/utf8.h"
+#include "tasker/worker.h"
 
 #define TICK_MS          200    /* how often a running step checks in */
 #define SETTLED_CHECK_MS 1000   /* how often it looks for an operator's
                                    cancel or resolve */
-#define DEFAULT_PATH     "/usr/local/bin:/usr/bin:/bin"
 #define REASON_MAX       200    /* transition reasons, log errors */
 #define PACKET_SLACK     4096   /* a statement's bytes besides results */
 #define RECORD_WAIT_MS   250    /* between tries of a database away */
@@ -58,12 +59,7 @@ struct tk_engine {
 	long long                stop_at;
 	const char              *work_dir;
 	char                    *path;
-	char                    *home;
-	int                      drop;
-	uid_t                    uid;
-	gid_t                    gid;
-	gid_t                   *groups;
-	size_t                   ngroups;
+	struct tk_run_as         as;         /* who handlers run as */
 };
 
 /* A claimed step: what the claim read and wrote. */
@@ -158,54 +154,6 @@ in_txn(struct tk_engine *eng, txn_fn fn, void *arg)
 
 /* ---------------------------------------------------------------- lifecycle */
 
-static tk_err
-resolve_user(struct tk_engine *eng)
-{
-	const char *user = eng->cfg->worker.user;
-	struct passwd *pw;
-	int ng = 32;
-
-	if (user == NULL || geteuid() != 0) {
-		if (user != NULL)
-			tk_log(TK_LOG_WARN, "event=config_note msg=\"worker."
-			    "user applies only when the worker runs as root\"");
-		pw = getpwuid(geteuid());
-		if (pw != NULL && pw->pw_dir != NULL &&
-		    (eng->home = strdup(pw->pw_dir)) == NULL)
-			return TK_ERR_NOMEM;
-		return TK_OK;
-	}
-	if ((pw = getpwnam(user)) == NULL) {
-		char q[TK_DIAG_QUOTE_SIZE];
-
-		tk_log(TK_LOG_ERROR, "event=config_error msg=\"worker.user: no "
-		    "such user\" user=%s", tk_log_quote(q, sizeof(q), user));
-		return TK_ERR_CONFIG;
-	}
-	eng->uid = pw->pw_uid;
-	eng->gid = pw->pw_gid;
-	if ((eng->home = strdup(pw->pw_dir ? pw->pw_dir : "/")) == NULL)
-		return TK_ERR_NOMEM;
-	for (;;) {
-		gid_t *g = tk_reallocarray(eng->groups, (size_t)ng,
-		    sizeof(*g));
-		int want = ng;
-
-		if (g == NULL)
-			return TK_ERR_NOMEM;
-		eng->groups = g;
-		if (getgrouplist(user, eng->gid, g, &want) >= 0) {
-			eng->ngroups = (size_t)want;
-			break;
-		}
-		if (want <= ng || want > 65536)
-			return TK_ERR_CONFIG;
-		ng = want;
-	}
-	eng->drop = 1;
-	return TK_OK;
-}
-
 tk_err
 tk_engine_new(const struct tk_config *cfg, const char *owner,
     volatile sig_atomic_t *stop, struct tk_engine **out)
@@ -224,11 +172,12 @@ tk_engine_new(const struct tk_config *cfg, const char *owner,
 	snprintf(eng->owner, sizeof(eng->owner), "%s", owner);
 	snprintf(eng->actor, sizeof(eng->actor), "worker:%s", owner);
 	eng->work_dir = cfg->worker.work_dir ? cfg->worker.work_dir : "/";
-	if ((eng->path = strdup(path && *path ? path : DEFAULT_PATH)) == NULL) {
+	if ((eng->path = strdup(path && *path ? path :
+	    TK_ENGINE_DEFAULT_PATH)) == NULL) {
 		e = TK_ERR_NOMEM;
 		goto err;
 	}
-	if ((e = resolve_user(eng)) != TK_OK)
+	if ((e = tk_worker_run_as(cfg->worker.user, &eng->as)) != TK_OK)
 		goto err;
 	if ((e = tk_db_new(&cfg->db, &eng->db)) != TK_OK)
 		goto err;
@@ -256,8 +205,7 @@ tk_engine_free(struct tk_engine *eng)
 	tk_db_free(eng->db);
 	tk_db_free(eng->lease_db);
 	free(eng->path);
-	free(eng->home);
-	free(eng->groups);
+	tk_run_as_free(&eng->as);
 	free(eng);
 }
 
@@ -282,203 +230,6 @@ tk_engine_set_stop_at(struct tk_engine *eng, long long mono_ms)
 
 /* ---------------------------------------------------------------- pieces */
 
-static void
-json_str(struct tk_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p;
-
-	tk_buf_putc(b, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			tk_buf_putc(b, '\\');
-			tk_buf_putc(b, (char)*p);
-		} else if (*p < 0x20) {
-			tk_buf_puts(b, "\\u00");
-			tk_buf_putc(b, hex[*p >> 4]);
-			tk_buf_putc(b, hex[*p & 15]);
-		} else
-			tk_buf_putc(b, (char)*p);
-	}
-	tk_buf_putc(b, '"');
-}
-
-void
-tk_engine_token(char *out, const struct tk_engine_attempt *a)
-{
-	snprintf(out, TK_ENGINE_TOKEN_MAX, "%u.%llu", a->number, a->epoch);
-}
-
-tk_err
-tk_engine_input(struct tk_buf *out, const struct tk_engine_task *t,
-    const char *step, const struct tk_engine_attempt *at,
-    const struct tk_engine_parent *p, size_t np)
-{
-	char tok[TK_ENGINE_TOKEN_MAX];
-	size_t i;
-
-	tk_buf_puts(out, "{\"task\":{\"id\":");
-	json_str(out, t->id);
-	tk_buf_puts(out, ",\"namespace\":");
-	json_str(out, t->namespace_name);
-	tk_buf_puts(out, ",\"name\":");
-	json_str(out, t->name);
-	tk_buf_puts(out, ",\"version\":");
-	json_str(out, t->version);
-	tk_buf_puts(out, ",\"context\":");
-	/* Spliced as stored: the database checks it is valid JSON. */
-	if (t->context != NULL && t->context_len > 0)
-		tk_buf_append(out, t->context, t->context_len);
-	else
-		tk_buf_puts(out, "{}");
-	tk_buf_puts(out, "},\"step\":{\"name\":");
-	json_str(out, step);
-	tk_engine_token(tok, at);
-	tk_buf_printf(out, ",\"attempt\":%u,\"lease_epoch\":%llu,"
-	    "\"fencing_token\":\"%s\"},\"parents\":{", at->number, at->epoch,
-	    tok);
-	for (i = 0; i < np; i++) {
-		if (i > 0)
-			tk_buf_putc(out, ',');
-		json_str(out, p[i].name);
-		tk_buf_putc(out, ':');
-		if (p[i].results != NULL && p[i].results_len > 0)
-			tk_buf_append(out, p[i].results, p[i].results_len);
-		else
-			tk_buf_puts(out, "null");
-	}
-	return tk_buf_puts(out, "}}\n");
-}
-
-tk_err
-tk_engine_env(struct tk_env *env, const struct tk_engine_env_src *s)
-{
-	char n[16], ep[24], tok[TK_ENGINE_TOKEN_MAX];
-	size_t i;
-	tk_err e = TK_OK;
-
-	if ((e = tk_env_set(env, "PATH", s->path ? s->path : DEFAULT_PATH))
-	    != TK_OK)
-		return e;
-	if (s->home != NULL && (e = tk_env_set(env, "HOME", s->home)) != TK_OK)
-		return e;
-	if ((e = tk_env_set(env, "LANG", "C.UTF-8")) != TK_OK)
-		return e;
-	for (i = 0; s->exec != NULL && i < s->exec->nenv; i++)
-		if ((e = tk_env_put(env, s->exec->env[i])) != TK_OK &&
-		    e != TK_ERR_BAD_REQUEST)
-			return e;
-	snprintf(n, sizeof(n), "%u", s->attempt.number);
-	snprintf(ep, sizeof(ep), "%llu", s->attempt.epoch);
-	tk_engine_token(tok, &s->attempt);
-	if ((e = tk_env_set(env, "TASKER_TASK_ID", s->task_id)) != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_NAMESPACE", s->namespace_name))
-	    != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_HANDLER", s->handler)) != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_HANDLER_VERSION", s->version))
-	    != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_STEP_NAME", s->step)) != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_STEP_ATTEMPT", n)) != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_LEASE_EPOCH", ep)) != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_FENCING_TOKEN", tok)) != TK_OK)
-		return e;
-	return TK_OK;
-}
-
-/* Appends s as clean text: valid UTF-8, no control characters but
- * newline and tab; stops before passing max bytes in all. */
-static void
-append_clean(struct tk_buf *b, const char *s, size_t len, size_t max)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, k;
-
-	while (i < len && b->len < max) {
-		k = tk_utf8_seq(p + i, len - i);
-		if (k == 0 || (k == 1 && ((p[i] < 0x20 && p[i] != '\n' &&
-		    p[i] != '\t') || p[i] == 0x7f))) {
-			tk_buf_putc(b, '?');
-			i++;
-			continue;
-		}
-		if (b->len + k > max)
-			break;
-		tk_buf_append(b, p + i, k);
-		i += k;
-	}
-}
-
-tk_err
-tk_engine_error_text(struct tk_buf *out, const char *what, const char *err,
-    size_t err_len)
-{
-	size_t start, k;
-
-	tk_buf_reset(out);
-	append_clean(out, what, strlen(what), TK_ENGINE_ERROR_MAX / 2);
-	/* Trailing blank lines say nothing. */
-	while (err != NULL && err_len > 0 && (err[err_len - 1] == ' ' ||
-	    err[err_len - 1] == '\t' || err[err_len - 1] == '\r' ||
-	    err[err_len - 1] == '\n'))
-		err_len--;
-	if (err != NULL && err_len > 0) {
-		start = err_len > TK_ENGINE_STDERR_TAIL ?
-		    err_len - TK_ENGINE_STDERR_TAIL : 0;
-		/* Do not start in the middle of a character. */
-		for (k = 0; k < 3 && start > 0 && start < err_len &&
-		    ((unsigned char)err[start] & 0xc0) == 0x80; k++)
-			start++;
-		tk_buf_puts(out, start > 0 ? "; stderr (last bytes): " :
-		    "; stderr: ");
-		append_clean(out, err + start, err_len - start,
-		    TK_ENGINE_ERROR_MAX);
-	}
-	return out->failed ? TK_ERR_NOMEM : TK_OK;
-}
-
-const char *
-tk_engine_failure(char *what, size_t whatsz, const struct tk_exec_result *r,
-    const char *why, const char *argv0, unsigned timeout_s,
-    size_t max_output)
-{
-	const char *abbrev;
-
-	switch (r->end) {
-	case TK_EXEC_EXITED:
-		if (r->status == 0 && why != NULL)
-			snprintf(what, whatsz, "%s", why);
-		else
-			snprintf(what, whatsz, "exit status %d", r->status);
-		break;
-	case TK_EXEC_SIGNALED:
-		abbrev = sigabbrev_np(r->status);
-		snprintf(what, whatsz, "killed by signal %d (SIG%s)", r->status,
-		    abbrev ? abbrev : "?");
-		break;
-	case TK_EXEC_TIMEOUT:
-		snprintf(what, whatsz, "timed out after %u s (the handler and "
-		    "its child processes were killed)", timeout_s);
-		break;
-	case TK_EXEC_TOO_LARGE:
-		snprintf(what, whatsz, "%s passed the limit of %zu bytes "
-		    "(worker.max_output_bytes); the handler was killed",
-		    r->out_overflow ? "stdout" : "stderr", max_output);
-		break;
-	case TK_EXEC_ABORTED:
-		snprintf(what, whatsz, "stopped by the worker");
-		break;
-	case TK_EXEC_NOT_STARTED:
-		if (r->failed_op != NULL && strcmp(r->failed_op, "exec") != 0)
-			snprintf(what, whatsz, "cannot run '%s': %s failed: %s",
-			    argv0, r->failed_op, strerror(r->status));
-		else
-			snprintf(what, whatsz, "cannot run '%s': %s", argv0,
-			    strerror(r->status));
-		break;
-	}
-	return what;
-}
-
 /* ---------------------------------------------------------------- claim */
 
 struct claim_arg {
@@ -487,16 +238,11 @@ struct claim_arg {
 	int          cleared;  /* a stale ready mark was removed */
 };
 
-/*
- * ready_at is set exactly when the step may run; check anyway: 1 when
- * the mark is wrong (a cancelled or finished task, a step not waiting
- * to run, a failed step without attempts left, a step with a parent not
- * complete or resolved_manually), so it is cleared and not found again:
- * the last parent to finish sets it again.  A pending step runs whatever
- * its attempts: an operator's retry made it pending.
- */
-static int
-claim_stale(const struct tk_step_ready *s, const struct tk_step_task *t)
+/* engine.h; ready_at is set exactly when the step may run, this checks
+ * anyway. */
+int
+tk_engine_claim_stale(const struct tk_step_ready *s,
+    const struct tk_step_task *t)
 {
 	unsigned max = tk_step_max_attempts(s->retryable, s->retry_limit);
 
@@ -533,7 +279,7 @@ claim_txn(struct tk_engine *eng, void *p)
 	memcpy(c->name, s.name, sizeof(c->name));
 	if ((e = tk_step_store_claim_task(eng->db, c->task, &t)) != TK_OK)
 		return e;
-	if (claim_stale(&s, &t)) {
+	if (tk_engine_claim_stale(&s, &t)) {
 		a->cleared = 1;
 		if ((e = tk_step_store_unready(eng->db, c->id)) != TK_OK)
 			return e;
@@ -565,90 +311,9 @@ claim_txn(struct tk_engine *eng, void *p)
 	return TK_OK;
 }
 
-/* ---------------------------------------------------------------- lease slot
- * The protocol is in engine.h; the watchdog is worker.c's. */
-
-int
-tk_lease_check(struct tk_lease_slot *s, long long now, int *pgid)
-{
-	int st = atomic_load(&s->state);
-
-	*pgid = 0;
-	if ((st != TK_LEASE_RUN && st != TK_LEASE_RECORD) ||
-	    now < atomic_load(&s->deadline))
-		return 0;
-	if (!atomic_compare_exchange_strong(&s->state, &st, TK_LEASE_KILLING))
-		return 0;   /* the worker moved on meanwhile */
-	/* While KILLING the worker does not reap the handler (fence_ended):
-	 * pgid is still the handler's group. */
-	if ((*pgid = atomic_load(&s->pgid)) > 0)
-		(void)kill(-*pgid, SIGKILL);
-	atomic_store(&s->state, TK_LEASE_FENCED);
-	return 1;
-}
-
-int
-tk_lease_holds(struct tk_lease_slot *s, unsigned long long step)
-{
-	int st = atomic_load(&s->state);
-
-	return (st == TK_LEASE_RUN || st == TK_LEASE_RECORD) &&
-	    atomic_load(&s->step) == step;
-}
-
-/* Waits (a moment, bounded) while the watchdog is killing. */
-static void
-kill_wait(struct tk_lease_slot *s)
-{
-	int i;
-
-	for (i = 0; i < 1000 && atomic_load(&s->state) == TK_LEASE_KILLING;
-	    i++)
-		sleep_ms(1);
-}
-
-void
-tk_lease_clear(struct tk_lease_slot *s)
-{
-	int st;
-
-	for (;;) {
-		kill_wait(s);
-		st = atomic_load(&s->state);
-		if (atomic_compare_exchange_strong(&s->state, &st,
-		    TK_LEASE_IDLE))
-			break;
-	}
-	atomic_store(&s->pgid, 0);
-	atomic_store(&s->step, 0);
-}
-
-/* Runs in the handler's process before exec: async-signal-safe. */
-static int
-fence_started(void *arg, pid_t pgid)
-{
-	struct tk_lease_slot *s = arg;
-	int st = TK_LEASE_RUN;
-
-	atomic_store(&s->pgid, (int)pgid);
-	/* Past the deadline already (the worker was stopped since the
-	 * claim), and the watchdog has not looked yet: fence it here. */
-	if (tk_now_ms() >= atomic_load(&s->deadline))
-		(void)atomic_compare_exchange_strong(&s->state, &st,
-		    TK_LEASE_FENCED);
-	/* Fenced: the watchdog may not have seen pgid; do not run at all. */
-	return atomic_load(&s->state) == TK_LEASE_RUN ? 0 : -1;
-}
-
-/* The handler exited and is not reaped yet (exec.h). */
-static void
-fence_ended(void *arg)
-{
-	struct tk_lease_slot *s = arg;
-
-	atomic_store(&s->pgid, 0);
-	kill_wait(s);
-}
+/* ---------------------------------------------------------------- lease
+ * The slot's protocol is in engine.h (lease.c); the watchdog is
+ * worker.c's. */
 
 static long long
 lease_expiry(const struct tk_engine *eng)
@@ -1002,24 +667,117 @@ succeed(struct tk_engine *eng, struct outcome *o, json_object *res,
 	o->kind = O_SUCCESS;
 }
 
+/* The handler's environment (protocol.c: tk_engine_env). */
+static tk_err
+step_env(const struct tk_engine *eng, const struct claim *c,
+    const struct tk_step_def *sd, struct tk_env *env)
+{
+	struct tk_engine_env_src src;
+
+	memset(&src, 0, sizeof(src));
+	src.path = eng->path;
+	src.home = eng->as.home;
+	src.exec = &sd->exec;
+	src.task_id = c->task_str;
+	src.namespace_name = c->ns;
+	src.handler = c->handler;
+	src.version = c->version;
+	src.step = c->name;
+	src.attempt.number = c->attempt;
+	src.attempt.epoch = c->epoch;
+	return tk_engine_env(env, &src);
+}
+
+/* What tk_exec_run() is asked to do; sp borrows env, in and run. */
+static void
+exec_spec(const struct tk_engine *eng, const struct tk_step_def *sd,
+    const struct tk_env *env, const struct tk_buf *in, struct run *run,
+    unsigned timeout_s, struct tk_exec_spec *sp)
+{
+	const struct tk_worker_config *w = &eng->cfg->worker;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->argv = (const char *const *)sd->exec.argv;
+	sp->envp = (const char *const *)env->v;
+	sp->cwd = eng->work_dir;
+	sp->input = in->data;
+	sp->input_len = in->len;
+	sp->timeout_ms = timeout_s * 1000;
+	sp->max_output = w->max_output_bytes;
+	sp->drop = eng->as.drop;
+	sp->uid = eng->as.uid;
+	sp->gid = eng->as.gid;
+	sp->groups = eng->as.groups;
+	sp->ngroups = eng->as.ngroups;
+	sp->tick_ms = TICK_MS;
+	sp->tick = run_tick;
+	sp->tick_arg = run;
+	sp->term_grace_ms = w->kill_grace_seconds * 1000;
+	if (eng->slot != NULL) {
+		sp->started = tk_lease_fence_started;
+		sp->ended = tk_lease_fence_ended;
+		sp->fence_arg = eng->slot;
+	}
+}
+
+/* Turns what happened to the handler (r, and run: why it was stopped)
+ * into an outcome. */
+static void
+judge(struct tk_engine *eng, const struct tk_step_def *sd,
+    const struct tk_exec_result *r, const struct run *run,
+    unsigned timeout_s, struct outcome *o)
+{
+	json_object *res = NULL;
+	char why[200], what[600];
+	unsigned secs;
+
+	if (r->end == TK_EXEC_ABORTED && run->settled >= 0) {
+		/* Stopped for an operator: what it said is recorded as
+		 * late results or error (record_txn), if still ours. */
+		settled_outcome(o, r, run->settled);
+		o->settled = run->settled;
+		return;
+	}
+	if (r->end == TK_EXEC_ABORTED) {
+		o->kind = run->why == WHY_LOST ? O_LOST : O_RELEASE;
+		snprintf(o->reason, sizeof(o->reason), "%s",
+		    run->why == WHY_LOST ? "lease lost" :
+		    "released: the worker stopped");
+		return;
+	}
+	why[0] = '\0';
+	if (r->end == TK_EXEC_EXITED && r->status == 0) {
+		if (tk_exec_parse_output(r->out, r->out_len, &res, why,
+		    sizeof(why)) == TK_OK) {
+			succeed(eng, o, res, r);
+			goto out;
+		}
+	} else if (r->end == TK_EXEC_EXITED &&
+	    tk_exec_parse_output(r->out, r->out_len, &res, why,
+	    sizeof(why)) == TK_OK && tk_backoff_requested(res, &secs)) {
+		o->requested = 1;
+		o->delay_ms = (unsigned long long)secs * 1000;
+	}
+	tk_engine_failure(what, sizeof(what), r, why[0] ? why : NULL,
+	    sd->exec.argv[0], timeout_s, eng->cfg->worker.max_output_bytes);
+	fail_with(o, what, r->err, r->err_len);
+out:
+	json_object_put(res);
+}
+
 /* Runs the step's handler and turns what happened into an outcome. */
 static void
 execute(struct tk_engine *eng, const struct claim *c,
     const struct tk_handler_def *def, const struct tk_step_def *sd,
     struct outcome *o)
 {
-	const struct tk_worker_config *w = &eng->cfg->worker;
 	struct tk_buf in = TK_BUF_INIT;
 	struct tk_env env = TK_ENV_INIT;
-	struct tk_engine_env_src src;
 	struct tk_exec_spec sp;
 	struct tk_exec_result r;
 	struct run run;
-	json_object *res = NULL;
 	unsigned timeout_s = sd->exec.timeout_seconds ?
-	    sd->exec.timeout_seconds : w->step_timeout_seconds;
-	char why[200], what[600];
-	unsigned secs;
+	    sd->exec.timeout_seconds : eng->cfg->worker.step_timeout_seconds;
 	tk_err e;
 
 	memset(&r, 0, sizeof(r));
@@ -1030,89 +788,26 @@ execute(struct tk_engine *eng, const struct claim *c,
 		    "task failed (%s)", tk_err_name(e));
 		goto out;
 	}
-	memset(&src, 0, sizeof(src));
-	src.path = eng->path;
-	src.home = eng->home;
-	src.exec = &sd->exec;
-	src.task_id = c->task_str;
-	src.namespace_name = c->ns;
-	src.handler = c->handler;
-	src.version = c->version;
-	src.step = c->name;
-	src.attempt.number = c->attempt;
-	src.attempt.epoch = c->epoch;
-	if (tk_engine_env(&env, &src) != TK_OK) {
+	if (step_env(eng, c, sd, &env) != TK_OK) {
 		o->kind = O_RELEASE;
 		snprintf(o->reason, sizeof(o->reason),
 		    "released: out of memory");
 		goto out;
 	}
-
 	memset(&run, 0, sizeof(run));
 	run.eng = eng;
 	run.c = c;
 	run.last_try = run.last_check = tk_now_ms();
 	run.settled = -1;
-	memset(&sp, 0, sizeof(sp));
-	sp.argv = (const char *const *)sd->exec.argv;
-	sp.envp = (const char *const *)env.v;
-	sp.cwd = eng->work_dir;
-	sp.input = in.data;
-	sp.input_len = in.len;
-	sp.timeout_ms = timeout_s * 1000;
-	sp.max_output = w->max_output_bytes;
-	sp.drop = eng->drop;
-	sp.uid = eng->uid;
-	sp.gid = eng->gid;
-	sp.groups = eng->groups;
-	sp.ngroups = eng->ngroups;
-	sp.tick_ms = TICK_MS;
-	sp.tick = run_tick;
-	sp.tick_arg = &run;
-	sp.term_grace_ms = w->kill_grace_seconds * 1000;
-	if (eng->slot != NULL) {
-		sp.started = fence_started;
-		sp.ended = fence_ended;
-		sp.fence_arg = eng->slot;
-	}
+	exec_spec(eng, sd, &env, &in, &run, timeout_s, &sp);
 	if ((e = tk_exec_run(&sp, &r)) != TK_OK) {
 		o->kind = O_RELEASE;
 		snprintf(o->reason, sizeof(o->reason), "released: the worker "
 		    "could not run the handler (%s)", tk_err_name(e));
 		goto out;
 	}
-	if (r.end == TK_EXEC_ABORTED && run.settled >= 0) {
-		/* Stopped for an operator: what it said is recorded as
-		 * late results or error (record_txn), if still ours. */
-		settled_outcome(o, &r, run.settled);
-		o->settled = run.settled;
-		goto out;
-	}
-	if (r.end == TK_EXEC_ABORTED) {
-		o->kind = run.why == WHY_LOST ? O_LOST : O_RELEASE;
-		snprintf(o->reason, sizeof(o->reason), "%s",
-		    run.why == WHY_LOST ? "lease lost" :
-		    "released: the worker stopped");
-		goto out;
-	}
-	why[0] = '\0';
-	if (r.end == TK_EXEC_EXITED && r.status == 0) {
-		if (tk_exec_parse_output(r.out, r.out_len, &res, why,
-		    sizeof(why)) == TK_OK) {
-			succeed(eng, o, res, &r);
-			goto out;
-		}
-	} else if (r.end == TK_EXEC_EXITED &&
-	    tk_exec_parse_output(r.out, r.out_len, &res, why,
-	    sizeof(why)) == TK_OK && tk_backoff_requested(res, &secs)) {
-		o->requested = 1;
-		o->delay_ms = (unsigned long long)secs * 1000;
-	}
-	tk_engine_failure(what, sizeof(what), &r, why[0] ? why : NULL,
-	    sd->exec.argv[0], timeout_s, w->max_output_bytes);
-	fail_with(o, what, r.err, r.err_len);
+	judge(eng, sd, &r, &run, timeout_s, o);
 out:
-	json_object_put(res);
 	tk_exec_result_free(&r);
 	tk_env_free(&env);
 	tk_buf_free(&in);

@@ -272,7 +272,8 @@ tk_state_task_refresh(struct tk_db *db, const unsigned char task_id[16],
 		return TK_OK;
 	if ((e = tk_transition_store_task_hv(db, task_id, &hv)) != TK_OK)
 		return e;
-	if ((e = tk_state_task(db, task_id, hv, cur, want, actor, reason)) != TK_OK)
+	if ((e = tk_state_task(db, task_id, hv, cur, want, actor, reason)) !=
+	    TK_OK)
 		return e;
 	if (now != NULL)
 		*now = want;

@@ -306,25 +306,11 @@ tk_step_store_parent_results(struct tk_db *db, const unsigned char task[16],
     const char *name, char **out, size_t *len)
 {
 	struct tk_dbarg a[2];
-	struct tk_rows r = TK_ROWS_INIT;
-	tk_err e;
 
-	*out = NULL;
-	*len = 0;
+	/* One row at most: (task_id, name) is unique. */
 	a[0] = TK_PBLOB(task, 16);
 	a[1] = TK_PSTR(name);
-	/* Only one row is an answer (names are unique within a task). */
-	if ((e = tk_db_query(db, SQL_PARENT, a, 2, &r)) != TK_OK)
-		return e;
-	if (r.nrows == 1 && tk_row_str(&r, 0, 0) != NULL) {
-		*len = cell_len(&r, 0, 0);
-		if ((*out = malloc(*len + 1)) == NULL)
-			e = TK_ERR_NOMEM;
-		else
-			memcpy(*out, tk_row_str(&r, 0, 0), *len + 1);
-	}
-	tk_rows_free(&r);
-	return e;
+	return first_cell(db, SQL_PARENT, a, 2, out, len);
 }
 
 tk_err
