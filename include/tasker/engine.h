@@ -52,11 +52,14 @@
 #include "tasker/error.h"
 #include "tasker/exec.h"
 #include "tasker/handler.h"
+#include "tasker/step_store.h"
 
 /* Bounds of what the engine writes. */
 #define TK_ENGINE_ERROR_MAX   4096  /* bytes of workflow_steps.last_error */
 #define TK_ENGINE_STDERR_TAIL 2048  /* bytes of stderr kept in it */
 #define TK_ENGINE_OWNER_MAX   128   /* lease_owner, workers.id */
+/* A handler's PATH when the worker has none. */
+#define TK_ENGINE_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
 struct tk_engine;
 
@@ -103,6 +106,12 @@ int    tk_lease_check(struct tk_lease_slot *s, long long now, int *pgid);
 int    tk_lease_holds(struct tk_lease_slot *s, unsigned long long step);
 /* Empties the slot of a process that ended (its supervisor's call). */
 void   tk_lease_clear(struct tk_lease_slot *s);
+/* The exec runner's fence callbacks (exec.h: started, ended), arg the
+ * slot: the handler's process publishes its group and does not exec
+ * when the slot is fenced or past its deadline (-1); ended waits while
+ * the watchdog is killing, so the group is not reaped under it. */
+int    tk_lease_fence_started(void *arg, pid_t pgid);
+void   tk_lease_fence_ended(void *arg);
 
 /*
  * A new engine for this process.  owner names it in leases and
@@ -186,6 +195,18 @@ struct tk_engine_attempt {
 	unsigned            number;
 	unsigned long long  epoch;
 };
+
+/*
+ * The claim's decision on the oldest ready step s of task t (both
+ * locked): 1 when its ready mark is wrong and is to be cleared, so it is
+ * not found again (the last parent to finish sets it again): a
+ * cancelled or finished task, a step not waiting to run, a failed step
+ * without attempts left, a step with a parent not complete or
+ * resolved_manually, a task whose names do not fit.  A pending step runs
+ * whatever its attempts: an operator's retry made it pending.
+ */
+int    tk_engine_claim_stale(const struct tk_step_ready *s,
+    const struct tk_step_task *t);
 
 /* The fencing token "<attempt>.<lease_epoch>"; out holds
  * TK_ENGINE_TOKEN_MAX bytes. */

@@ -28,7 +28,11 @@
 #ifndef TASKER_WORKER_H
 #define TASKER_WORKER_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 #include "tasker/config.h"
+#include "tasker/error.h"
 
 struct tk_worker_opts {
 	const struct tk_config *cfg;
@@ -39,5 +43,26 @@ struct tk_worker_opts {
 /* Runs the supervisor and its children; returns the exit status of the
  * program (0, or 1 when the database could not be used at all). */
 int tk_worker_run(const struct tk_worker_opts *o);
+
+/*
+ * Who handlers run as.  worker.user applies only to a worker running as
+ * root: then drop is 1 and the handler's process takes that user's ids
+ * and groups before it execs (exec.h); otherwise handlers run as the
+ * worker, with its HOME.  The struct owns home and groups
+ * (tk_run_as_free).
+ */
+struct tk_run_as {
+	int     drop;
+	uid_t   uid;
+	gid_t   gid;
+	gid_t  *groups;
+	size_t  ngroups;
+	char   *home;     /* NULL: not known */
+};
+
+/* Resolves user (worker.user, or NULL) into *as, which starts zeroed.
+ * TK_ERR_CONFIG when there is no such user. */
+tk_err tk_worker_run_as(const char *user, struct tk_run_as *as);
+void   tk_run_as_free(struct tk_run_as *as);
 
 #endif

@@ -1,6 +1,12 @@
 /*
  * engine.c - claim, run, record, reap (see engine.h for the contract).
  *
+ * Orchestration: every statement is the step store's (step_store.h) or,
+ * for status changes, state.c's; this file composes them into the
+ * transactions below and makes each decision (which ready mark is
+ * wrong, whether the attempt is still ours, retry or error).  The
+ * handler's documents are protocol.c's, who it runs as worker.c's.
+ *
  * Lock order, everywhere: the step row(s) first, then the task row.  The
  * claim and the reaper lock steps with SKIP LOCKED, so workers never wait
  * for each other's steps; a deadlock with an operator's change (which may
@@ -12,9 +18,6 @@
  */
 #include "tasker/engine.h"
 
-#include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,21 +25,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tasker/alloc.h"
 #include "tasker/backoff.h"
 #include "tasker/catalog.h"
 #include "tasker/clock.h"
 #include "tasker/db.h"
 #include "tasker/log.h"
 #include "tasker/state.h"
+#include "tasker/step_store.h"
 #include "tasker/tasks.h"
-#include "tasker/utf8.h"
+#include "tasker/worker.h"
 
 #define TICK_MS          200    /* how often a running step checks in */
 #define SETTLED_CHECK_MS 1000   /* how often it looks for an operator's
                                    cancel or resolve */
-#define REAP_BATCH       20
-#define DEFAULT_PATH     "/usr/local/bin:/usr/bin:/bin"
 #define REASON_MAX       200    /* transition reasons, log errors */
 #define PACKET_SLACK     4096   /* a statement's bytes besides results */
 #define RECORD_WAIT_MS   250    /* between tries of a database away */
@@ -58,12 +59,7 @@ struct tk_engine {
 	long long                stop_at;
 	const char              *work_dir;
 	char                    *path;
-	char                    *home;
-	int                      drop;
-	uid_t                    uid;
-	gid_t                    gid;
-	gid_t                   *groups;
-	size_t                   ngroups;
+	struct tk_run_as         as;         /* who handlers run as */
 };
 
 /* A claimed step: what the claim read and wrote. */
@@ -95,92 +91,6 @@ struct outcome {
 	unsigned long long delay_ms;
 };
 
-/* ---------------------------------------------------------------- SQL */
-
-static const char SQL_CLAIM[] =
-    "SELECT id, task_id, position, name, status, attempts, retry_limit,"
-    " retryable, unmet_parents, lease_epoch FROM workflow_steps"
-    " FORCE INDEX (ix_steps_ready)"
-    " WHERE ready_at <= UTC_TIMESTAMP(6)"
-    " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
-static const char SQL_TASK_CLAIM[] =
-    "SELECT status, handler_version_id, namespace, name, version"
-    " FROM tasks WHERE id = ? FOR UPDATE";
-static const char SQL_UNREADY[] =
-    "UPDATE workflow_steps SET ready_at = NULL,"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_TAKE[] =
-    "UPDATE workflow_steps SET attempts = attempts + 1, lease_owner = ?,"
-    " lease_epoch = lease_epoch + 1,"
-    " lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND,"
-    " ready_at = NULL, started_at = UTC_TIMESTAMP(6), completed_at = NULL,"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_RENEW[] =
-    "UPDATE workflow_steps"
-    " SET lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND"
-    " WHERE id = ? AND lease_owner = ? AND attempts = ?";
-static const char SQL_SETTLED[] =
-    "SELECT status, attempts FROM workflow_steps WHERE id = ?";
-static const char SQL_CONTEXT[] =
-    "SELECT context FROM tasks WHERE id = ?";
-static const char SQL_PARENT[] =
-    "SELECT results FROM workflow_steps WHERE task_id = ? AND name = ?";
-static const char SQL_MINE[] =
-    "SELECT status, attempts, lease_owner, retryable, retry_limit"
-    " FROM workflow_steps WHERE id = ? FOR UPDATE";
-static const char SQL_TASK_LOCK[] =
-    "SELECT status FROM tasks WHERE id = ? FOR UPDATE";
-/* last_error stays: why an earlier attempt failed is worth keeping. */
-static const char SQL_DONE[] =
-    "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, ready_at = NULL,"
-    " completed_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)"
-    " WHERE id = ?";
-static const char SQL_LATE_RESULTS[] =
-    "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_FAILED[] =
-    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL,"
-    " ready_at = IF(?, UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND, NULL),"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_LATE_ERROR[] =
-    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_LEASE_CLEAR[] =
-    "UPDATE workflow_steps SET lease_owner = NULL, lease_expires_at = NULL,"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_RELEASED[] =
-    "UPDATE workflow_steps SET attempts = IF(attempts > 0, attempts - 1, 0),"
-    " lease_owner = NULL, lease_expires_at = NULL,"
-    " ready_at = IF(?, UTC_TIMESTAMP(6), NULL),"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_EXPIRED[] =
-    "SELECT id, task_id, status, attempts, retry_limit, retryable,"
-    " lease_owner FROM workflow_steps FORCE INDEX (ix_steps_lease)"
-    " WHERE lease_expires_at < UTC_TIMESTAMP(6)"
-    " ORDER BY lease_expires_at LIMIT 20 FOR UPDATE SKIP LOCKED";
-static const char SQL_REAPED[] =
-    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, ready_at = IF(?, UTC_TIMESTAMP(6), NULL),"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_READY_COUNT[] =
-    "SELECT id FROM workflow_steps FORCE INDEX (ix_steps_ready)"
-    " WHERE ready_at <= UTC_TIMESTAMP(6) LIMIT ?";
-static const char SQL_MAX_PACKET[] =
-    "SELECT @@max_allowed_packet";
-static const char SQL_WORKER_GC[] =
-    "DELETE FROM workers"
-    " WHERE heartbeat_at < UTC_TIMESTAMP(6) - INTERVAL 7 DAY";
-static const char SQL_WORKER_START[] =
-    "INSERT INTO workers (id, host, pid, processes, started_at,"
-    " heartbeat_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))";
-static const char SQL_WORKER_BEAT[] =
-    "UPDATE workers SET heartbeat_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_WORKER_STOP[] =
-    "UPDATE workers SET heartbeat_at = UTC_TIMESTAMP(6),"
-    " stopped_at = UTC_TIMESTAMP(6) WHERE id = ?";
-
 /* ---------------------------------------------------------------- helpers */
 
 static void
@@ -199,25 +109,6 @@ void
 tk_engine_uuid_str(const unsigned char id[16], char out[37])
 {
 	tk_uuid_format(id, out);
-}
-
-/* Copies a cell into a fixed buffer; 0 when it is NULL or too long. */
-static int
-copy_cell(char *dst, size_t dstsz, const struct tk_rows *r, size_t row,
-    size_t col)
-{
-	const char *s = tk_row_str(r, row, col);
-
-	if (s == NULL || r->len[row * r->ncols + col] >= dstsz)
-		return 0;
-	memcpy(dst, s, r->len[row * r->ncols + col] + 1);
-	return 1;
-}
-
-static int
-row_status(const struct tk_rows *r, size_t row, size_t col)
-{
-	return tk_status_parse(tk_row_str(r, row, col));
 }
 
 /* A task that takes no more steps: cancelled, or final. */
@@ -263,54 +154,6 @@ in_txn(struct tk_engine *eng, txn_fn fn, void *arg)
 
 /* ---------------------------------------------------------------- lifecycle */
 
-static tk_err
-resolve_user(struct tk_engine *eng)
-{
-	const char *user = eng->cfg->worker.user;
-	struct passwd *pw;
-	int ng = 32;
-
-	if (user == NULL || geteuid() != 0) {
-		if (user != NULL)
-			tk_log(TK_LOG_WARN, "event=config_note msg=\"worker."
-			    "user applies only when the worker runs as root\"");
-		pw = getpwuid(geteuid());
-		if (pw != NULL && pw->pw_dir != NULL &&
-		    (eng->home = strdup(pw->pw_dir)) == NULL)
-			return TK_ERR_NOMEM;
-		return TK_OK;
-	}
-	if ((pw = getpwnam(user)) == NULL) {
-		char q[TK_DIAG_QUOTE_SIZE];
-
-		tk_log(TK_LOG_ERROR, "event=config_error msg=\"worker.user: no "
-		    "such user\" user=%s", tk_log_quote(q, sizeof(q), user));
-		return TK_ERR_CONFIG;
-	}
-	eng->uid = pw->pw_uid;
-	eng->gid = pw->pw_gid;
-	if ((eng->home = strdup(pw->pw_dir ? pw->pw_dir : "/")) == NULL)
-		return TK_ERR_NOMEM;
-	for (;;) {
-		gid_t *g = tk_reallocarray(eng->groups, (size_t)ng,
-		    sizeof(*g));
-		int want = ng;
-
-		if (g == NULL)
-			return TK_ERR_NOMEM;
-		eng->groups = g;
-		if (getgrouplist(user, eng->gid, g, &want) >= 0) {
-			eng->ngroups = (size_t)want;
-			break;
-		}
-		if (want <= ng || want > 65536)
-			return TK_ERR_CONFIG;
-		ng = want;
-	}
-	eng->drop = 1;
-	return TK_OK;
-}
-
 tk_err
 tk_engine_new(const struct tk_config *cfg, const char *owner,
     volatile sig_atomic_t *stop, struct tk_engine **out)
@@ -329,11 +172,12 @@ tk_engine_new(const struct tk_config *cfg, const char *owner,
 	snprintf(eng->owner, sizeof(eng->owner), "%s", owner);
 	snprintf(eng->actor, sizeof(eng->actor), "worker:%s", owner);
 	eng->work_dir = cfg->worker.work_dir ? cfg->worker.work_dir : "/";
-	if ((eng->path = strdup(path && *path ? path : DEFAULT_PATH)) == NULL) {
+	if ((eng->path = strdup(path && *path ? path :
+	    TK_ENGINE_DEFAULT_PATH)) == NULL) {
 		e = TK_ERR_NOMEM;
 		goto err;
 	}
-	if ((e = resolve_user(eng)) != TK_OK)
+	if ((e = tk_worker_run_as(cfg->worker.user, &eng->as)) != TK_OK)
 		goto err;
 	if ((e = tk_db_new(&cfg->db, &eng->db)) != TK_OK)
 		goto err;
@@ -361,8 +205,7 @@ tk_engine_free(struct tk_engine *eng)
 	tk_db_free(eng->db);
 	tk_db_free(eng->lease_db);
 	free(eng->path);
-	free(eng->home);
-	free(eng->groups);
+	tk_run_as_free(&eng->as);
 	free(eng);
 }
 
@@ -387,203 +230,6 @@ tk_engine_set_stop_at(struct tk_engine *eng, long long mono_ms)
 
 /* ---------------------------------------------------------------- pieces */
 
-static void
-json_str(struct tk_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p;
-
-	tk_buf_putc(b, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			tk_buf_putc(b, '\\');
-			tk_buf_putc(b, (char)*p);
-		} else if (*p < 0x20) {
-			tk_buf_puts(b, "\\u00");
-			tk_buf_putc(b, hex[*p >> 4]);
-			tk_buf_putc(b, hex[*p & 15]);
-		} else
-			tk_buf_putc(b, (char)*p);
-	}
-	tk_buf_putc(b, '"');
-}
-
-void
-tk_engine_token(char *out, const struct tk_engine_attempt *a)
-{
-	snprintf(out, TK_ENGINE_TOKEN_MAX, "%u.%llu", a->number, a->epoch);
-}
-
-tk_err
-tk_engine_input(struct tk_buf *out, const struct tk_engine_task *t,
-    const char *step, const struct tk_engine_attempt *at,
-    const struct tk_engine_parent *p, size_t np)
-{
-	char tok[TK_ENGINE_TOKEN_MAX];
-	size_t i;
-
-	tk_buf_puts(out, "{\"task\":{\"id\":");
-	json_str(out, t->id);
-	tk_buf_puts(out, ",\"namespace\":");
-	json_str(out, t->namespace_name);
-	tk_buf_puts(out, ",\"name\":");
-	json_str(out, t->name);
-	tk_buf_puts(out, ",\"version\":");
-	json_str(out, t->version);
-	tk_buf_puts(out, ",\"context\":");
-	/* Spliced as stored: the database checks it is valid JSON. */
-	if (t->context != NULL && t->context_len > 0)
-		tk_buf_append(out, t->context, t->context_len);
-	else
-		tk_buf_puts(out, "{}");
-	tk_buf_puts(out, "},\"step\":{\"name\":");
-	json_str(out, step);
-	tk_engine_token(tok, at);
-	tk_buf_printf(out, ",\"attempt\":%u,\"lease_epoch\":%llu,"
-	    "\"fencing_token\":\"%s\"},\"parents\":{", at->number, at->epoch,
-	    tok);
-	for (i = 0; i < np; i++) {
-		if (i > 0)
-			tk_buf_putc(out, ',');
-		json_str(out, p[i].name);
-		tk_buf_putc(out, ':');
-		if (p[i].results != NULL && p[i].results_len > 0)
-			tk_buf_append(out, p[i].results, p[i].results_len);
-		else
-			tk_buf_puts(out, "null");
-	}
-	return tk_buf_puts(out, "}}\n");
-}
-
-tk_err
-tk_engine_env(struct tk_env *env, const struct tk_engine_env_src *s)
-{
-	char n[16], ep[24], tok[TK_ENGINE_TOKEN_MAX];
-	size_t i;
-	tk_err e = TK_OK;
-
-	if ((e = tk_env_set(env, "PATH", s->path ? s->path : DEFAULT_PATH))
-	    != TK_OK)
-		return e;
-	if (s->home != NULL && (e = tk_env_set(env, "HOME", s->home)) != TK_OK)
-		return e;
-	if ((e = tk_env_set(env, "LANG", "C.UTF-8")) != TK_OK)
-		return e;
-	for (i = 0; s->exec != NULL && i < s->exec->nenv; i++)
-		if ((e = tk_env_put(env, s->exec->env[i])) != TK_OK &&
-		    e != TK_ERR_BAD_REQUEST)
-			return e;
-	snprintf(n, sizeof(n), "%u", s->attempt.number);
-	snprintf(ep, sizeof(ep), "%llu", s->attempt.epoch);
-	tk_engine_token(tok, &s->attempt);
-	if ((e = tk_env_set(env, "TASKER_TASK_ID", s->task_id)) != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_NAMESPACE", s->namespace_name))
-	    != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_HANDLER", s->handler)) != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_HANDLER_VERSION", s->version))
-	    != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_STEP_NAME", s->step)) != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_STEP_ATTEMPT", n)) != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_LEASE_EPOCH", ep)) != TK_OK ||
-	    (e = tk_env_set(env, "TASKER_FENCING_TOKEN", tok)) != TK_OK)
-		return e;
-	return TK_OK;
-}
-
-/* Appends s as clean text: valid UTF-8, no control characters but
- * newline and tab; stops before passing max bytes in all. */
-static void
-append_clean(struct tk_buf *b, const char *s, size_t len, size_t max)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, k;
-
-	while (i < len && b->len < max) {
-		k = tk_utf8_seq(p + i, len - i);
-		if (k == 0 || (k == 1 && ((p[i] < 0x20 && p[i] != '\n' &&
-		    p[i] != '\t') || p[i] == 0x7f))) {
-			tk_buf_putc(b, '?');
-			i++;
-			continue;
-		}
-		if (b->len + k > max)
-			break;
-		tk_buf_append(b, p + i, k);
-		i += k;
-	}
-}
-
-tk_err
-tk_engine_error_text(struct tk_buf *out, const char *what, const char *err,
-    size_t err_len)
-{
-	size_t start, k;
-
-	tk_buf_reset(out);
-	append_clean(out, what, strlen(what), TK_ENGINE_ERROR_MAX / 2);
-	/* Trailing blank lines say nothing. */
-	while (err != NULL && err_len > 0 && (err[err_len - 1] == ' ' ||
-	    err[err_len - 1] == '\t' || err[err_len - 1] == '\r' ||
-	    err[err_len - 1] == '\n'))
-		err_len--;
-	if (err != NULL && err_len > 0) {
-		start = err_len > TK_ENGINE_STDERR_TAIL ?
-		    err_len - TK_ENGINE_STDERR_TAIL : 0;
-		/* Do not start in the middle of a character. */
-		for (k = 0; k < 3 && start > 0 && start < err_len &&
-		    ((unsigned char)err[start] & 0xc0) == 0x80; k++)
-			start++;
-		tk_buf_puts(out, start > 0 ? "; stderr (last bytes): " :
-		    "; stderr: ");
-		append_clean(out, err + start, err_len - start,
-		    TK_ENGINE_ERROR_MAX);
-	}
-	return out->failed ? TK_ERR_NOMEM : TK_OK;
-}
-
-const char *
-tk_engine_failure(char *what, size_t whatsz, const struct tk_exec_result *r,
-    const char *why, const char *argv0, unsigned timeout_s,
-    size_t max_output)
-{
-	const char *abbrev;
-
-	switch (r->end) {
-	case TK_EXEC_EXITED:
-		if (r->status == 0 && why != NULL)
-			snprintf(what, whatsz, "%s", why);
-		else
-			snprintf(what, whatsz, "exit status %d", r->status);
-		break;
-	case TK_EXEC_SIGNALED:
-		abbrev = sigabbrev_np(r->status);
-		snprintf(what, whatsz, "killed by signal %d (SIG%s)", r->status,
-		    abbrev ? abbrev : "?");
-		break;
-	case TK_EXEC_TIMEOUT:
-		snprintf(what, whatsz, "timed out after %u s (the handler and "
-		    "its child processes were killed)", timeout_s);
-		break;
-	case TK_EXEC_TOO_LARGE:
-		snprintf(what, whatsz, "%s passed the limit of %zu bytes "
-		    "(worker.max_output_bytes); the handler was killed",
-		    r->out_overflow ? "stdout" : "stderr", max_output);
-		break;
-	case TK_EXEC_ABORTED:
-		snprintf(what, whatsz, "stopped by the worker");
-		break;
-	case TK_EXEC_NOT_STARTED:
-		if (r->failed_op != NULL && strcmp(r->failed_op, "exec") != 0)
-			snprintf(what, whatsz, "cannot run '%s': %s failed: %s",
-			    argv0, r->failed_op, strerror(r->status));
-		else
-			snprintf(what, whatsz, "cannot run '%s': %s", argv0,
-			    strerror(r->status));
-		break;
-	}
-	return what;
-}
-
 /* ---------------------------------------------------------------- claim */
 
 struct claim_arg {
@@ -592,181 +238,82 @@ struct claim_arg {
 	int          cleared;  /* a stale ready mark was removed */
 };
 
+/* engine.h; ready_at is set exactly when the step may run, this checks
+ * anyway. */
+int
+tk_engine_claim_stale(const struct tk_step_ready *s,
+    const struct tk_step_task *t)
+{
+	unsigned max = tk_step_max_attempts(s->retryable, s->retry_limit);
+
+	return task_closed(t->status) || s->unmet_parents ||
+	    (s->status != TK_ST_PENDING && s->status != TK_ST_ERROR) ||
+	    (s->status == TK_ST_ERROR && s->attempts >= max) || !t->names_ok;
+}
+
+/* The claim: s (locked) and its task (locked) become ours, or a wrong
+ * ready mark is cleared. */
 static tk_err
 claim_txn(struct tk_engine *eng, void *p)
 {
 	struct claim_arg *a = p;
 	struct claim *c = &a->c;
-	struct tk_rows r = TK_ROWS_INIT, t = TK_ROWS_INIT;
-	struct tk_dbarg arg[3];
-	unsigned attempts, max;
-	int st, tst, stale;
+	struct tk_step_ready s;
+	struct tk_step_task t;
+	int found;
 	tk_err e;
 
 	memset(a, 0, sizeof(*a));
-	if ((e = tk_db_query(eng->db, SQL_CLAIM, NULL, 0, &r)) != TK_OK)
+	if ((e = tk_step_store_next_ready(eng->db, &s, &found)) != TK_OK ||
+	    !found)
 		return e;
-	if (r.nrows == 0)
-		goto out;
-	c->id = (unsigned long long)tk_row_int(&r, 0, 0);
-	arg[0] = TK_PINT(c->id);
-	if (tk_row_str(&r, 0, 1) == NULL || r.len[1] != 16 ||
-	    !copy_cell(c->name, sizeof(c->name), &r, 0, 3)) {
+	c->id = s.id;
+	if (!s.well_formed) {
 		/* Not a step this engine can have written: never again. */
-		e = tk_db_exec(eng->db, SQL_UNREADY, arg, 1, NULL, NULL);
 		a->cleared = 1;
-		goto out;
+		return tk_step_store_unready(eng->db, c->id);
 	}
-	memcpy(c->task, tk_row_str(&r, 0, 1), 16);
+	memcpy(c->task, s.task, sizeof(c->task));
 	tk_engine_uuid_str(c->task, c->task_str);
-	c->position = (size_t)tk_row_int(&r, 0, 2);
-	st = row_status(&r, 0, 4);
-	attempts = (unsigned)tk_row_int(&r, 0, 5);
-	max = tk_step_max_attempts(tk_row_int(&r, 0, 7) != 0,
-	    (unsigned)tk_row_int(&r, 0, 6));
-
-	arg[1] = TK_PBLOB(c->task, 16);
-	if ((e = tk_db_query(eng->db, SQL_TASK_CLAIM, &arg[1], 1, &t)) !=
-	    TK_OK)
-		goto out;
-	tst = t.nrows == 1 ? row_status(&t, 0, 0) : -1;
-	/*
-	 * ready_at is set exactly when the step may run; check anyway, and
-	 * clear a mark that is wrong (a cancelled or finished task, a step
-	 * not waiting to run, a failed step without attempts left, a step
-	 * with a parent not complete or resolved_manually), so it is not
-	 * found again: the last parent to finish sets it again.  A pending
-	 * step runs whatever its attempts: an operator's retry made it
-	 * pending.
-	 */
-	stale = task_closed(tst) || tk_row_int(&r, 0, 8) != 0 ||
-	    (st != TK_ST_PENDING && st != TK_ST_ERROR) ||
-	    (st == TK_ST_ERROR && attempts >= max) ||
-	    !copy_cell(c->ns, sizeof(c->ns), &t, 0, 2) ||
-	    !copy_cell(c->handler, sizeof(c->handler), &t, 0, 3) ||
-	    !copy_cell(c->version, sizeof(c->version), &t, 0, 4);
-	if (stale) {
+	c->position = s.position;
+	memcpy(c->name, s.name, sizeof(c->name));
+	if ((e = tk_step_store_claim_task(eng->db, c->task, &t)) != TK_OK)
+		return e;
+	if (tk_engine_claim_stale(&s, &t)) {
 		a->cleared = 1;
-		if ((e = tk_db_exec(eng->db, SQL_UNREADY, arg, 1, NULL, NULL))
-		    != TK_OK)
-			goto out;
-		if (!task_closed(tst))
+		if ((e = tk_step_store_unready(eng->db, c->id)) != TK_OK)
+			return e;
+		if (!task_closed(t.status))
 			e = tk_state_task_refresh(eng->db, c->task, eng->actor,
 			    "step has no attempt left", NULL);
-		goto out;
+		return e;
 	}
-	c->hv = (unsigned)tk_row_int(&t, 0, 1);
-	c->attempt = attempts + 1;
-	c->epoch = (unsigned long long)tk_row_int(&r, 0, 9) + 1;
-	e = tk_state_step(eng->db, c->id, c->task, (enum tk_status)st,
+	memcpy(c->ns, t.ns, sizeof(c->ns));
+	memcpy(c->handler, t.handler, sizeof(c->handler));
+	memcpy(c->version, t.version, sizeof(c->version));
+	c->hv = t.hv;
+	c->attempt = s.attempts + 1;
+	c->epoch = s.lease_epoch + 1;
+	e = tk_state_step(eng->db, c->id, c->task, (enum tk_status)s.status,
 	    TK_ST_IN_PROGRESS, c->attempt, eng->actor, NULL);
 	if (e == TK_ERR_CONFLICT) {
 		/* Cannot happen under the row lock; never loop on it. */
-		e = tk_db_exec(eng->db, SQL_UNREADY, arg, 1, NULL, NULL);
 		a->cleared = 1;
-		goto out;
+		return tk_step_store_unready(eng->db, c->id);
 	}
-	if (e != TK_OK)
-		goto out;
-	arg[0] = TK_PSTR(eng->owner);
-	arg[1] = TK_PINT(eng->cfg->worker.lease_seconds);
-	arg[2] = TK_PINT(c->id);
-	if ((e = tk_db_exec(eng->db, SQL_TAKE, arg, 3, NULL, NULL)) != TK_OK)
-		goto out;
-	if ((e = tk_state_task_refresh(eng->db, c->task, eng->actor, NULL,
+	if (e != TK_OK ||
+	    (e = tk_step_store_take(eng->db, c->id, eng->owner,
+	    eng->cfg->worker.lease_seconds)) != TK_OK ||
+	    (e = tk_state_task_refresh(eng->db, c->task, eng->actor, NULL,
 	    NULL)) != TK_OK)
-		goto out;
+		return e;
 	a->found = 1;
-out:
-	tk_rows_free(&r);
-	tk_rows_free(&t);
-	return e;
+	return TK_OK;
 }
 
-/* ---------------------------------------------------------------- lease slot
- * The protocol is in engine.h; the watchdog is worker.c's. */
-
-int
-tk_lease_check(struct tk_lease_slot *s, long long now, int *pgid)
-{
-	int st = atomic_load(&s->state);
-
-	*pgid = 0;
-	if ((st != TK_LEASE_RUN && st != TK_LEASE_RECORD) ||
-	    now < atomic_load(&s->deadline))
-		return 0;
-	if (!atomic_compare_exchange_strong(&s->state, &st, TK_LEASE_KILLING))
-		return 0;   /* the worker moved on meanwhile */
-	/* While KILLING the worker does not reap the handler (fence_ended):
-	 * pgid is still the handler's group. */
-	if ((*pgid = atomic_load(&s->pgid)) > 0)
-		(void)kill(-*pgid, SIGKILL);
-	atomic_store(&s->state, TK_LEASE_FENCED);
-	return 1;
-}
-
-int
-tk_lease_holds(struct tk_lease_slot *s, unsigned long long step)
-{
-	int st = atomic_load(&s->state);
-
-	return (st == TK_LEASE_RUN || st == TK_LEASE_RECORD) &&
-	    atomic_load(&s->step) == step;
-}
-
-/* Waits (a moment, bounded) while the watchdog is killing. */
-static void
-kill_wait(struct tk_lease_slot *s)
-{
-	int i;
-
-	for (i = 0; i < 1000 && atomic_load(&s->state) == TK_LEASE_KILLING;
-	    i++)
-		sleep_ms(1);
-}
-
-void
-tk_lease_clear(struct tk_lease_slot *s)
-{
-	int st;
-
-	for (;;) {
-		kill_wait(s);
-		st = atomic_load(&s->state);
-		if (atomic_compare_exchange_strong(&s->state, &st,
-		    TK_LEASE_IDLE))
-			break;
-	}
-	atomic_store(&s->pgid, 0);
-	atomic_store(&s->step, 0);
-}
-
-/* Runs in the handler's process before exec: async-signal-safe. */
-static int
-fence_started(void *arg, pid_t pgid)
-{
-	struct tk_lease_slot *s = arg;
-	int st = TK_LEASE_RUN;
-
-	atomic_store(&s->pgid, (int)pgid);
-	/* Past the deadline already (the worker was stopped since the
-	 * claim), and the watchdog has not looked yet: fence it here. */
-	if (tk_now_ms() >= atomic_load(&s->deadline))
-		(void)atomic_compare_exchange_strong(&s->state, &st,
-		    TK_LEASE_FENCED);
-	/* Fenced: the watchdog may not have seen pgid; do not run at all. */
-	return atomic_load(&s->state) == TK_LEASE_RUN ? 0 : -1;
-}
-
-/* The handler exited and is not reaped yet (exec.h). */
-static void
-fence_ended(void *arg)
-{
-	struct tk_lease_slot *s = arg;
-
-	atomic_store(&s->pgid, 0);
-	kill_wait(s);
-}
+/* ---------------------------------------------------------------- lease
+ * The slot's protocol is in engine.h (lease.c); the watchdog is
+ * worker.c's. */
 
 static long long
 lease_expiry(const struct tk_engine *eng)
@@ -856,8 +403,7 @@ renew(struct run *run, long long now)
 	struct tk_engine *eng = run->eng;
 	const struct tk_worker_config *w = &eng->cfg->worker;
 	long long hb = (long long)w->heartbeat_seconds * 1000, sent;
-	unsigned long long n = 0;
-	struct tk_dbarg a[4];
+	int held;
 	tk_err e;
 
 	run->last_try = now;
@@ -868,13 +414,10 @@ renew(struct run *run, long long now)
 		    now - hb : now - hb + 1000;
 		return 0;
 	}
-	a[0] = TK_PINT(w->lease_seconds);
-	a[1] = TK_PINT(run->c->id);
-	a[2] = TK_PSTR(eng->owner);
-	a[3] = TK_PINT(run->c->attempt);
 	sent = tk_now_ms();
-	e = tk_db_exec(eng->lease_db, SQL_RENEW, a, 4, &n, NULL);
-	if (e == TK_OK && n == 1)
+	e = tk_step_store_renew(eng->lease_db, run->c->id, eng->owner,
+	    run->c->attempt, w->lease_seconds, &held);
+	if (e == TK_OK && held)
 		lease_renewed(eng, sent);
 	else if (e == TK_OK)
 		return 1;   /* taken back, or settled by an operator */
@@ -930,9 +473,8 @@ on_tick(void *p)
 static int
 settled_check(struct run *run, int force)
 {
-	struct tk_rows r = TK_ROWS_INIT;
-	struct tk_dbarg a = TK_PINT(run->c->id);
 	long long now = tk_now_ms();
+	unsigned attempts;
 	int st;
 
 	if (run->settled >= 0)
@@ -941,13 +483,12 @@ settled_check(struct run *run, int force)
 		return 0;
 	run->last_check = now;
 	if (!tk_db_connected(run->eng->lease_db) ||
-	    tk_db_query(run->eng->lease_db, SQL_SETTLED, &a, 1, &r) != TK_OK)
+	    tk_step_store_status(run->eng->lease_db, run->c->id, &st,
+	    &attempts) != TK_OK)
 		return 0;
-	st = r.nrows == 1 ? row_status(&r, 0, 0) : -1;
 	if ((st == TK_ST_CANCELLED || st == TK_ST_RESOLVED_MANUALLY) &&
-	    (unsigned)tk_row_int(&r, 0, 1) == run->c->attempt)
+	    attempts == run->c->attempt)
 		run->settled = st;
-	tk_rows_free(&r);
 	return run->settled >= 0;
 }
 
@@ -994,49 +535,44 @@ build_input(struct tk_engine *eng, const struct claim *c,
     const struct tk_handler_def *def, const struct tk_step_def *sd,
     struct tk_buf *in)
 {
-	struct tk_rows ctx = TK_ROWS_INIT, *pr = NULL;
 	struct tk_engine_parent *par = NULL;
 	struct tk_engine_attempt at;
 	struct tk_engine_task t;
-	struct tk_dbarg a[2];
-	size_t k;
+	char *ctx = NULL, **res = NULL;   /* ours, freed at out */
+	size_t ctx_len, k;
 	tk_err e;
 
-	a[0] = TK_PBLOB(c->task, 16);
-	if ((e = tk_db_query(eng->db, SQL_CONTEXT, a, 1, &ctx)) != TK_OK)
+	if ((e = tk_step_store_context(eng->db, c->task, &ctx, &ctx_len)) !=
+	    TK_OK)
 		return e;
 	if (sd->nparents > 0 &&
-	    ((pr = calloc(sd->nparents, sizeof(*pr))) == NULL ||
+	    ((res = calloc(sd->nparents, sizeof(*res))) == NULL ||
 	    (par = calloc(sd->nparents, sizeof(*par))) == NULL)) {
 		e = TK_ERR_NOMEM;
 		goto out;
 	}
 	for (k = 0; k < sd->nparents; k++) {
 		par[k].name = def->steps[sd->parents[k]].name;
-		a[1] = TK_PSTR(par[k].name);
-		if ((e = tk_db_query(eng->db, SQL_PARENT, a, 2, &pr[k])) !=
-		    TK_OK)
+		if ((e = tk_step_store_parent_results(eng->db, c->task,
+		    par[k].name, &res[k], &par[k].results_len)) != TK_OK)
 			goto out;
-		if (pr[k].nrows == 1 && tk_row_str(&pr[k], 0, 0) != NULL) {
-			par[k].results = tk_row_str(&pr[k], 0, 0);
-			par[k].results_len = pr[k].len[0];
-		}
+		par[k].results = res[k];
 	}
 	t.id = c->task_str;
 	t.namespace_name = c->ns;
 	t.name = c->handler;
 	t.version = c->version;
-	t.context = tk_row_str(&ctx, 0, 0);
-	t.context_len = t.context != NULL ? ctx.len[0] : 0;
+	t.context = ctx;
+	t.context_len = ctx_len;
 	at.number = c->attempt;
 	at.epoch = c->epoch;
 	e = tk_engine_input(in, &t, c->name, &at, par, sd->nparents);
 out:
-	for (k = 0; pr != NULL && k < sd->nparents; k++)
-		tk_rows_free(&pr[k]);
-	free(pr);
+	for (k = 0; res != NULL && k < sd->nparents; k++)
+		free(res[k]);
+	free(res);
 	free(par);
-	tk_rows_free(&ctx);
+	free(ctx);
 	return e;
 }
 
@@ -1097,12 +633,8 @@ settled_outcome(struct outcome *o, const struct tk_exec_result *r,
 static int
 fits(struct tk_engine *eng, size_t len, char *why, size_t whysz)
 {
-	struct tk_rows r = TK_ROWS_INIT;
-
-	if (eng->max_packet == 0 && tk_db_query(eng->db, SQL_MAX_PACKET,
-	    NULL, 0, &r) == TK_OK && r.nrows == 1 && tk_row_int(&r, 0, 0) > 0)
-		eng->max_packet = (unsigned long long)tk_row_int(&r, 0, 0);
-	tk_rows_free(&r);
+	if (eng->max_packet == 0)
+		(void)tk_step_store_max_packet(eng->db, &eng->max_packet);
 	if (eng->max_packet == 0 || len + PACKET_SLACK <= eng->max_packet)
 		return 1;
 	snprintf(why, whysz, "output of %zu bytes is more than the database "
@@ -1135,24 +667,117 @@ succeed(struct tk_engine *eng, struct outcome *o, json_object *res,
 	o->kind = O_SUCCESS;
 }
 
+/* The handler's environment (protocol.c: tk_engine_env). */
+static tk_err
+step_env(const struct tk_engine *eng, const struct claim *c,
+    const struct tk_step_def *sd, struct tk_env *env)
+{
+	struct tk_engine_env_src src;
+
+	memset(&src, 0, sizeof(src));
+	src.path = eng->path;
+	src.home = eng->as.home;
+	src.exec = &sd->exec;
+	src.task_id = c->task_str;
+	src.namespace_name = c->ns;
+	src.handler = c->handler;
+	src.version = c->version;
+	src.step = c->name;
+	src.attempt.number = c->attempt;
+	src.attempt.epoch = c->epoch;
+	return tk_engine_env(env, &src);
+}
+
+/* What tk_exec_run() is asked to do; sp borrows env, in and run. */
+static void
+exec_spec(const struct tk_engine *eng, const struct tk_step_def *sd,
+    const struct tk_env *env, const struct tk_buf *in, struct run *run,
+    unsigned timeout_s, struct tk_exec_spec *sp)
+{
+	const struct tk_worker_config *w = &eng->cfg->worker;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->argv = (const char *const *)sd->exec.argv;
+	sp->envp = (const char *const *)env->v;
+	sp->cwd = eng->work_dir;
+	sp->input = in->data;
+	sp->input_len = in->len;
+	sp->timeout_ms = timeout_s * 1000;
+	sp->max_output = w->max_output_bytes;
+	sp->drop = eng->as.drop;
+	sp->uid = eng->as.uid;
+	sp->gid = eng->as.gid;
+	sp->groups = eng->as.groups;
+	sp->ngroups = eng->as.ngroups;
+	sp->tick_ms = TICK_MS;
+	sp->tick = run_tick;
+	sp->tick_arg = run;
+	sp->term_grace_ms = w->kill_grace_seconds * 1000;
+	if (eng->slot != NULL) {
+		sp->started = tk_lease_fence_started;
+		sp->ended = tk_lease_fence_ended;
+		sp->fence_arg = eng->slot;
+	}
+}
+
+/* Turns what happened to the handler (r, and run: why it was stopped)
+ * into an outcome. */
+static void
+judge(struct tk_engine *eng, const struct tk_step_def *sd,
+    const struct tk_exec_result *r, const struct run *run,
+    unsigned timeout_s, struct outcome *o)
+{
+	json_object *res = NULL;
+	char why[200], what[600];
+	unsigned secs;
+
+	if (r->end == TK_EXEC_ABORTED && run->settled >= 0) {
+		/* Stopped for an operator: what it said is recorded as
+		 * late results or error (record_txn), if still ours. */
+		settled_outcome(o, r, run->settled);
+		o->settled = run->settled;
+		return;
+	}
+	if (r->end == TK_EXEC_ABORTED) {
+		o->kind = run->why == WHY_LOST ? O_LOST : O_RELEASE;
+		snprintf(o->reason, sizeof(o->reason), "%s",
+		    run->why == WHY_LOST ? "lease lost" :
+		    "released: the worker stopped");
+		return;
+	}
+	why[0] = '\0';
+	if (r->end == TK_EXEC_EXITED && r->status == 0) {
+		if (tk_exec_parse_output(r->out, r->out_len, &res, why,
+		    sizeof(why)) == TK_OK) {
+			succeed(eng, o, res, r);
+			goto out;
+		}
+	} else if (r->end == TK_EXEC_EXITED &&
+	    tk_exec_parse_output(r->out, r->out_len, &res, why,
+	    sizeof(why)) == TK_OK && tk_backoff_requested(res, &secs)) {
+		o->requested = 1;
+		o->delay_ms = (unsigned long long)secs * 1000;
+	}
+	tk_engine_failure(what, sizeof(what), r, why[0] ? why : NULL,
+	    sd->exec.argv[0], timeout_s, eng->cfg->worker.max_output_bytes);
+	fail_with(o, what, r->err, r->err_len);
+out:
+	json_object_put(res);
+}
+
 /* Runs the step's handler and turns what happened into an outcome. */
 static void
 execute(struct tk_engine *eng, const struct claim *c,
     const struct tk_handler_def *def, const struct tk_step_def *sd,
     struct outcome *o)
 {
-	const struct tk_worker_config *w = &eng->cfg->worker;
 	struct tk_buf in = TK_BUF_INIT;
 	struct tk_env env = TK_ENV_INIT;
-	struct tk_engine_env_src src;
 	struct tk_exec_spec sp;
 	struct tk_exec_result r;
 	struct run run;
-	json_object *res = NULL;
 	unsigned timeout_s = sd->exec.timeout_seconds ?
-	    sd->exec.timeout_seconds : w->step_timeout_seconds;
-	char why[200], what[600];
-	unsigned secs;
+	    sd->exec.timeout_seconds : eng->cfg->worker.step_timeout_seconds;
 	tk_err e;
 
 	memset(&r, 0, sizeof(r));
@@ -1163,89 +788,26 @@ execute(struct tk_engine *eng, const struct claim *c,
 		    "task failed (%s)", tk_err_name(e));
 		goto out;
 	}
-	memset(&src, 0, sizeof(src));
-	src.path = eng->path;
-	src.home = eng->home;
-	src.exec = &sd->exec;
-	src.task_id = c->task_str;
-	src.namespace_name = c->ns;
-	src.handler = c->handler;
-	src.version = c->version;
-	src.step = c->name;
-	src.attempt.number = c->attempt;
-	src.attempt.epoch = c->epoch;
-	if (tk_engine_env(&env, &src) != TK_OK) {
+	if (step_env(eng, c, sd, &env) != TK_OK) {
 		o->kind = O_RELEASE;
 		snprintf(o->reason, sizeof(o->reason),
 		    "released: out of memory");
 		goto out;
 	}
-
 	memset(&run, 0, sizeof(run));
 	run.eng = eng;
 	run.c = c;
 	run.last_try = run.last_check = tk_now_ms();
 	run.settled = -1;
-	memset(&sp, 0, sizeof(sp));
-	sp.argv = (const char *const *)sd->exec.argv;
-	sp.envp = (const char *const *)env.v;
-	sp.cwd = eng->work_dir;
-	sp.input = in.data;
-	sp.input_len = in.len;
-	sp.timeout_ms = timeout_s * 1000;
-	sp.max_output = w->max_output_bytes;
-	sp.drop = eng->drop;
-	sp.uid = eng->uid;
-	sp.gid = eng->gid;
-	sp.groups = eng->groups;
-	sp.ngroups = eng->ngroups;
-	sp.tick_ms = TICK_MS;
-	sp.tick = run_tick;
-	sp.tick_arg = &run;
-	sp.term_grace_ms = w->kill_grace_seconds * 1000;
-	if (eng->slot != NULL) {
-		sp.started = fence_started;
-		sp.ended = fence_ended;
-		sp.fence_arg = eng->slot;
-	}
+	exec_spec(eng, sd, &env, &in, &run, timeout_s, &sp);
 	if ((e = tk_exec_run(&sp, &r)) != TK_OK) {
 		o->kind = O_RELEASE;
 		snprintf(o->reason, sizeof(o->reason), "released: the worker "
 		    "could not run the handler (%s)", tk_err_name(e));
 		goto out;
 	}
-	if (r.end == TK_EXEC_ABORTED && run.settled >= 0) {
-		/* Stopped for an operator: what it said is recorded as
-		 * late results or error (record_txn), if still ours. */
-		settled_outcome(o, &r, run.settled);
-		o->settled = run.settled;
-		goto out;
-	}
-	if (r.end == TK_EXEC_ABORTED) {
-		o->kind = run.why == WHY_LOST ? O_LOST : O_RELEASE;
-		snprintf(o->reason, sizeof(o->reason), "%s",
-		    run.why == WHY_LOST ? "lease lost" :
-		    "released: the worker stopped");
-		goto out;
-	}
-	why[0] = '\0';
-	if (r.end == TK_EXEC_EXITED && r.status == 0) {
-		if (tk_exec_parse_output(r.out, r.out_len, &res, why,
-		    sizeof(why)) == TK_OK) {
-			succeed(eng, o, res, &r);
-			goto out;
-		}
-	} else if (r.end == TK_EXEC_EXITED &&
-	    tk_exec_parse_output(r.out, r.out_len, &res, why,
-	    sizeof(why)) == TK_OK && tk_backoff_requested(res, &secs)) {
-		o->requested = 1;
-		o->delay_ms = (unsigned long long)secs * 1000;
-	}
-	tk_engine_failure(what, sizeof(what), &r, why[0] ? why : NULL,
-	    sd->exec.argv[0], timeout_s, w->max_output_bytes);
-	fail_with(o, what, r.err, r.err_len);
+	judge(eng, sd, &r, &run, timeout_s, o);
 out:
-	json_object_put(res);
 	tk_exec_result_free(&r);
 	tk_env_free(&env);
 	tk_buf_free(&in);
@@ -1261,111 +823,101 @@ struct record_arg {
 	int                           again;   /* out: will be retried */
 };
 
+/* An operator settled the step while it ran (cancelled the task,
+ * resolved the step): keep what the handler said, but the status is
+ * theirs. */
 static tk_err
-record_txn(struct tk_engine *eng, void *p)
+record_late(struct tk_engine *eng, const struct claim *c,
+    const struct outcome *o, int st)
 {
-	struct record_arg *ra = p;
+	if (o->kind == O_SUCCESS && st == TK_ST_CANCELLED)
+		return tk_step_store_late_results(eng->db, c->id, o->results);
+	if (o->kind == O_FAILURE)
+		return tk_step_store_late_error(eng->db, c->id,
+		    tk_buf_str(&o->error));
+	return tk_step_store_lease_clear(eng->db, c->id);
+}
+
+/* The outcome of a step still in_progress and ours; tst is its task's
+ * status, max its attempts in all. */
+static tk_err
+record_outcome(struct tk_engine *eng, struct record_arg *ra, int tst,
+    unsigned attempts, unsigned max)
+{
 	const struct claim *c = ra->c;
 	const struct outcome *o = ra->o;
-	struct tk_rows r = TK_ROWS_INIT, t = TK_ROWS_INIT;
-	struct tk_dbarg a[4];
-	const char *owner;
-	unsigned attempts, max;
-	int st, tst;
-	tk_err e;
+	tk_err e = TK_OK;
 
-	ra->lost = ra->again = 0;
-	a[0] = TK_PINT(c->id);
-	if ((e = tk_db_query(eng->db, SQL_MINE, a, 1, &r)) != TK_OK)
-		return e;
-	owner = tk_row_str(&r, 0, 2);
-	if (r.nrows != 1 || owner == NULL || strcmp(owner, eng->owner) != 0 ||
-	    (unsigned)tk_row_int(&r, 0, 1) != c->attempt) {
-		ra->lost = 1;
-		goto out;
-	}
-	st = row_status(&r, 0, 0);
-	attempts = (unsigned)tk_row_int(&r, 0, 1);
-	max = tk_step_max_attempts(tk_row_int(&r, 0, 3) != 0,
-	    (unsigned)tk_row_int(&r, 0, 4));
-	a[1] = TK_PBLOB(c->task, 16);
-	if ((e = tk_db_query(eng->db, SQL_TASK_LOCK, &a[1], 1, &t)) != TK_OK)
-		goto out;
-	tst = t.nrows == 1 ? row_status(&t, 0, 0) : -1;
-
-	if (st != TK_ST_IN_PROGRESS) {
-		/* An operator settled the step while it ran (cancelled the
-		 * task, resolved the step): keep what the handler said, but
-		 * the status is theirs. */
-		if (o->kind == O_SUCCESS && st == TK_ST_CANCELLED) {
-			a[0] = TK_PSTR(o->results);
-			a[1] = TK_PINT(c->id);
-			e = tk_db_exec(eng->db, SQL_LATE_RESULTS, a, 2, NULL,
-			    NULL);
-		} else if (o->kind == O_FAILURE) {
-			a[0] = TK_PSTR(tk_buf_str(&o->error));
-			a[1] = TK_PINT(c->id);
-			e = tk_db_exec(eng->db, SQL_LATE_ERROR, a, 2, NULL,
-			    NULL);
-		} else
-			e = tk_db_exec(eng->db, SQL_LEASE_CLEAR, a, 1, NULL,
-			    NULL);
-		goto out;
-	}
 	switch (o->kind) {
 	case O_SUCCESS:
 		if ((e = tk_state_step(eng->db, c->id, c->task,
 		    TK_ST_IN_PROGRESS, TK_ST_COMPLETE, c->attempt, eng->actor,
-		    NULL)) != TK_OK)
-			goto out;
-		a[0] = TK_PSTR(o->results);
-		a[1] = TK_PINT(c->id);
-		if ((e = tk_db_exec(eng->db, SQL_DONE, a, 2, NULL, NULL)) !=
+		    NULL)) != TK_OK ||
+		    (e = tk_step_store_done(eng->db, c->id, o->results)) !=
 		    TK_OK)
-			goto out;
+			break;
 		/* A cancelled task's children stay where they are. */
-		if (!task_closed(tst) && (e = tk_state_release_children(
-		    eng->db, c->task, ra->def, c->position)) != TK_OK)
-			goto out;
+		if (!task_closed(tst))
+			e = tk_state_release_children(eng->db, c->task,
+			    ra->def, c->position);
 		break;
 	case O_FAILURE:
 		ra->again = !o->permanent && attempts < max &&
 		    !task_closed(tst);
 		if ((e = tk_state_step(eng->db, c->id, c->task,
 		    TK_ST_IN_PROGRESS, TK_ST_ERROR, c->attempt, eng->actor,
-		    o->reason)) != TK_OK)
-			goto out;
-		a[0] = TK_PSTR(tk_buf_str(&o->error));
-		a[1] = TK_PINT(ra->again);
-		a[2] = TK_PINT(o->delay_ms * 1000);
-		a[3] = TK_PINT(c->id);
-		if ((e = tk_db_exec(eng->db, SQL_FAILED, a, 4, NULL, NULL)) !=
-		    TK_OK)
-			goto out;
+		    o->reason)) == TK_OK)
+			e = tk_step_store_failed(eng->db, c->id,
+			    tk_buf_str(&o->error), ra->again,
+			    o->delay_ms * 1000);
 		break;
 	case O_RELEASE:
 		if ((e = tk_state_step(eng->db, c->id, c->task,
 		    TK_ST_IN_PROGRESS, TK_ST_PENDING, c->attempt, eng->actor,
-		    o->reason)) != TK_OK)
-			goto out;
-		a[0] = TK_PINT(!task_closed(tst));
-		a[1] = TK_PINT(c->id);
-		if ((e = tk_db_exec(eng->db, SQL_RELEASED, a, 2, NULL, NULL)) !=
-		    TK_OK)
-			goto out;
+		    o->reason)) == TK_OK)
+			e = tk_step_store_released(eng->db, c->id,
+			    !task_closed(tst));
 		break;
 	case O_LOST:
 		ra->lost = 1;
-		goto out;
+		return TK_OK;
 	}
-	e = tk_state_task_refresh(eng->db, c->task, eng->actor, NULL, NULL);
+	if (e != TK_OK)
+		return e;
+	return tk_state_task_refresh(eng->db, c->task, eng->actor, NULL, NULL);
+}
+
+/* The record: compare-and-set on lease_owner and attempts, the step
+ * locked before its task. */
+static tk_err
+record_txn(struct tk_engine *eng, void *p)
+{
+	struct record_arg *ra = p;
+	const struct claim *c = ra->c;
+	struct tk_step_held h;
+	int tst;
+	tk_err e;
+
+	ra->lost = ra->again = 0;
+	if ((e = tk_step_store_lock_held(eng->db, c->id, &h)) != TK_OK)
+		return e;
+	if (!h.found || !h.has_owner || strcmp(h.owner, eng->owner) != 0 ||
+	    h.attempts != c->attempt) {
+		ra->lost = 1;
+		return TK_OK;
+	}
+	if ((e = tk_step_store_lock_task(eng->db, c->task, &tst)) != TK_OK)
+		goto out;
+	if (h.status != TK_ST_IN_PROGRESS)
+		e = record_late(eng, c, ra->o, h.status);
+	else
+		e = record_outcome(eng, ra, tst, h.attempts,
+		    tk_step_max_attempts(h.retryable, h.retry_limit));
 out:
 	if (e == TK_ERR_CONFLICT) {
 		/* The status moved under our lock: impossible; say lost. */
 		ra->lost = 1;
 	}
-	tk_rows_free(&r);
-	tk_rows_free(&t);
 	return e;
 }
 
@@ -1583,90 +1135,71 @@ struct reap_arg {
 	unsigned          n;
 };
 
+/* Takes back one expired step s (locked), the lost attempt counted. */
+static tk_err
+reap_one(struct tk_engine *eng, const struct tk_step_expired *s,
+    struct tk_buf *err)
+{
+	const char *owner = s->has_owner ? s->owner : "?";
+	char q[TK_STEP_OWNER_SIZE + 8], ts[37];
+	int tst, again;
+	tk_err e;
+
+	if ((e = tk_step_store_lock_task(eng->db, s->task, &tst)) != TK_OK)
+		return e;
+	again = s->attempts < tk_step_max_attempts(s->retryable,
+	    s->retry_limit) && !task_closed(tst);
+	if ((e = tk_state_step(eng->db, s->id, s->task, TK_ST_IN_PROGRESS,
+	    again ? TK_ST_PENDING : TK_ST_ERROR, s->attempts, eng->actor,
+	    "lease expired")) != TK_OK)
+		return e;
+	tk_buf_reset(err);
+	tk_buf_printf(err, "attempt %u lost: the lease of worker %s "
+	    "expired (the worker died, hung or lost the database)",
+	    s->attempts, owner);
+	if (err->failed)
+		return TK_ERR_NOMEM;
+	if ((e = tk_step_store_reaped(eng->db, s->id, err->data, again)) !=
+	    TK_OK || (e = tk_state_task_refresh(eng->db, s->task, eng->actor,
+	    "lease expired", NULL)) != TK_OK)
+		return e;
+	tk_engine_uuid_str(s->task, ts);
+	tk_log(TK_LOG_WARN, "event=lease_expired task=%s step_id=%llu "
+	    "attempt=%u owner=%s outcome=%s", ts, s->id, s->attempts,
+	    tk_log_quote(q, sizeof(q), owner), again ? "ready" : "error");
+	return TK_OK;
+}
+
 static tk_err
 reap_txn(struct tk_engine *eng, void *p)
 {
 	struct reap_arg *ra = p;
-	struct tk_rows r = TK_ROWS_INIT, t = TK_ROWS_INIT;
+	struct tk_step_expired s[TK_STEP_REAP_BATCH];
 	struct tk_buf err = TK_BUF_INIT;
-	struct tk_dbarg a[3];
-	unsigned char task[16];
-	unsigned attempts, max;
-	int st, tst, again;
-	size_t i;
+	size_t i, n;
 	tk_err e;
 
 	ra->n = 0;
-	if ((e = tk_db_query(eng->db, SQL_EXPIRED, NULL, 0, &r)) != TK_OK)
+	if ((e = tk_step_store_expired(eng->db, s, &n)) != TK_OK)
 		return e;
-	for (i = 0; i < r.nrows; i++) {
-		unsigned long long id;
-		const char *owner = tk_row_str(&r, i, 6);
-		char q[TK_ENGINE_OWNER_MAX + 8];
-
-		id = (unsigned long long)tk_row_int(&r, i, 0);
+	for (i = 0; i < n; i++) {
 		/* Held by a live process of ours (e.g. recording after an
 		 * outage): it is not lost; it will say when it is. */
-		if (ra->live != NULL && owner != NULL &&
-		    ra->live(ra->arg, owner, id))
+		if (ra->live != NULL && s[i].has_owner &&
+		    ra->live(ra->arg, s[i].owner, s[i].id))
 			continue;
-		a[0] = TK_PINT(id);
-		st = row_status(&r, i, 2);
-		if (tk_row_str(&r, i, 1) == NULL ||
-		    r.len[i * r.ncols + 1] != 16 || st != TK_ST_IN_PROGRESS) {
+		if (!s[i].task_ok || s[i].status != TK_ST_IN_PROGRESS) {
 			/* A lease left on a settled step: just drop it. */
-			if ((e = tk_db_exec(eng->db, SQL_LEASE_CLEAR, a, 1,
-			    NULL, NULL)) != TK_OK)
-				goto out;
+			if ((e = tk_step_store_lease_clear(eng->db, s[i].id)) !=
+			    TK_OK)
+				break;
 			continue;
 		}
-		memcpy(task, tk_row_str(&r, i, 1), 16);
-		attempts = (unsigned)tk_row_int(&r, i, 3);
-		max = tk_step_max_attempts(tk_row_int(&r, i, 5) != 0,
-		    (unsigned)tk_row_int(&r, i, 4));
-		a[1] = TK_PBLOB(task, 16);
-		if ((e = tk_db_query(eng->db, SQL_TASK_LOCK, &a[1], 1, &t)) !=
-		    TK_OK)
-			goto out;
-		tst = t.nrows == 1 ? row_status(&t, 0, 0) : -1;
-		tk_rows_free(&t);
-		again = attempts < max && !task_closed(tst);
-		if ((e = tk_state_step(eng->db, id, task, TK_ST_IN_PROGRESS,
-		    again ? TK_ST_PENDING : TK_ST_ERROR, attempts, eng->actor,
-		    "lease expired")) != TK_OK)
-			goto out;
-		tk_buf_reset(&err);
-		tk_buf_printf(&err, "attempt %u lost: the lease of worker %s "
-		    "expired (the worker died, hung or lost the database)",
-		    attempts, owner ? owner : "?");
-		if (err.failed) {
-			e = TK_ERR_NOMEM;
-			goto out;
-		}
-		a[0] = TK_PSTR(err.data);
-		a[1] = TK_PINT(again);
-		a[2] = TK_PINT(id);
-		if ((e = tk_db_exec(eng->db, SQL_REAPED, a, 3, NULL, NULL)) !=
-		    TK_OK)
-			goto out;
-		if ((e = tk_state_task_refresh(eng->db, task, eng->actor,
-		    "lease expired", NULL)) != TK_OK)
-			goto out;
-		{
-			char ts[37];
-
-			tk_engine_uuid_str(task, ts);
-			tk_log(TK_LOG_WARN, "event=lease_expired task=%s "
-			    "step_id=%llu attempt=%u owner=%s outcome=%s", ts,
-			    id, attempts, tk_log_quote(q, sizeof(q),
-			    owner ? owner : "?"), again ? "ready" : "error");
-		}
+		if ((e = reap_one(eng, &s[i], &err)) != TK_OK)
+			break;
 		ra->n++;
 	}
-out:
 	tk_buf_free(&err);
-	tk_rows_free(&r);
-	tk_rows_free(&t);
 	return e;
 }
 
@@ -1686,7 +1219,7 @@ tk_engine_reap(struct tk_engine *eng, tk_engine_live_fn live, void *arg,
 		if ((e = in_txn(eng, reap_txn, &ra)) != TK_OK)
 			break;
 		total += ra.n;
-	} while (ra.n == REAP_BATCH);
+	} while (ra.n == TK_STEP_REAP_BATCH);
 	if (n != NULL)
 		*n = total;
 	return e;
@@ -1695,16 +1228,7 @@ tk_engine_reap(struct tk_engine *eng, tk_engine_live_fn live, void *arg,
 tk_err
 tk_engine_ready_count(struct tk_engine *eng, unsigned limit, unsigned *n)
 {
-	struct tk_rows r = TK_ROWS_INIT;
-	struct tk_dbarg a = TK_PINT(limit);
-	tk_err e;
-
-	*n = 0;
-	if ((e = tk_db_query(eng->db, SQL_READY_COUNT, &a, 1, &r)) != TK_OK)
-		return e;
-	*n = (unsigned)r.nrows;
-	tk_rows_free(&r);
-	return TK_OK;
+	return tk_step_store_ready_count(eng->db, limit, n);
 }
 
 /* ---------------------------------------------------------------- workers */
@@ -1713,31 +1237,17 @@ tk_err
 tk_engine_worker_start(struct tk_engine *eng, const char *id,
     const char *host, unsigned pid, unsigned processes)
 {
-	struct tk_dbarg a[4];
-	tk_err e;
-
-	if ((e = tk_db_exec(eng->db, SQL_WORKER_GC, NULL, 0, NULL, NULL)) !=
-	    TK_OK)
-		return e;
-	a[0] = TK_PSTR(id);
-	a[1] = TK_PSTR(host);
-	a[2] = TK_PINT(pid);
-	a[3] = TK_PINT(processes);
-	return tk_db_exec(eng->db, SQL_WORKER_START, a, 4, NULL, NULL);
+	return tk_step_store_worker_start(eng->db, id, host, pid, processes);
 }
 
 tk_err
 tk_engine_worker_beat(struct tk_engine *eng, const char *id)
 {
-	struct tk_dbarg a = TK_PSTR(id);
-
-	return tk_db_exec(eng->db, SQL_WORKER_BEAT, &a, 1, NULL, NULL);
+	return tk_step_store_worker_beat(eng->db, id);
 }
 
 tk_err
 tk_engine_worker_stop(struct tk_engine *eng, const char *id)
 {
-	struct tk_dbarg a = TK_PSTR(id);
-
-	return tk_db_exec(eng->db, SQL_WORKER_STOP, &a, 1, NULL, NULL);
+	return tk_step_store_worker_stop(eng->db, id);
 }

@@ -1,9 +1,12 @@
 /*
- * state.c - the transition tables and every status write.
+ * state.c - the transition tables, and the only module that decides a
+ * status change.
  *
  * Each write is compare-and-set on the current status, so two actors
  * racing for the same change (two workers, a worker and an operator) end
- * with one winner and one TK_ERR_CONFLICT, never a lost update.
+ * with one winner and one TK_ERR_CONFLICT, never a lost update.  The
+ * statements are the transition store's (transition_store.h): it writes
+ * what it is told here.
  */
 #include "tasker/state.h"
 
@@ -11,6 +14,8 @@
 #include <string.h>
 
 #include "tasker/handler.h"
+#include "tasker/step_store.h"
+#include "tasker/transition_store.h"
 
 #define COUNT_SLOTS 8
 
@@ -54,38 +59,6 @@ static const unsigned char task_legal[TK_ST__COUNT][TK_ST__COUNT] = {
 #undef E
 #undef X
 #undef R
-
-static const char SQL_STEP_CAS[] =
-    "UPDATE workflow_steps SET status = ?, updated_at = UTC_TIMESTAMP(6)"
-    " WHERE id = ? AND status = ?";
-static const char SQL_STEP_TRANSITION[] =
-    "INSERT INTO step_transitions (step_id, task_id, from_status, to_status,"
-    " attempt, actor, reason, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))";
-static const char SQL_TASK_CAS[] =
-    "UPDATE tasks SET status = ?, updated_at = UTC_TIMESTAMP(6),"
-    " completed_at = IF(?, UTC_TIMESTAMP(6), NULL)"
-    " WHERE id = ? AND status = ?";
-static const char SQL_TASK_TRANSITION[] =
-    "INSERT INTO task_transitions (task_id, from_status, to_status, actor,"
-    " reason, created_at) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))";
-static const char SQL_COUNT[] =
-    "INSERT INTO task_counts (handler_version_id, status, slot, n)"
-    " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE n = n + VALUES(n)";
-static const char SQL_TASK_LOCK[] =
-    "SELECT status FROM tasks WHERE id = ? FOR UPDATE";
-static const char SQL_TASK_HV[] =
-    "SELECT handler_version_id FROM tasks WHERE id = ?";
-static const char SQL_STEPS[] =
-    "SELECT status, ready_at IS NOT NULL FROM workflow_steps"
-    " WHERE task_id = ?";
-/* ready_at is assigned first: MariaDB evaluates SET left to right. */
-static const char SQL_RELEASE[] =
-    "UPDATE workflow_steps SET"
-    " ready_at = IF(unmet_parents = 1 AND status = 'pending',"
-    "   UTC_TIMESTAMP(6), ready_at),"
-    " unmet_parents = unmet_parents - 1, updated_at = UTC_TIMESTAMP(6)"
-    " WHERE task_id = ? AND position = ? AND unmet_parents > 0";
 
 /* ---------------------------------------------------------------- tables */
 
@@ -188,13 +161,9 @@ tk_state_task_derive(const struct tk_step_state *steps, size_t n)
 static tk_err
 count(struct tk_db *db, unsigned hv_id, enum tk_status s, int delta)
 {
-	struct tk_dbarg a[4];
-
-	a[0] = TK_PINT(hv_id);
-	a[1] = TK_PSTR(names[s]);
-	a[2] = TK_PINT(rand() % COUNT_SLOTS);
-	a[3] = TK_PINT(delta);
-	return tk_db_exec(db, SQL_COUNT, a, 4, NULL, NULL);
+	/* A random slot: concurrent writers seldom wait for one row. */
+	return tk_transition_store_count(db, hv_id, s,
+	    (unsigned)(rand() % COUNT_SLOTS), delta);
 }
 
 tk_err
@@ -202,27 +171,18 @@ tk_state_step(struct tk_db *db, unsigned long long step_id,
     const unsigned char task_id[16], enum tk_status from, enum tk_status to,
     unsigned attempt, const char *actor, const char *reason)
 {
-	unsigned long long n = 0;
-	struct tk_dbarg a[7];
+	int changed;
 	tk_err e;
 
 	if (!tk_step_transition_legal(from, to))
 		return TK_ERR_CONFLICT;
-	a[0] = TK_PSTR(names[to]);
-	a[1] = TK_PINT(step_id);
-	a[2] = TK_PSTR(names[from]);
-	if ((e = tk_db_exec(db, SQL_STEP_CAS, a, 3, &n, NULL)) != TK_OK)
+	if ((e = tk_transition_store_step_cas(db, step_id, from, to,
+	    &changed)) != TK_OK)
 		return e;
-	if (n != 1)
+	if (!changed)
 		return TK_ERR_CONFLICT;
-	a[0] = TK_PINT(step_id);
-	a[1] = TK_PBLOB(task_id, 16);
-	a[2] = TK_PSTR(names[from]);
-	a[3] = TK_PSTR(names[to]);
-	a[4] = TK_PINT(attempt);
-	a[5] = TK_POPT(actor);
-	a[6] = TK_POPT(reason);
-	return tk_db_exec(db, SQL_STEP_TRANSITION, a, 7, NULL, NULL);
+	return tk_transition_store_step_log(db, step_id, task_id, from, to,
+	    attempt, actor, reason);
 }
 
 tk_err
@@ -230,94 +190,90 @@ tk_state_task(struct tk_db *db, const unsigned char task_id[16],
     unsigned hv_id, enum tk_status from, enum tk_status to,
     const char *actor, const char *reason)
 {
-	unsigned long long n = 0;
-	struct tk_dbarg a[5];
+	int changed;
 	tk_err e;
 
 	if (!tk_task_transition_legal(from, to))
 		return TK_ERR_CONFLICT;
-	a[0] = TK_PSTR(names[to]);
-	a[1] = TK_PINT(to == TK_ST_COMPLETE || to == TK_ST_CANCELLED);
-	a[2] = TK_PBLOB(task_id, 16);
-	a[3] = TK_PSTR(names[from]);
-	if ((e = tk_db_exec(db, SQL_TASK_CAS, a, 4, &n, NULL)) != TK_OK)
+	if ((e = tk_transition_store_task_cas(db, task_id, from, to,
+	    to == TK_ST_COMPLETE || to == TK_ST_CANCELLED, &changed)) != TK_OK)
 		return e;
-	if (n != 1)
+	if (!changed)
 		return TK_ERR_CONFLICT;
 	if ((e = count(db, hv_id, from, -1)) != TK_OK ||
 	    (e = count(db, hv_id, to, 1)) != TK_OK)
 		return e;
-	a[0] = TK_PBLOB(task_id, 16);
-	a[1] = TK_PSTR(names[from]);
-	a[2] = TK_PSTR(names[to]);
-	a[3] = TK_POPT(actor);
-	a[4] = TK_POPT(reason);
-	return tk_db_exec(db, SQL_TASK_TRANSITION, a, 5, NULL, NULL);
+	return tk_transition_store_task_log(db, task_id, (int)from, to, actor,
+	    reason);
 }
 
 tk_err
 tk_state_task_created(struct tk_db *db, const unsigned char task_id[16],
     unsigned hv_id, const char *actor, const char *reason)
 {
-	struct tk_dbarg a[5];
 	tk_err e;
 
 	if ((e = count(db, hv_id, TK_ST_PENDING, 1)) != TK_OK)
 		return e;
-	a[0] = TK_PBLOB(task_id, 16);
-	a[1] = TK_PNULL;
-	a[2] = TK_PSTR(names[TK_ST_PENDING]);
-	a[3] = TK_POPT(actor);
-	a[4] = TK_POPT(reason);
-	return tk_db_exec(db, SQL_TASK_TRANSITION, a, 5, NULL, NULL);
+	return tk_transition_store_task_log(db, task_id, -1, TK_ST_PENDING,
+	    actor, reason);
+}
+
+/* The status the task's steps imply (tk_state_task_derive); a step of
+ * a status not known counts as pending. */
+static tk_err
+derived(struct tk_db *db, const unsigned char task_id[16],
+    enum tk_status *want)
+{
+	struct tk_transition_step *ts = NULL;
+	struct tk_step_state *st = NULL;
+	size_t i, n;
+	tk_err e;
+
+	if ((e = tk_transition_store_steps(db, task_id, &ts, &n)) != TK_OK)
+		return e;
+	if (n > 0 && (st = calloc(n, sizeof(*st))) == NULL) {
+		e = TK_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		st[i].status = ts[i].status < 0 ? TK_ST_PENDING :
+		    (enum tk_status)ts[i].status;
+		st[i].attempts_left = ts[i].ready;
+	}
+	*want = tk_state_task_derive(st, n);
+out:
+	free(ts);
+	free(st);
+	return e;
 }
 
 tk_err
 tk_state_task_refresh(struct tk_db *db, const unsigned char task_id[16],
     const char *actor, const char *reason, enum tk_status *now)
 {
-	struct tk_rows r = TK_ROWS_INIT;
-	struct tk_step_state *st = NULL;
-	struct tk_dbarg a = TK_PBLOB(task_id, 16);
 	enum tk_status cur, want;
 	unsigned hv;
-	size_t i;
 	int s;
 	tk_err e;
 
-	if ((e = tk_db_query(db, SQL_TASK_LOCK, &a, 1, &r)) != TK_OK)
+	if ((e = tk_step_store_lock_task(db, task_id, &s)) != TK_OK)
 		return e;
-	if (r.nrows != 1 || (s = tk_status_parse(tk_row_str(&r, 0, 0))) < 0) {
-		tk_rows_free(&r);
+	if (s < 0)
 		return TK_ERR_TASK_NOT_FOUND;
-	}
-	tk_rows_free(&r);
 	cur = (enum tk_status)s;
 	if (now != NULL)
 		*now = cur;
 	if (tk_status_final(cur))
 		return TK_OK;
-	if ((e = tk_db_query(db, SQL_STEPS, &a, 1, &r)) != TK_OK)
+	if ((e = derived(db, task_id, &want)) != TK_OK)
 		return e;
-	if (r.nrows > 0 && (st = calloc(r.nrows, sizeof(*st))) == NULL) {
-		tk_rows_free(&r);
-		return TK_ERR_NOMEM;
-	}
-	for (i = 0; i < r.nrows; i++) {
-		s = tk_status_parse(tk_row_str(&r, i, 0));
-		st[i].status = s < 0 ? TK_ST_PENDING : (enum tk_status)s;
-		st[i].attempts_left = tk_row_int(&r, i, 1) != 0;
-	}
-	want = tk_state_task_derive(st, r.nrows);
-	tk_rows_free(&r);
-	free(st);
 	if (want == cur)
 		return TK_OK;
-	if ((e = tk_db_query(db, SQL_TASK_HV, &a, 1, &r)) != TK_OK)
+	if ((e = tk_transition_store_task_hv(db, task_id, &hv)) != TK_OK)
 		return e;
-	hv = (unsigned)tk_row_int(&r, 0, 0);
-	tk_rows_free(&r);
-	if ((e = tk_state_task(db, task_id, hv, cur, want, actor, reason)) != TK_OK)
+	if ((e = tk_state_task(db, task_id, hv, cur, want, actor, reason)) !=
+	    TK_OK)
 		return e;
 	if (now != NULL)
 		*now = want;
@@ -347,7 +303,6 @@ tk_err
 tk_state_release_children(struct tk_db *db, const unsigned char task_id[16],
     const struct tk_handler_def *def, size_t step_index)
 {
-	struct tk_dbarg a[2];
 	size_t i, k;
 	tk_err e;
 
@@ -355,10 +310,8 @@ tk_state_release_children(struct tk_db *db, const unsigned char task_id[16],
 		for (k = 0; k < def->steps[i].nparents; k++) {
 			if (def->steps[i].parents[k] != step_index)
 				continue;
-			a[0] = TK_PBLOB(task_id, 16);
-			a[1] = TK_PINT(i);
-			if ((e = tk_db_exec(db, SQL_RELEASE, a, 2, NULL, NULL))
-			    != TK_OK)
+			if ((e = tk_transition_store_release(db, task_id, i)) !=
+			    TK_OK)
 				return e;
 		}
 	return TK_OK;

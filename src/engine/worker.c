@@ -23,7 +23,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,6 +38,7 @@
 #include <sys/random.h>
 #include <sys/wait.h>
 
+#include "tasker/alloc.h"
 #include "tasker/clock.h"
 #include "tasker/engine.h"
 #include "tasker/log.h"
@@ -553,4 +556,61 @@ out:
 	if (s.sh != MAP_FAILED)
 		munmap(s.sh, s.shsz);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- run as */
+
+tk_err
+tk_worker_run_as(const char *user, struct tk_run_as *as)
+{
+	struct passwd *pw;
+	int ng = 32;
+
+	if (user == NULL || geteuid() != 0) {
+		if (user != NULL)
+			tk_log(TK_LOG_WARN, "event=config_note msg=\"worker."
+			    "user applies only when the worker runs as root\"");
+		pw = getpwuid(geteuid());
+		if (pw != NULL && pw->pw_dir != NULL &&
+		    (as->home = strdup(pw->pw_dir)) == NULL)
+			return TK_ERR_NOMEM;
+		return TK_OK;
+	}
+	if ((pw = getpwnam(user)) == NULL) {
+		char q[TK_DIAG_QUOTE_SIZE];
+
+		tk_log(TK_LOG_ERROR, "event=config_error msg=\"worker.user: no "
+		    "such user\" user=%s", tk_log_quote(q, sizeof(q), user));
+		return TK_ERR_CONFIG;
+	}
+	as->uid = pw->pw_uid;
+	as->gid = pw->pw_gid;
+	if ((as->home = strdup(pw->pw_dir ? pw->pw_dir : "/")) == NULL)
+		return TK_ERR_NOMEM;
+	for (;;) {
+		gid_t *g = tk_reallocarray(as->groups, (size_t)ng,
+		    sizeof(*g));
+		int want = ng;
+
+		if (g == NULL)
+			return TK_ERR_NOMEM;
+		as->groups = g;
+		if (getgrouplist(user, as->gid, g, &want) >= 0) {
+			as->ngroups = (size_t)want;
+			break;
+		}
+		if (want <= ng || want > 65536)
+			return TK_ERR_CONFIG;
+		ng = want;
+	}
+	as->drop = 1;
+	return TK_OK;
+}
+
+void
+tk_run_as_free(struct tk_run_as *as)
+{
+	free(as->home);
+	free(as->groups);
+	memset(as, 0, sizeof(*as));
 }

@@ -7,4 +7,6 @@ libtasker_a_SOURCES += \
 	include/tasker/store.h src/store/registry_store.c \
 	include/tasker/catalog.h src/store/catalog.c \
 	include/tasker/scan_store.h src/store/scan_store.c \
-	include/tasker/probe.h src/store/probe.c
+	include/tasker/probe.h src/store/probe.c \
+	include/tasker/step_store.h src/store/step_store.c \
+	include/tasker/transition_store.h src/store/transition_store.c

@@ -1,7 +1,8 @@
 /*
  * test_engine.c - the parts of a step run that need no database: the
  * handler's stdin document, its environment, the error text kept for a
- * failed attempt, and task ids.
+ * failed attempt, task ids, the claim's decision on a ready step, and
+ * who handlers run as.
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,6 +16,8 @@
 
 #include "testlib.h"
 #include "tasker/engine.h"
+#include "tasker/state.h"
+#include "tasker/worker.h"
 
 static json_object *
 parse(const char *s)
@@ -337,10 +340,105 @@ test_lease_slot(void)
 	CU_ASSERT_EQUAL(atomic_load(&l.step), 0);
 }
 
+/* A ready step the claim may run, of an open task. */
+static void
+runnable(struct tk_step_ready *s, struct tk_step_task *t)
+{
+	memset(s, 0, sizeof(*s));
+	memset(t, 0, sizeof(*t));
+	s->well_formed = 1;
+	s->status = TK_ST_PENDING;
+	s->retryable = 1;
+	s->retry_limit = 2;
+	t->status = TK_ST_IN_PROGRESS;
+	t->names_ok = 1;
+}
+
+static void
+test_claim_stale(void)
+{
+	struct tk_step_ready s;
+	struct tk_step_task t;
+	static const int closed[] = { TK_ST_COMPLETE, TK_ST_CANCELLED,
+	    TK_ST_RESOLVED_MANUALLY, -1 };
+	size_t i;
+
+	runnable(&s, &t);
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 0);
+	t.status = TK_ST_PENDING;
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 0);
+	t.status = TK_ST_ERROR;   /* an error task still runs its retries */
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 0);
+	/* a closed or missing task runs nothing */
+	for (i = 0; i < sizeof(closed) / sizeof(closed[0]); i++) {
+		runnable(&s, &t);
+		t.status = closed[i];
+		CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 1);
+	}
+	runnable(&s, &t);
+	s.unmet_parents = 1;
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 1);
+	runnable(&s, &t);
+	t.names_ok = 0;
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 1);
+	/* only pending and error steps wait to run */
+	runnable(&s, &t);
+	s.status = TK_ST_IN_PROGRESS;
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 1);
+	s.status = TK_ST_COMPLETE;
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 1);
+	s.status = -1;
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 1);
+	/* a failed step runs while attempts are left (1 + retry_limit) */
+	runnable(&s, &t);
+	s.status = TK_ST_ERROR;
+	s.attempts = 2;
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 0);
+	s.attempts = 3;
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 1);
+	s.retryable = 0;
+	s.attempts = 1;
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 1);
+	/* a pending step runs whatever its attempts (an operator's retry) */
+	s.status = TK_ST_PENDING;
+	s.attempts = 9;
+	CU_ASSERT_EQUAL(tk_engine_claim_stale(&s, &t), 0);
+}
+
+static void
+test_run_as(void)
+{
+	struct tk_run_as as;
+
+	memset(&as, 0, sizeof(as));
+	CU_ASSERT_EQUAL(tk_worker_run_as(NULL, &as), TK_OK);
+	CU_ASSERT_EQUAL(as.drop, 0);
+	tk_run_as_free(&as);
+	if (geteuid() != 0) {
+		/* worker.user applies only to a worker running as root */
+		CU_ASSERT_EQUAL(tk_worker_run_as("tasker-no-such-user", &as),
+		    TK_OK);
+		CU_ASSERT_EQUAL(as.drop, 0);
+		tk_run_as_free(&as);
+		return;
+	}
+	CU_ASSERT_EQUAL(tk_worker_run_as("tasker-no-such-user", &as),
+	    TK_ERR_CONFIG);
+	tk_run_as_free(&as);
+	CU_ASSERT_EQUAL(tk_worker_run_as("root", &as), TK_OK);
+	CU_ASSERT_EQUAL(as.drop, 1);
+	CU_ASSERT_EQUAL(as.uid, 0);
+	CU_ASSERT(as.ngroups >= 1);
+	CU_ASSERT_PTR_NOT_NULL(as.home);
+	tk_run_as_free(&as);
+}
+
 TK_SUITE(engine,
     { "the handler's stdin document", test_input_document },
     { "the handler's environment", test_environment },
     { "error text: tail, bound, clean UTF-8", test_error_text },
     { "failure descriptions", test_failure_text },
     { "task id text", test_uuid },
-    { "lease slot: fenced at the deadline, group killed", test_lease_slot });
+    { "lease slot: fenced at the deadline, group killed", test_lease_slot },
+    { "claim: which ready marks are wrong", test_claim_stale },
+    { "worker.user: who handlers run as", test_run_as });

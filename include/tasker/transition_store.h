@@ -1,0 +1,59 @@
+/*
+ * transition_store.h - the status writes state.c decides on: the
+ * compare-and-set of a step's or a task's status, the transition
+ * history, the task counts, the release of a step's children.
+ *
+ * The store decides nothing: state.c checks that a change is legal and
+ * which one to make (it stays the only module that decides a status
+ * change); the store writes what it is told and says whether the
+ * compare-and-set found the row in the status expected.  Every call
+ * belongs inside the caller's transaction.
+ */
+#ifndef TASKER_TRANSITION_STORE_H
+#define TASKER_TRANSITION_STORE_H
+
+#include <stddef.h>
+
+#include "tasker/db.h"
+#include "tasker/error.h"
+#include "tasker/state.h"
+
+/* A step of a task, as the task's status is derived from it. */
+struct tk_transition_step {
+	int  status;    /* enum tk_status, -1 when unknown */
+	int  ready;     /* ready_at is set */
+};
+
+/* status = to where it is from: *changed 1 when it was. */
+tk_err tk_transition_store_step_cas(struct tk_db *db,
+    unsigned long long step_id, enum tk_status from, enum tk_status to,
+    int *changed);
+/* completed: completed_at is set now (else NULL). */
+tk_err tk_transition_store_task_cas(struct tk_db *db,
+    const unsigned char task_id[16], enum tk_status from, enum tk_status to,
+    int completed, int *changed);
+/* The history rows; actor and reason may be NULL, from -1 is NULL (a
+ * task just created). */
+tk_err tk_transition_store_step_log(struct tk_db *db,
+    unsigned long long step_id, const unsigned char task_id[16],
+    enum tk_status from, enum tk_status to, unsigned attempt,
+    const char *actor, const char *reason);
+tk_err tk_transition_store_task_log(struct tk_db *db,
+    const unsigned char task_id[16], int from, enum tk_status to,
+    const char *actor, const char *reason);
+/* Adds delta to the count of hv's tasks in status s, in counter slot. */
+tk_err tk_transition_store_count(struct tk_db *db, unsigned hv_id,
+    enum tk_status s, unsigned slot, int delta);
+/* The task's steps (*out owned by the caller, NULL when none). */
+tk_err tk_transition_store_steps(struct tk_db *db,
+    const unsigned char task_id[16], struct tk_transition_step **out,
+    size_t *n);
+/* The task's handler_version_id (0 when there is no such task). */
+tk_err tk_transition_store_task_hv(struct tk_db *db,
+    const unsigned char task_id[16], unsigned *hv);
+/* One parent of the step at position is met: unmet_parents - 1, and the
+ * step becomes ready when that was the last and it is pending. */
+tk_err tk_transition_store_release(struct tk_db *db,
+    const unsigned char task_id[16], size_t position);
+
+#endif

@@ -1,0 +1,513 @@
+/*
+ * step_store.c - the engine's statements (see step_store.h).
+ *
+ * Every function runs one statement and turns its rows into the caller's
+ * struct; the rows are freed here.  The statements are the engine's as
+ * they were (their order and locking are the engine's, engine.c).
+ */
+#include "tasker/step_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tasker/state.h"
+
+static const char SQL_CLAIM[] =
+    "SELECT id, task_id, position, name, status, attempts, retry_limit,"
+    " retryable, unmet_parents, lease_epoch FROM workflow_steps"
+    " FORCE INDEX (ix_steps_ready)"
+    " WHERE ready_at <= UTC_TIMESTAMP(6)"
+    " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
+static const char SQL_TASK_CLAIM[] =
+    "SELECT status, handler_version_id, namespace, name, version"
+    " FROM tasks WHERE id = ? FOR UPDATE";
+static const char SQL_UNREADY[] =
+    "UPDATE workflow_steps SET ready_at = NULL,"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_TAKE[] =
+    "UPDATE workflow_steps SET attempts = attempts + 1, lease_owner = ?,"
+    " lease_epoch = lease_epoch + 1,"
+    " lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND,"
+    " ready_at = NULL, started_at = UTC_TIMESTAMP(6), completed_at = NULL,"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_RENEW[] =
+    "UPDATE workflow_steps"
+    " SET lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND"
+    " WHERE id = ? AND lease_owner = ? AND attempts = ?";
+static const char SQL_SETTLED[] =
+    "SELECT status, attempts FROM workflow_steps WHERE id = ?";
+static const char SQL_CONTEXT[] =
+    "SELECT context FROM tasks WHERE id = ?";
+static const char SQL_PARENT[] =
+    "SELECT results FROM workflow_steps WHERE task_id = ? AND name = ?";
+static const char SQL_MINE[] =
+    "SELECT status, attempts, lease_owner, retryable, retry_limit"
+    " FROM workflow_steps WHERE id = ? FOR UPDATE";
+static const char SQL_TASK_LOCK[] =
+    "SELECT status FROM tasks WHERE id = ? FOR UPDATE";
+/* last_error stays: why an earlier attempt failed is worth keeping. */
+static const char SQL_DONE[] =
+    "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL, ready_at = NULL,"
+    " completed_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)"
+    " WHERE id = ?";
+static const char SQL_LATE_RESULTS[] =
+    "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_FAILED[] =
+    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL,"
+    " ready_at = IF(?, UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND, NULL),"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_LATE_ERROR[] =
+    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_LEASE_CLEAR[] =
+    "UPDATE workflow_steps SET lease_owner = NULL, lease_expires_at = NULL,"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_RELEASED[] =
+    "UPDATE workflow_steps SET attempts = IF(attempts > 0, attempts - 1, 0),"
+    " lease_owner = NULL, lease_expires_at = NULL,"
+    " ready_at = IF(?, UTC_TIMESTAMP(6), NULL),"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+/* LIMIT: TK_STEP_REAP_BATCH. */
+static const char SQL_EXPIRED[] =
+    "SELECT id, task_id, status, attempts, retry_limit, retryable,"
+    " lease_owner FROM workflow_steps FORCE INDEX (ix_steps_lease)"
+    " WHERE lease_expires_at < UTC_TIMESTAMP(6)"
+    " ORDER BY lease_expires_at LIMIT 20 FOR UPDATE SKIP LOCKED";
+static const char SQL_REAPED[] =
+    "UPDATE workflow_steps SET last_error = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL, ready_at = IF(?, UTC_TIMESTAMP(6), NULL),"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_READY_COUNT[] =
+    "SELECT id FROM workflow_steps FORCE INDEX (ix_steps_ready)"
+    " WHERE ready_at <= UTC_TIMESTAMP(6) LIMIT ?";
+static const char SQL_MAX_PACKET[] =
+    "SELECT @@max_allowed_packet";
+static const char SQL_WORKER_GC[] =
+    "DELETE FROM workers"
+    " WHERE heartbeat_at < UTC_TIMESTAMP(6) - INTERVAL 7 DAY";
+static const char SQL_WORKER_START[] =
+    "INSERT INTO workers (id, host, pid, processes, started_at,"
+    " heartbeat_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))";
+static const char SQL_WORKER_BEAT[] =
+    "UPDATE workers SET heartbeat_at = UTC_TIMESTAMP(6) WHERE id = ?";
+static const char SQL_WORKER_STOP[] =
+    "UPDATE workers SET heartbeat_at = UTC_TIMESTAMP(6),"
+    " stopped_at = UTC_TIMESTAMP(6) WHERE id = ?";
+
+/* ---------------------------------------------------------------- cells */
+
+static size_t
+cell_len(const struct tk_rows *r, size_t row, size_t col)
+{
+	return tk_row_str(r, row, col) != NULL ?
+	    r->len[row * r->ncols + col] : 0;
+}
+
+/* Copies a cell into a fixed buffer; 0 when it is NULL or too long. */
+static int
+copy_cell(char *dst, size_t dstsz, const struct tk_rows *r, size_t row,
+    size_t col)
+{
+	const char *s = tk_row_str(r, row, col);
+
+	if (s == NULL || cell_len(r, row, col) >= dstsz)
+		return 0;
+	memcpy(dst, s, cell_len(r, row, col) + 1);
+	return 1;
+}
+
+/* A 16-byte id cell into id; 0 when it is not one. */
+static int
+copy_id(unsigned char id[16], const struct tk_rows *r, size_t row,
+    size_t col)
+{
+	const char *s = tk_row_str(r, row, col);
+
+	if (s == NULL || cell_len(r, row, col) != 16)
+		return 0;
+	memcpy(id, s, 16);
+	return 1;
+}
+
+static int
+row_status(const struct tk_rows *r, size_t row, size_t col)
+{
+	return tk_status_parse(tk_row_str(r, row, col));
+}
+
+/* A copy of the first row's first cell (NULL for SQL NULL or no row). */
+static tk_err
+first_cell(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
+    size_t na, char **out, size_t *len)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	const char *s;
+	tk_err e;
+
+	*out = NULL;
+	*len = 0;
+	if ((e = tk_db_query(db, sql, a, na, &r)) != TK_OK)
+		return e;
+	if ((s = tk_row_str(&r, 0, 0)) != NULL) {
+		*len = cell_len(&r, 0, 0);
+		if ((*out = malloc(*len + 1)) == NULL)
+			e = TK_ERR_NOMEM;
+		else
+			memcpy(*out, s, *len + 1);
+	}
+	tk_rows_free(&r);
+	return e;
+}
+
+static tk_err
+by_id(struct tk_db *db, const char *sql, unsigned long long id)
+{
+	struct tk_dbarg a = TK_PINT(id);
+
+	return tk_db_exec(db, sql, &a, 1, NULL, NULL);
+}
+
+static tk_err
+str_by_id(struct tk_db *db, const char *sql, const char *s,
+    unsigned long long id)
+{
+	struct tk_dbarg a[2];
+
+	a[0] = TK_PSTR(s);
+	a[1] = TK_PINT(id);
+	return tk_db_exec(db, sql, a, 2, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------- claim */
+
+tk_err
+tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *s,
+    int *found)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	tk_err e;
+
+	memset(s, 0, sizeof(*s));
+	*found = 0;
+	if ((e = tk_db_query(db, SQL_CLAIM, NULL, 0, &r)) != TK_OK)
+		return e;
+	if (r.nrows == 0)
+		goto out;
+	*found = 1;
+	s->id = (unsigned long long)tk_row_int(&r, 0, 0);
+	s->well_formed = copy_id(s->task, &r, 0, 1) &&
+	    copy_cell(s->name, sizeof(s->name), &r, 0, 3);
+	s->position = (size_t)tk_row_int(&r, 0, 2);
+	s->status = row_status(&r, 0, 4);
+	s->attempts = (unsigned)tk_row_int(&r, 0, 5);
+	s->retry_limit = (unsigned)tk_row_int(&r, 0, 6);
+	s->retryable = tk_row_int(&r, 0, 7) != 0;
+	s->unmet_parents = tk_row_int(&r, 0, 8) != 0;
+	s->lease_epoch = (unsigned long long)tk_row_int(&r, 0, 9);
+out:
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
+    struct tk_step_task *t)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PBLOB(task, 16);
+	tk_err e;
+
+	memset(t, 0, sizeof(*t));
+	t->status = -1;
+	if ((e = tk_db_query(db, SQL_TASK_CLAIM, &a, 1, &r)) != TK_OK)
+		return e;
+	if (r.nrows == 1) {
+		t->status = row_status(&r, 0, 0);
+		t->hv = (unsigned)tk_row_int(&r, 0, 1);
+		t->names_ok = copy_cell(t->ns, sizeof(t->ns), &r, 0, 2) &&
+		    copy_cell(t->handler, sizeof(t->handler), &r, 0, 3) &&
+		    copy_cell(t->version, sizeof(t->version), &r, 0, 4);
+	}
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_unready(struct tk_db *db, unsigned long long id)
+{
+	return by_id(db, SQL_UNREADY, id);
+}
+
+tk_err
+tk_step_store_take(struct tk_db *db, unsigned long long id,
+    const char *owner, unsigned lease_seconds)
+{
+	struct tk_dbarg a[3];
+
+	a[0] = TK_PSTR(owner);
+	a[1] = TK_PINT(lease_seconds);
+	a[2] = TK_PINT(id);
+	return tk_db_exec(db, SQL_TAKE, a, 3, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------- running */
+
+tk_err
+tk_step_store_renew(struct tk_db *db, unsigned long long id,
+    const char *owner, unsigned attempt, unsigned lease_seconds, int *held)
+{
+	struct tk_dbarg a[4];
+	unsigned long long n = 0;
+	tk_err e;
+
+	a[0] = TK_PINT(lease_seconds);
+	a[1] = TK_PINT(id);
+	a[2] = TK_PSTR(owner);
+	a[3] = TK_PINT(attempt);
+	e = tk_db_exec(db, SQL_RENEW, a, 4, &n, NULL);
+	*held = e == TK_OK && n == 1;
+	return e;
+}
+
+tk_err
+tk_step_store_status(struct tk_db *db, unsigned long long id, int *status,
+    unsigned *attempts)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PINT(id);
+	tk_err e;
+
+	*status = -1;
+	*attempts = 0;
+	if ((e = tk_db_query(db, SQL_SETTLED, &a, 1, &r)) != TK_OK)
+		return e;
+	if (r.nrows == 1) {
+		*status = row_status(&r, 0, 0);
+		*attempts = (unsigned)tk_row_int(&r, 0, 1);
+	}
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_context(struct tk_db *db, const unsigned char task[16],
+    char **out, size_t *len)
+{
+	struct tk_dbarg a = TK_PBLOB(task, 16);
+
+	return first_cell(db, SQL_CONTEXT, &a, 1, out, len);
+}
+
+tk_err
+tk_step_store_parent_results(struct tk_db *db, const unsigned char task[16],
+    const char *name, char **out, size_t *len)
+{
+	struct tk_dbarg a[2];
+
+	/* One row at most: (task_id, name) is unique. */
+	a[0] = TK_PBLOB(task, 16);
+	a[1] = TK_PSTR(name);
+	return first_cell(db, SQL_PARENT, a, 2, out, len);
+}
+
+tk_err
+tk_step_store_max_packet(struct tk_db *db, unsigned long long *bytes)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	tk_err e;
+
+	*bytes = 0;
+	if ((e = tk_db_query(db, SQL_MAX_PACKET, NULL, 0, &r)) != TK_OK)
+		return e;
+	if (r.nrows == 1 && tk_row_int(&r, 0, 0) > 0)
+		*bytes = (unsigned long long)tk_row_int(&r, 0, 0);
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+/* ---------------------------------------------------------------- record */
+
+tk_err
+tk_step_store_lock_held(struct tk_db *db, unsigned long long id,
+    struct tk_step_held *h)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PINT(id);
+	tk_err e;
+
+	memset(h, 0, sizeof(*h));
+	h->status = -1;
+	if ((e = tk_db_query(db, SQL_MINE, &a, 1, &r)) != TK_OK)
+		return e;
+	if (r.nrows == 1) {
+		h->found = 1;
+		h->status = row_status(&r, 0, 0);
+		h->attempts = (unsigned)tk_row_int(&r, 0, 1);
+		h->has_owner = copy_cell(h->owner, sizeof(h->owner), &r, 0, 2);
+		h->retryable = tk_row_int(&r, 0, 3) != 0;
+		h->retry_limit = (unsigned)tk_row_int(&r, 0, 4);
+	}
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_lock_task(struct tk_db *db, const unsigned char task[16],
+    int *status)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PBLOB(task, 16);
+	tk_err e;
+
+	*status = -1;
+	if ((e = tk_db_query(db, SQL_TASK_LOCK, &a, 1, &r)) != TK_OK)
+		return e;
+	if (r.nrows == 1)
+		*status = row_status(&r, 0, 0);
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_done(struct tk_db *db, unsigned long long id,
+    const char *results)
+{
+	return str_by_id(db, SQL_DONE, results, id);
+}
+
+tk_err
+tk_step_store_failed(struct tk_db *db, unsigned long long id,
+    const char *error, int again, unsigned long long delay_us)
+{
+	struct tk_dbarg a[4];
+
+	a[0] = TK_PSTR(error);
+	a[1] = TK_PINT(again);
+	a[2] = TK_PINT(delay_us);
+	a[3] = TK_PINT(id);
+	return tk_db_exec(db, SQL_FAILED, a, 4, NULL, NULL);
+}
+
+tk_err
+tk_step_store_released(struct tk_db *db, unsigned long long id, int ready)
+{
+	struct tk_dbarg a[2];
+
+	a[0] = TK_PINT(ready);
+	a[1] = TK_PINT(id);
+	return tk_db_exec(db, SQL_RELEASED, a, 2, NULL, NULL);
+}
+
+tk_err
+tk_step_store_late_results(struct tk_db *db, unsigned long long id,
+    const char *results)
+{
+	return str_by_id(db, SQL_LATE_RESULTS, results, id);
+}
+
+tk_err
+tk_step_store_late_error(struct tk_db *db, unsigned long long id,
+    const char *error)
+{
+	return str_by_id(db, SQL_LATE_ERROR, error, id);
+}
+
+tk_err
+tk_step_store_lease_clear(struct tk_db *db, unsigned long long id)
+{
+	return by_id(db, SQL_LEASE_CLEAR, id);
+}
+
+/* ---------------------------------------------------------------- reap */
+
+tk_err
+tk_step_store_expired(struct tk_db *db, struct tk_step_expired *out,
+    size_t *n)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_step_expired *s;
+	size_t i;
+	tk_err e;
+
+	*n = 0;
+	if ((e = tk_db_query(db, SQL_EXPIRED, NULL, 0, &r)) != TK_OK)
+		return e;
+	for (i = 0; i < r.nrows && i < TK_STEP_REAP_BATCH; i++) {
+		s = &out[i];
+		memset(s, 0, sizeof(*s));
+		s->id = (unsigned long long)tk_row_int(&r, i, 0);
+		s->task_ok = copy_id(s->task, &r, i, 1);
+		s->status = row_status(&r, i, 2);
+		s->attempts = (unsigned)tk_row_int(&r, i, 3);
+		s->retry_limit = (unsigned)tk_row_int(&r, i, 4);
+		s->retryable = tk_row_int(&r, i, 5) != 0;
+		s->has_owner = copy_cell(s->owner, sizeof(s->owner), &r, i, 6);
+	}
+	*n = i;
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_reaped(struct tk_db *db, unsigned long long id,
+    const char *error, int again)
+{
+	struct tk_dbarg a[3];
+
+	a[0] = TK_PSTR(error);
+	a[1] = TK_PINT(again);
+	a[2] = TK_PINT(id);
+	return tk_db_exec(db, SQL_REAPED, a, 3, NULL, NULL);
+}
+
+tk_err
+tk_step_store_ready_count(struct tk_db *db, unsigned limit, unsigned *n)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PINT(limit);
+	tk_err e;
+
+	*n = 0;
+	if ((e = tk_db_query(db, SQL_READY_COUNT, &a, 1, &r)) != TK_OK)
+		return e;
+	*n = (unsigned)r.nrows;
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+/* ---------------------------------------------------------------- workers */
+
+tk_err
+tk_step_store_worker_start(struct tk_db *db, const char *id,
+    const char *host, unsigned pid, unsigned processes)
+{
+	struct tk_dbarg a[4];
+	tk_err e;
+
+	if ((e = tk_db_exec(db, SQL_WORKER_GC, NULL, 0, NULL, NULL)) != TK_OK)
+		return e;
+	a[0] = TK_PSTR(id);
+	a[1] = TK_PSTR(host);
+	a[2] = TK_PINT(pid);
+	a[3] = TK_PINT(processes);
+	return tk_db_exec(db, SQL_WORKER_START, a, 4, NULL, NULL);
+}
+
+tk_err
+tk_step_store_worker_beat(struct tk_db *db, const char *id)
+{
+	struct tk_dbarg a = TK_PSTR(id);
+
+	return tk_db_exec(db, SQL_WORKER_BEAT, &a, 1, NULL, NULL);
+}
+
+tk_err
+tk_step_store_worker_stop(struct tk_db *db, const char *id)
+{
+	struct tk_dbarg a = TK_PSTR(id);
+
+	return tk_db_exec(db, SQL_WORKER_STOP, &a, 1, NULL, NULL);
+}

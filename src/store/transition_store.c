@@ -1,0 +1,177 @@
+/*
+ * transition_store.c - the status writes of state.c (see
+ * transition_store.h).  The statements are state.c's as they were.
+ */
+#include "tasker/transition_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tasker/alloc.h"
+
+static const char SQL_STEP_CAS[] =
+    "UPDATE workflow_steps SET status = ?, updated_at = UTC_TIMESTAMP(6)"
+    " WHERE id = ? AND status = ?";
+static const char SQL_STEP_TRANSITION[] =
+    "INSERT INTO step_transitions (step_id, task_id, from_status, to_status,"
+    " attempt, actor, reason, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))";
+static const char SQL_TASK_CAS[] =
+    "UPDATE tasks SET status = ?, updated_at = UTC_TIMESTAMP(6),"
+    " completed_at = IF(?, UTC_TIMESTAMP(6), NULL)"
+    " WHERE id = ? AND status = ?";
+static const char SQL_TASK_TRANSITION[] =
+    "INSERT INTO task_transitions (task_id, from_status, to_status, actor,"
+    " reason, created_at) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))";
+static const char SQL_COUNT[] =
+    "INSERT INTO task_counts (handler_version_id, status, slot, n)"
+    " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE n = n + VALUES(n)";
+static const char SQL_TASK_HV[] =
+    "SELECT handler_version_id FROM tasks WHERE id = ?";
+static const char SQL_STEPS[] =
+    "SELECT status, ready_at IS NOT NULL FROM workflow_steps"
+    " WHERE task_id = ?";
+/* ready_at is assigned first: MariaDB evaluates SET left to right. */
+static const char SQL_RELEASE[] =
+    "UPDATE workflow_steps SET"
+    " ready_at = IF(unmet_parents = 1 AND status = 'pending',"
+    "   UTC_TIMESTAMP(6), ready_at),"
+    " unmet_parents = unmet_parents - 1, updated_at = UTC_TIMESTAMP(6)"
+    " WHERE task_id = ? AND position = ? AND unmet_parents > 0";
+
+tk_err
+tk_transition_store_step_cas(struct tk_db *db, unsigned long long step_id,
+    enum tk_status from, enum tk_status to, int *changed)
+{
+	unsigned long long n = 0;
+	struct tk_dbarg a[3];
+	tk_err e;
+
+	a[0] = TK_PSTR(tk_status_name(to));
+	a[1] = TK_PINT(step_id);
+	a[2] = TK_PSTR(tk_status_name(from));
+	e = tk_db_exec(db, SQL_STEP_CAS, a, 3, &n, NULL);
+	*changed = e == TK_OK && n == 1;
+	return e;
+}
+
+tk_err
+tk_transition_store_task_cas(struct tk_db *db,
+    const unsigned char task_id[16], enum tk_status from, enum tk_status to,
+    int completed, int *changed)
+{
+	unsigned long long n = 0;
+	struct tk_dbarg a[4];
+	tk_err e;
+
+	a[0] = TK_PSTR(tk_status_name(to));
+	a[1] = TK_PINT(completed);
+	a[2] = TK_PBLOB(task_id, 16);
+	a[3] = TK_PSTR(tk_status_name(from));
+	e = tk_db_exec(db, SQL_TASK_CAS, a, 4, &n, NULL);
+	*changed = e == TK_OK && n == 1;
+	return e;
+}
+
+tk_err
+tk_transition_store_step_log(struct tk_db *db, unsigned long long step_id,
+    const unsigned char task_id[16], enum tk_status from, enum tk_status to,
+    unsigned attempt, const char *actor, const char *reason)
+{
+	struct tk_dbarg a[7];
+
+	a[0] = TK_PINT(step_id);
+	a[1] = TK_PBLOB(task_id, 16);
+	a[2] = TK_PSTR(tk_status_name(from));
+	a[3] = TK_PSTR(tk_status_name(to));
+	a[4] = TK_PINT(attempt);
+	a[5] = TK_POPT(actor);
+	a[6] = TK_POPT(reason);
+	return tk_db_exec(db, SQL_STEP_TRANSITION, a, 7, NULL, NULL);
+}
+
+tk_err
+tk_transition_store_task_log(struct tk_db *db,
+    const unsigned char task_id[16], int from, enum tk_status to,
+    const char *actor, const char *reason)
+{
+	struct tk_dbarg a[5];
+
+	a[0] = TK_PBLOB(task_id, 16);
+	a[1] = from < 0 ? TK_PNULL :
+	    TK_PSTR(tk_status_name((enum tk_status)from));
+	a[2] = TK_PSTR(tk_status_name(to));
+	a[3] = TK_POPT(actor);
+	a[4] = TK_POPT(reason);
+	return tk_db_exec(db, SQL_TASK_TRANSITION, a, 5, NULL, NULL);
+}
+
+tk_err
+tk_transition_store_count(struct tk_db *db, unsigned hv_id, enum tk_status s,
+    unsigned slot, int delta)
+{
+	struct tk_dbarg a[4];
+
+	a[0] = TK_PINT(hv_id);
+	a[1] = TK_PSTR(tk_status_name(s));
+	a[2] = TK_PINT(slot);
+	a[3] = TK_PINT(delta);
+	return tk_db_exec(db, SQL_COUNT, a, 4, NULL, NULL);
+}
+
+tk_err
+tk_transition_store_steps(struct tk_db *db, const unsigned char task_id[16],
+    struct tk_transition_step **out, size_t *n)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PBLOB(task_id, 16);
+	struct tk_transition_step *s = NULL;
+	size_t i;
+	tk_err e;
+
+	*out = NULL;
+	*n = 0;
+	if ((e = tk_db_query(db, SQL_STEPS, &a, 1, &r)) != TK_OK)
+		return e;
+	if (r.nrows > 0 &&
+	    (s = tk_reallocarray(NULL, r.nrows, sizeof(*s))) == NULL) {
+		e = TK_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < r.nrows; i++) {
+		s[i].status = tk_status_parse(tk_row_str(&r, i, 0));
+		s[i].ready = tk_row_int(&r, i, 1) != 0;
+	}
+	*out = s;
+	*n = r.nrows;
+out:
+	tk_rows_free(&r);
+	return e;
+}
+
+tk_err
+tk_transition_store_task_hv(struct tk_db *db, const unsigned char task_id[16],
+    unsigned *hv)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PBLOB(task_id, 16);
+	tk_err e;
+
+	*hv = 0;
+	if ((e = tk_db_query(db, SQL_TASK_HV, &a, 1, &r)) != TK_OK)
+		return e;
+	*hv = (unsigned)tk_row_int(&r, 0, 0);
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+tk_err
+tk_transition_store_release(struct tk_db *db, const unsigned char task_id[16],
+    size_t position)
+{
+	struct tk_dbarg a[2];
+
+	a[0] = TK_PBLOB(task_id, 16);
+	a[1] = TK_PINT(position);
+	return tk_db_exec(db, SQL_RELEASE, a, 2, NULL, NULL);
+}
