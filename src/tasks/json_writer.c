@@ -1,5 +1,5 @@
 /*
- * jsonout.c - writing the task API's answers straight into a buffer, byte
+ * json_writer.c - writing the task API's answers straight into a buffer, byte
  * for byte what json-c prints with JSON_C_TO_STRING_PLAIN |
  * JSON_C_TO_STRING_NOSLASHESCAPE (the flags of tk_api_json).
  *
@@ -25,7 +25,8 @@
  *    them;
  *  - no key twice in an object (json-c keeps one).
  */
-#include "tasker/tasks.h"
+#include "tasker/json_writer.h"
+#include "tasker/body_parser.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,16 +40,15 @@
 /* ---------------------------------------------------------------- strings */
 
 tk_err
-tk_json_put_str(struct tk_buf *b, const char *s)
+tk_json_put_strn(struct tk_buf *b, const char *s, size_t n, int flags)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p, *run;
+	const unsigned char *p, *run, *end;
 	char esc[7];
 
-	if (s == NULL)
-		return tk_buf_append(b, "null", 4);
 	tk_buf_putc(b, '"');
-	for (p = run = (const unsigned char *)s; *p != '\0'; p++) {
+	end = (const unsigned char *)s + n;
+	for (p = run = (const unsigned char *)s; p < end; p++) {
 		if (*p >= 0x20 && *p != '"' && *p != '\\')
 			continue;
 		tk_buf_append(b, run, (size_t)(p - run));
@@ -63,16 +63,28 @@ tk_json_put_str(struct tk_buf *b, const char *s)
 		case '\r': esc[1] = 'r'; break;
 		case '\t': esc[1] = 't'; break;
 		default:
+			esc[1] = 0;
+			break;
+		}
+		if (esc[1] == 0 || (esc[1] != '"' && esc[1] != '\\' &&
+		    !(flags & TK_JSON_ESC_SHORT))) {
 			memcpy(esc + 1, "u00", 3);
 			esc[4] = hex[*p >> 4];
 			esc[5] = hex[*p & 15];
 			tk_buf_append(b, esc, 6);
-			continue;
-		}
-		tk_buf_append(b, esc, 2);
+		} else
+			tk_buf_append(b, esc, 2);
 	}
 	tk_buf_append(b, run, (size_t)(p - run));
 	return tk_buf_putc(b, '"');
+}
+
+tk_err
+tk_json_put_str(struct tk_buf *b, const char *s)
+{
+	if (s == NULL)
+		return tk_buf_append(b, "null", 4);
+	return tk_json_put_strn(b, s, strlen(s), TK_JSON_ESC_SHORT);
 }
 
 /* ---------------------------------------------------------------- canonical form */
