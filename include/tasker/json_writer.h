@@ -11,25 +11,15 @@
 
 #include "tasker/buf.h"
 #include "tasker/error.h"
+#include "tasker/json_str.h"
 
 /*
- * Byte for byte what json-c prints with the API's flags (JSON_C_TO_STRING_PLAIN |
- * JSON_C_TO_STRING_NOSLASHESCAPE).  Allocation failures are remembered in
+ * Byte for byte what json-c prints with the API's flags
+ * (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE).  Allocation failures are remembered in
  * the buffer (b->failed); each returns TK_ERR_NOMEM once it happened.
  */
-/*
- * The one JSON string escaper: s[0..n) as a JSON string, '"', '\\' and
- * bytes below 0x20 escaped, every other byte copied.  With
- * TK_JSON_ESC_SHORT the control bytes json-c writes short are \b \f \n
- * \r \t, as json-c prints them; without, every control byte is \u00XX
- * (the spelling of the Idempotency-Key fingerprint, which must not change
- * while keys are stored).
- */
-#define TK_JSON_ESC_SHORT 0x1
-tk_err tk_json_put_strn(struct tk_buf *b, const char *s, size_t n,
-    int flags);
-/* s as a JSON string, cut at its NUL like json_object_new_string; NULL
- * is null. */
+/* s as a JSON string (tk_json_put_strn in json-c's spelling), cut at
+ * its NUL like json_object_new_string; NULL is null. */
 tk_err tk_json_put_str(struct tk_buf *b, const char *s);
 /*
  * 1 when s[0..len) is an object or array exactly as json-c prints it with

@@ -133,17 +133,6 @@ tk_tasks_body(struct tk_request *req, int allow_empty, json_object **out)
 	return e;
 }
 
-static int
-allowed_param(const char *const *allowed, const char *name)
-{
-	size_t i;
-
-	for (i = 0; allowed[i] != NULL; i++)
-		if (strcmp(allowed[i], name) == 0)
-			return 1;
-	return 0;
-}
-
 tk_err
 tk_tasks_query_check(struct tk_request *req, const char *const *allowed)
 {
@@ -161,7 +150,7 @@ tk_tasks_query_check(struct tk_request *req, const char *const *allowed)
 				break;
 		if (j < i)
 			continue;   /* reported at its first occurrence */
-		if (!allowed_param(allowed, name))
+		if (!tk_name_listed(allowed, name))
 			tk_details_add(d, tk_quote(q, name),
 			    "is not a known parameter");
 		else if (tk_query_count(&req->query, name) > 1)

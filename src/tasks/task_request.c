@@ -11,7 +11,7 @@
 #include "tasker/task_request.h"
 #include "tasker/body_parser.h"
 #include "tasker/buf.h"
-#include "tasker/json_writer.h"
+#include "tasker/json_str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +23,6 @@
 
 /* ---------------------------------------------------------------- fields */
 
-static int
-has_member(const char *const *keys, const char *k)
-{
-	size_t i;
-
-	for (i = 0; keys[i] != NULL; i++)
-		if (strcmp(keys[i], k) == 0)
-			return 1;
-	return 0;
-}
-
 /* One message per member of obj that keys does not list. */
 static void
 unknown_members(json_object *obj, const char *const *keys, const char *why,
@@ -43,7 +32,7 @@ unknown_members(json_object *obj, const char *const *keys, const char *why,
 
 	json_object_object_foreach(obj, k, v) {
 		(void)v;
-		if (!has_member(keys, k))
+		if (!tk_name_listed(keys, k))
 			tk_details_add(details, tk_quote(q, k), "%s", why);
 	}
 }
