@@ -4,7 +4,10 @@
  *
  * tasker-fcgi turns a FastCGI request into a struct tk_request and calls
  * tk_api_dispatch(), which matches the route, authenticates, checks the
- * route's permission, runs the controller and renders any error.  Each
+ * route's permission, runs the controller and renders any error.  A
+ * controller has one error channel: it returns the tk_err, with its
+ * message in req->error and its details attached by tk_api_reject; it
+ * never renders an error itself.  Each
  * controller reads like the endpoint's documentation: it validates its
  * input, asks the store or the catalog, and shapes JSON.  Only this layer
  * shapes JSON; only the store speaks SQL; only the http layer knows HTTP.
@@ -28,6 +31,9 @@ struct tk_app {
 	struct tk_catalog      *catalog;  /* cached handler registry */
 	struct tk_auth         *auth;     /* verification keys */
 	struct tk_principal     principal; /* of the request in hand */
+	json_object            *details;  /* of the error the request's
+	                                     controller returns (tk_api_reject);
+	                                     the dispatcher renders and puts it */
 };
 
 /* The route table: every endpoint, its permission and its controller. */
@@ -42,12 +48,34 @@ extern const size_t          tk_api_nroutes;
 void tk_api_dispatch(struct tk_app *app, struct tk_request *req,
     struct tk_response *res);
 
+/* The process's catalog, refreshed when stale: *out is app->catalog,
+ * set on error too.  For every controller that reads the registry. */
+tk_err tk_api_catalog(struct tk_request *req, struct tk_catalog **out);
+
+/*
+ * Authenticates the request (its credentials, REMOTE_USER and groups
+ * variable) into app->principal and checks its route's permission.
+ * TK_ERR_AUTHENTICATION with WWW-Authenticate set on res;
+ * TK_ERR_AUTHORIZATION with req->error saying which permission is
+ * missing.  The pipeline calls it for every route that is not open, and
+ * src/api/ops.c for open routes that configuration closes.
+ */
+tk_err tk_api_authenticate(struct tk_request *req, struct tk_response *res);
+
 /*
  * Renders {"error": {"type", "message", "details"?, "code"}} for e into
  * res (replacing whatever it held).  message NULL: req-independent
  * default of the error table.  details (may be NULL) is taken over.
  */
 void tk_api_error(struct tk_response *res, tk_err e, const char *message,
+    json_object *details);
+
+/*
+ * A controller's error: sets req->error to message (unless NULL: keep it)
+ * and attaches details (may be NULL; taken over) for the dispatcher to
+ * render.  Returns e, so a controller ends with "return tk_api_reject(...)".
+ */
+tk_err tk_api_reject(struct tk_request *req, tk_err e, const char *message,
     json_object *details);
 
 /* Serialises obj into the body with status; obj is released. */

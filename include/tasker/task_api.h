@@ -1,6 +1,7 @@
 /*
  * task_api.h - the task API's controllers (named in the route table of
- * src/api/dispatch.c) and the helpers they share (src/api/task_json.c).
+ * src/api/dispatch.c) and what they share (src/api/task_support.c); the
+ * JSON shapes are in task_writer.h.
  *
  *   POST   /tasks                                   tasker.task:create
  *   GET    /tasks                                   tasker.task:index
@@ -21,11 +22,11 @@
 #include "tasker/buf.h"
 #include "tasker/task_store.h"
 
-/* Controllers: src/api/tasks.c */
+/* Controllers: src/api/task_controller.c */
 tk_err tk_api_tasks_create(struct tk_request *req, struct tk_response *res);
 tk_err tk_api_tasks_index(struct tk_request *req, struct tk_response *res);
 tk_err tk_api_tasks_show(struct tk_request *req, struct tk_response *res);
-/* Controllers: src/api/task_ops.c */
+/* Controllers: src/api/task_ops_controller.c */
 tk_err tk_api_tasks_cancel(struct tk_request *req, struct tk_response *res);
 tk_err tk_api_tasks_update(struct tk_request *req, struct tk_response *res);
 tk_err tk_api_tasks_retry(struct tk_request *req, struct tk_response *res);
@@ -33,12 +34,10 @@ tk_err tk_api_steps_index(struct tk_request *req, struct tk_response *res);
 tk_err tk_api_steps_show(struct tk_request *req, struct tk_response *res);
 tk_err tk_api_steps_update(struct tk_request *req, struct tk_response *res);
 
-/* ---------------------------------------------------------------- shared (task_json.c) */
+/* ---------------------------------------------------------------- shared (task_support.c) */
 
 #define TK_ACTOR_MAX 255   /* actor, initiator and principal columns */
 
-/* The process's catalog, refreshed when stale. */
-tk_err tk_tasks_catalog(struct tk_request *req, struct tk_catalog **out);
 /* The handler version of a task by id; NULL when the catalog lacks it. */
 const struct tk_catalog_version *tk_tasks_version(struct tk_request *req,
     unsigned hv_id);
@@ -69,51 +68,18 @@ const char *tk_tasks_actor(struct tk_request *req, char out[TK_ACTOR_MAX + 1]);
 /*
  * The request's JSON body: 415 for a Content-Type other than JSON, 400
  * for an empty body (unless allow_empty: *out NULL then) and for JSON
- * that does not parse (saying where).  On failure the error is rendered
- * into res and returned.
+ * that does not parse (saying where).  Errors come with their message
+ * and details attached (tk_api_reject) for the dispatcher to render.
  */
-tk_err tk_tasks_body(struct tk_request *req, struct tk_response *res,
-    int allow_empty, json_object **out);
+tk_err tk_tasks_body(struct tk_request *req, int allow_empty,
+    json_object **out);
 
 /*
- * Refuses (400, rendered) query parameters not in allowed (NULL-ended)
- * and parameters given more than once.
+ * Refuses (400, details attached) query parameters not in allowed
+ * (NULL-ended) and parameters given more than once.
  */
-tk_err tk_tasks_query_check(struct tk_request *req, struct tk_response *res,
+tk_err tk_tasks_query_check(struct tk_request *req,
     const char *const *allowed);
-
-/* Renders 422 (or e) with details, which it takes over. */
-tk_err tk_tasks_invalid(struct tk_response *res, tk_err e,
-    const char *message, json_object *details);
-
-/*
- * Appends a task as the guide shows it to b: id, name, namespace,
- * version, full_name, status, context, [steps], [dependencies],
- * created_at, updated_at, then initiator, source_system, reason, tags,
- * completed_at, created_by.  Row `row` of r (TK_TASK_* columns) is the task; steps
- * (TK_STEP_* rows; NULL: no "steps" member) are shown in brief: name,
- * status, results, attempts, started_at, completed_at, and last_error /
- * next_attempt_at when they apply; deps (NULL: none) is printed as the
- * "dependencies" member.  Stored JSON (context, tags, results) is copied
- * as it is when it is in json-c's printed form (tk_json_put_stored), so
- * the bytes are those json-c would print.  TK_ERR_NOMEM.
- */
-tk_err tk_task_write(struct tk_buf *b, const struct tk_rows *r, size_t row,
-    const struct tk_rows *steps, json_object *deps);
-/*
- * A step in full (workflow_steps endpoints): name, status, results,
- * attempts, started_at, completed_at, last_error, next_attempt_at,
- * position, depends_on, max_attempts, retryable, retry_limit, skippable,
- * created_at, updated_at.  def may be NULL (depends_on is then []).
- */
-json_object *tk_step_json(const struct tk_rows *r, size_t row,
-    const struct tk_handler_def *def);
-/* Every step of rows in full, in order. */
-json_object *tk_steps_json(const struct tk_rows *r,
-    const struct tk_handler_def *def);
-/* The dependency analysis of a task (see tk_deps_analyse). */
-json_object *tk_deps_json(const struct tk_rows *steps,
-    const struct tk_handler_def *def, enum tk_status task_status);
 
 /*
  * Reads task id and answers it with HTTP status code: the task with its
@@ -122,9 +88,5 @@ json_object *tk_deps_json(const struct tk_rows *steps,
  */
 tk_err tk_tasks_answer(struct tk_request *req, struct tk_response *res,
     const unsigned char id[16], int code, int deps);
-/* The same from rows already read (a task row, its step rows). */
-tk_err tk_tasks_render(struct tk_request *req, struct tk_response *res,
-    const struct tk_rows *task, const struct tk_rows *steps, int code,
-    int deps);
 
 #endif

@@ -20,7 +20,7 @@
 
 #include "tasker/db.h"
 #include "tasker/scan_store.h"
-#include "tasker/tasks.h"
+#include "tasker/uuid.h"
 #include "tasker/utf8.h"
 
 struct tally {

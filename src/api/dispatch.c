@@ -30,7 +30,7 @@ const struct tk_route tk_api_routes[] = {
 	{ "GET", "/health/status",             "tasker.health_status:index", 0, tk_api_health_status, "health.status" },
 	{ "GET", "/metrics",                   "tasker.metrics:index", TK_ROUTE_OPEN, tk_api_metrics, "metrics" },
 	{ "GET", "/api-docs.json",             NULL, TK_ROUTE_OPEN, tk_api_docs_json,    "docs.openapi" },
-	/* tasks (src/api/tasks.c, src/api/task_ops.c) */
+	/* tasks (src/api/task_controller.c, src/api/task_ops_controller.c) */
 	{ "POST",   "/tasks",                 "tasker.task:create", 0, tk_api_tasks_create, "tasks.create" },
 	{ "GET",    "/tasks",                 "tasker.task:index",  0, tk_api_tasks_index,  "tasks.index" },
 	{ "GET",    "/tasks/{id}",            "tasker.task:show",   0, tk_api_tasks_show,   "tasks.show" },
@@ -43,50 +43,62 @@ const struct tk_route tk_api_routes[] = {
 };
 const size_t tk_api_nroutes = sizeof(tk_api_routes) / sizeof(tk_api_routes[0]);
 
-/* 401 with the challenge the auth module chose. */
-static void
-unauthenticated(struct tk_response *res, const char *www_error)
+tk_err
+tk_api_catalog(struct tk_request *req, struct tk_catalog **out)
 {
-	tk_api_error(res, TK_ERR_AUTHENTICATION, NULL, NULL);
-	(void)tk_response_set_header(res, "WWW-Authenticate",
-	    tk_auth_challenge(www_error));
+	struct tk_app *app = req->app;
+	tk_err e;
+
+	e = tk_catalog_refresh(&app->catalog, app->db,
+	    app->cfg->api.registry_refresh_ms);
+	*out = app->catalog;
+	return e;
 }
 
-static tk_err
-authorize(struct tk_app *app, struct tk_request *req, struct tk_response *res)
+tk_err
+tk_api_authenticate(struct tk_request *req, struct tk_response *res)
 {
+	struct tk_app *app = req->app;
 	const struct tk_route *r = req->route;
 	struct tk_auth_input in;
 	const char *www_error = NULL;
-	char msg[200];
 	tk_err e;
 
-	tk_principal_free(&app->principal);
-	if (r->flags & TK_ROUTE_OPEN)
-		return TK_OK;
 	memset(&in, 0, sizeof(in));
 	in.authorization = req->authorization;
 	in.remote_user = req->remote_user;
 	in.remote_groups = app->cfg->auth.groups_variable != NULL ?
 	    tk_request_env(req, app->cfg->auth.groups_variable) : NULL;
 	in.now = time(NULL);
+	tk_principal_free(&app->principal);
 	e = tk_auth_authenticate(app->auth, &in, &app->principal, &www_error);
-	if (e == TK_ERR_AUTHENTICATION) {
-		unauthenticated(res, www_error);
+	if (e == TK_ERR_AUTHENTICATION)
+		(void)tk_response_set_header(res, "WWW-Authenticate",
+		    tk_auth_challenge(www_error));
+	if (e != TK_OK)
 		return e;
-	}
-	if (e != TK_OK) {
-		tk_api_error(res, e, NULL, NULL);
-		return e;
-	}
 	if (r->permission != NULL &&
 	    !tk_principal_allows(&app->principal, r->permission)) {
-		snprintf(msg, sizeof(msg), "Insufficient permissions for %s",
+		tk_request_errorf(req, "Insufficient permissions for %s",
 		    r->permission);
-		tk_api_error(res, TK_ERR_AUTHORIZATION, msg, NULL);
 		return TK_ERR_AUTHORIZATION;
 	}
 	return TK_OK;
+}
+
+/* Authenticates and authorizes the request's route; renders the 401 or
+ * 403 itself.  An open route needs neither. */
+static tk_err
+authorize(struct tk_app *app, struct tk_request *req, struct tk_response *res)
+{
+	tk_err e;
+
+	tk_principal_free(&app->principal);
+	if (req->route->flags & TK_ROUTE_OPEN)
+		return TK_OK;
+	if ((e = tk_api_authenticate(req, res)) != TK_OK)
+		tk_api_error(res, e, req->error[0] ? req->error : NULL, NULL);
+	return e;
 }
 
 void
@@ -110,15 +122,22 @@ tk_api_dispatch(struct tk_app *app, struct tk_request *req,
 	}
 	if (authorize(app, req, res) != TK_OK)
 		return;
+	json_object_put(app->details);
+	app->details = NULL;
 	e = req->route->handler(req, res);
 	if (e != TK_OK) {
 		if (e == TK_ERR_DB || e == TK_ERR_INTERNAL || e == TK_ERR_NOMEM)
 			tk_log(TK_LOG_ERROR, "event=error request_id=%s route=%s "
 			    "error=%s", req->request_id, req->route->name,
 			    tk_err_name(e));
-		tk_api_error(res, e, req->error[0] ? req->error : NULL, NULL);
+		/* Every controller error is rendered here, details too. */
+		tk_api_error(res, e, req->error[0] ? req->error : NULL,
+		    app->details);
+		app->details = NULL;
 		return;
 	}
+	json_object_put(app->details);   /* attached, then not returned */
+	app->details = NULL;
 	if (tk_response_conditional(res, req) != TK_OK)
 		tk_api_error(res, TK_ERR_NOMEM, NULL, NULL);
 }

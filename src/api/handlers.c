@@ -58,18 +58,6 @@ clip(const char *s, char *out, size_t outsz)
 	return out;
 }
 
-static tk_err
-catalog(struct tk_request *req, struct tk_catalog **out)
-{
-	struct tk_app *app = req->app;
-	tk_err e;
-
-	e = tk_catalog_refresh(&app->catalog, app->db,
-	    app->cfg->api.registry_refresh_ms);
-	*out = app->catalog;
-	return e;
-}
-
 /*
  * Answers with a cached serialisation and its ETag, making both first if
  * needed (so a repeated request hashes nothing).
@@ -173,7 +161,7 @@ tk_api_handlers_index(struct tk_request *req, struct tk_response *res)
 	struct tk_catalog *cat;
 	tk_err e;
 
-	if ((e = catalog(req, &cat)) != TK_OK)
+	if ((e = tk_api_catalog(req, &cat)) != TK_OK)
 		return e;
 	if (p->ns_limited)
 		return tk_api_json(res, 200, index_of(cat, p));
@@ -241,7 +229,7 @@ tk_api_handlers_namespace(struct tk_request *req, struct tk_response *res)
 	if (!valid_name(name) ||
 	    !tk_principal_sees_ns(&app->principal, name))
 		return namespace_not_found(req, name);
-	if ((e = catalog(req, &cat)) != TK_OK)
+	if ((e = tk_api_catalog(req, &cat)) != TK_OK)
 		return e;
 	ns = (struct tk_catalog_namespace *)tk_catalog_namespace(cat, name);
 	if (ns == NULL)
@@ -354,16 +342,16 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 
 	if (vtext != NULL && (tk_query_count(&req->query, "version") > 1 ||
 	    tk_semver_parse(vtext, &want) != TK_OK)) {
-		tk_api_error(res, TK_ERR_BAD_REQUEST, "Invalid request parameters",
-		    tk_api_details1("version", tk_query_count(&req->query,
-		    "version") > 1 ? "must be given at most once" :
+		return tk_api_reject(req, TK_ERR_BAD_REQUEST,
+		    "Invalid request parameters", tk_api_details1("version",
+		    tk_query_count(&req->query, "version") > 1 ?
+		    "must be given at most once" :
 		    "must be a valid semantic version"));
-		return TK_OK;
 	}
 	if (!valid_name(nsname) ||
 	    !tk_principal_sees_ns(&app->principal, nsname))
 		return namespace_not_found(req, nsname);
-	if ((e = catalog(req, &cat)) != TK_OK)
+	if ((e = tk_api_catalog(req, &cat)) != TK_OK)
 		return e;
 	if ((ns = tk_catalog_namespace(cat, nsname)) == NULL)
 		return namespace_not_found(req, nsname);

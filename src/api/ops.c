@@ -217,34 +217,9 @@ tk_ops_free(void)
 static tk_err
 guard(struct tk_request *req, struct tk_response *res, int open)
 {
-	struct tk_app *app = req->app;
-	const struct tk_route *r = req->route;
-	struct tk_auth_input in;
-	const char *www_error = NULL;
-	tk_err e;
-
 	if (open)
 		return TK_OK;
-	memset(&in, 0, sizeof(in));
-	in.authorization = req->authorization;
-	in.remote_user = req->remote_user;
-	in.remote_groups = app->cfg->auth.groups_variable != NULL ?
-	    tk_request_env(req, app->cfg->auth.groups_variable) : NULL;
-	in.now = time(NULL);
-	tk_principal_free(&app->principal);
-	e = tk_auth_authenticate(app->auth, &in, &app->principal, &www_error);
-	if (e == TK_ERR_AUTHENTICATION)
-		(void)tk_response_set_header(res, "WWW-Authenticate",
-		    tk_auth_challenge(www_error));
-	if (e != TK_OK)
-		return e;
-	if (r->permission != NULL &&
-	    !tk_principal_allows(&app->principal, r->permission)) {
-		tk_request_errorf(req, "Insufficient permissions for %s",
-		    r->permission);
-		return TK_ERR_AUTHORIZATION;
-	}
-	return TK_OK;
+	return tk_api_authenticate(req, res);
 }
 
 /*

@@ -28,6 +28,19 @@ tk_api_json(struct tk_response *res, int status, json_object *obj)
 	return e;
 }
 
+tk_err
+tk_api_reject(struct tk_request *req, tk_err e, const char *message,
+    json_object *details)
+{
+	struct tk_app *app = req->app;
+
+	if (message != NULL)
+		tk_request_errorf(req, "%s", message);
+	json_object_put(app->details);
+	app->details = details;
+	return e;
+}
+
 json_object *
 tk_api_details1(const char *field, const char *message)
 {

@@ -7,7 +7,7 @@
  * from, most important fact first: finished, cancelled, failed, stuck
  * behind a cancelled step, retrying, not started, progressing.
  */
-#include "tasker/tasks.h"
+#include "tasker/deps.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,19 @@
-# src/tasks: the task API (issue 5).  Pure helpers live here; the
-# controllers in src/api/task*.c and the SQL in src/store/task_store.c are
-# listed here too, so the whole area is declared in one place.
+# src/tasks: the task API's pure helpers (issue 5), one header each: task
+# ids, the strict body parser, the JSON writer, the request fields,
+# pagination, the dependency analysis.  The controllers in src/api/task*.c
+# and the SQL in src/store/task_store.c are listed here too, so the whole
+# area is declared in one place.
 libtasker_a_SOURCES += \
-	include/tasker/tasks.h src/tasks/uuid.c src/tasks/json.c \
-	src/tasks/request.c src/tasks/page.c src/tasks/deps.c \
-	src/tasks/jsonout.c \
+	include/tasker/tasks.h \
+	include/tasker/uuid.h src/tasks/uuid.c \
+	include/tasker/body_parser.h src/tasks/body_parser.c \
+	include/tasker/json_writer.h src/tasks/json_writer.c \
+	include/tasker/task_request.h src/tasks/task_request.c \
+	include/tasker/page.h src/tasks/page.c \
+	include/tasker/deps.h src/tasks/deps.c \
 	include/tasker/task_store.h src/store/task_store.c \
-	include/tasker/task_api.h src/api/task_json.c src/api/tasks.c \
-	src/api/task_ops.c
+	include/tasker/task_api.h src/api/task_support.c \
+	src/api/task_controller.c src/api/task_ops_controller.c \
+	include/tasker/task_writer.h src/api/task_writer.c
 t_unit_tests_SOURCES += t/unit/test_tasks.c t/unit/test_tasks_schema.c \
 	t/unit/test_task_json.c

@@ -1,7 +1,9 @@
 /*
  * page.c - pagination arithmetic and the status filter of GET /tasks.
  */
-#include "tasker/tasks.h"
+#include "tasker/page.h"
+
+#include "tasker/body_parser.h"
 
 #include <string.h>
 

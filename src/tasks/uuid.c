@@ -2,7 +2,7 @@
  * uuid.c - task ids: UUIDv7 (RFC 9562), time-ordered, so the primary
  * index of tasks grows at its end and "newest first" is "id descending".
  */
-#include "tasker/tasks.h"
+#include "tasker/uuid.h"
 
 #include <string.h>
 #include <time.h>

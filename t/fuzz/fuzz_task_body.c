@@ -17,7 +17,10 @@
 
 #include <json-c/json.h>
 
-#include "tasker/tasks.h"
+#include "tasker/body_parser.h"
+#include "tasker/page.h"
+#include "tasker/task_request.h"
+#include "tasker/uuid.h"
 #include "tasker/utf8.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)

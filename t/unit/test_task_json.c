@@ -1,6 +1,6 @@
 /*
  * test_task_json.c - the task answers written straight into a buffer
- * (src/tasks/jsonout.c, tk_task_write in src/api/task_json.c) against
+ * (src/tasks/json_writer.c, tk_task_write in src/api/task_writer.c) against
  * json-c, which printed them before: every byte must be the same.
  *
  * The reference is the old path: stored JSON parsed with
@@ -13,7 +13,10 @@
 
 #include "testlib.h"
 #include "tasker/task_api.h"
-#include "tasker/tasks.h"
+#include "tasker/body_parser.h"
+#include "tasker/json_writer.h"
+#include "tasker/task_writer.h"
+#include "tasker/uuid.h"
 
 #define FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -87,6 +90,26 @@ test_put_str(void)
 		    json_object_to_json_string_ext(j, FLAGS));
 		json_object_put(j);
 	}
+	tk_buf_free(&b);
+}
+
+/* The one escaper's two spellings: json-c's (short escapes) for answers,
+ * \u00XX for every control byte in the Idempotency-Key fingerprint;
+ * both bounded by n, not by a NUL. */
+static void
+test_put_strn(void)
+{
+	static const char s[] = "a\"\\\b\f\n\r\t\x01/\0z";
+	struct tk_buf b = TK_BUF_INIT;
+
+	CU_ASSERT_EQUAL(tk_json_put_strn(&b, s, sizeof(s) - 1,
+	    TK_JSON_ESC_SHORT), TK_OK);
+	CU_ASSERT_STRING_EQUAL(tk_buf_str(&b),
+	    "\"a\\\"\\\\\\b\\f\\n\\r\\t\\u0001/\\u0000z\"");
+	tk_buf_reset(&b);
+	CU_ASSERT_EQUAL(tk_json_put_strn(&b, s, sizeof(s) - 1, 0), TK_OK);
+	CU_ASSERT_STRING_EQUAL(tk_buf_str(&b), "\"a\\\"\\\\\\u0008\\u000c"
+	    "\\u000a\\u000d\\u0009\\u0001/\\u0000z\"");
 	tk_buf_free(&b);
 }
 
@@ -553,6 +576,7 @@ test_task_write(void)
 
 TK_SUITE(task_json,
     { "put_str", test_put_str },
+    { "put_strn", test_put_strn },
     { "canonical_accepts", test_canonical_accepts },
     { "canonical_refuses", test_canonical_refuses },
     { "canonical_many_keys", test_canonical_many_keys },

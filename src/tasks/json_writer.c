@@ -1,5 +1,5 @@
 /*
- * jsonout.c - writing the task API's answers straight into a buffer, byte
+ * json_writer.c - writing the task API's answers straight into a buffer, byte
  * for byte what json-c prints with JSON_C_TO_STRING_PLAIN |
  * JSON_C_TO_STRING_NOSLASHESCAPE (the flags of tk_api_json).
  *
@@ -25,7 +25,8 @@
  *    them;
  *  - no key twice in an object (json-c keeps one).
  */
-#include "tasker/tasks.h"
+#include "tasker/json_writer.h"
+#include "tasker/body_parser.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,38 +42,9 @@
 tk_err
 tk_json_put_str(struct tk_buf *b, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p, *run;
-	char esc[7];
-
 	if (s == NULL)
 		return tk_buf_append(b, "null", 4);
-	tk_buf_putc(b, '"');
-	for (p = run = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p >= 0x20 && *p != '"' && *p != '\\')
-			continue;
-		tk_buf_append(b, run, (size_t)(p - run));
-		run = p + 1;
-		esc[0] = '\\';
-		switch (*p) {
-		case '"':  esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 15];
-			tk_buf_append(b, esc, 6);
-			continue;
-		}
-		tk_buf_append(b, esc, 2);
-	}
-	tk_buf_append(b, run, (size_t)(p - run));
-	return tk_buf_putc(b, '"');
+	return tk_json_put_strn(b, s, strlen(s), TK_JSON_ESC_SHORT);
 }
 
 /* ---------------------------------------------------------------- canonical form */

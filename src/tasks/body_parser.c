@@ -1,5 +1,5 @@
 /*
- * json.c - strict request bodies, stored JSON, and the "details" object
+ * body_parser.c - strict request bodies, stored JSON, and the "details" object
  * of validation errors.
  *
  * json-c is lenient in ways a request body must not be: it accepts NaN and
@@ -13,7 +13,7 @@
  * 'single-quoted' strings in strict mode), following the document's
  * structure so that a bad string is named by its member's path.
  */
-#include "tasker/tasks.h"
+#include "tasker/body_parser.h"
 #include "tasker/diag.h"
 #include "tasker/utf8.h"
 
@@ -27,6 +27,17 @@
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* ---------------------------------------------------------------- messages */
+
+int
+tk_name_listed(const char *const *names, const char *s)
+{
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], s) == 0)
+			return 1;
+	return 0;
+}
 
 const char *
 tk_quote(char out[72], const char *s)

@@ -1,5 +1,5 @@
 /*
- * task_ops.c - what an operator does to a task and its steps.
+ * task_ops_controller.c - what an operator does to a task and its steps.
  *
  *   DELETE /tasks/{id}                        cancel (tasker.task:cancel)
  *   PATCH  /tasks/{id}                        reason, tags (tasker.task:update)
@@ -21,15 +21,12 @@
 #include <string.h>
 
 #include "tasker/handler.h"
-#include "tasker/tasks.h"
+#include "tasker/body_parser.h"
+#include "tasker/task_request.h"
+#include "tasker/task_writer.h"
+#include "tasker/uuid.h"
 
 static const char *const no_params[] = { NULL };
-
-static tk_err
-rendered(tk_err e)
-{
-	return tk_err_info(e)->status < 500 ? TK_OK : e;
-}
 
 /* The {step} path parameter, or TK_ERR_STEP_NOT_FOUND. */
 static tk_err
@@ -72,23 +69,52 @@ task_not_found(struct tk_request *req, const unsigned char id[16])
 /* An optional {"reason": "..."} body (DELETE, retry).  *body is the
  * caller's to put; *reason points into it. */
 static tk_err
-reason_body(struct tk_request *req, struct tk_response *res,
-    json_object **body, const char **reason)
+reason_body(struct tk_request *req, json_object **body, const char **reason)
 {
 	json_object *d;
 	tk_err e;
 
 	*reason = NULL;
-	if ((e = tk_tasks_query_check(req, res, no_params)) != TK_OK ||
-	    (e = tk_tasks_body(req, res, 1, body)) != TK_OK)
+	if ((e = tk_tasks_query_check(req, no_params)) != TK_OK ||
+	    (e = tk_tasks_body(req, 1, body)) != TK_OK)
 		return e;
 	if ((d = json_object_new_object()) == NULL)
 		return TK_ERR_NOMEM;
 	if ((e = tk_retry_request_parse(*body, reason, d)) != TK_OK)
-		return tk_tasks_invalid(res, TK_ERR_VALIDATION,
+		return tk_api_reject(req, TK_ERR_VALIDATION,
 		    "Invalid request", d);
 	json_object_put(d);
 	return TK_OK;
+}
+
+/*
+ * The prologue of a PATCH: no query parameters, a JSON body (*body) and
+ * an empty details object (*d) for its parser; both the caller's to put.
+ */
+static tk_err
+patch_body(struct tk_request *req, json_object **body, json_object **d)
+{
+	tk_err e;
+
+	if ((e = tk_tasks_query_check(req, no_params)) != TK_OK ||
+	    (e = tk_tasks_body(req, 0, body)) != TK_OK)
+		return e;
+	if ((*d = json_object_new_object()) == NULL)
+		return TK_ERR_NOMEM;
+	return TK_OK;
+}
+
+/* A PATCH parser's verdict e: TK_ERR_VALIDATION takes message and the
+ * details *d with it (*d is NULL then). */
+static tk_err
+parsed(struct tk_request *req, tk_err e, const char *message,
+    json_object **d)
+{
+	if (e == TK_ERR_VALIDATION) {
+		e = tk_api_reject(req, e, message, *d);
+		*d = NULL;
+	}
+	return e;
 }
 
 /* ---------------------------------------------------------------- DELETE /tasks/{id}, POST .../retry */
@@ -117,9 +143,9 @@ task_op(struct tk_request *req, struct tk_response *res, task_op_fn op,
 	if ((e = tk_tasks_id_param(req, id)) != TK_OK ||
 	    (e = tk_tasks_scope_check(req, id)) != TK_OK)
 		return e;
-	if ((e = reason_body(req, res, &body, &reason)) != TK_OK) {
+	if ((e = reason_body(req, &body, &reason)) != TK_OK) {
 		json_object_put(body);
-		return rendered(e);
+		return e;
 	}
 	e = op(app->db, id, tk_tasks_actor(req, actor),
 	    reason != NULL ? reason : default_reason, &st, &out);
@@ -171,21 +197,10 @@ tk_api_tasks_update(struct tk_request *req, struct tk_response *res)
 	if ((e = tk_tasks_id_param(req, id)) != TK_OK ||
 	    (e = tk_tasks_scope_check(req, id)) != TK_OK)
 		return e;
-	if ((e = tk_tasks_query_check(req, res, no_params)) != TK_OK ||
-	    (e = tk_tasks_body(req, res, 0, &body)) != TK_OK)
-		return rendered(e);
-	if ((d = json_object_new_object()) == NULL) {
-		e = TK_ERR_NOMEM;
+	if ((e = patch_body(req, &body, &d)) != TK_OK ||
+	    (e = parsed(req, tk_task_update_parse(body, &u, d),
+	    "Only reason and tags of a task can be changed", &d)) != TK_OK)
 		goto out;
-	}
-	if ((e = tk_task_update_parse(body, &u, d)) != TK_OK) {
-		if (e == TK_ERR_VALIDATION) {
-			e = rendered(tk_tasks_invalid(res, e, "Only reason and "
-			    "tags of a task can be changed", d));
-			d = NULL;
-		}
-		goto out;
-	}
 	if (u.tags != NULL && (tags = tk_json_text(u.tags, NULL)) == NULL) {
 		e = TK_ERR_NOMEM;
 		goto out;
@@ -243,8 +258,8 @@ tk_api_steps_index(struct tk_request *req, struct tk_response *res)
 	json_object *o;
 	tk_err e;
 
-	if ((e = tk_tasks_query_check(req, res, no_params)) != TK_OK)
-		return rendered(e);
+	if ((e = tk_tasks_query_check(req, no_params)) != TK_OK)
+		return e;
 	if ((e = tk_tasks_id_param(req, id)) != TK_OK ||
 	    (e = task_def(req, id, &def)) != TK_OK)
 		return e;
@@ -328,8 +343,8 @@ tk_api_steps_show(struct tk_request *req, struct tk_response *res)
 	const char *name;
 	tk_err e;
 
-	if ((e = tk_tasks_query_check(req, res, no_params)) != TK_OK)
-		return rendered(e);
+	if ((e = tk_tasks_query_check(req, no_params)) != TK_OK)
+		return e;
 	if ((e = tk_tasks_id_param(req, id)) != TK_OK ||
 	    (e = task_def(req, id, &def)) != TK_OK ||
 	    (e = step_param(req, id, &name)) != TK_OK)
@@ -378,21 +393,10 @@ tk_api_steps_update(struct tk_request *req, struct tk_response *res)
 	    (e = task_def(req, id, &def)) != TK_OK ||
 	    (e = step_param(req, id, &name)) != TK_OK)
 		return e;
-	if ((e = tk_tasks_query_check(req, res, no_params)) != TK_OK ||
-	    (e = tk_tasks_body(req, res, 0, &body)) != TK_OK)
-		return rendered(e);
-	if ((d = json_object_new_object()) == NULL) {
-		e = TK_ERR_NOMEM;
+	if ((e = patch_body(req, &body, &d)) != TK_OK ||
+	    (e = parsed(req, tk_step_update_parse(body, &u, d),
+	    "A step can be set to resolved_manually or cancelled", &d)) != TK_OK)
 		goto out;
-	}
-	if ((e = tk_step_update_parse(body, &u, d)) != TK_OK) {
-		if (e == TK_ERR_VALIDATION) {
-			e = rendered(tk_tasks_invalid(res, e, "A step can be "
-			    "set to resolved_manually or cancelled", d));
-			d = NULL;
-		}
-		goto out;
-	}
 	if (def == NULL) {
 		/* Releasing children needs the definition. */
 		e = TK_ERR_INTERNAL;

@@ -1,212 +1,28 @@
 /*
- * task_json.c - what the task API's controllers share: reading the body,
- * the query and the {id} parameter; the actor; and the JSON shapes of a
- * task, a step and a dependency analysis.
+ * task_writer.c - the JSON shapes of the task API: a task (the one
+ * writer of the 201 body of POST /tasks, the task detail, the list
+ * items and the answers of the task operations), a step, and a
+ * dependency analysis.
  *
- * Field order follows the guide (json-c keeps insertion order); fields
- * the guide does not show come after its own.
+ * Field order follows the guide; fields the guide does not show come
+ * after its own.
  */
-#include "tasker/task_api.h"
+#include "tasker/task_writer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tasker/body_parser.h"
+#include "tasker/deps.h"
 #include "tasker/handler.h"
-#include "tasker/tasks.h"
-
-/* ---------------------------------------------------------------- request */
-
-tk_err
-tk_tasks_catalog(struct tk_request *req, struct tk_catalog **out)
-{
-	struct tk_app *app = req->app;
-	tk_err e;
-
-	e = tk_catalog_refresh(&app->catalog, app->db,
-	    app->cfg->api.registry_refresh_ms);
-	*out = app->catalog;
-	return e;
-}
-
-const struct tk_catalog_version *
-tk_tasks_version(struct tk_request *req, unsigned hv_id)
-{
-	struct tk_catalog *cat;
-
-	if (tk_tasks_catalog(req, &cat) != TK_OK)
-		return NULL;
-	return tk_catalog_by_id(cat, hv_id);
-}
-
-tk_err
-tk_tasks_not_found(struct tk_request *req, const char *s)
-{
-	char q[72];
-
-	tk_request_errorf(req, "Task '%s' not found", tk_quote(q, s));
-	return TK_ERR_TASK_NOT_FOUND;
-}
-
-tk_err
-tk_tasks_id_param(struct tk_request *req, unsigned char id[16])
-{
-	const char *s = tk_request_param(req, "id");
-
-	if (tk_uuid_parse(s, id) != 0)
-		return tk_tasks_not_found(req, s);
-	return TK_OK;
-}
-
-int
-tk_tasks_visible(struct tk_request *req, const struct tk_rows *r, size_t row)
-{
-	struct tk_app *app = req->app;
-
-	return tk_principal_sees_task(&app->principal,
-	    tk_row_str(r, row, TK_TASK_NAMESPACE),
-	    tk_row_str(r, row, TK_TASK_CREATED_BY));
-}
-
-tk_err
-tk_tasks_scope_check(struct tk_request *req, const unsigned char id[16])
-{
-	struct tk_app *app = req->app;
-	struct tk_rows t = TK_ROWS_INIT;
-	char idtext[TK_UUID_STR_SIZE];
-	tk_err e;
-
-	if (!tk_principal_scoped(&app->principal))
-		return TK_OK;
-	if ((e = tk_task_store_get(app->db, id, &t)) != TK_OK &&
-	    e != TK_ERR_TASK_NOT_FOUND)
-		return e;
-	if (e == TK_OK && !tk_tasks_visible(req, &t, 0))
-		e = TK_ERR_TASK_NOT_FOUND;
-	tk_rows_free(&t);
-	if (e == TK_ERR_TASK_NOT_FOUND) {
-		tk_uuid_format(id, idtext);
-		return tk_tasks_not_found(req, idtext);
-	}
-	return TK_OK;
-}
-
-const char *
-tk_tasks_actor(struct tk_request *req, char out[TK_ACTOR_MAX + 1])
-{
-	struct tk_app *app = req->app;
-	const char *s = app->principal.subject;
-	size_t n;
-
-	if (s == NULL || *s == '\0')
-		s = "unknown";
-	n = strlen(s);
-	if (n > TK_ACTOR_MAX) {
-		n = TK_ACTOR_MAX;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return out;
-}
-
-tk_err
-tk_tasks_invalid(struct tk_response *res, tk_err e, const char *message,
-    json_object *details)
-{
-	tk_api_error(res, e, message, details);
-	return e;
-}
-
-tk_err
-tk_tasks_body(struct tk_request *req, struct tk_response *res,
-    int allow_empty, json_object **out)
-{
-	char msg[TK_ERRMSG_SIZE];
-	json_object *d;
-	size_t i;
-	tk_err e;
-
-	*out = NULL;
-	for (i = 0; i < req->body_len; i++)
-		if (strchr(" \t\r\n", req->body[i]) == NULL ||
-		    req->body[i] == '\0')
-			break;
-	if (i == req->body_len) {
-		if (allow_empty)
-			return TK_OK;
-		return tk_tasks_invalid(res, TK_ERR_BAD_REQUEST, "Request body "
-		    "is empty; send a JSON object", NULL);
-	}
-	if (!tk_content_type_is_json(req->content_type))
-		return tk_tasks_invalid(res, TK_ERR_UNSUPPORTED_MEDIA,
-		    "Content-Type must be application/json", NULL);
-	/* Every body of every route comes through here: text that is not
-	 * UTF-8 stops at this point, with its member named in details. */
-	if ((d = json_object_new_object()) == NULL)
-		return TK_ERR_NOMEM;
-	e = tk_json_parse_body(req->body, req->body_len, out, msg,
-	    sizeof(msg), d);
-	if (e == TK_ERR_BAD_REQUEST) {
-		if (tk_details_count(d) == 0) {
-			json_object_put(d);
-			d = NULL;
-		}
-		return tk_tasks_invalid(res, e, msg, d);   /* takes d */
-	}
-	json_object_put(d);
-	return e;
-}
-
-static int
-allowed_param(const char *const *allowed, const char *name)
-{
-	size_t i;
-
-	for (i = 0; allowed[i] != NULL; i++)
-		if (strcmp(allowed[i], name) == 0)
-			return 1;
-	return 0;
-}
-
-tk_err
-tk_tasks_query_check(struct tk_request *req, struct tk_response *res,
-    const char *const *allowed)
-{
-	json_object *d;
-	const char *name;
-	char q[72];
-	size_t i, j;
-
-	if ((d = json_object_new_object()) == NULL)
-		return TK_ERR_NOMEM;
-	for (i = 0; i < req->query.n; i++) {
-		name = req->query.pair[i].name;
-		for (j = 0; j < i; j++)
-			if (strcmp(req->query.pair[j].name, name) == 0)
-				break;
-		if (j < i)
-			continue;   /* reported at its first occurrence */
-		if (!allowed_param(allowed, name))
-			tk_details_add(d, tk_quote(q, name),
-			    "is not a known parameter");
-		else if (tk_query_count(&req->query, name) > 1)
-			tk_details_add(d, name, "must be given at most once");
-	}
-	if (tk_details_count(d) == 0) {
-		json_object_put(d);
-		return TK_OK;
-	}
-	return tk_tasks_invalid(res, TK_ERR_BAD_REQUEST,
-	    "Invalid request parameters", d);
-}
-
-/* ---------------------------------------------------------------- shapes */
+#include "tasker/json_writer.h"
+#include "tasker/task_api.h"
+#include "tasker/uuid.h"
 
 /*
  * Task and brief step answers are written straight into the body (see
- * src/tasks/jsonout.c: byte for byte what json-c would print, stored JSON
+ * src/tasks/json_writer.c: byte for byte what json-c would print, stored JSON
  * copied as it is); the full step shape, answered one task at a time,
  * still goes through json-c.
  */
@@ -315,32 +131,36 @@ put_step(struct tk_buf *b, const struct tk_rows *r, size_t row)
 	tk_buf_putc(b, '}');
 }
 
+/* ,"key": then s as a string (or null). */
+static void
+put_str(struct tk_buf *b, const char *key, const char *s)
+{
+	tk_buf_puts(b, key);
+	tk_json_put_str(b, s);
+}
+
 tk_err
-tk_task_write(struct tk_buf *b, const struct tk_rows *r, size_t row,
+tk_task_view_write(struct tk_buf *b, const struct tk_task_view *v,
     const struct tk_rows *steps, json_object *deps)
 {
 	char id[TK_UUID_STR_SIZE], full[3 * 64 + 8];
-	const char *ns = tk_row_str(r, row, TK_TASK_NAMESPACE),
-	    *name = tk_row_str(r, row, TK_TASK_NAME),
-	    *ver = tk_row_str(r, row, TK_TASK_VERSION);
 	size_t i;
 
-	if (cell_len(r, row, TK_TASK_ID) == 16)
-		tk_uuid_format((const unsigned char *)tk_row_str(r, row,
-		    TK_TASK_ID), id);
+	if (v->id != NULL)
+		tk_uuid_format(v->id, id);
 	else
 		snprintf(id, sizeof(id), "?");
-	snprintf(full, sizeof(full), "%s.%s@%s", ns ? ns : "",
-	    name ? name : "", ver ? ver : "");
-	tk_buf_puts(b, "{\"id\":");
-	tk_json_put_str(b, id);
-	put_cell(b, ",\"name\":", r, row, TK_TASK_NAME);
-	put_cell(b, ",\"namespace\":", r, row, TK_TASK_NAMESPACE);
-	put_cell(b, ",\"version\":", r, row, TK_TASK_VERSION);
-	tk_buf_puts(b, ",\"full_name\":");
-	tk_json_put_str(b, full);
-	put_cell(b, ",\"status\":", r, row, TK_TASK_STATUS);
-	put_stored(b, ",\"context\":", r, row, TK_TASK_CONTEXT, "{}");
+	snprintf(full, sizeof(full), "%s.%s@%s",
+	    v->namespace_name ? v->namespace_name : "",
+	    v->name ? v->name : "", v->version ? v->version : "");
+	put_str(b, "{\"id\":", id);
+	put_str(b, ",\"name\":", v->name);
+	put_str(b, ",\"namespace\":", v->namespace_name);
+	put_str(b, ",\"version\":", v->version);
+	put_str(b, ",\"full_name\":", full);
+	put_str(b, ",\"status\":", v->status);
+	tk_buf_puts(b, ",\"context\":");
+	tk_json_put_stored(b, v->context, v->context_len, "{}");
 	if (steps != NULL) {
 		tk_buf_puts(b, ",\"steps\":[");
 		for (i = 0; i < steps->nrows; i++) {
@@ -354,15 +174,50 @@ tk_task_write(struct tk_buf *b, const struct tk_rows *r, size_t row,
 		tk_buf_puts(b, ",\"dependencies\":");
 		tk_json_put_object(b, deps);
 	}
-	put_cell(b, ",\"created_at\":", r, row, TK_TASK_CREATED);
-	put_cell(b, ",\"updated_at\":", r, row, TK_TASK_UPDATED);
-	put_cell(b, ",\"initiator\":", r, row, TK_TASK_INITIATOR);
-	put_cell(b, ",\"source_system\":", r, row, TK_TASK_SOURCE);
-	put_cell(b, ",\"reason\":", r, row, TK_TASK_REASON);
-	put_stored(b, ",\"tags\":", r, row, TK_TASK_TAGS, "[]");
-	put_cell(b, ",\"completed_at\":", r, row, TK_TASK_COMPLETED);
-	put_cell(b, ",\"created_by\":", r, row, TK_TASK_CREATED_BY);
+	put_str(b, ",\"created_at\":", v->created_at);
+	put_str(b, ",\"updated_at\":", v->updated_at);
+	put_str(b, ",\"initiator\":", v->initiator);
+	put_str(b, ",\"source_system\":", v->source_system);
+	put_str(b, ",\"reason\":", v->reason);
+	tk_buf_puts(b, ",\"tags\":");
+	tk_json_put_stored(b, v->tags, v->tags_len, "[]");
+	put_str(b, ",\"completed_at\":", v->completed_at);
+	put_str(b, ",\"created_by\":", v->created_by);
 	return tk_buf_putc(b, '}');
+}
+
+void
+tk_task_view_of_row(const struct tk_rows *r, size_t row,
+    struct tk_task_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (cell_len(r, row, TK_TASK_ID) == 16)
+		v->id = (const unsigned char *)tk_row_str(r, row, TK_TASK_ID);
+	v->name = tk_row_str(r, row, TK_TASK_NAME);
+	v->namespace_name = tk_row_str(r, row, TK_TASK_NAMESPACE);
+	v->version = tk_row_str(r, row, TK_TASK_VERSION);
+	v->status = tk_row_str(r, row, TK_TASK_STATUS);
+	v->context = tk_row_str(r, row, TK_TASK_CONTEXT);
+	v->context_len = cell_len(r, row, TK_TASK_CONTEXT);
+	v->created_at = tk_row_str(r, row, TK_TASK_CREATED);
+	v->updated_at = tk_row_str(r, row, TK_TASK_UPDATED);
+	v->initiator = tk_row_str(r, row, TK_TASK_INITIATOR);
+	v->source_system = tk_row_str(r, row, TK_TASK_SOURCE);
+	v->reason = tk_row_str(r, row, TK_TASK_REASON);
+	v->tags = tk_row_str(r, row, TK_TASK_TAGS);
+	v->tags_len = cell_len(r, row, TK_TASK_TAGS);
+	v->completed_at = tk_row_str(r, row, TK_TASK_COMPLETED);
+	v->created_by = tk_row_str(r, row, TK_TASK_CREATED_BY);
+}
+
+tk_err
+tk_task_write(struct tk_buf *b, const struct tk_rows *r, size_t row,
+    const struct tk_rows *steps, json_object *deps)
+{
+	struct tk_task_view v;
+
+	tk_task_view_of_row(r, row, &v);
+	return tk_task_view_write(b, &v, steps, deps);
 }
 
 json_object *
@@ -544,29 +399,3 @@ tk_tasks_render(struct tk_request *req, struct tk_response *res,
 	return e;
 }
 
-tk_err
-tk_tasks_answer(struct tk_request *req, struct tk_response *res,
-    const unsigned char id[16], int code, int deps)
-{
-	struct tk_app *app = req->app;
-	struct tk_rows t = TK_ROWS_INIT, s = TK_ROWS_INIT;
-	char idtext[TK_UUID_STR_SIZE];
-	tk_err e;
-
-	if ((e = tk_task_store_get_all(app->db, id, &t, &s)) != TK_OK) {
-		if (e == TK_ERR_TASK_NOT_FOUND) {
-			tk_uuid_format(id, idtext);
-			return tk_tasks_not_found(req, idtext);
-		}
-		return e;
-	}
-	if (!tk_tasks_visible(req, &t, 0)) {
-		/* Outside the caller's scope: as if there were none. */
-		tk_uuid_format(id, idtext);
-		e = tk_tasks_not_found(req, idtext);
-	} else
-		e = tk_tasks_render(req, res, &t, &s, code, deps);
-	tk_rows_free(&t);
-	tk_rows_free(&s);
-	return e;
-}

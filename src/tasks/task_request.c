@@ -1,5 +1,5 @@
 /*
- * request.c - the fields of the task API's request bodies, checked all at
+ * task_request.c - the fields of the task API's request bodies, checked all at
  * once: POST /tasks, PATCH /tasks/{id}, PATCH .../workflow_steps/{step}
  * and POST /tasks/{id}/retry.  Also the canonical fingerprint of a create
  * request for Idempotency-Key.
@@ -8,7 +8,10 @@
  * field's name (an unknown member under its own, quoted name), so a
  * client fixes everything in one round trip.
  */
-#include "tasker/tasks.h"
+#include "tasker/task_request.h"
+#include "tasker/body_parser.h"
+#include "tasker/buf.h"
+#include "tasker/json_str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +23,6 @@
 
 /* ---------------------------------------------------------------- fields */
 
-static int
-has_member(const char *const *keys, const char *k)
-{
-	size_t i;
-
-	for (i = 0; keys[i] != NULL; i++)
-		if (strcmp(keys[i], k) == 0)
-			return 1;
-	return 0;
-}
-
 /* One message per member of obj that keys does not list. */
 static void
 unknown_members(json_object *obj, const char *const *keys, const char *why,
@@ -40,7 +32,7 @@ unknown_members(json_object *obj, const char *const *keys, const char *why,
 
 	json_object_object_foreach(obj, k, v) {
 		(void)v;
-		if (!has_member(keys, k))
+		if (!tk_name_listed(keys, k))
 			tk_details_add(details, tk_quote(q, k), "%s", why);
 	}
 }
@@ -271,28 +263,10 @@ tk_task_request_free(struct tk_task_request *r)
 
 /* ---------------------------------------------------------------- fingerprint */
 
-static void
-canon_string(struct tk_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	tk_buf_putc(b, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			tk_buf_putc(b, '\\');
-			tk_buf_putc(b, (char)c);
-		} else if (c < 0x20) {
-			tk_buf_puts(b, "\\u00");
-			tk_buf_putc(b, hex[c >> 4]);
-			tk_buf_putc(b, hex[c & 15]);
-		} else
-			tk_buf_putc(b, (char)c);
-	}
-	tk_buf_putc(b, '"');
-}
+/*
+ * The fingerprint's strings are written with flags 0 (every control byte
+ * as \u00XX): its spelling must not change while keys are stored.
+ */
 
 static int
 cmp_keys(const void *a, const void *b)
@@ -325,7 +299,7 @@ canon(struct tk_buf *b, json_object *v)
 		for (i = 0; i < n; i++) {
 			if (i > 0)
 				tk_buf_putc(b, ',');
-			canon_string(b, keys[i], strlen(keys[i]));
+			tk_json_put_strn(b, keys[i], strlen(keys[i]), 0);
 			tk_buf_putc(b, ':');
 			json_object_object_get_ex(v, keys[i], &m);
 			canon(b, m);
@@ -344,8 +318,8 @@ canon(struct tk_buf *b, json_object *v)
 		tk_buf_putc(b, ']');
 		break;
 	case json_type_string:
-		canon_string(b, json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
+		tk_json_put_strn(b, json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v), 0);
 		break;
 	default:
 		/* null, booleans, numbers (doubles keep their text). */
@@ -360,10 +334,10 @@ canon_member(struct tk_buf *b, const char *key, const char *s, int first)
 {
 	if (!first)
 		tk_buf_putc(b, ',');
-	canon_string(b, key, strlen(key));
+	tk_json_put_strn(b, key, strlen(key), 0);
 	tk_buf_putc(b, ':');
 	if (s != NULL)
-		canon_string(b, s, strlen(s));
+		tk_json_put_strn(b, s, strlen(s), 0);
 	else
 		tk_buf_puts(b, "null");
 }

@@ -1,5 +1,5 @@
 /*
- * tasks.c - the guide's task management API.
+ * task_controller.c - the guide's task management API.
  *
  *   POST /tasks        create a task (Idempotency-Key honoured)
  *   GET  /tasks        list, filtered and paginated, newest first
@@ -10,9 +10,9 @@
  * see and gets 404 for any other task.  created_by is always the
  * principal's subject; the body cannot set it.
  *
- * Client errors are rendered here with their details and the controller
- * returns TK_OK (the dispatcher renders only errors without details);
- * internal errors are returned for the dispatcher to log and answer 500.
+ * Every error is returned, with its message and details attached
+ * (tk_api_reject), for the dispatcher to render; internal errors are
+ * logged there and answered 500.
  */
 #include "tasker/task_api.h"
 
@@ -25,18 +25,15 @@
 #include "tasker/handler.h"
 #include "tasker/jsonschema.h"
 #include "tasker/log.h"
-#include "tasker/tasks.h"
+#include "tasker/body_parser.h"
+#include "tasker/page.h"
+#include "tasker/task_request.h"
+#include "tasker/task_writer.h"
+#include "tasker/uuid.h"
 #include "tasker/utf8.h"
 
 #define IDEM_KEY_MAX 255
 #define LOCATION_MAX (TK_PREFIX_MAX + 64)
-
-/* Client errors were rendered into res: nothing more for the dispatcher. */
-static tk_err
-rendered(tk_err e)
-{
-	return tk_err_info(e)->status < 500 ? TK_OK : e;
-}
 
 /* ---------------------------------------------------------------- POST /tasks */
 
@@ -144,7 +141,7 @@ resolve(struct tk_request *req, const struct tk_task_request *r,
 	tk_err e;
 
 	*v = NULL;
-	if ((e = tk_tasks_catalog(req, &cat)) != TK_OK)
+	if ((e = tk_api_catalog(req, &cat)) != TK_OK)
 		return e;
 	if ((ns = tk_catalog_namespace(cat, r->namespace_name)) == NULL) {
 		tk_request_errorf(req, "Namespace '%s' does not exist",
@@ -183,7 +180,7 @@ create_allowed(struct tk_request *req, const char *ns)
 }
 
 /* The answer to a repeated Idempotency-Key: the task it made (200), or
- * 422 (rendered) when the key came with another request. */
+ * 422 when the key came with another request. */
 static tk_err
 replay(struct tk_request *req, struct tk_response *res,
     const struct tk_idem_hit *hit)
@@ -195,10 +192,9 @@ replay(struct tk_request *req, struct tk_response *res,
 		tk_request_errorf(req, "Idempotency-Key '%s' was already used "
 		    "with a different request", tk_quote(q,
 		    req->idempotency_key));
-		tk_api_error(res, TK_ERR_VALIDATION, req->error,
+		return tk_api_reject(req, TK_ERR_VALIDATION, NULL,
 		    tk_api_details1("Idempotency-Key", "was already used with "
 		    "a different request; use a new key for a new request"));
-		return TK_OK;
 	}
 	if ((e = tk_tasks_answer(req, res, hit->task_id, 200, 0)) != TK_OK)
 		return e;
@@ -208,53 +204,109 @@ replay(struct tk_request *req, struct tk_response *res,
 }
 
 /*
- * The 201 body: the guide's fields from what was just written, straight
- * into the body.  The context and tags are the texts just stored (json-c's
- * printout of the request's values, the bytes printing them again would
- * give).
+ * The 201 body: what was just written, through the task writer that
+ * answers GET /tasks/{id}, so the two are the same bytes.  The context
+ * and tags are the texts just stored.
  */
 static tk_err
 created_body(struct tk_response *res, const struct tk_task_new *t,
     const char *created_at)
 {
 	const struct tk_handler_def *d = t->def;
-	struct tk_buf *b = &res->body;
-	char id[TK_UUID_STR_SIZE], full[3 * 64 + 8];
+	struct tk_task_view v;
+	tk_err e;
 
-	tk_uuid_format(t->id, id);
-	snprintf(full, sizeof(full), "%s.%s@%s", d->namespace_name, d->name,
-	    d->version);
-	tk_buf_reset(b);
-	tk_buf_puts(b, "{\"id\":");
-	tk_json_put_str(b, id);
-	tk_buf_puts(b, ",\"name\":");
-	tk_json_put_str(b, d->name);
-	tk_buf_puts(b, ",\"namespace\":");
-	tk_json_put_str(b, d->namespace_name);
-	tk_buf_puts(b, ",\"version\":");
-	tk_json_put_str(b, d->version);
-	tk_buf_puts(b, ",\"full_name\":");
-	tk_json_put_str(b, full);
-	tk_buf_puts(b, ",\"status\":\"pending\",\"context\":");
-	tk_buf_append(b, t->context, t->context_len);
-	tk_buf_puts(b, ",\"created_at\":");
-	tk_json_put_str(b, created_at);
-	tk_buf_puts(b, ",\"updated_at\":");
-	tk_json_put_str(b, created_at);
-	tk_buf_puts(b, ",\"initiator\":");
-	tk_json_put_str(b, t->initiator);
-	tk_buf_puts(b, ",\"source_system\":");
-	tk_json_put_str(b, t->source_system);
-	tk_buf_puts(b, ",\"reason\":");
-	tk_json_put_str(b, t->reason);
-	tk_buf_puts(b, ",\"tags\":");
-	tk_buf_puts(b, t->tags != NULL ? t->tags : "[]");
-	tk_buf_puts(b, ",\"completed_at\":null,\"created_by\":");
-	tk_json_put_str(b, t->created_by);
-	tk_buf_putc(b, '}');
-	if (b->failed)
+	memset(&v, 0, sizeof(v));
+	v.id = t->id;
+	v.name = d->name;
+	v.namespace_name = d->namespace_name;
+	v.version = d->version;
+	v.status = tk_status_name(TK_ST_PENDING);
+	v.context = t->context;
+	v.context_len = t->context_len;
+	v.created_at = created_at;
+	v.updated_at = created_at;
+	v.initiator = t->initiator;
+	v.source_system = t->source_system;
+	v.reason = t->reason;
+	v.tags = t->tags;
+	v.tags_len = t->tags != NULL ? strlen(t->tags) : 0;
+	v.created_by = t->created_by;
+	tk_buf_reset(&res->body);
+	if ((e = tk_task_view_write(&res->body, &v, NULL, NULL)) == TK_OK)
+		res->status = 201;
+	return e;
+}
+
+/*
+ * Reads the create request in body into r (the caller frees it) and finds
+ * its handler version *v.  Every problem of the fields and of the context
+ * (against the handler's schema) comes back in one 422 (details
+ * attached); then a namespace outside the principal's scope (403), an
+ * unknown namespace or handler (404).
+ */
+static tk_err
+check_request(struct tk_request *req, json_object *body,
+    struct tk_task_request *r, const struct tk_catalog_version **v)
+{
+	json_object *details;
+	tk_err e, notfound = TK_OK;
+
+	*v = NULL;
+	if ((details = json_object_new_object()) == NULL)
 		return TK_ERR_NOMEM;
-	res->status = 201;
+	e = tk_task_request_parse(body, r, details);
+	if (e == TK_ERR_NOMEM)
+		goto out;
+	if (r->namespace_name != NULL &&
+	    (e = create_allowed(req, r->namespace_name)) != TK_OK)
+		goto out;
+	/* The handler, when the request names one; its schema checks the
+	 * context in the same answer as the other fields. */
+	if (r->name != NULL && r->namespace_name != NULL &&
+	    !json_object_object_get_ex(details, "version", NULL)) {
+		if ((e = resolve(req, r, v, &notfound)) != TK_OK)
+			goto out;
+		if (*v != NULL && (*v)->schema != NULL && r->context != NULL &&
+		    (e = check_context((*v)->schema, r->context, details)) !=
+		    TK_OK)
+			goto out;
+	}
+	if (tk_details_count(details) > 0) {
+		e = tk_api_reject(req, TK_ERR_VALIDATION,
+		    "Invalid task configuration", details);
+		details = NULL;
+	} else if (*v == NULL)
+		e = notfound != TK_OK ? notfound : TK_ERR_HANDLER_NOT_FOUND;
+	else
+		e = TK_OK;
+out:
+	json_object_put(details);
+	return e;
+}
+
+/* The row to insert for request r of handler version v; it points into
+ * r and actor.  TK_ERR_NOMEM. */
+static tk_err
+new_task(struct tk_request *req, const struct tk_task_request *r,
+    const struct tk_catalog_version *v, const char *actor,
+    struct tk_task_new *t)
+{
+	struct tk_app *app = req->app;
+
+	memset(t, 0, sizeof(*t));
+	t->hv_id = v->id;
+	t->def = v->def;
+	t->context = tk_json_text(r->context, &t->context_len);
+	t->initiator = r->initiator != NULL ? r->initiator : actor;
+	t->source_system = r->source_system;
+	t->reason = r->reason;
+	t->tags = r->tags != NULL ? tk_json_text(r->tags, NULL) : NULL;
+	t->actor = actor;
+	t->created_by = app->principal.subject != NULL ?
+	    app->principal.subject : "unknown";
+	if (t->context == NULL || (r->tags != NULL && t->tags == NULL))
+		return TK_ERR_NOMEM;
 	return TK_OK;
 }
 
@@ -267,70 +319,25 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 	const struct tk_catalog_version *v = NULL;
 	struct tk_task_new t;
 	struct tk_idem_hit hit;
-	json_object *body = NULL, *details = NULL;
+	json_object *body = NULL;
 	char actor[TK_ACTOR_MAX + 1], principal[TK_ACTOR_MAX + 1], hash[65],
 	    created_at[TK_TIMESTAMP_SIZE];
 	const char *key = req->idempotency_key;
-	tk_err e, notfound = TK_OK;
+	tk_err e;
 
 	memset(&r, 0, sizeof(r));
-	memset(&t, 0, sizeof(t));
-	if ((e = tk_tasks_query_check(req, res, params)) != TK_OK)
-		return rendered(e);
+	if ((e = tk_tasks_query_check(req, params)) != TK_OK)
+		return e;
 	if (key != NULL && !idem_key_valid(key))
-		return rendered(tk_tasks_invalid(res, TK_ERR_BAD_REQUEST,
+		return tk_api_reject(req, TK_ERR_BAD_REQUEST,
 		    "Invalid Idempotency-Key", tk_api_details1(
 		    "Idempotency-Key", "must be 1 to 255 visible ASCII "
-		    "characters (no spaces)")));
-	if ((e = tk_tasks_body(req, res, 0, &body)) != TK_OK)
-		return rendered(e);
-	if ((details = json_object_new_object()) == NULL) {
-		e = TK_ERR_NOMEM;
+		    "characters (no spaces)"));
+	if ((e = tk_tasks_body(req, 0, &body)) != TK_OK)
+		return e;
+	if ((e = check_request(req, body, &r, &v)) != TK_OK ||
+	    (e = new_task(req, &r, v, tk_tasks_actor(req, actor), &t)) != TK_OK)
 		goto out;
-	}
-	e = tk_task_request_parse(body, &r, details);
-	if (e == TK_ERR_NOMEM)
-		goto out;
-	if (r.namespace_name != NULL &&
-	    (e = create_allowed(req, r.namespace_name)) != TK_OK)
-		goto out;
-
-	/* The handler, when the request names one; its schema checks the
-	 * context in the same answer as the other fields. */
-	if (r.name != NULL && r.namespace_name != NULL &&
-	    !json_object_object_get_ex(details, "version", NULL)) {
-		if ((e = resolve(req, &r, &v, &notfound)) != TK_OK)
-			goto out;
-		if (v != NULL && v->schema != NULL && r.context != NULL &&
-		    (e = check_context(v->schema, r.context, details)) != TK_OK)
-			goto out;
-	}
-	if (tk_details_count(details) > 0) {
-		e = rendered(tk_tasks_invalid(res, TK_ERR_VALIDATION,
-		    "Invalid task configuration", details));
-		details = NULL;
-		goto out;
-	}
-	if (v == NULL) {
-		e = notfound != TK_OK ? notfound : TK_ERR_HANDLER_NOT_FOUND;
-		goto out;
-	}
-
-	tk_tasks_actor(req, actor);
-	t.hv_id = v->id;
-	t.def = v->def;
-	t.context = tk_json_text(r.context, &t.context_len);
-	t.initiator = r.initiator != NULL ? r.initiator : actor;
-	t.source_system = r.source_system;
-	t.reason = r.reason;
-	t.tags = r.tags != NULL ? tk_json_text(r.tags, NULL) : NULL;
-	t.actor = actor;
-	t.created_by = app->principal.subject != NULL ?
-	    app->principal.subject : "unknown";
-	if (t.context == NULL || (r.tags != NULL && t.tags == NULL)) {
-		e = TK_ERR_NOMEM;
-		goto out;
-	}
 	if (key != NULL) {
 		if ((e = idem_principal(req, principal)) != TK_OK ||
 		    (e = tk_task_request_hash(&r, hash)) != TK_OK)
@@ -362,7 +369,6 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 	if ((e = created_body(res, &t, created_at)) == TK_OK)
 		e = set_location(req, res, t.id);
 out:
-	json_object_put(details);
 	tk_task_request_free(&r);
 	json_object_put(body);
 	return e;
@@ -470,7 +476,7 @@ list_filter(struct tk_request *req, struct tk_task_filter *f,
 	    f->namespace_name == NULL ||
 	    f->name == NULL || f->version == NULL)
 		return TK_OK;
-	if ((e = tk_tasks_catalog(req, &cat)) != TK_OK)
+	if ((e = tk_api_catalog(req, &cat)) != TK_OK)
 		return e;
 	h = tk_catalog_handler(tk_catalog_namespace(cat, f->namespace_name),
 	    f->name);
@@ -497,8 +503,8 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	size_t i;
 	tk_err e;
 
-	if ((e = tk_tasks_query_check(req, res, params)) != TK_OK)
-		return rendered(e);
+	if ((e = tk_tasks_query_check(req, params)) != TK_OK)
+		return e;
 	if ((details = json_object_new_object()) == NULL)
 		return TK_ERR_NOMEM;
 	if ((e = list_filter(req, &f, details, nsbuf, &empty)) != TK_OK) {
@@ -510,8 +516,8 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	    app->cfg->api.default_per_page, app->cfg->api.max_per_page, &pg,
 	    details);
 	if (tk_details_count(details) > 0)
-		return rendered(tk_tasks_invalid(res, TK_ERR_BAD_REQUEST,
-		    "Invalid request parameters", details));
+		return tk_api_reject(req, TK_ERR_BAD_REQUEST,
+		    "Invalid request parameters", details);
 	json_object_put(details);
 
 	if (!empty && (e = tk_task_store_list(app->db, &f, pg.offset,
@@ -550,13 +556,13 @@ tk_api_tasks_show(struct tk_request *req, struct tk_response *res)
 	int deps = 0;
 	tk_err e;
 
-	if ((e = tk_tasks_query_check(req, res, params)) != TK_OK)
-		return rendered(e);
+	if ((e = tk_tasks_query_check(req, params)) != TK_OK)
+		return e;
 	if (tk_query_bool(&req->query, "include_dependencies", &deps, msg,
 	    sizeof(msg)) != TK_OK)
-		return rendered(tk_tasks_invalid(res, TK_ERR_BAD_REQUEST,
+		return tk_api_reject(req, TK_ERR_BAD_REQUEST,
 		    "Invalid request parameters", tk_api_details1(
-		    "include_dependencies", "must be true, false, 1 or 0")));
+		    "include_dependencies", "must be true, false, 1 or 0"));
 	if ((e = tk_tasks_id_param(req, id)) != TK_OK)
 		return e;
 	return tk_tasks_answer(req, res, id, 200, deps);

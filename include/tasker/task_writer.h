@@ -1,0 +1,85 @@
+/*
+ * task_writer.h - the JSON shapes of the task API (src/api/task_writer.c):
+ * a task, a step in full, a dependency analysis.
+ */
+#ifndef TASKER_TASK_WRITER_H
+#define TASKER_TASK_WRITER_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "tasker/api.h"
+#include "tasker/buf.h"
+#include "tasker/state.h"
+#include "tasker/task_store.h"
+
+struct tk_handler_def;
+
+/*
+ * A task as every answer shows it.  Strings may be NULL (printed as null);
+ * context and tags are stored JSON texts (NULL: {} and []), copied as
+ * they are when in json-c's printed form (tk_json_put_stored).
+ */
+struct tk_task_view {
+	const unsigned char *id;            /* 16 bytes; NULL prints "?" */
+	const char          *name;
+	const char          *namespace_name;
+	const char          *version;
+	const char          *status;
+	const char          *context;
+	size_t               context_len;
+	const char          *created_at;
+	const char          *updated_at;
+	const char          *initiator;
+	const char          *source_system;
+	const char          *reason;
+	const char          *tags;
+	size_t               tags_len;
+	const char          *completed_at;
+	const char          *created_by;
+};
+
+/*
+ * The one task writer (the 201 body of POST /tasks, the detail, the
+ * list items, the answers of the task operations): appends v as the
+ * guide shows it to b: id, name, namespace, version, full_name, status,
+ * context, [steps], [dependencies], created_at, updated_at, then
+ * initiator, source_system, reason, tags, completed_at, created_by.
+ * steps (TK_STEP_* rows; NULL: no "steps" member) are shown in brief:
+ * name, status, results, attempts, started_at, completed_at, and
+ * last_error / next_attempt_at when they apply; deps (NULL: none) is printed as the
+ * "dependencies" member.  Stored JSON (context, tags, results) is copied
+ * as it is when it is in json-c's printed form (tk_json_put_stored), so
+ * the bytes are those json-c would print.  TK_ERR_NOMEM.
+ */
+tk_err tk_task_view_write(struct tk_buf *b, const struct tk_task_view *v,
+    const struct tk_rows *steps, json_object *deps);
+/* The view of row `row` of r (TK_TASK_* columns); it points into r. */
+void   tk_task_view_of_row(const struct tk_rows *r, size_t row,
+    struct tk_task_view *v);
+/* tk_task_view_write of row `row` of r. */
+tk_err tk_task_write(struct tk_buf *b, const struct tk_rows *r, size_t row,
+    const struct tk_rows *steps, json_object *deps);
+/*
+ * A step in full (workflow_steps endpoints): name, status, results,
+ * attempts, started_at, completed_at, last_error, next_attempt_at,
+ * position, depends_on, max_attempts, retryable, retry_limit, skippable,
+ * created_at, updated_at.  def may be NULL (depends_on is then []).
+ */
+json_object *tk_step_json(const struct tk_rows *r, size_t row,
+    const struct tk_handler_def *def);
+/* Every step of rows in full, in order. */
+json_object *tk_steps_json(const struct tk_rows *r,
+    const struct tk_handler_def *def);
+/* The dependency analysis of a task (see tk_deps_analyse). */
+json_object *tk_deps_json(const struct tk_rows *steps,
+    const struct tk_handler_def *def, enum tk_status task_status);
+
+/* Answers with HTTP status code the task row t with its step rows s (and
+ * its dependency analysis when deps). */
+tk_err tk_tasks_render(struct tk_request *req, struct tk_response *res,
+    const struct tk_rows *task, const struct tk_rows *steps, int code,
+    int deps);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * task_support.c - what the task API's controllers share: reading the body, the query and the {id} parameter, the principal's
+ * scope, the actor, and answering with a task read by id.
+ */
+#include "tasker/task_api.h"
+
+#include <string.h>
+
+#include "tasker/body_parser.h"
+#include "tasker/task_writer.h"
+#include "tasker/uuid.h"
+
+/* ---------------------------------------------------------------- request */
+
+const struct tk_catalog_version *
+tk_tasks_version(struct tk_request *req, unsigned hv_id)
+{
+	struct tk_catalog *cat;
+
+	if (tk_api_catalog(req, &cat) != TK_OK)
+		return NULL;
+	return tk_catalog_by_id(cat, hv_id);
+}
+
+tk_err
+tk_tasks_not_found(struct tk_request *req, const char *s)
+{
+	char q[72];
+
+	tk_request_errorf(req, "Task '%s' not found", tk_quote(q, s));
+	return TK_ERR_TASK_NOT_FOUND;
+}
+
+tk_err
+tk_tasks_id_param(struct tk_request *req, unsigned char id[16])
+{
+	const char *s = tk_request_param(req, "id");
+
+	if (tk_uuid_parse(s, id) != 0)
+		return tk_tasks_not_found(req, s);
+	return TK_OK;
+}
+
+int
+tk_tasks_visible(struct tk_request *req, const struct tk_rows *r, size_t row)
+{
+	struct tk_app *app = req->app;
+
+	return tk_principal_sees_task(&app->principal,
+	    tk_row_str(r, row, TK_TASK_NAMESPACE),
+	    tk_row_str(r, row, TK_TASK_CREATED_BY));
+}
+
+tk_err
+tk_tasks_scope_check(struct tk_request *req, const unsigned char id[16])
+{
+	struct tk_app *app = req->app;
+	struct tk_rows t = TK_ROWS_INIT;
+	char idtext[TK_UUID_STR_SIZE];
+	tk_err e;
+
+	if (!tk_principal_scoped(&app->principal))
+		return TK_OK;
+	if ((e = tk_task_store_get(app->db, id, &t)) != TK_OK &&
+	    e != TK_ERR_TASK_NOT_FOUND)
+		return e;
+	if (e == TK_OK && !tk_tasks_visible(req, &t, 0))
+		e = TK_ERR_TASK_NOT_FOUND;
+	tk_rows_free(&t);
+	if (e == TK_ERR_TASK_NOT_FOUND) {
+		tk_uuid_format(id, idtext);
+		return tk_tasks_not_found(req, idtext);
+	}
+	return TK_OK;
+}
+
+const char *
+tk_tasks_actor(struct tk_request *req, char out[TK_ACTOR_MAX + 1])
+{
+	struct tk_app *app = req->app;
+	const char *s = app->principal.subject;
+	size_t n;
+
+	if (s == NULL || *s == '\0')
+		s = "unknown";
+	n = strlen(s);
+	if (n > TK_ACTOR_MAX) {
+		n = TK_ACTOR_MAX;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return out;
+}
+
+tk_err
+tk_tasks_body(struct tk_request *req, int allow_empty, json_object **out)
+{
+	char msg[TK_ERRMSG_SIZE];
+	json_object *d;
+	size_t i;
+	tk_err e;
+
+	*out = NULL;
+	for (i = 0; i < req->body_len; i++)
+		if (strchr(" \t\r\n", req->body[i]) == NULL ||
+		    req->body[i] == '\0')
+			break;
+	if (i == req->body_len) {
+		if (allow_empty)
+			return TK_OK;
+		return tk_api_reject(req, TK_ERR_BAD_REQUEST, "Request body "
+		    "is empty; send a JSON object", NULL);
+	}
+	if (!tk_content_type_is_json(req->content_type))
+		return tk_api_reject(req, TK_ERR_UNSUPPORTED_MEDIA,
+		    "Content-Type must be application/json", NULL);
+	/* Every body of every route comes through here: text that is not
+	 * UTF-8 stops at this point, with its member named in details. */
+	if ((d = json_object_new_object()) == NULL)
+		return TK_ERR_NOMEM;
+	e = tk_json_parse_body(req->body, req->body_len, out, msg,
+	    sizeof(msg), d);
+	if (e == TK_ERR_BAD_REQUEST) {
+		if (tk_details_count(d) == 0) {
+			json_object_put(d);
+			d = NULL;
+		}
+		return tk_api_reject(req, e, msg, d);   /* takes d */
+	}
+	json_object_put(d);
+	return e;
+}
+
+tk_err
+tk_tasks_query_check(struct tk_request *req, const char *const *allowed)
+{
+	json_object *d;
+	const char *name;
+	char q[72];
+	size_t i, j;
+
+	if ((d = json_object_new_object()) == NULL)
+		return TK_ERR_NOMEM;
+	for (i = 0; i < req->query.n; i++) {
+		name = req->query.pair[i].name;
+		for (j = 0; j < i; j++)
+			if (strcmp(req->query.pair[j].name, name) == 0)
+				break;
+		if (j < i)
+			continue;   /* reported at its first occurrence */
+		if (!tk_name_listed(allowed, name))
+			tk_details_add(d, tk_quote(q, name),
+			    "is not a known parameter");
+		else if (tk_query_count(&req->query, name) > 1)
+			tk_details_add(d, name, "must be given at most once");
+	}
+	if (tk_details_count(d) == 0) {
+		json_object_put(d);
+		return TK_OK;
+	}
+	return tk_api_reject(req, TK_ERR_BAD_REQUEST,
+	    "Invalid request parameters", d);
+}
+
+tk_err
+tk_tasks_answer(struct tk_request *req, struct tk_response *res,
+    const unsigned char id[16], int code, int deps)
+{
+	struct tk_app *app = req->app;
+	struct tk_rows t = TK_ROWS_INIT, s = TK_ROWS_INIT;
+	char idtext[TK_UUID_STR_SIZE];
+	tk_err e;
+
+	if ((e = tk_task_store_get_all(app->db, id, &t, &s)) != TK_OK) {
+		if (e == TK_ERR_TASK_NOT_FOUND) {
+			tk_uuid_format(id, idtext);
+			return tk_tasks_not_found(req, idtext);
+		}
+		return e;
+	}
+	if (!tk_tasks_visible(req, &t, 0)) {
+		/* Outside the caller's scope: as if there were none. */
+		tk_uuid_format(id, idtext);
+		e = tk_tasks_not_found(req, idtext);
+	} else
+		e = tk_tasks_render(req, res, &t, &s, code, deps);
+	tk_rows_free(&t);
+	tk_rows_free(&s);
+	return e;
+}
