@@ -40,6 +40,7 @@
 #include <yaml.h>
 
 #include "tasker/alloc.h"
+#include "tasker/file.h"
 #include "tasker/handler.h"
 #include "tasker/http.h"
 #include "tasker/log.h"
@@ -1575,77 +1576,14 @@ cross_check(struct ctx *c, const struct tk_config *cfg)
 /* ------------------------------------------------------------------ */
 /* Files: the config file itself and the password file.               */
 
-/*
- * Reads at most max bytes of a regular file into a NUL-terminated *out.
- * Returns 0, or -1 with *why set (an errno text or a reason).
- */
-static int
-slurp(const char *path, size_t max, char **out, size_t *lenp,
-    const char **why)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t r;
-	int fd, rc = -1;
-
-	*out = NULL;
-	/* O_NONBLOCK: a FIFO in place of the file must not hang us. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1) {
-		*why = strerror(errno);
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		*why = strerror(errno);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		*why = "not a regular file";
-		goto out;
-	}
-	if (st.st_size < 0 || (unsigned long long)st.st_size > max) {
-		*why = "file too large";
-		goto out;
-	}
-	if ((buf = malloc(max + 1)) == NULL) {
-		*why = "out of memory";
-		goto out;
-	}
-	for (;;) {
-		r = read(fd, buf + len, max + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			*why = strerror(errno);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > max) {
-			*why = "file too large";
-			goto out;
-		}
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*lenp = len;
-	buf = NULL;
-	rc = 0;
-out:
-	free(buf);
-	close(fd);
-	return rc;
-}
-
 static void
 load_password(struct ctx *c, struct tk_db_config *db)
 {
-	const char *env, *why, *key = "database.password_file";
+	const char *env, *key = "database.password_file";
 	char *buf = NULL, *nl;
 	unsigned long line;
-	size_t len = 0;
+	size_t len = 0, total;
+	int e;
 
 	/* Set but empty counts as unset: falls back to password_file. */
 	env = getenv("TASKER_DB_PASSWORD");
@@ -1657,12 +1595,16 @@ load_password(struct ctx *c, struct tk_db_config *db)
 		return;
 	line = line_of(c, key);
 	/* Never print the file's contents, only its name. */
-	if (slurp(db->password_file, MAX_PASSWORD_FILE, &buf, &len,
-	    &why) == -1) {
-		cerr(c, line, key, "cannot read %s: %s", db->password_file,
-		    why);
+	if ((e = tk_file_read(db->password_file, MAX_PASSWORD_FILE, &buf,
+	    &len)) != 0) {
+		if (e == ENOMEM)
+			nomem(c);
+		else
+			cerr(c, line, key, "cannot read %s: %s",
+			    db->password_file, tk_file_strerror(e));
 		return;
 	}
+	total = len;
 	if ((nl = memchr(buf, '\n', len)) != NULL)
 		len = (size_t)(nl - buf);
 	if (len > 0 && buf[len - 1] == '\r')
@@ -1680,8 +1622,8 @@ load_password(struct ctx *c, struct tk_db_config *db)
 		buf[len] = '\0';
 		replace(c, &db->password, buf);
 	}
-	/* slurp() allocated MAX_PASSWORD_FILE + 1 bytes. */
-	explicit_bzero(buf, MAX_PASSWORD_FILE + 1);
+	/* The whole file and its terminating NUL. */
+	explicit_bzero(buf, total + 1);
 	free(buf);
 }
 
@@ -1788,10 +1730,10 @@ tk_config_load(const char *path, struct tk_config *cfg, struct tk_diag *diag)
 {
 	struct ctx c;
 	struct node *root = NULL;
-	const char *why;
 	char *buf = NULL;
 	size_t i, len = 0;
 	tk_err rc;
+	int e;
 
 	if ((rc = tk_config_defaults(cfg)) != TK_OK)
 		return rc;
@@ -1804,14 +1746,15 @@ tk_config_load(const char *path, struct tk_config *cfg, struct tk_diag *diag)
 	}
 	if ((cfg->path = strdup(path)) == NULL)
 		return TK_ERR_NOMEM;
-	if (slurp(path, MAX_FILE_BYTES, &buf, &len, &why) == -1) {
-		if (strcmp(why, "out of memory") == 0)
+	if ((e = tk_file_read(path, MAX_FILE_BYTES, &buf, &len)) != 0) {
+		if (e == ENOMEM)
 			return TK_ERR_NOMEM;
-		if (strcmp(why, "file too large") == 0)
+		if (e == EFBIG)
 			cerr(&c, 0, NULL, "larger than %d bytes",
 			    MAX_FILE_BYTES);
 		else
-			cerr(&c, 0, NULL, "cannot read: %s", why);
+			cerr(&c, 0, NULL, "cannot read: %s",
+			    tk_file_strerror(e));
 		return TK_ERR_CONFIG;
 	}
 	if ((c.dir = config_dir(path)) == NULL) {

@@ -13,19 +13,17 @@
 #include "tasker/yamljson.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <yaml.h>
 
 #include "tasker/alloc.h"
+#include "tasker/file.h"
 #include "tasker/utf8.h"
 
 /* ------------------------------------------------------------------ */
@@ -905,51 +903,24 @@ tk_yaml_parse(const char *file, const char *buf, size_t len,
 tk_err
 tk_yaml_load_file(const char *path, json_object **out, struct tk_diag *diag)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t r;
-	int fd;
+	char *buf;
+	size_t len;
 	tk_err e;
+	int rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1) {
-		tk_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
-		return TK_ERR_DEFINITION;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		tk_diag_add(diag, "%s: not a regular file", path);
-		close(fd);
-		return TK_ERR_DEFINITION;
-	}
-	if (st.st_size > TK_YAML_MAX_BYTES) {
+	rc = tk_file_read(path, TK_YAML_MAX_BYTES, &buf, &len);
+	if (rc == ENOMEM)
+		return TK_ERR_NOMEM;
+	if (rc == EFBIG)
 		tk_diag_add(diag, "%s: larger than %d bytes", path,
 		    TK_YAML_MAX_BYTES);
-		close(fd);
+	else if (rc == EINVAL)
+		tk_diag_add(diag, "%s: not a regular file", path);
+	else if (rc != 0)
+		tk_diag_add(diag, "%s: cannot open: %s", path, strerror(rc));
+	if (rc != 0)
 		return TK_ERR_DEFINITION;
-	}
-	/* Read one byte more than allowed, in case the file grew. */
-	if ((buf = malloc(TK_YAML_MAX_BYTES + 1)) == NULL) {
-		close(fd);
-		return TK_ERR_NOMEM;
-	}
-	while (len <= TK_YAML_MAX_BYTES) {
-		r = read(fd, buf + len, TK_YAML_MAX_BYTES + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			tk_diag_add(diag, "%s: cannot read: %s", path,
-			    strerror(errno));
-			close(fd);
-			free(buf);
-			return TK_ERR_DEFINITION;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
 	e = tk_yaml_parse(path, buf, len, out, diag);
 	free(buf);
 	return e;
