@@ -802,22 +802,28 @@ line_of(const char *buf, size_t off)
 /* ------------------------------------------------------------------ */
 
 static void
-syntax_error(struct conv *c, const yaml_parser_t *p)
+syntax_error(struct conv *c, const yaml_parser_t *p, const char *buf,
+    size_t len)
 {
 	char a[160], b[160];
 	const char *prob = p->problem ? p->problem : "cannot parse";
 	const char *ctx = p->context;
+	unsigned line = (unsigned)p->problem_mark.line + 1;
+
+	/* The reader (bytes it refuses, e.g. control characters) gives a
+	 * byte offset, not a mark. */
+	if (p->error == YAML_READER_ERROR)
+		line = line_of(buf, p->problem_offset < len ?
+		    p->problem_offset : len);
 
 	shown(a, sizeof(a), prob, strlen(prob));
 	c->stop = 1;    /* no whole tree to keep */
 	c->bare = 1;    /* the parser's position is not a key path */
 	if (ctx != NULL)
-		cerr(c, (unsigned)p->problem_mark.line + 1,
-		    "YAML syntax error: %s %s", shown(b, sizeof(b), ctx,
-		    strlen(ctx)), a);
+		cerr(c, line, "YAML syntax error: %s %s",
+		    shown(b, sizeof(b), ctx, strlen(ctx)), a);
 	else
-		cerr(c, (unsigned)p->problem_mark.line + 1,
-		    "YAML syntax error: %s", a);
+		cerr(c, line, "YAML syntax error: %s", a);
 }
 
 static void
@@ -838,7 +844,7 @@ run_parser(struct conv *c, const char *buf, size_t len)
 			if (p.error == YAML_MEMORY_ERROR)
 				c->nomem = 1;
 			else
-				syntax_error(c, &p);
+				syntax_error(c, &p, buf, len);
 			break;
 		}
 		switch (ev.type) {

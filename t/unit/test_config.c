@@ -721,6 +721,52 @@ test_yaml_problems(void)
 	tk_diag_free(&d);
 }
 
+/* Bytes the YAML reader refuses are reported at their own line. */
+static void
+test_reader_line(void)
+{
+	static const char text[] = "auth: {mode: none}\n"
+	    "environment: dev\n"
+	    "run_dir: /x\001y\n";
+	struct tk_config cfg;
+	struct tk_diag d = TK_DIAG_INIT;
+	char path[64];
+
+	write_tmp(path, text, sizeof(text) - 1);
+	CU_ASSERT_EQUAL(tk_config_load(path, &cfg, &d), TK_ERR_CONFIG);
+	unlink(path);
+	CU_ASSERT_EQUAL(d.n, 1);
+	EXPECT_DIAG(&d, ":3: YAML syntax error: control characters are not "
+	    "allowed");
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+}
+
+/* A standard tag checks the value; the field's own rules still apply. */
+static void
+test_standard_tags(void)
+{
+	static const char text[] = "auth: {mode: none}\n"
+	    "database: {port: !!int 3307, host: !!str 10}\n"
+	    "api: {max_per_page: !!int 0x10}\n"
+	    "worker: {processes: !!bool yes}\n";
+	struct tk_config cfg;
+	struct tk_diag d = TK_DIAG_INIT;
+	char path[64];
+
+	write_tmp(path, text, sizeof(text) - 1);
+	CU_ASSERT_EQUAL(tk_config_load(path, &cfg, &d), TK_ERR_CONFIG);
+	unlink(path);
+	CU_ASSERT_EQUAL(d.n, 2);
+	CU_ASSERT_EQUAL(cfg.db.port, 3307);
+	CU_ASSERT_STRING_EQUAL(cfg.db.host, "10");
+	EXPECT_DIAG(&d, ":3: api.max_per_page: must be an integer between 1 "
+	    "and 1000 (got 0x10)");
+	EXPECT_DIAG(&d, ":4: worker.processes: 'yes' is not a valid !!bool");
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+}
+
 static void
 test_file_problems(void)
 {
@@ -1015,6 +1061,8 @@ TK_SUITE(config,
     { "negative, overflow, not integers", test_bad_numbers },
     { "duplicate keys", test_duplicate_keys },
     { "YAML problems", test_yaml_problems },
+    { "reader errors at their line", test_reader_line },
+    { "standard tags", test_standard_tags },
     { "file problems", test_file_problems },
     { "cross-field checks", test_cross_fields },
     { "a lease too short for heartbeat and margin", test_lease_too_short },
