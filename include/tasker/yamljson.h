@@ -1,5 +1,6 @@
 /*
- * yamljson.h - one YAML document to a json-c tree, with source lines.
+ * yamljson.h - one YAML document to a json-c tree, with source lines: the
+ * one YAML reader, for handler YAML and tasker.yaml alike.
  *
  * The converter reads libyaml events (never the document API, which would
  * expand aliases) and refuses what a configuration file never needs and

@@ -40,6 +40,9 @@
 #define MAX_PASSWORD      1024   /* first line of password_file */
 #define MAX_PASSWORD_FILE 65536  /* the whole password_file */
 
+/* ------------------------------------------------------------------ */
+/* Files: the password file and the folder of the config file.        */
+
 static void
 load_password(struct cfg_ctx *c, struct tk_db_config *db)
 {
