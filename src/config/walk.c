@@ -547,7 +547,7 @@ check_unknown(struct cfg_ctx *c, json_object *v, const char *path,
 	struct unknown_arg u = { c, path, known };
 	size_t n;
 
-	for (n = 0; fields[n].key != NULL && n < CFG_MAX_FIELDS; n++)
+	for (n = 0; n < CFG_MAX_FIELDS && fields[n].key != NULL; n++)
 		names[n] = fields[n].key;
 	names[n] = NULL;
 	join_names(known, sizeof(known), names);
