@@ -520,16 +520,16 @@ child_path(char *out, size_t outsz, const char *parent, const char *key)
 		snprintf(out, outsz, "%s", q);
 }
 
-struct unknown_arg {
+struct unknown_say {
 	struct cfg_ctx *c;
 	const char     *path;
 	const char     *known;
 };
 
 static void
-unknown_key(void *arg, const char *key, unsigned line, const char *near)
+say_unknown(void *arg, const char *key, unsigned line, const char *near)
 {
-	struct unknown_arg *u = arg;
+	struct unknown_say *u = arg;
 	char kpath[320];
 
 	(void)near;
@@ -544,14 +544,14 @@ check_unknown(struct cfg_ctx *c, json_object *v, const char *path,
 {
 	const char *names[CFG_MAX_FIELDS + 1];
 	char known[512];
-	struct unknown_arg u = { c, path, known };
+	struct unknown_say u = { c, path, known };
 	size_t n;
 
 	for (n = 0; n < CFG_MAX_FIELDS && fields[n].key != NULL; n++)
 		names[n] = fields[n].key;
 	names[n] = NULL;
 	join_names(known, sizeof(known), names);
-	tk_yaml_check_keys(v, names, unknown_key, &u);
+	tk_yaml_check_keys(v, names, say_unknown, &u);
 }
 
 void

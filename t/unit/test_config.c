@@ -721,6 +721,20 @@ test_yaml_problems(void)
 	tk_diag_free(&d);
 }
 
+/* Loads text through a temporary file. */
+static tk_err
+load_text(const char *text, size_t len, struct tk_config *cfg,
+    struct tk_diag *d)
+{
+	char path[64];
+	tk_err rc;
+
+	write_tmp(path, text, len);
+	rc = tk_config_load(path, cfg, d);
+	unlink(path);
+	return rc;
+}
+
 /* Bytes the YAML reader refuses are reported at their own line. */
 static void
 test_reader_line(void)
@@ -730,11 +744,9 @@ test_reader_line(void)
 	    "run_dir: /x\001y\n";
 	struct tk_config cfg;
 	struct tk_diag d = TK_DIAG_INIT;
-	char path[64];
 
-	write_tmp(path, text, sizeof(text) - 1);
-	CU_ASSERT_EQUAL(tk_config_load(path, &cfg, &d), TK_ERR_CONFIG);
-	unlink(path);
+	CU_ASSERT_EQUAL(load_text(text, sizeof(text) - 1, &cfg, &d),
+	    TK_ERR_CONFIG);
 	CU_ASSERT_EQUAL(d.n, 1);
 	EXPECT_DIAG(&d, ":3: YAML syntax error: control characters are not "
 	    "allowed");
@@ -752,11 +764,9 @@ test_standard_tags(void)
 	    "worker: {processes: !!bool yes}\n";
 	struct tk_config cfg;
 	struct tk_diag d = TK_DIAG_INIT;
-	char path[64];
 
-	write_tmp(path, text, sizeof(text) - 1);
-	CU_ASSERT_EQUAL(tk_config_load(path, &cfg, &d), TK_ERR_CONFIG);
-	unlink(path);
+	CU_ASSERT_EQUAL(load_text(text, sizeof(text) - 1, &cfg, &d),
+	    TK_ERR_CONFIG);
 	CU_ASSERT_EQUAL(d.n, 2);
 	CU_ASSERT_EQUAL(cfg.db.port, 3307);
 	CU_ASSERT_STRING_EQUAL(cfg.db.host, "10");
