@@ -1,5 +1,6 @@
 # src/util: error enum, buffers, the JSON string escaper, diagnostics,
-# logging, UTF-8, hex digits, the monotonic clock, array allocation.
+# logging, UTF-8, hex digits, the monotonic clock, array allocation,
+# reading a whole small file.
 libtasker_a_SOURCES += \
 	include/tasker/error.h src/util/error.c \
 	include/tasker/buf.h src/util/buf.c \
@@ -9,5 +10,6 @@ libtasker_a_SOURCES += \
 	include/tasker/utf8.h src/util/utf8.c \
 	include/tasker/hex.h src/util/hex.c \
 	include/tasker/clock.h src/util/clock.c \
-	include/tasker/alloc.h src/util/alloc.c
+	include/tasker/alloc.h src/util/alloc.c \
+	include/tasker/file.h src/util/file.c
 t_unit_tests_SOURCES += t/unit/test_util.c
