@@ -2,6 +2,7 @@
 # logging, UTF-8, hex digits, the monotonic clock, array allocation.
 libtasker_a_SOURCES += \
 	include/tasker/error.h src/util/error.c \
+	include/tasker/cli.h src/util/cli.c \
 	include/tasker/buf.h src/util/buf.c \
 	include/tasker/json_str.h src/util/json_str.c \
 	include/tasker/diag.h src/util/diag.c \
