@@ -47,4 +47,11 @@ int tk_cli_usage_error(const char *prog, const char *see, const char *fmt,
 int tk_cli_option_error(const char *prog, const char *see, int c,
     int optopt, const char *arg);
 
+/*
+ * -l LOGFILE of tasker-worker and tasker-fcgi: stderr (where the log goes)
+ * appends to path from now on (mode 0640 when created).  0, or -1 with
+ * the reason printed on stderr.
+ */
+int tk_cli_log_to(const char *path);
+
 #endif

@@ -138,7 +138,7 @@ repair(struct mig *g, unsigned version, int applied)
 }
 
 static int
-run(const struct tk_config *cfg, enum mig_op op, unsigned version,
+run_op(const struct tk_config *cfg, enum mig_op op, unsigned version,
     int applied)
 {
 	struct mig g = { cfg, { NULL, 0, 0 }, TK_DIAG_INIT, NULL };
@@ -189,9 +189,9 @@ parse_repair(const struct tk_config *cfg, char **argv)
 		    "repair: '%s' is not a version (1 to 9999)",
 		    tk_diag_quote(q, argv[0]));
 	if (strcmp(argv[1], "--applied") == 0)
-		return run(cfg, MIG_REPAIR, (unsigned)v, 1);
+		return run_op(cfg, MIG_REPAIR, (unsigned)v, 1);
 	if (strcmp(argv[1], "--reverted") == 0)
-		return run(cfg, MIG_REPAIR, (unsigned)v, 0);
+		return run_op(cfg, MIG_REPAIR, (unsigned)v, 0);
 	return tk_cli_usage_error("tasker-admin", SEE, "migrate repair: "
 	    "expected --applied or --reverted, not '%s'",
 	    tk_diag_quote(q, argv[1]));
@@ -205,12 +205,12 @@ tk_admin_migrate(const struct tk_config *cfg, int argc, char **argv)
 
 	json = tk_cli_take_flag(&argc, argv, "--json");
 	if (argc == 1 && strcmp(argv[0], "status") == 0)
-		return run(cfg, json ? MIG_STATUS_JSON : MIG_STATUS, 0, 0);
+		return run_op(cfg, json ? MIG_STATUS_JSON : MIG_STATUS, 0, 0);
 	if (json)
 		return tk_cli_usage_error("tasker-admin", SEE, "--json is for "
 		    "'migrate status' only");
 	if (argc == 0)
-		return run(cfg, MIG_APPLY, 0, 0);
+		return run_op(cfg, MIG_APPLY, 0, 0);
 	if (strcmp(argv[0], "repair") == 0 && argc == 3)
 		return parse_repair(cfg, argv + 1);
 	if (strcmp(argv[0], "repair") == 0)

@@ -3,9 +3,11 @@
  */
 #include "tasker/cli.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tasker/diag.h"
 
@@ -72,4 +74,21 @@ tk_cli_option_error(const char *prog, const char *see, int c, int optopt,
 	return tk_cli_usage_error(prog, see, "%s '%s'%s",
 	    c == ':' ? "option" : "unknown option", q,
 	    c == ':' ? " needs a value" : "");
+}
+
+int
+tk_cli_log_to(const char *path)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
+		perror(path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fd != STDERR_FILENO)
+		close(fd);
+	return 0;
 }
