@@ -19,7 +19,7 @@
 
 #define SEE "tasker-admin help migrate"
 
-/* One run: the files, the database, the problems; run() owns them. */
+/* One run: the files, the database, the problems; run_op() owns them. */
 struct mig {
 	const struct tk_config  *cfg;
 	struct tk_migration_set  set;
