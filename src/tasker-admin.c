@@ -233,15 +233,21 @@ load_config(struct admin *a)
 
 /* ---------------------------------------------------------------- config */
 
+/* Problem i of a diag list, as a JSON string. */
+static struct json_object *
+problem_json(const void *arg, size_t i)
+{
+	return json_object_new_string(((const struct tk_diag *)arg)->msg[i]);
+}
+
 /* config check --json: the text form's verdict and problems, as one
  * document on stdout. */
 static int
 config_json(struct admin *a)
 {
 	struct tk_diag d = TK_DIAG_INIT;
-	struct json_object *doc, *list;
+	struct json_object *doc;
 	const char *path = tk_config_find(a->cfg_path);
-	size_t i;
 	tk_err e;
 	int rc;
 
@@ -249,21 +255,16 @@ config_json(struct admin *a)
 	e = tk_config_load(path, &a->cfg, &d);
 	if (e != TK_OK && d.n == 0)
 		tk_diag_add(&d, "%s: %s", path, tk_err_name(e));
-	doc = json_object_new_object();
-	list = json_object_new_array();
-	if (doc != NULL && list != NULL) {
+	if ((doc = json_object_new_object()) != NULL) {
 		json_object_object_add(doc, "path", tk_admin_json_str(
 		    a->cfg.path != NULL ? a->cfg.path : path));
 		json_object_object_add(doc, "valid",
 		    json_object_new_boolean(e == TK_OK));
-		for (i = 0; i < d.n; i++)
-			json_object_array_add(list,
-			    json_object_new_string(d.msg[i]));
-		json_object_object_add(doc, "problems", list);
-	} else {
-		json_object_put(list);
-		json_object_put(doc);
-		doc = NULL;
+		if (tk_admin_json_array(doc, "problems", d.n, problem_json,
+		    &d) != 0) {
+			json_object_put(doc);
+			doc = NULL;
+		}
 	}
 	rc = tk_admin_json_print(doc);
 	tk_diag_free(&d);

@@ -9,6 +9,8 @@
 #ifndef TASKER_ADMIN_H
 #define TASKER_ADMIN_H
 
+#include <stddef.h>
+
 #include "tasker/config.h"
 
 struct json_object;
@@ -35,5 +37,12 @@ int tk_admin_check_utf8(const struct tk_config *cfg);
  */
 int tk_admin_json_print(struct json_object *doc);
 struct json_object *tk_admin_json_str(const char *s);
+/*
+ * obj[key] = [item(arg, 0), ..., item(arg, n - 1)], each item a new
+ * object (NULL: out of memory).  0, or -1 when out of memory (obj is left
+ * without key).
+ */
+int tk_admin_json_array(struct json_object *obj, const char *key, size_t n,
+    struct json_object *(*item)(const void *arg, size_t i), const void *arg);
 
 #endif

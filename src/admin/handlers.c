@@ -126,10 +126,13 @@ print_list(const struct tk_catalog *cat)
 	}
 }
 
-/* One handler as print_list tells it; NULL when out of memory. */
+/* Handler i of a namespace as print_list tells it; NULL when out of
+ * memory. */
 static struct json_object *
-handler_json(const struct tk_catalog_handler *h)
+handler_json(const void *arg, size_t i)
 {
+	const struct tk_catalog_handler *h = &((const struct
+	    tk_catalog_namespace *)arg)->handlers[i];
 	const struct tk_handler_def *l = h->versions[h->latest].def;
 	struct json_object *o, *v;
 	size_t k;
@@ -152,57 +155,40 @@ handler_json(const struct tk_catalog_handler *h)
 	return o;
 }
 
-/* One namespace and its handlers; NULL when out of memory. */
+/* Namespace i of the catalog and its handlers; NULL when out of memory. */
 static struct json_object *
-namespace_json(const struct tk_catalog_namespace *ns)
+namespace_json(const void *arg, size_t i)
 {
-	struct json_object *o, *list, *h;
-	size_t j;
+	const struct tk_catalog_namespace *ns = &((const struct tk_catalog *)
+	    arg)->namespaces[i];
+	struct json_object *o;
 
-	o = json_object_new_object();
-	list = json_object_new_array();
-	if (o == NULL || list == NULL)
-		goto fail;
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
 	json_object_object_add(o, "name", tk_admin_json_str(ns->name));
 	json_object_object_add(o, "description",
 	    tk_admin_json_str(ns->description));
-	for (j = 0; j < ns->nhandlers; j++)
-		if ((h = handler_json(&ns->handlers[j])) == NULL ||
-		    json_object_array_add(list, h) != 0) {
-			json_object_put(h);
-			goto fail;
-		}
-	json_object_object_add(o, "handlers", list);
+	if (tk_admin_json_array(o, "handlers", ns->nhandlers, handler_json,
+	    ns) != 0) {
+		json_object_put(o);
+		return NULL;
+	}
 	return o;
-fail:
-	json_object_put(list);
-	json_object_put(o);
-	return NULL;
 }
 
 /* The same information as print_list, as one document. */
 static int
 print_list_json(const struct tk_catalog *cat)
 {
-	struct json_object *doc, *list, *ns;
-	size_t i;
+	struct json_object *doc;
 
-	doc = json_object_new_object();
-	list = json_object_new_array();
-	if (doc == NULL || list == NULL)
-		goto fail;
-	for (i = 0; i < cat->nnamespaces; i++)
-		if ((ns = namespace_json(&cat->namespaces[i])) == NULL ||
-		    json_object_array_add(list, ns) != 0) {
-			json_object_put(ns);
-			goto fail;
-		}
-	json_object_object_add(doc, "namespaces", list);
+	if ((doc = json_object_new_object()) != NULL &&
+	    tk_admin_json_array(doc, "namespaces", cat->nnamespaces,
+	    namespace_json, cat) != 0) {
+		json_object_put(doc);
+		doc = NULL;
+	}
 	return tk_admin_json_print(doc);
-fail:
-	json_object_put(list);
-	json_object_put(doc);
-	return tk_admin_json_print(NULL);
 }
 
 static int

@@ -32,3 +32,26 @@ tk_admin_json_print(struct json_object *doc)
 	json_object_put(doc);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
+
+int
+tk_admin_json_array(struct json_object *obj, const char *key, size_t n,
+    struct json_object *(*item)(const void *arg, size_t i), const void *arg)
+{
+	struct json_object *list, *o;
+	size_t i;
+
+	if ((list = json_object_new_array()) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((o = item(arg, i)) == NULL ||
+		    json_object_array_add(list, o) != 0) {
+			json_object_put(o);
+			json_object_put(list);
+			return -1;
+		}
+	if (json_object_object_add(obj, key, list) != 0) {
+		json_object_put(list);
+		return -1;
+	}
+	return 0;
+}

@@ -76,10 +76,13 @@ print_status(const struct mig *g)
 		    g->set.unknown_applied, g->cfg->migrations_dir);
 }
 
-/* One migration as print_status tells it; NULL when out of memory. */
+/* Migration i of the set as print_status tells it; NULL when out of
+ * memory. */
 static struct json_object *
-status_json(const struct tk_migration *m)
+status_json(const void *arg, size_t i)
 {
+	const struct tk_migration *m = &((const struct tk_migration_set *)
+	    arg)->m[i];
 	struct json_object *o;
 
 	if ((o = json_object_new_object()) == NULL)
@@ -100,29 +103,20 @@ status_json(const struct tk_migration *m)
 static int
 print_status_json(const struct mig *g)
 {
-	struct json_object *doc, *list, *o;
-	size_t i;
+	struct json_object *doc;
 
-	doc = json_object_new_object();
-	list = json_object_new_array();
-	if (doc == NULL || list == NULL)
-		goto fail;
-	for (i = 0; i < g->set.n; i++)
-		if ((o = status_json(&g->set.m[i])) == NULL ||
-		    json_object_array_add(list, o) != 0) {
-			json_object_put(o);
-			goto fail;
-		}
+	if ((doc = json_object_new_object()) == NULL)
+		return tk_admin_json_print(NULL);
 	json_object_object_add(doc, "migrations_dir",
 	    tk_admin_json_str(g->cfg->migrations_dir));
-	json_object_object_add(doc, "migrations", list);
+	if (tk_admin_json_array(doc, "migrations", g->set.n, status_json,
+	    &g->set) != 0) {
+		json_object_put(doc);
+		return tk_admin_json_print(NULL);
+	}
 	json_object_object_add(doc, "unknown_applied",
 	    json_object_new_int64(g->set.unknown_applied));
 	return tk_admin_json_print(doc);
-fail:
-	json_object_put(list);
-	json_object_put(doc);
-	return tk_admin_json_print(NULL);
 }
 
 static int
