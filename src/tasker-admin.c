@@ -7,7 +7,8 @@
  * Commands (each one's usage text below says its arguments):
  *   config check [--json] [FILE]
  *   migrate | migrate status [--json] | migrate repair N --applied|--reverted
- *   handlers validate PATH... | handlers load [PATH...] | handlers list [--json]
+ *   handlers validate PATH... | handlers load [PATH...] |
+ *   handlers list [--json]
  *   token [--subject S] [--permission P]... [--lifetime SECONDS]
  *         [--namespace NS]... [--no-namespaces] [--own-tasks]
  *   check utf8

@@ -17,7 +17,8 @@ struct json_object;
 
 /* migrate | migrate status [--json] | migrate repair N --applied|--reverted */
 int tk_admin_migrate(const struct tk_config *cfg, int argc, char **argv);
-/* handlers validate PATH... | handlers load [PATH...] | handlers list [--json] */
+/* handlers validate PATH... | handlers load [PATH...] |
+ * handlers list [--json] */
 int tk_admin_handlers(const struct tk_config *cfg, int argc, char **argv);
 /* token [--subject S] [--permission P]... [--lifetime SECONDS] ... */
 int tk_admin_token(const struct tk_config *cfg, int argc, char **argv);
