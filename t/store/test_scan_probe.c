@@ -47,9 +47,9 @@ static size_t
 scan_tasks(const unsigned char id[16], int *found)
 {
 	struct tk_scan_cursor c;
-	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_scan_batch r = { NULL, 0 };
+	struct tk_scan_row *w;
 	size_t i, j, bad = 0;
-	const char *v;
 
 	*found = 0;
 	for (i = 0; i < tk_scan_ntables; i++)
@@ -57,22 +57,24 @@ scan_tasks(const unsigned char id[16], int *found)
 			break;
 	CU_ASSERT_FATAL(i < tk_scan_ntables);
 	tk_scan_begin(&c, &tk_scan_tables[i]);
-	/* Columns: id, context, initiator, source_system, reason, tags. */
-	while (tk_scan_next(st_db(), &c, &r) == TK_OK && r.nrows > 0) {
-		for (i = 0; i < r.nrows; i++)
-			for (j = 1; j < r.ncols; j++) {
-				v = tk_row_str(&r, i, j);
-				if (v == NULL || tk_utf8_bad(v, r.len[i *
-				    r.ncols + j]) == r.len[i * r.ncols + j])
+	/* Key: id; texts: context, initiator, source_system, reason, tags. */
+	while (tk_scan_next(st_db(), &c, &r) == TK_OK && r.n > 0) {
+		for (i = 0; i < r.n; i++) {
+			w = &r.v[i];
+			CU_ASSERT_EQUAL(w->ntext, 5);
+			CU_ASSERT_EQUAL(w->keylen[0], 16);
+			for (j = 0; j < w->ntext; j++) {
+				if (w->text[j] == NULL || tk_utf8_bad(
+				    w->text[j], w->len[j]) == w->len[j])
 					continue;
 				bad++;
-				if (j == 4 && memcmp(tk_row_str(&r, i, 0), id,
-				    16) == 0)
+				if (j == 3 && memcmp(w->key[0], id, 16) == 0)
 					*found = 1;
 			}
-		tk_rows_free(&r);
+		}
+		tk_scan_batch_free(&r);
 	}
-	tk_rows_free(&r);
+	tk_scan_batch_free(&r);
 	tk_scan_end(&c);
 	return bad;
 }
