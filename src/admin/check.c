@@ -71,7 +71,7 @@ check_rows(const struct tk_scan_table *t, const struct tk_scan_batch *b,
 		w = &b->v[r];
 		tl->rows++;
 		row_bad = 0;
-		for (c = 0; t->columns[c] != NULL && c < w->ntext; c++) {
+		for (c = 0; c < w->ntext && t->columns[c] != NULL; c++) {
 			if (w->text[c] == NULL || (bad = tk_utf8_bad(
 			    w->text[c], w->len[c])) == w->len[c])
 				continue;
