@@ -1,8 +1,9 @@
 /*
  * test_scan_probe.c - scan_store.c and probe.c against a real server: a
  * scan of the tasks finds a value planted with bad UTF-8 (what
- * tasker-admin check utf8 reports), and the health probe's counts follow
- * the tasks and steps created.
+ * tasker-admin check utf8 reports), the health probe's counts follow
+ * the tasks and steps created, and its worker list shows the live
+ * workers' rows.
  */
 #include <stdio.h>
 #include <string.h>
@@ -142,7 +143,49 @@ test_probe_counts(void)
 	CU_ASSERT_EQUAL(b.worker_processes_live, 0);
 }
 
+/* The one worker of l called id, or NULL. */
+static const struct tk_worker_row *
+worker_in(const struct tk_worker_list *l, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].id != NULL && strcmp(l->v[i].id, id) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+static void
+test_probe_workers(void)
+{
+	struct tk_worker_list l;
+	const struct tk_worker_row *w;
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(st_sql(db, "INSERT INTO workers (id, host, pid,"
+	    " processes, started_at, heartbeat_at, stopped_at) VALUES"
+	    " ('st_probe_live', 'host-a', 42, 3, '2026-01-02 03:04:05.5',"
+	    " UTC_TIMESTAMP(6), NULL), ('st_probe_gone', 'host-b', 7, 1,"
+	    " UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))") == 0);
+	CU_ASSERT_FATAL(tk_probe_workers(db, 30, 100, &l) == TK_OK);
+	CU_ASSERT_PTR_NULL(worker_in(&l, "st_probe_gone"));
+	w = worker_in(&l, "st_probe_live");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_STRING_EQUAL(w->host, "host-a");
+	CU_ASSERT_EQUAL(w->pid, 42);
+	CU_ASSERT_EQUAL(w->processes, 3);
+	CU_ASSERT_STRING_EQUAL(w->started_at, "2026-01-02T03:04:05Z");
+	CU_ASSERT_EQUAL(strlen(w->heartbeat_at), 20);
+	tk_worker_list_free(&l);
+	CU_ASSERT_EQUAL(l.n, 0);
+	/* Gone again, so that no other test sees a live worker. */
+	CU_ASSERT(st_sql(db, "UPDATE workers SET stopped_at ="
+	    " UTC_TIMESTAMP(6) WHERE id = 'st_probe_live'") == 0);
+}
+
 TK_SUITE(store_scan_probe,
     { "scan_store: a planted bad UTF-8 value is found",
       test_scan_utf8 },
-    { "probe: task and step counts follow the store", test_probe_counts });
+    { "probe: task and step counts follow the store", test_probe_counts },
+    { "probe: the live workers, typed", test_probe_workers });
