@@ -164,8 +164,8 @@ tk_err tk_task_store_get(struct tk_db *db, const unsigned char id[16],
 tk_err tk_task_store_steps(struct tk_db *db, const unsigned char id[16],
     struct tk_step_list *out);
 /*
- * The task and its steps (in definition order) in one round trip (an unknown id takes a second,
- * to tell "no task" from "no steps").  TK_ERR_TASK_NOT_FOUND.  On failure
+ * The task and its steps (in definition order) in one round trip (an
+ * unknown id takes a second, to tell "no task" from "no steps").  TK_ERR_TASK_NOT_FOUND.  On failure
  * both are empty.
  */
 tk_err tk_task_store_get_all(struct tk_db *db, const unsigned char id[16],

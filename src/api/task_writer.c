@@ -1,8 +1,8 @@
 /*
  * task_writer.c - the JSON shapes of the task API: a task (the one
  * writer of the 201 body of POST /tasks, the task detail, the list
- * items and the answers of the task operations), a step, and a
- * dependency analysis.
+ * items and the answers of the task operations), a step, a step's
+ * transitions, and a dependency analysis, from the store's typed rows.
  *
  * Field order follows the guide; fields the guide does not show come
  * after its own.
