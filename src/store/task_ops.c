@@ -184,7 +184,7 @@ cancel_txn(struct tk_db *db, void *arg)
 
 /* Runs a whole-task operation (cancel, retry) in its transaction. */
 static tk_err
-task_op(struct tk_db *db, tk_txn_fn fn, const unsigned char id[16],
+status_op(struct tk_db *db, tk_txn_fn fn, const unsigned char id[16],
     const char *actor, const char *reason, enum tk_status *status,
     struct tk_task_state *out)
 {
@@ -206,7 +206,7 @@ tk_task_store_cancel(struct tk_db *db, const unsigned char id[16],
     const char *actor, const char *reason, enum tk_status *status,
     struct tk_task_state *out)
 {
-	return task_op(db, cancel_txn, id, actor, reason, status, out);
+	return status_op(db, cancel_txn, id, actor, reason, status, out);
 }
 
 static tk_err
@@ -283,7 +283,7 @@ tk_task_store_retry(struct tk_db *db, const unsigned char id[16],
     const char *actor, const char *reason, enum tk_status *status,
     struct tk_task_state *out)
 {
-	return task_op(db, retry_txn, id, actor, reason, status, out);
+	return status_op(db, retry_txn, id, actor, reason, status, out);
 }
 
 /*
