@@ -21,6 +21,9 @@
 #include <time.h>
 
 #include "tasker/auth.h"
+#include "tasker/cli.h"
+
+#define SEE "tasker-admin help token"
 
 #define MAX_PERMS 256
 
@@ -46,26 +49,26 @@ tk_admin_token(const struct tk_config *cfg, int argc, char **argv)
 	int c, rc = 1;
 	tk_err e;
 
-	/* getopt_long over the subcommand's own arguments. */
+	/* getopt_long over the subcommand's own arguments; its errors are
+	 * ours to word (cli.h). */
 	optind = 0;
-	while ((c = getopt_long(argc + 1, argv - 1, "s:p:l:n:No", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, ":s:p:l:n:No", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			subject = optarg;
 			break;
 		case 'p':
 			if (nperms == MAX_PERMS) {
-				fprintf(stderr, "tasker-admin: at most %d "
-				    "permissions\n", MAX_PERMS);
-				return 2;
+				return tk_cli_usage_error("tasker-admin", SEE,
+				    "at most %d permissions", MAX_PERMS);
 			}
 			perms[nperms++] = optarg;
 			break;
 		case 'n':
 			if (sc.nnamespaces == TK_NS_MAX_COUNT) {
-				fprintf(stderr, "tasker-admin: at most %d "
-				    "namespaces\n", TK_NS_MAX_COUNT);
-				return 2;
+				return tk_cli_usage_error("tasker-admin", SEE,
+				    "at most %d namespaces", TK_NS_MAX_COUNT);
 			}
 			nss[sc.nnamespaces++] = optarg;
 			sc.limit_namespaces = 1;
@@ -81,19 +84,18 @@ tk_admin_token(const struct tk_config *cfg, int argc, char **argv)
 			lifetime = strtoul(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || lifetime == 0 ||
 			    lifetime > 31536000) {
-				fprintf(stderr, "tasker-admin: --lifetime must be "
-				    "1..31536000 seconds\n");
-				return 2;
+				return tk_cli_usage_error("tasker-admin", SEE,
+				    "--lifetime must be 1..31536000 seconds");
 			}
 			break;
 		default:
-			return 2;
+			return tk_cli_option_error("tasker-admin", SEE, c,
+			    optopt, argv[optind - 2]);
 		}
 	}
-	if (optind != argc + 1) {
-		fprintf(stderr, "tasker-admin: token takes no operands\n");
-		return 2;
-	}
+	if (optind != argc + 1)
+		return tk_cli_usage_error("tasker-admin", SEE, "token takes "
+		    "no operands");
 	if (nperms == 0)
 		perms[nperms++] = "*";
 	if (tk_auth_init(&cfg->auth, &auth, &d) != TK_OK) {

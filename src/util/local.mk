@@ -3,6 +3,7 @@
 # reading a whole small file.
 libtasker_a_SOURCES += \
 	include/tasker/error.h src/util/error.c \
+	include/tasker/cli.h src/util/cli.c \
 	include/tasker/buf.h src/util/buf.c \
 	include/tasker/json_str.h src/util/json_str.c \
 	include/tasker/diag.h src/util/diag.c \
