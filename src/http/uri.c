@@ -41,7 +41,7 @@ setmsg(char *msg, size_t msgsz, const char *fmt, ...)
  * but the quote, at most 40 bytes, "..." when cut.
  */
 static const char *
-printable(char *out, size_t outsz, const char *s, size_t len)
+quotable(char *out, size_t outsz, const char *s, size_t len)
 {
 	size_t i, o, max;
 
@@ -420,12 +420,12 @@ tk_query_parse(struct tk_query *q, const char *qs, char *msg, size_t msgsz)
 			e = TK_ERR_BAD_REQUEST;
 			goto err;
 		}
-		printable(pname, sizeof(pname), s, nlen);
+		quotable(pname, sizeof(pname), s, nlen);
 		q->pair[q->n].name = w;
 		if ((e = query_piece(s, nlen, TK_QUERY_MAX_NAME, "name ",
 		    pname, &w, msg, msgsz)) != TK_OK)
 			goto err;
-		printable(pname, sizeof(pname), q->pair[q->n].name,
+		quotable(pname, sizeof(pname), q->pair[q->n].name,
 		    strlen(q->pair[q->n].name));
 		q->pair[q->n].value = w;
 		if (eq == amp)
@@ -503,7 +503,7 @@ single(const struct tk_query *q, const char *name, const char **v,
 		return 0;
 	if (n > 1) {
 		setmsg(msg, msgsz, "query parameter '%s' must be given once",
-		    printable(pname, sizeof(pname), name, strlen(name)));
+		    quotable(pname, sizeof(pname), name, strlen(name)));
 		return -1;
 	}
 	*v = tk_query_get(q, name);
@@ -525,7 +525,7 @@ tk_query_uint(const struct tk_query *q, const char *name,
 	if (tk_parse_uint(v, max, &n) != TK_OK || n < min) {
 		setmsg(msg, msgsz, "query parameter '%s' must be an integer "
 		    "between %llu and %llu",
-		    printable(pname, sizeof(pname), name, strlen(name)),
+		    quotable(pname, sizeof(pname), name, strlen(name)),
 		    min, max);
 		return TK_ERR_BAD_REQUEST;
 	}
@@ -550,7 +550,7 @@ tk_query_bool(const struct tk_query *q, const char *name, int *out,
 	else {
 		setmsg(msg, msgsz, "query parameter '%s' must be true, false, "
 		    "1 or 0",
-		    printable(pname, sizeof(pname), name, strlen(name)));
+		    quotable(pname, sizeof(pname), name, strlen(name)));
 		return TK_ERR_BAD_REQUEST;
 	}
 	return TK_OK;

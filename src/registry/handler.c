@@ -85,7 +85,7 @@ verr(struct vctx *v, unsigned line, const char *path, const char *fmt, ...)
 /* Marks a path cut short (paths only serve messages, so cutting is
  * fine, but it must show). */
 static const char *
-cut(char *buf, size_t sz, int n)
+mark_cut(char *buf, size_t sz, int n)
 {
 	if (n < 0)
 		buf[0] = '\0';
@@ -104,14 +104,14 @@ reg_path_key(char *buf, size_t sz, const char *prefix, const char *key)
 		n = snprintf(buf, sz, "%s", key);
 	else
 		n = snprintf(buf, sz, "%s.%s", prefix, key);
-	return cut(buf, sz, n);
+	return mark_cut(buf, sz, n);
 }
 
 /* prefix[i] */
 const char *
 reg_path_index(char *buf, size_t sz, const char *prefix, size_t i)
 {
-	return cut(buf, sz, snprintf(buf, sz, "%s[%zu]", prefix, i));
+	return mark_cut(buf, sz, snprintf(buf, sz, "%s[%zu]", prefix, i));
 }
 
 static const char *
@@ -346,16 +346,16 @@ static json_object *
 canon_at(struct vctx *v, json_object *val, unsigned line, const char *path)
 {
 	json_object *c;
-	enum canon_rc rc = reg_canon(val, &c, 1);
+	enum tk_canon_rc rc = reg_canon(val, &c);
 
-	if (rc == CANON_NOMEM)
+	if (rc == TK_CANON_NOMEM)
 		v->nomem = 1;
-	else if (rc == CANON_DEEP)
+	else if (rc == TK_CANON_DEEP)
 		verr(v, line, path, "nested deeper than %d levels",
 		    CANON_DEPTH);
-	else if (rc == CANON_NUMBER)
+	else if (rc == TK_CANON_NUMBER)
 		verr(v, line, path, "holds a number JSON cannot represent");
-	return rc == CANON_OK ? c : NULL;
+	return rc == TK_CANON_OK ? c : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -508,7 +508,7 @@ exec_env(struct vctx *v, json_object *env, unsigned line, const char *path,
 	}
 	tk_buf_free(&b);
 	/* Sorted, like the stored (canonical) mapping it comes back from. */
-	qsort(x->env, x->nenv, sizeof(char *), reg_strp_cmp);
+	qsort(x->env, x->nenv, sizeof(char *), tk_strp_cmp);
 }
 
 /*

@@ -15,6 +15,7 @@
  */
 #include "tasker/body_parser.h"
 #include "tasker/diag.h"
+#include "tasker/json_canon.h"
 #include "tasker/utf8.h"
 
 #include <errno.h>
@@ -24,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* ---------------------------------------------------------------- messages */
 
@@ -524,5 +524,5 @@ tk_json_depth(json_object *v)
 const char *
 tk_json_text(json_object *v, size_t *len)
 {
-	return json_object_to_json_string_length(v, JSON_FLAGS, len);
+	return json_object_to_json_string_length(v, TK_JSON_FLAGS, len);
 }

@@ -27,11 +27,12 @@
  */
 #include "tasker/json_writer.h"
 #include "tasker/body_parser.h"
+#include "tasker/json_canon.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 #define CANON_DEPTH   32     /* MariaDB's JSON_VALID refuses 32 levels */
 #define CANON_KEYS    1024   /* keys of the open objects remembered */
@@ -86,12 +87,6 @@ has_repeat(struct span *keys, size_t n)
 	return 0;
 }
 
-static int
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* The string opening at s[i] (a '"'): the offset after its closing quote,
  * 0 when it is not in json-c's printed form. */
 static size_t
@@ -119,7 +114,7 @@ canon_string(const char *s, size_t len, size_t i)
 			    (s[i + 3] != '0' && s[i + 3] != '1'))
 				return 0;
 			c = (unsigned char)s[i + 4];
-			if (is_digit((char)c))
+			if (isdigit(c))
 				v = c - '0';
 			else if (c >= 'a' && c <= 'f')
 				v = c - 'a' + 10;
@@ -160,25 +155,25 @@ canon_number(const char *s, size_t len, size_t i)
 	if (s[i] == '0')
 		i++;
 	else if (s[i] >= '1' && s[i] <= '9')
-		while (i < len && is_digit(s[i]))
+		while (i < len && isdigit((unsigned char)s[i]))
 			i++;
 	else
 		return 0;
 	n = i - start;
 	if (i < len && s[i] == '.') {
 		isint = 0;
-		if (++i >= len || !is_digit(s[i]))
+		if (++i >= len || !isdigit((unsigned char)s[i]))
 			return 0;
-		while (i < len && is_digit(s[i]))
+		while (i < len && isdigit((unsigned char)s[i]))
 			i++;
 	}
 	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
 		isint = 0;
 		if (++i < len && (s[i] == '+' || s[i] == '-'))
 			i++;
-		if (i >= len || !is_digit(s[i]))
+		if (i >= len || !isdigit((unsigned char)s[i]))
 			return 0;
-		while (i < len && is_digit(s[i]))
+		while (i < len && isdigit((unsigned char)s[i]))
 			i++;
 	}
 	if (!isint)
@@ -240,7 +235,7 @@ value:
 		i += 4;
 		goto after;
 	default:
-		if (s[i] != '-' && !is_digit(s[i]))
+		if (s[i] != '-' && !isdigit((unsigned char)s[i]))
 			return 0;
 		if ((i = canon_number(s, len, i)) == 0)
 			return 0;
@@ -309,7 +304,7 @@ tk_json_put_object(struct tk_buf *b, json_object *v)
 	const char *t;
 	size_t n = 0;
 
-	if ((t = json_object_to_json_string_length(v, JSON_FLAGS, &n)) == NULL) {
+	if ((t = json_object_to_json_string_length(v, TK_JSON_FLAGS, &n)) == NULL) {
 		/* json-c's allocation failed: the buffer remembers it like
 		 * its own, so callers check once at the end. */
 		b->failed = 1;

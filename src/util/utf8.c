@@ -107,3 +107,11 @@ tk_utf8_json_escapes(const char *s, size_t len)
 	}
 	return len;
 }
+
+size_t
+tk_utf8_floor(const char *s, size_t n)
+{
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
