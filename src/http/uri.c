@@ -256,14 +256,58 @@ bad_segment(const char *s, size_t len)
 	return NULL;
 }
 
+/*
+ * Splits buf[0..len) ("/a/b", no trailing '/') into at most maxseg
+ * checked segments, decoding in place when decode: each segment reads
+ * '/' + raw bytes and writes at most as many decoded bytes + NUL, so w
+ * never passes r.  seg[] points into buf.
+ */
+static tk_err
+split_path(char *buf, size_t len, int decode, const char **seg,
+    size_t maxseg, size_t *nseg, char *msg, size_t msgsz)
+{
+	const char *why;
+	size_t r, w, end, dlen;
+
+	for (r = 0, w = 0; r < len; r = end) {
+		r++;                                 /* the '/' */
+		end = r + strcspn(buf + r, "/");
+		if (end == r) {
+			setmsg(msg, msgsz, "request path has an empty segment");
+			return TK_ERR_BAD_REQUEST;
+		}
+		if (*nseg == maxseg) {
+			setmsg(msg, msgsz,
+			    "request path has more than %d segments",
+			    TK_PATH_MAX_SEGS);
+			return TK_ERR_BAD_REQUEST;
+		}
+		if (!decode) {
+			memmove(buf + w, buf + r, end - r);
+			dlen = end - r;
+		} else if (pct_decode(buf + r, end - r, 0, buf + w, &dlen)) {
+			setmsg(msg, msgsz,
+			    "request path has an invalid percent-encoding");
+			return TK_ERR_BAD_REQUEST;
+		}
+		if ((why = bad_segment(buf + w, dlen)) != NULL) {
+			setmsg(msg, msgsz, "%s", why);
+			return TK_ERR_BAD_REQUEST;
+		}
+		seg[(*nseg)++] = buf + w;
+		w += dlen;
+		buf[w++] = '\0';
+	}
+	return TK_OK;
+}
+
 tk_err
 tk_path_extract(struct tk_path *p, const char *prefix,
     const char *request_uri, const char *script_name, const char *path_info,
     char *msg, size_t msgsz)
 {
 	const char *seg[TK_PREFIX_MAX_SEGS + TK_PATH_MAX_SEGS];
-	const char *why;
-	size_t len, r, w, end, dlen, nseg = 0;
+	size_t len, nseg = 0;
 	int decode;
 	char *buf = NULL;
 	tk_err e;
@@ -281,45 +325,10 @@ tk_path_extract(struct tk_path *p, const char *prefix,
 	/* One trailing '/' is not a segment: "/a/" is "/a", "/" is "". */
 	if (len > 0 && buf[len - 1] == '/')
 		buf[--len] = '\0';
-
-	/*
-	 * Decode in place: each segment reads '/' + raw bytes and writes
-	 * at most as many decoded bytes + NUL, so w never passes r.
-	 */
-	for (r = 0, w = 0; r < len; r = end) {
-		r++;                                 /* the '/' */
-		end = r + strcspn(buf + r, "/");
-		if (end == r) {
-			setmsg(msg, msgsz, "request path has an empty segment");
-			e = TK_ERR_BAD_REQUEST;
-			goto err;
-		}
-		if (nseg == sizeof(seg) / sizeof(seg[0])) {
-			setmsg(msg, msgsz,
-			    "request path has more than %d segments",
-			    TK_PATH_MAX_SEGS);
-			e = TK_ERR_BAD_REQUEST;
-			goto err;
-		}
-		if (!decode) {
-			memmove(buf + w, buf + r, end - r);
-			dlen = end - r;
-		} else if (pct_decode(buf + r, end - r, 0, buf + w, &dlen)) {
-			setmsg(msg, msgsz,
-			    "request path has an invalid percent-encoding");
-			e = TK_ERR_BAD_REQUEST;
-			goto err;
-		}
-		if ((why = bad_segment(buf + w, dlen)) != NULL) {
-			setmsg(msg, msgsz, "%s", why);
-			e = TK_ERR_BAD_REQUEST;
-			goto err;
-		}
-		seg[nseg++] = buf + w;
-		w += dlen;
-		buf[w++] = '\0';
-	}
-
+	e = split_path(buf, len, decode, seg, sizeof(seg) / sizeof(seg[0]),
+	    &nseg, msg, msgsz);
+	if (e != TK_OK)
+		goto err;
 	if (!strip_prefix(prefix, seg, &nseg)) {
 		if (msg != NULL && msgsz > 0)
 			msg[0] = '\0';          /* the error's default */

@@ -187,6 +187,28 @@ canon_number(const char *s, size_t len, size_t i)
 	return i;
 }
 
+/* The string, literal or number at s[i]: the offset after it, 0 when it
+ * is not in json-c's printed form. */
+static size_t
+canon_scalar(const char *s, size_t len, size_t i)
+{
+	switch (s[i]) {
+	case '"':
+		return canon_string(s, len, i);
+	case 't':
+		return len - i >= 4 && memcmp(s + i, "true", 4) == 0 ? i + 4 : 0;
+	case 'f':
+		return len - i >= 5 && memcmp(s + i, "false", 5) == 0 ?
+		    i + 5 : 0;
+	case 'n':
+		return len - i >= 4 && memcmp(s + i, "null", 4) == 0 ? i + 4 : 0;
+	default:
+		if (s[i] != '-' && !isdigit((unsigned char)s[i]))
+			return 0;
+		return canon_number(s, len, i);
+	}
+}
+
 int
 tk_json_canonical(const char *s, size_t len)
 {
@@ -202,45 +224,21 @@ tk_json_canonical(const char *s, size_t len)
 value:
 	if (i >= len)
 		return 0;
-	switch (s[i]) {
-	case '{':
-	case '[':
-		if (depth == CANON_DEPTH)
-			return 0;
-		open[depth] = s[i];
-		keybase[depth] = nkeys;
-		depth++;
-		if (++i < len && s[i] == (open[depth - 1] == '{' ? '}' : ']'))
-			goto close;
-		if (open[depth - 1] == '{')
-			goto key;
-		goto value;
-	case '"':
-		if ((i = canon_string(s, len, i)) == 0)
-			return 0;
-		goto after;
-	case 't':
-		if (len - i < 4 || memcmp(s + i, "true", 4) != 0)
-			return 0;
-		i += 4;
-		goto after;
-	case 'f':
-		if (len - i < 5 || memcmp(s + i, "false", 5) != 0)
-			return 0;
-		i += 5;
-		goto after;
-	case 'n':
-		if (len - i < 4 || memcmp(s + i, "null", 4) != 0)
-			return 0;
-		i += 4;
-		goto after;
-	default:
-		if (s[i] != '-' && !isdigit((unsigned char)s[i]))
-			return 0;
-		if ((i = canon_number(s, len, i)) == 0)
+	if (s[i] != '{' && s[i] != '[') {
+		if ((i = canon_scalar(s, len, i)) == 0)
 			return 0;
 		goto after;
 	}
+	if (depth == CANON_DEPTH)
+		return 0;
+	open[depth] = s[i];
+	keybase[depth] = nkeys;
+	depth++;
+	if (++i < len && s[i] == (open[depth - 1] == '{' ? '}' : ']'))
+		goto close;
+	if (open[depth - 1] == '{')
+		goto key;
+	goto value;
 key:
 	if (i >= len || s[i] != '"' || (end = canon_string(s, len, i)) == 0 ||
 	    nkeys == CANON_KEYS)
