@@ -18,9 +18,6 @@
  * answers, stored columns, canonical definitions. */
 #define TK_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-/* qsort() order of an array of char *: strcmp() of the strings. */
-int	tk_strp_cmp(const void *a, const void *b);
-
 enum tk_canon_rc {
 	TK_CANON_OK,
 	TK_CANON_NOMEM,

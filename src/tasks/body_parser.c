@@ -28,16 +28,6 @@
 
 /* ---------------------------------------------------------------- messages */
 
-int
-tk_name_listed(const char *const *names, const char *s)
-{
-	size_t i;
-
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(names[i], s) == 0)
-			return 1;
-	return 0;
-}
 
 const char *
 tk_quote(char out[72], const char *s)

@@ -14,6 +14,7 @@
 #include "tasker/hex.h"
 #include "tasker/json_canon.h"
 #include "tasker/json_str.h"
+#include "tasker/strlist.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,12 +13,7 @@
 #include <string.h>
 
 #include "tasker/json_str.h"
-
-int
-tk_strp_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+#include "tasker/strlist.h"
 
 /* Adds canonical copies of arr's items to c, a new array. */
 static enum tk_canon_rc
