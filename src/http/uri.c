@@ -89,17 +89,6 @@ pct_decode(const char *src, size_t len, int plus, char *dst, size_t *dlen)
 	return 0;
 }
 
-static int
-has_ctl(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 1;
-	return 0;
-}
-
 /* -------------------------------------------------------- Mount prefix */
 
 /* The prefix without its trailing '/'s: its length. */
@@ -246,7 +235,7 @@ toolong:
 static const char *
 bad_segment(const char *s, size_t len)
 {
-	if (memchr(s, '\0', len) != NULL || has_ctl(s, len))
+	if (memchr(s, '\0', len) != NULL || tk_has_ctl(s, len))
 		return "request path contains a NUL or control character";
 	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' &&
 	    s[1] == '.'))

@@ -15,6 +15,7 @@
 #include "tasker/json_canon.h"
 #include "tasker/json_str.h"
 #include "tasker/strlist.h"
+#include "tasker/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,7 @@ opt_text(json_object *obj, const char *key, size_t max, const char **out,
 {
 	json_object *v;
 	const char *s;
-	size_t i, n;
+	size_t n;
 
 	*out = NULL;
 	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
@@ -90,12 +91,11 @@ opt_text(json_object *obj, const char *key, size_t max, const char **out,
 		tk_details_add(details, key, "must be 1 to %zu bytes long", max);
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			tk_details_add(details, key,
-			    "must not contain control characters");
-			return -1;
-		}
+	if (tk_has_ctl(s, n)) {
+		tk_details_add(details, key,
+		    "must not contain control characters");
+		return -1;
+	}
 	*out = s;
 	return 0;
 }
@@ -181,10 +181,7 @@ tk_tags_check(json_object *tags, json_object *details)
 			bad = 1;
 			continue;
 		}
-		for (j = 0; j < len; j++)
-			if ((unsigned char)s[j] < 0x20 || s[j] == 0x7f)
-				break;
-		if (j < len) {
+		if (tk_has_ctl(s, len)) {
 			tk_details_add(details, "tags", "item %zu must not "
 			    "contain control characters", i);
 			bad = 1;

@@ -115,3 +115,14 @@ tk_utf8_floor(const char *s, size_t n)
 		n--;
 	return n;
 }
+
+int
+tk_has_ctl(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 1;
+	return 0;
+}
