@@ -11,20 +11,28 @@
  * cleanup.
  *
  *   tasker-fcgi [-c FILE] [-l LOGFILE]
+ *   tasker-fcgi -h | --help
  *
  * -c: the configuration (else $TASKER_CONFIG, else the installed one).
  * -l: append log lines to LOGFILE instead of stderr; spawn-fcgi closes the
  *     children's stderr, so this is how its processes keep a log.
+ * -h, --help: the usage on stdout, exit 0.  Bad usage: one line on stderr
+ *     (cli.h), exit 2.
+ *
+ * Exit status: 0 stopped by SIGTERM, SIGINT or SIGUSR1; 1 the
+ * configuration, the log file, the signing keys or the metrics segment
+ * could not be used, or fd 0 is not a FastCGI listening socket; 2 bad
+ * usage.
  */
-#include <errno.h>
-#include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tasker/api.h"
+#include "tasker/cli.h"
+#include "tasker/diag.h"
 #include "tasker/fcgi.h"
 #include "tasker/log.h"
 #include "tasker/ops.h"
@@ -61,7 +69,7 @@ serve(void *arg, struct tk_request *req, struct tk_response *res, tk_err e)
 
 /* One log line and the metrics per request, then the principal goes. */
 static void
-done(void *arg, struct tk_request *req, const struct tk_response *res,
+request_done(void *arg, struct tk_request *req, const struct tk_response *res,
     long long us)
 {
 	struct tk_app *app = arg;
@@ -79,67 +87,94 @@ done(void *arg, struct tk_request *req, const struct tk_response *res,
 	tk_principal_free(&app->principal);
 }
 
-static void
-usage(void)
-{
-	fputs("usage: tasker-fcgi [-c FILE] [-l LOGFILE]\n"
-	    "Run under spawn-fcgi or mod_fcgid (listening socket on fd 0).\n",
-	    stderr);
-}
+#define SEE "tasker-fcgi --help"
 
-int
-main(int argc, char **argv)
-{
-	struct tk_config cfg;
-	struct tk_diag d = TK_DIAG_INIT;
-	struct tk_app app;
-	struct sigaction sa;
-	struct tk_fcgi_handler h;
-	const char *cfg_path = NULL, *log_path = NULL;
-	int c, fd, rc = 1;
+static const char usage_text[] =
+    "usage: tasker-fcgi [-c FILE] [-l LOGFILE]\n"
+    "       tasker-fcgi -h | --help\n"
+    "\n"
+    "The FastCGI responder of the tasker API.  Run it under spawn-fcgi or\n"
+    "Apache mod_fcgid, which hand it the listening socket on fd 0.\n"
+    "  -c FILE      configuration (default: $TASKER_CONFIG, then the\n"
+    "               installed tasker.yaml)\n"
+    "  -l LOGFILE   append the log to LOGFILE instead of stderr\n"
+    "  -h, --help   this text\n"
+    "\n"
+    "Exit status: 0 stopped by SIGTERM, SIGINT or SIGUSR1; 1 the\n"
+    "configuration, the log file, the signing keys or the metrics segment\n"
+    "could not be used, or fd 0 is not a FastCGI listening socket; 2 bad\n"
+    "usage.\n";
 
-	while ((c = getopt(argc, argv, "c:l:h")) != -1) {
+/* The command line.  TK_EXIT_OK to run, -1 after --help printed the
+ * usage, else the exit status (bad usage, said on stderr). */
+static int
+parse_args(int argc, char **argv, const char **cfg_path,
+    const char **log_path)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char q[TK_DIAG_QUOTE_SIZE];
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:l:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			cfg_path = optarg;
+			*cfg_path = optarg;
 			break;
 		case 'l':
-			log_path = optarg;
+			*log_path = optarg;
 			break;
 		case 'h':
-			usage();
-			return 0;
+			fputs(usage_text, stdout);
+			return -1;
 		default:
-			usage();
-			return 2;
+			return tk_cli_option_error("tasker-fcgi", SEE, c,
+			    optopt, argv[optind - 1]);
 		}
 	}
-	if (log_path != NULL) {
-		fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
-			perror(log_path);
-			return 1;
-		}
-		if (fd != STDERR_FILENO)
-			close(fd);
-	}
-	memset(&app, 0, sizeof(app));
-	if (tk_config_load(tk_config_find(cfg_path), &cfg, &d) != TK_OK) {
+	if (optind != argc)
+		return tk_cli_usage_error("tasker-fcgi", SEE, "unexpected "
+		    "operand '%s'", tk_diag_quote(q, argv[optind]));
+	return TK_EXIT_OK;
+}
+
+/* The configuration, the log, the keys, the database handle and the
+ * metrics: what every request needs.  0, or -1 (said on stderr). */
+static int
+setup(struct tk_app *app, struct tk_config *cfg, const char *cfg_path)
+{
+	struct tk_diag d = TK_DIAG_INIT;
+	int rc = -1;
+
+	if (tk_config_load(tk_config_find(cfg_path), cfg, &d) != TK_OK) {
 		tk_diag_print(&d, stderr, "tasker-fcgi: ");
 		goto out;
 	}
-	tk_log_setup("tasker-fcgi", (enum tk_log_level)cfg.log.level,
-	    (enum tk_log_format)cfg.log.format,
-	    (enum tk_log_dest)cfg.log.destination);
-	if (tk_auth_init(&cfg.auth, &app.auth, &d) != TK_OK) {
+	tk_log_setup("tasker-fcgi", (enum tk_log_level)cfg->log.level,
+	    (enum tk_log_format)cfg->log.format,
+	    (enum tk_log_dest)cfg->log.destination);
+	if (tk_auth_init(&cfg->auth, &app->auth, &d) != TK_OK) {
 		tk_diag_print(&d, stderr, "tasker-fcgi: ");
 		goto out;
 	}
-	if (tk_db_new(&cfg.db, &app.db) != TK_OK)
+	if (tk_db_new(&cfg->db, &app->db) != TK_OK)
 		goto out;
-	app.cfg = &cfg;
-	if (tk_ops_init(&cfg) != TK_OK)
+	app->cfg = cfg;
+	if (tk_ops_init(cfg) != TK_OK)
 		goto out;
+	rc = 0;
+out:
+	tk_diag_free(&d);
+	return rc;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -148,27 +183,53 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Serves requests on fd 0 until a signal; 0, or -1 (said on stderr). */
+static int
+serve_all(struct tk_app *app, const struct tk_config *cfg)
+{
+	struct tk_fcgi_handler h;
 
 	if (!tk_fcgi_is_listener()) {
-		fputs("tasker-fcgi: fd 0 is not a FastCGI listening socket\n",
-		    stderr);
-		usage();
-		goto out;
+		fputs("tasker-fcgi: fd 0 is not a FastCGI listening socket; "
+		    "run it under spawn-fcgi or mod_fcgid (see 'tasker-fcgi "
+		    "--help')\n", stderr);
+		return -1;
 	}
 	memset(&h, 0, sizeof(h));
 	h.serve = serve;
-	h.done = done;
-	h.arg = &app;
-	h.prefix = cfg.api.mount_prefix;
-	h.max_body = cfg.api.max_body_bytes;
+	h.done = request_done;
+	h.arg = app;
+	h.prefix = cfg->api.mount_prefix;
+	h.max_body = cfg->api.max_body_bytes;
 	tk_log(TK_LOG_INFO, "event=start");
 	if (tk_fcgi_run(0, &h, &stopping) < 0)
-		goto out;
+		return -1;
 	tk_log(TK_LOG_INFO, "event=stop");
-	rc = 0;
-out:
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tk_config cfg;
+	struct tk_app app;
+	const char *cfg_path = NULL, *log_path = NULL;
+	int rc;
+
+	if ((rc = parse_args(argc, argv, &cfg_path, &log_path)) != TK_EXIT_OK)
+		return rc < 0 ? TK_EXIT_OK : rc;
+	if (log_path != NULL && tk_cli_log_to(log_path) != 0)
+		return TK_EXIT_FAIL;
+	memset(&app, 0, sizeof(app));
+	rc = TK_EXIT_FAIL;
+	if (setup(&app, &cfg, cfg_path) == 0) {
+		install_signals();
+		if (serve_all(&app, &cfg) == 0)
+			rc = TK_EXIT_OK;
+	}
 	tk_ops_free();
-	tk_diag_free(&d);
 	tk_catalog_free(app.catalog);
 	tk_db_free(app.db);
 	tk_auth_free(app.auth);

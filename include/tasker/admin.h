@@ -1,16 +1,26 @@
 /*
  * admin.h - the subcommands of tasker-admin that do more than a few lines
- * (so they live in the library and can be tested).  Each returns the exit
- * status: 0 done, 1 refused or failed (reason on stderr), 2 bad usage.
+ * (so they live in the library and can be tested).  Each takes the
+ * arguments after its name and returns the exit status (cli.h): 0 done,
+ * 1 refused or failed (reason on stderr), 2 bad usage (a one-line hint on
+ * stderr naming 'tasker-admin help COMMAND').  The usage texts live in
+ * src/tasker-admin.c, which also answers -h and --help.
  */
 #ifndef TASKER_ADMIN_H
 #define TASKER_ADMIN_H
 
+#include <stddef.h>
+
 #include "tasker/config.h"
 
-/* handlers validate PATH... | handlers load [PATH...] | handlers list */
+struct json_object;
+
+/* migrate | migrate status [--json] | migrate repair N --applied|--reverted */
+int tk_admin_migrate(const struct tk_config *cfg, int argc, char **argv);
+/* handlers validate PATH... | handlers load [PATH...] |
+ * handlers list [--json] */
 int tk_admin_handlers(const struct tk_config *cfg, int argc, char **argv);
-/* token [--subject S] [--permission P]... [--lifetime SECONDS] */
+/* token [--subject S] [--permission P]... [--lifetime SECONDS] ... */
 int tk_admin_token(const struct tk_config *cfg, int argc, char **argv);
 /*
  * check utf8: prints every stored value a client or a step handler wrote
@@ -19,5 +29,21 @@ int tk_admin_token(const struct tk_config *cfg, int argc, char **argv);
  * (the database is unreachable or failed).
  */
 int tk_admin_check_utf8(const struct tk_config *cfg);
+
+/*
+ * --json (src/admin/json.c): prints doc on stdout as one document and
+ * frees it; 0, or 1 when doc is NULL (out of memory, said on stderr) or
+ * stdout failed.  tk_admin_json_str: a JSON string, or NULL (null) for
+ * NULL.
+ */
+int tk_admin_json_print(struct json_object *doc);
+struct json_object *tk_admin_json_str(const char *s);
+/*
+ * obj[key] = [item(arg, 0), ..., item(arg, n - 1)], each item a new
+ * object (NULL: out of memory).  0, or -1 when out of memory (obj is left
+ * without key).
+ */
+int tk_admin_json_array(struct json_object *obj, const char *key, size_t n,
+    struct json_object *(*item)(const void *arg, size_t i), const void *arg);
 
 #endif

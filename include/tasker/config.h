@@ -1,5 +1,5 @@
 /*
- * config.h - tasker.yaml, read with libyaml.
+ * config.h - tasker.yaml, read by the one YAML reader (yamljson.h).
  *
  * tk_config_load() starts from the defaults below, applies the file, and
  * reports every unknown key, wrong type and out-of-range value through the

@@ -11,8 +11,9 @@
  * lost is retried once on a fresh connection.  A failure to (re)connect is
  * TK_ERR_DB_UNAVAILABLE, which the API answers with 503.
  *
- * Results come back as strings (NULL for SQL NULL), which keeps the binding
- * code in one place; callers convert with tk_row_* helpers.
+ * Queries that return rows are store-internal (src/store/rows.h): the
+ * store modules turn their results into typed structs, so no string
+ * table of cells leaves src/store/.
  */
 #ifndef TASKER_DB_H
 #define TASKER_DB_H
@@ -43,16 +44,6 @@ struct tk_dbarg {
 /* A string parameter that is NULL in SQL when s is NULL. */
 #define TK_POPT(s)      ((s) != NULL ? TK_PSTR(s) : TK_PNULL)
 
-/* A fully fetched result: nrows x ncols cells; the result owns the cells. */
-struct tk_rows {
-	size_t   nrows;
-	size_t   ncols;
-	char   **cell;     /* cell[r * ncols + c], NULL for SQL NULL */
-	size_t  *len;      /* byte lengths, parallel to cell */
-};
-
-#define TK_ROWS_INIT { 0, 0, NULL, NULL }
-
 /* Creates the handle; does not connect.  cfg must outlive the handle. */
 tk_err tk_db_new(const struct tk_db_config *cfg, struct tk_db **out);
 void   tk_db_free(struct tk_db *db);
@@ -72,9 +63,6 @@ void   tk_db_set_retry(struct tk_db *db, int on);
 tk_err tk_db_exec(struct tk_db *db, const char *sql,
     const struct tk_dbarg *params, size_t nparams,
     unsigned long long *affected, unsigned long long *insert_id);
-/* Runs a query and fetches every row into out (freed by tk_rows_free). */
-tk_err tk_db_query(struct tk_db *db, const char *sql,
-    const struct tk_dbarg *params, size_t nparams, struct tk_rows *out);
 /* Runs SQL text without preparing it (DDL in migrations).  No retry. */
 tk_err tk_db_exec_text(struct tk_db *db, const char *sql, size_t len);
 
@@ -102,18 +90,5 @@ int    tk_db_transient(const struct tk_db *db);
 const char *tk_db_error(const struct tk_db *db);
 /* The server's last error number (e.g. 1062 for a duplicate key). */
 unsigned    tk_db_errno(const struct tk_db *db);
-
-void        tk_rows_free(struct tk_rows *r);
-/*
- * Rewrites column col of every row from MariaDB's DATETIME text
- * ("YYYY-MM-DD HH:MM:SS[.ffffff]") to the API's time stamps
- * ("YYYY-MM-DDTHH:MM:SSZ": whole seconds, cut as DATE_FORMAT's %s cuts
- * them).  Cheaper here than DATE_FORMAT in the server, where it was a
- * sixth of a task read's cost.  NULL cells stay NULL; TK_ERR_DB for a
- * cell of any other shape (r is then left as it was up to that cell).
- */
-tk_err      tk_rows_iso_time(struct tk_rows *r, size_t col);
-const char *tk_row_str(const struct tk_rows *r, size_t row, size_t col);
-long long   tk_row_int(const struct tk_rows *r, size_t row, size_t col);
 
 #endif

@@ -37,12 +37,27 @@ struct tk_probe_counts {
 tk_err tk_probe_counts(struct tk_db *db, unsigned heartbeat_timeout,
     struct tk_probe_counts *c);
 
-/*
- * The live workers, newest heartbeat first, at most limit rows, columns:
- * id, host, pid, processes, started_at, heartbeat_at (ISO 8601 UTC).
- */
+/* A live worker; the row owns its strings. */
+struct tk_worker_row {
+	char     *id;
+	char     *host;
+	unsigned  pid;
+	unsigned  processes;
+	char     *started_at;     /* ISO 8601 UTC */
+	char     *heartbeat_at;   /* ISO 8601 UTC */
+};
+
+struct tk_worker_list {
+	struct tk_worker_row *v;
+	size_t                n;
+};
+
+/* The live workers, newest heartbeat first, at most limit of them; on
+ * failure out is empty. */
 tk_err tk_probe_workers(struct tk_db *db, unsigned heartbeat_timeout,
-    unsigned limit, struct tk_rows *out);
+    unsigned limit, struct tk_worker_list *out);
+/* Frees what the list owns and leaves it empty. */
+void   tk_worker_list_free(struct tk_worker_list *l);
 
 /*
  * Counts the step transitions after the segment's watermark into m

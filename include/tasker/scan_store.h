@@ -48,15 +48,34 @@ struct tk_scan_cursor {
 	long long last;       /* TK_SCAN_KEY_INT */
 };
 
+/*
+ * A row read: its key (t->nkeys values) and the texts of the table's
+ * columns (t->columns, in order); NULL for SQL NULL.  The row owns them.
+ */
+struct tk_scan_row {
+	char   *key[2];
+	size_t  keylen[2];
+	char  **text;
+	size_t *len;
+	size_t  ntext;
+};
+
+/* A batch of rows (freed by tk_scan_batch_free). */
+struct tk_scan_batch {
+	struct tk_scan_row *v;
+	size_t              n;
+};
+
 void   tk_scan_begin(struct tk_scan_cursor *c, const struct tk_scan_table *t);
 /*
  * The next at most TK_SCAN_BATCH rows of the table after the cursor, in
- * primary-key order, into out (key columns, then the table's columns;
- * freed by tk_rows_free); no rows at the end.  Moves the cursor on.
- * TK_ERR_DB, TK_ERR_DB_UNAVAILABLE, TK_ERR_NOMEM.
+ * primary-key order, into out; none at the end.  Moves the cursor on.
+ * TK_ERR_DB, TK_ERR_DB_UNAVAILABLE, TK_ERR_NOMEM (out is empty then).
  */
 tk_err tk_scan_next(struct tk_db *db, struct tk_scan_cursor *c,
-    struct tk_rows *out);
+    struct tk_scan_batch *out);
 void   tk_scan_end(struct tk_scan_cursor *c);
+/* Frees what the batch owns and leaves it empty. */
+void   tk_scan_batch_free(struct tk_scan_batch *b);
 
 #endif

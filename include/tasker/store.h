@@ -1,6 +1,7 @@
 /*
  * store.h - the registry's rows in MariaDB: namespaces and immutable
- * handler versions.  (Tasks and steps have their own store modules.)
+ * handler versions.  (Tasks and steps have their own store modules; the
+ * catalog reads the rows through src/store/registry.h.)
  */
 #ifndef TASKER_STORE_H
 #define TASKER_STORE_H
@@ -15,12 +16,6 @@ struct tk_defset;
 
 /* registry_generation: bumped by every load that changed something. */
 tk_err tk_store_registry_generation(struct tk_db *db, uint64_t *gen);
-
-/* Columns: id, name, description; ordered by id (first-load order). */
-tk_err tk_store_namespaces(struct tk_db *db, struct tk_rows *out);
-
-/* Columns: id, namespace_id, name, version, definition; ordered by id. */
-tk_err tk_store_handler_versions(struct tk_db *db, struct tk_rows *out);
 
 struct tk_load_report {
 	unsigned added;               /* handler versions inserted */

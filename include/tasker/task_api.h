@@ -48,10 +48,9 @@ tk_err tk_tasks_id_param(struct tk_request *req, unsigned char id[16]);
 /* The message of a 404 for task id text s. */
 tk_err tk_tasks_not_found(struct tk_request *req, const char *s);
 
-/* 1 when the request's principal may see task row `row` of r (its
- * namespace and created_by are in the principal's scope). */
-int    tk_tasks_visible(struct tk_request *req, const struct tk_rows *r,
-    size_t row);
+/* 1 when the request's principal may see task t (its namespace and
+ * created_by are in the principal's scope). */
+int    tk_tasks_visible(struct tk_request *req, const struct tk_task_row *t);
 /*
  * For a principal with a scope (namespaces, own tasks): reads task id and
  * returns TK_ERR_TASK_NOT_FOUND (message set) when there is none or it is

@@ -10,9 +10,10 @@
  * commits whole or leaves nothing; a deadlock or lock wait timeout is
  * retried (three attempts) before it becomes TK_ERR_DB.
  *
- * Rows come back as strings (struct tk_rows) in the column orders below;
- * timestamps are already ISO 8601 UTC with seconds precision
- * ("2024-01-15T10:30:00Z"), ids are the 16 raw bytes.
+ * Rows come back typed (struct tk_task_row, tk_step_row,
+ * tk_transition_row); each owns its strings (NULL for SQL NULL) and is
+ * freed by its free function.  Timestamps are ISO 8601 UTC with seconds
+ * precision ("2024-01-15T10:30:00Z"), ids of tasks the 16 raw bytes.
  */
 #ifndef TASKER_TASK_STORE_H
 #define TASKER_TASK_STORE_H
@@ -25,31 +26,79 @@
 
 struct tk_handler_def;
 
-/* Columns of a task row. */
-enum tk_task_col {
-	TK_TASK_ID, TK_TASK_HV, TK_TASK_NAMESPACE, TK_TASK_NAME,
-	TK_TASK_VERSION, TK_TASK_STATUS, TK_TASK_CONTEXT, TK_TASK_INITIATOR,
-	TK_TASK_SOURCE, TK_TASK_REASON, TK_TASK_TAGS, TK_TASK_CREATED,
-	TK_TASK_UPDATED, TK_TASK_COMPLETED, TK_TASK_CREATED_BY,
-	TK_TASK__NCOLS
+/* A task as the API shows it. */
+struct tk_task_row {
+	unsigned char   id[16];
+	unsigned        hv_id;          /* handler_version_id */
+	char           *namespace_name;
+	char           *name;
+	char           *version;
+	enum tk_status  status;
+	char           *context;        /* JSON object text */
+	size_t          context_len;
+	char           *initiator;
+	char           *source_system;
+	char           *reason;
+	char           *tags;           /* JSON array text, or NULL */
+	size_t          tags_len;
+	char           *created_at;
+	char           *updated_at;
+	char           *completed_at;
+	char           *created_by;
 };
 
-/* Columns of a step row. */
-enum tk_step_col {
-	TK_STEP_ID, TK_STEP_POSITION, TK_STEP_NAME, TK_STEP_STATUS,
-	TK_STEP_ATTEMPTS, TK_STEP_RETRY_LIMIT, TK_STEP_RETRYABLE,
-	TK_STEP_SKIPPABLE, TK_STEP_UNMET, TK_STEP_RESULTS, TK_STEP_LAST_ERROR,
-	TK_STEP_READY_AT, TK_STEP_STARTED, TK_STEP_COMPLETED, TK_STEP_CREATED,
-	TK_STEP_UPDATED,
-	TK_STEP__NCOLS
+/* A step run. */
+struct tk_step_row {
+	unsigned long long id;
+	unsigned        position;       /* index in the definition */
+	char           *name;
+	enum tk_status  status;
+	unsigned        attempts;
+	unsigned        retry_limit;
+	int             retryable;
+	int             skippable;
+	unsigned        unmet_parents;
+	char           *results;        /* JSON object text, or NULL */
+	size_t          results_len;
+	char           *last_error;
+	char           *ready_at;       /* NULL: not claimable */
+	char           *started_at;
+	char           *completed_at;
+	char           *created_at;
+	char           *updated_at;
 };
 
-/* Columns of a step transition row. */
-enum tk_trans_col {
-	TK_TRANS_FROM, TK_TRANS_TO, TK_TRANS_ATTEMPT, TK_TRANS_ACTOR,
-	TK_TRANS_REASON, TK_TRANS_AT,
-	TK_TRANS__NCOLS
+/* A step's status change (the statuses as written: text). */
+struct tk_transition_row {
+	char           *from_status;    /* NULL for the first */
+	char           *to_status;
+	unsigned        attempt;
+	char           *actor;
+	char           *reason;
+	char           *created_at;
 };
+
+struct tk_task_list {
+	struct tk_task_row *v;
+	size_t              n;
+};
+
+struct tk_step_list {
+	struct tk_step_row *v;
+	size_t              n;
+};
+
+struct tk_transition_list {
+	struct tk_transition_row *v;
+	size_t                    n;
+};
+
+/* Each frees what the row or list owns and leaves it empty; a zeroed
+ * one is empty already. */
+void   tk_task_row_free(struct tk_task_row *t);
+void   tk_task_list_free(struct tk_task_list *l);
+void   tk_step_list_free(struct tk_step_list *l);
+void   tk_transition_list_free(struct tk_transition_list *l);
 
 #define TK_TIMESTAMP_SIZE 21   /* "2024-01-15T10:30:00Z" and a NUL */
 #ifndef TK_STATUS_ALL
@@ -108,26 +157,25 @@ void   tk_task_store_idem_purge(struct tk_db *db);
 
 /* ---------------------------------------------------------------- read */
 
-/* One task row (TK_TASK_* columns).  TK_ERR_TASK_NOT_FOUND. */
+/* One task.  TK_ERR_TASK_NOT_FOUND. */
 tk_err tk_task_store_get(struct tk_db *db, const unsigned char id[16],
-    struct tk_rows *out);
-/* The task's steps in definition order (TK_STEP_* columns). */
+    struct tk_task_row *out);
+/* The task's steps in definition order. */
 tk_err tk_task_store_steps(struct tk_db *db, const unsigned char id[16],
-    struct tk_rows *out);
+    struct tk_step_list *out);
 /*
- * The task (TK_TASK_* columns, one row) and its steps (TK_STEP_* columns,
- * in definition order) in one round trip (an unknown id takes a second,
- * to tell "no task" from "no steps").  TK_ERR_TASK_NOT_FOUND.  On failure
+ * The task and its steps (in definition order) in one round trip (an
+ * unknown id takes a second, to tell "no task" from "no steps").  TK_ERR_TASK_NOT_FOUND.  On failure
  * both are empty.
  */
 tk_err tk_task_store_get_all(struct tk_db *db, const unsigned char id[16],
-    struct tk_rows *task, struct tk_rows *steps);
-/* One step by name.  TK_ERR_STEP_NOT_FOUND. */
+    struct tk_task_row *task, struct tk_step_list *steps);
+/* One step by name (out->n is 1).  TK_ERR_STEP_NOT_FOUND. */
 tk_err tk_task_store_step(struct tk_db *db, const unsigned char id[16],
-    const char *name, struct tk_rows *out);
-/* The latest 100 transitions of a step, oldest first (TK_TRANS_*). */
+    const char *name, struct tk_step_list *out);
+/* The latest 100 transitions of a step, oldest first. */
 tk_err tk_task_store_step_transitions(struct tk_db *db,
-    unsigned long long step_id, struct tk_rows *out);
+    unsigned long long step_id, struct tk_transition_list *out);
 
 /* ---------------------------------------------------------------- lists */
 
@@ -158,8 +206,7 @@ struct tk_task_filter {
  * cost grows with offset + limit, never with the table.  The page and its
  * total come in one round trip; an empty page costs a second (the count),
  * and from offset 10000 on the count comes first so that a page past the
- * end is not read at all.  Rows: TK_TASK_* columns, then the per-status
- * counts as one text column (ignore it).
+ * end is not read at all.
  * With created_by or ns_set the total comes first (a count over
  * ix_tasks_created_by; ns_set alone: task_counts), then the page: off
  * ix_tasks_created_by, or for ns_set alone one ordered read of
@@ -169,7 +216,7 @@ struct tk_task_filter {
  * rows.  Two round trips.
  */
 tk_err tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
-    unsigned long long offset, unsigned limit, struct tk_rows *out,
+    unsigned long long offset, unsigned limit, struct tk_task_list *out,
     unsigned long long *total);
 
 /*
@@ -185,13 +232,13 @@ tk_err tk_task_store_count(struct tk_db *db, const struct tk_task_filter *f,
 /*
  * The operations below answer with the state they left, read in their
  * own transaction (so a worker acting right after the commit does not
- * blur the answer): on TK_OK, *task (TK_TASK_* columns) and, when steps
- * is not NULL, *steps (TK_STEP_* columns) hold the task and its steps;
- * the caller frees them.  On failure both are empty.
+ * blur the answer): on TK_OK, task and steps hold the task and its
+ * steps; the caller frees them (tk_task_state_free).  On failure both
+ * are empty.
  */
 struct tk_task_state {
-	struct tk_rows task;
-	struct tk_rows steps;
+	struct tk_task_row  task;
+	struct tk_step_list steps;
 };
 
 /*

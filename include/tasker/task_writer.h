@@ -46,7 +46,7 @@ struct tk_task_view {
  * guide shows it to b: id, name, namespace, version, full_name, status,
  * context, [steps], [dependencies], created_at, updated_at, then
  * initiator, source_system, reason, tags, completed_at, created_by.
- * steps (TK_STEP_* rows; NULL: no "steps" member) are shown in brief:
+ * steps (NULL: no "steps" member) are shown in brief:
  * name, status, results, attempts, started_at, completed_at, and
  * last_error / next_attempt_at when they apply; deps (NULL: none) is printed as the
  * "dependencies" member.  Stored JSON (context, tags, results) is copied
@@ -54,32 +54,35 @@ struct tk_task_view {
  * the bytes are those json-c would print.  TK_ERR_NOMEM.
  */
 tk_err tk_task_view_write(struct tk_buf *b, const struct tk_task_view *v,
-    const struct tk_rows *steps, json_object *deps);
-/* The view of row `row` of r (TK_TASK_* columns); it points into r. */
-void   tk_task_view_of_row(const struct tk_rows *r, size_t row,
+    const struct tk_step_list *steps, json_object *deps);
+/* The view of task t; it points into t. */
+void   tk_task_view_of_row(const struct tk_task_row *t,
     struct tk_task_view *v);
-/* tk_task_view_write of row `row` of r. */
-tk_err tk_task_write(struct tk_buf *b, const struct tk_rows *r, size_t row,
-    const struct tk_rows *steps, json_object *deps);
+/* tk_task_view_write of task t. */
+tk_err tk_task_write(struct tk_buf *b, const struct tk_task_row *t,
+    const struct tk_step_list *steps, json_object *deps);
 /*
  * A step in full (workflow_steps endpoints): name, status, results,
  * attempts, started_at, completed_at, last_error, next_attempt_at,
  * position, depends_on, max_attempts, retryable, retry_limit, skippable,
  * created_at, updated_at.  def may be NULL (depends_on is then []).
  */
-json_object *tk_step_json(const struct tk_rows *r, size_t row,
+json_object *tk_step_json(const struct tk_step_row *s,
     const struct tk_handler_def *def);
-/* Every step of rows in full, in order. */
-json_object *tk_steps_json(const struct tk_rows *r,
+/* Every step of l in full, in order. */
+json_object *tk_steps_json(const struct tk_step_list *l,
     const struct tk_handler_def *def);
+/* A step's transitions, oldest first: from, to, attempt, actor, reason,
+ * at. */
+json_object *tk_transitions_json(const struct tk_transition_list *l);
 /* The dependency analysis of a task (see tk_deps_analyse). */
-json_object *tk_deps_json(const struct tk_rows *steps,
+json_object *tk_deps_json(const struct tk_step_list *steps,
     const struct tk_handler_def *def, enum tk_status task_status);
 
-/* Answers with HTTP status code the task row t with its step rows s (and
- * its dependency analysis when deps). */
+/* Answers with HTTP status code the task t with its steps s (and its
+ * dependency analysis when deps). */
 tk_err tk_tasks_render(struct tk_request *req, struct tk_response *res,
-    const struct tk_rows *task, const struct tk_rows *steps, int code,
-    int deps);
+    const struct tk_task_row *task, const struct tk_step_list *steps,
+    int code, int deps);
 
 #endif

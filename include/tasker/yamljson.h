@@ -1,5 +1,6 @@
 /*
- * yamljson.h - one YAML document to a json-c tree, with source lines.
+ * yamljson.h - one YAML document to a json-c tree, with source lines: the
+ * one YAML reader, for handler YAML and tasker.yaml alike.
  *
  * The converter reads libyaml events (never the document API, which would
  * expand aliases) and refuses what a configuration file never needs and
@@ -52,6 +53,34 @@ tk_err tk_yaml_parse(const char *file, const char *buf, size_t len,
     json_object **out, struct tk_diag *diag);
 
 /*
+ * tk_yaml_parse with options, for a caller with its own value rules (the
+ * tasker.yaml reader):
+ *
+ * TK_YAML_RAW   Plain scalars are not resolved: the null forms still give
+ *               null, every other plain scalar stays a string, marked so
+ *               that tk_yaml_is_plain() tells it from a quoted one.  So
+ *               "010", "0x10", "yes" and "1.5" reach the caller as
+ *               written.  !!int, !!float and !!bool scalars are checked
+ *               against their tag, then kept as plain strings too.
+ * TK_YAML_KEEP  When the problems found still leave one whole tree
+ *               (aliases, anchors, tags, duplicate keys, NUL characters,
+ *               bad scalars; not syntax errors, a second document, too
+ *               deep or too many problems), *out is that tree, less the
+ *               refused values (a duplicate key keeps its first value),
+ *               and the result is still TK_ERR_DEFINITION: the caller
+ *               may walk it to report its own problems too, and puts it.
+ */
+#define TK_YAML_RAW  0x01
+#define TK_YAML_KEEP 0x02
+
+tk_err tk_yaml_parse_flags(const char *file, const char *buf, size_t len,
+    int flags, json_object **out, struct tk_diag *diag);
+
+/* 1 when v is a string from a plain (unquoted, untagged) scalar of a
+ * TK_YAML_RAW parse. */
+int tk_yaml_is_plain(json_object *v);
+
+/*
  * Reads path (a regular file of at most TK_YAML_MAX_BYTES) and converts
  * it.  An unreadable file is TK_ERR_DEFINITION too, with a message.
  */
@@ -73,5 +102,17 @@ unsigned tk_yaml_item_line(json_object *arr, size_t i);
 tk_err tk_yaml_set_line(json_object *container, unsigned line);
 tk_err tk_yaml_set_key_line(json_object *obj, const char *key,
     unsigned line);
+
+/*
+ * Unknown keys: calls fn for every key of mapping obj that is not in
+ * known (NULL-terminated), in file order, with the key's line and the
+ * nearest known key (a small edit distance, or a known key that contains
+ * it: "timeout" for "timeout_seconds"), or NULL.  Each caller words its
+ * own message.  Returns the number of unknown keys.
+ */
+typedef void tk_yaml_unknown_fn(void *arg, const char *key, unsigned line,
+    const char *near);
+size_t tk_yaml_check_keys(json_object *obj, const char *const *known,
+    tk_yaml_unknown_fn *fn, void *arg);
 
 #endif

@@ -27,18 +27,16 @@ struct tally {
 	unsigned long long rows, bad_rows, bad_values;
 };
 
-/* Prints key column i of row r: a UUID, a number, printable ASCII as it
- * is, anything else as a hex literal MariaDB takes (0xEDA080). */
+/* Prints key i of row w: a UUID, a number, printable ASCII as it is,
+ * anything else as a hex literal MariaDB takes (0xEDA080). */
 static void
-print_key(const struct tk_scan_table *t, const struct tk_rows *rows,
-    size_t r, size_t i)
+print_key(const struct tk_scan_table *t, const struct tk_scan_row *w,
+    size_t i)
 {
-	const unsigned char *s;
+	const unsigned char *s = (const unsigned char *)w->key[i];
 	char id[TK_UUID_STR_SIZE];
-	size_t n, j;
+	size_t n = w->keylen[i], j;
 
-	s = (const unsigned char *)tk_row_str(rows, r, i);
-	n = rows->len[r * rows->ncols + i];
 	if (s == NULL) {
 		printf(" %s=NULL", t->keynames[i]);
 		return;
@@ -62,24 +60,24 @@ print_key(const struct tk_scan_table *t, const struct tk_rows *rows,
 
 /* Checks one batch; prints a line per bad value. */
 static void
-check_rows(const struct tk_scan_table *t, const struct tk_rows *rows,
+check_rows(const struct tk_scan_table *t, const struct tk_scan_batch *b,
     struct tally *tl)
 {
-	size_t r, c, k, n, bad;
-	const char *s;
+	const struct tk_scan_row *w;
+	size_t r, c, k, bad;
 	int row_bad;
 
-	for (r = 0; r < rows->nrows; r++) {
+	for (r = 0; r < b->n; r++) {
+		w = &b->v[r];
 		tl->rows++;
 		row_bad = 0;
-		for (c = 0; t->columns[c] != NULL; c++) {
-			s = tk_row_str(rows, r, t->nkeys + c);
-			n = rows->len[r * rows->ncols + t->nkeys + c];
-			if (s == NULL || (bad = tk_utf8_bad(s, n)) == n)
+		for (c = 0; c < w->ntext && t->columns[c] != NULL; c++) {
+			if (w->text[c] == NULL || (bad = tk_utf8_bad(
+			    w->text[c], w->len[c])) == w->len[c])
 				continue;
 			printf("%s", t->name);
-			for (k = 0; k < t->nkeys; k++)
-				print_key(t, rows, r, k);
+			for (k = 0; k < t->nkeys && k < 2; k++)
+				print_key(t, w, k);
 			printf(" column=%s offset=%zu\n", t->columns[c], bad);
 			tl->bad_values++;
 			row_bad = 1;
@@ -94,18 +92,18 @@ check_table(struct tk_db *db, const struct tk_scan_table *t,
     struct tally *tl)
 {
 	struct tk_scan_cursor cur;
-	struct tk_rows rows;
+	struct tk_scan_batch b;
 	size_t n;
 	tk_err e;
 
 	tk_scan_begin(&cur, t);
 	do {
-		if ((e = tk_scan_next(db, &cur, &rows)) != TK_OK)
+		if ((e = tk_scan_next(db, &cur, &b)) != TK_OK)
 			break;
-		check_rows(t, &rows, tl);
+		check_rows(t, &b, tl);
 		fflush(stdout);
-		n = rows.nrows;
-		tk_rows_free(&rows);
+		n = b.n;
+		tk_scan_batch_free(&b);
 	} while (n == TK_SCAN_BATCH);
 	tk_scan_end(&cur);
 	return e;

@@ -3,17 +3,24 @@
  *
  * validate checks YAML files or folders without a database.  load validates
  * everything first and then writes it all in one transaction, or nothing.
- * list prints what the database holds, as the API sees it.
+ * list prints what the database holds, as the API sees it; list --json
+ * prints the same as one JSON document.
  */
 #include "tasker/admin.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "tasker/catalog.h"
+#include "tasker/cli.h"
 #include "tasker/db.h"
+#include "tasker/diag.h"
 #include "tasker/handler.h"
 #include "tasker/store.h"
+
+#define SEE "tasker-admin help handlers"
 
 /* Validates paths into set; prints every problem. 0 when valid. */
 static int
@@ -47,10 +54,9 @@ cmd_validate(const struct tk_config *cfg, int argc, char **argv)
 {
 	struct tk_defset set;
 
-	if (argc == 0) {
-		fprintf(stderr, "usage: tasker-admin handlers validate PATH...\n");
-		return 2;
-	}
+	if (argc == 0)
+		return tk_cli_usage_error("tasker-admin", SEE, "handlers "
+		    "validate needs a PATH");
 	if (validate(cfg, argc, argv, &set) != 0)
 		return 1;
 	printf("ok: %zu namespace(s), %zu handler version(s)\n",
@@ -95,28 +101,21 @@ out:
 	return rc;
 }
 
-static int
-cmd_list(const struct tk_config *cfg)
+/* The text form of list: a line per namespace, one per handler. */
+static void
+print_list(const struct tk_catalog *cat)
 {
-	struct tk_catalog *cat = NULL;
-	struct tk_db *db = NULL;
+	const struct tk_catalog_namespace *ns;
+	const struct tk_catalog_handler *h;
+	const struct tk_handler_def *l;
 	size_t i, j, k;
-	int rc = 1;
 
-	if (tk_db_new(&cfg->db, &db) != TK_OK)
-		return 1;
-	if (tk_catalog_refresh(&cat, db, 0) != TK_OK) {
-		fprintf(stderr, "tasker-admin: %s\n", tk_db_error(db));
-		goto out;
-	}
 	for (i = 0; i < cat->nnamespaces; i++) {
-		const struct tk_catalog_namespace *ns = &cat->namespaces[i];
-
+		ns = &cat->namespaces[i];
 		printf("%s  (%s)\n", ns->name, ns->description);
 		for (j = 0; j < ns->nhandlers; j++) {
-			const struct tk_catalog_handler *h = &ns->handlers[j];
-			const struct tk_handler_def *l = h->versions[h->latest].def;
-
+			h = &ns->handlers[j];
+			l = h->versions[h->latest].def;
 			printf("  %-24s %-10s %2zu steps  ", h->name, l->version,
 			    l->nsteps);
 			for (k = 0; k < h->nversions; k++)
@@ -125,7 +124,92 @@ cmd_list(const struct tk_config *cfg)
 			printf("\n");
 		}
 	}
-	rc = 0;
+}
+
+/* Handler i of a namespace as print_list tells it; NULL when out of
+ * memory. */
+static struct json_object *
+handler_json(const void *arg, size_t i)
+{
+	const struct tk_catalog_handler *h = &((const struct
+	    tk_catalog_namespace *)arg)->handlers[i];
+	const struct tk_handler_def *l = h->versions[h->latest].def;
+	struct json_object *o, *v;
+	size_t k;
+
+	o = json_object_new_object();
+	v = json_object_new_array();
+	if (o == NULL || v == NULL) {
+		json_object_put(v);
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_add(o, "name", tk_admin_json_str(h->name));
+	json_object_object_add(o, "latest", tk_admin_json_str(l->version));
+	json_object_object_add(o, "steps", json_object_new_int64(
+	    (int64_t)l->nsteps));
+	for (k = 0; k < h->nversions; k++)
+		json_object_array_add(v,
+		    tk_admin_json_str(h->versions[k].def->version));
+	json_object_object_add(o, "versions", v);
+	return o;
+}
+
+/* Namespace i of the catalog and its handlers; NULL when out of memory. */
+static struct json_object *
+namespace_json(const void *arg, size_t i)
+{
+	const struct tk_catalog_namespace *ns = &((const struct tk_catalog *)
+	    arg)->namespaces[i];
+	struct json_object *o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	json_object_object_add(o, "name", tk_admin_json_str(ns->name));
+	json_object_object_add(o, "description",
+	    tk_admin_json_str(ns->description));
+	if (tk_admin_json_array(o, "handlers", ns->nhandlers, handler_json,
+	    ns) != 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The same information as print_list, as one document. */
+static int
+print_list_json(const struct tk_catalog *cat)
+{
+	struct json_object *doc;
+
+	if ((doc = json_object_new_object()) != NULL &&
+	    tk_admin_json_array(doc, "namespaces", cat->nnamespaces,
+	    namespace_json, cat) != 0) {
+		json_object_put(doc);
+		doc = NULL;
+	}
+	return tk_admin_json_print(doc);
+}
+
+static int
+cmd_list(const struct tk_config *cfg, int json)
+{
+	struct tk_catalog *cat = NULL;
+	struct tk_db *db = NULL;
+	int rc = 1;
+
+	if (tk_db_new(&cfg->db, &db) != TK_OK)
+		return 1;
+	if (tk_catalog_refresh(&cat, db, 0) != TK_OK) {
+		fprintf(stderr, "tasker-admin: %s\n", tk_db_error(db));
+		goto out;
+	}
+	if (json)
+		rc = print_list_json(cat);
+	else {
+		print_list(cat);
+		rc = 0;
+	}
 out:
 	tk_catalog_free(cat);
 	tk_db_free(db);
@@ -135,13 +219,23 @@ out:
 int
 tk_admin_handlers(const struct tk_config *cfg, int argc, char **argv)
 {
+	char q[TK_DIAG_QUOTE_SIZE];
+	int json;
+
 	if (argc >= 1 && strcmp(argv[0], "validate") == 0)
 		return cmd_validate(cfg, argc - 1, argv + 1);
 	if (argc >= 1 && strcmp(argv[0], "load") == 0)
 		return cmd_load(cfg, argc - 1, argv + 1);
-	if (argc == 1 && strcmp(argv[0], "list") == 0)
-		return cmd_list(cfg);
-	fprintf(stderr, "usage: tasker-admin handlers validate PATH... | "
-	    "load [PATH...] | list\n");
-	return 2;
+	if (argc >= 1 && strcmp(argv[0], "list") == 0) {
+		json = tk_cli_take_flag(&argc, argv, "--json");
+		if (argc == 1)
+			return cmd_list(cfg, json);
+		return tk_cli_usage_error("tasker-admin", SEE, "handlers list: "
+		    "unexpected '%s'", tk_diag_quote(q, argv[1]));
+	}
+	if (argc == 0)
+		return tk_cli_usage_error("tasker-admin", SEE, "expected "
+		    "'handlers validate', 'handlers load' or 'handlers list'");
+	return tk_cli_usage_error("tasker-admin", SEE, "handlers: unknown "
+	    "subcommand '%s'", tk_diag_quote(q, argv[0]));
 }

@@ -21,6 +21,9 @@
 #include <time.h>
 
 #include "tasker/auth.h"
+#include "tasker/cli.h"
+
+#define SEE "tasker-admin help token"
 
 #define MAX_PERMS    256
 #define MAX_LIFETIME 31536000   /* seconds: a year */
@@ -36,9 +39,9 @@ struct token_req {
 };
 
 /* Takes getopt's option c (argument optarg) into r: 0, or 2 on bad
- * usage (said on stderr). */
+ * usage (said on stderr; argv for the word at fault). */
 static int
-take_option(struct token_req *r, int c)
+take_option(struct token_req *r, int c, char **argv)
 {
 	char *end;
 
@@ -47,19 +50,15 @@ take_option(struct token_req *r, int c)
 		r->subject = optarg;
 		return 0;
 	case 'p':
-		if (r->nperms == MAX_PERMS) {
-			fprintf(stderr, "tasker-admin: at most %d "
-			    "permissions\n", MAX_PERMS);
-			return 2;
-		}
+		if (r->nperms == MAX_PERMS)
+			return tk_cli_usage_error("tasker-admin", SEE,
+			    "at most %d permissions", MAX_PERMS);
 		r->perms[r->nperms++] = optarg;
 		return 0;
 	case 'n':
-		if (r->sc.nnamespaces == TK_NS_MAX_COUNT) {
-			fprintf(stderr, "tasker-admin: at most %d "
-			    "namespaces\n", TK_NS_MAX_COUNT);
-			return 2;
-		}
+		if (r->sc.nnamespaces == TK_NS_MAX_COUNT)
+			return tk_cli_usage_error("tasker-admin", SEE,
+			    "at most %d namespaces", TK_NS_MAX_COUNT);
 		r->nss[r->sc.nnamespaces++] = optarg;
 		r->sc.limit_namespaces = 1;
 		return 0;
@@ -73,20 +72,19 @@ take_option(struct token_req *r, int c)
 		errno = 0;
 		r->lifetime = strtoul(optarg, &end, 10);
 		if (errno != 0 || *end != '\0' || r->lifetime == 0 ||
-		    r->lifetime > MAX_LIFETIME) {
-			fprintf(stderr, "tasker-admin: --lifetime must be "
-			    "1..%d seconds\n", MAX_LIFETIME);
-			return 2;
-		}
+		    r->lifetime > MAX_LIFETIME)
+			return tk_cli_usage_error("tasker-admin", SEE,
+			    "--lifetime must be 1..%d seconds", MAX_LIFETIME);
 		return 0;
 	default:
-		return 2;
+		return tk_cli_option_error("tasker-admin", SEE, c, optopt,
+		    argv[optind - 2]);
 	}
 }
 
 /* Fills r from the subcommand's arguments: 0, or 2 on bad usage. */
 static int
-parse_args(struct token_req *r, int argc, char **argv)
+read_request(struct token_req *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "subject", required_argument, NULL, 's' },
@@ -102,16 +100,17 @@ parse_args(struct token_req *r, int argc, char **argv)
 	memset(r, 0, sizeof(*r));
 	r->sc.namespaces = r->nss;
 	r->subject = "admin";
-	/* getopt_long over the subcommand's own arguments. */
+	/* getopt_long over the subcommand's own arguments; its errors are
+	 * ours to word (cli.h). */
 	optind = 0;
-	while ((c = getopt_long(argc + 1, argv - 1, "s:p:l:n:No", opts,
+	opterr = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, ":s:p:l:n:No", opts,
 	    NULL)) != -1)
-		if (take_option(r, c) != 0)
+		if (take_option(r, c, argv) != 0)
 			return 2;
-	if (optind != argc + 1) {
-		fprintf(stderr, "tasker-admin: token takes no operands\n");
-		return 2;
-	}
+	if (optind != argc + 1)
+		return tk_cli_usage_error("tasker-admin", SEE, "token takes "
+		    "no operands");
 	if (r->nperms == 0)
 		r->perms[r->nperms++] = "*";
 	return 0;
@@ -127,7 +126,7 @@ tk_admin_token(const struct tk_config *cfg, int argc, char **argv)
 	int rc = 1;
 	tk_err e;
 
-	if (parse_args(&r, argc, argv) != 0)
+	if (read_request(&r, argc, argv) != 0)
 		return 2;
 	if (tk_auth_init(&cfg->auth, &auth, &d) != TK_OK) {
 		tk_diag_print(&d, stderr, "tasker-admin: ");

@@ -373,32 +373,32 @@ status_counts(const long long *by)
 static json_object *
 workers_list(struct tk_app *app)
 {
-	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_worker_list l;
+	struct tk_worker_row *r;
 	json_object *a, *w;
 	size_t i;
 
 	if ((a = json_object_new_array()) == NULL)
 		return NULL;
 	if (tk_probe_workers(app->db, heartbeat_timeout(app->cfg),
-	    WORKERS_LISTED, &r) != TK_OK)
+	    WORKERS_LISTED, &l) != TK_OK)
 		return a;
-	for (i = 0; i < r.nrows; i++) {
+	for (i = 0; i < l.n; i++) {
+		r = &l.v[i];
 		w = json_object_new_object();
-		json_object_object_add(w, "id",
-		    json_object_new_string(tk_row_str(&r, i, 0)));
+		json_object_object_add(w, "id", json_object_new_string(r->id));
 		json_object_object_add(w, "host",
-		    json_object_new_string(tk_row_str(&r, i, 1)));
-		json_object_object_add(w, "pid",
-		    json_object_new_int64(tk_row_int(&r, i, 2)));
+		    json_object_new_string(r->host));
+		json_object_object_add(w, "pid", json_object_new_int64(r->pid));
 		json_object_object_add(w, "processes",
-		    json_object_new_int64(tk_row_int(&r, i, 3)));
+		    json_object_new_int64(r->processes));
 		json_object_object_add(w, "started_at",
-		    json_object_new_string(tk_row_str(&r, i, 4)));
+		    json_object_new_string(r->started_at));
 		json_object_object_add(w, "heartbeat_at",
-		    json_object_new_string(tk_row_str(&r, i, 5)));
+		    json_object_new_string(r->heartbeat_at));
 		json_object_array_add(a, w);
 	}
-	tk_rows_free(&r);
+	tk_worker_list_free(&l);
 	return a;
 }
 

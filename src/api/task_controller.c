@@ -496,7 +496,7 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	char nsbuf[NS_SET_SIZE];
 	int empty = 0;
 	struct tk_page pg;
-	struct tk_rows rows = TK_ROWS_INIT;
+	struct tk_task_list rows = { NULL, 0 };
 	struct tk_buf *b;
 	unsigned long long total = 0;
 	json_object *details;
@@ -528,12 +528,12 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	b = &res->body;
 	tk_buf_reset(b);
 	tk_buf_puts(b, "{\"tasks\":[");
-	for (i = 0; i < rows.nrows; i++) {
+	for (i = 0; i < rows.n; i++) {
 		if (i > 0)
 			tk_buf_putc(b, ',');
-		tk_task_write(b, &rows, i, NULL, NULL);
+		tk_task_write(b, &rows.v[i], NULL, NULL);
 	}
-	tk_rows_free(&rows);
+	tk_task_list_free(&rows);
 	tk_buf_printf(b, "],\"pagination\":{\"current_page\":%lld,"
 	    "\"per_page\":%u,\"total_pages\":%lld,\"total_count\":%lld}}",
 	    (long long)pg.page, pg.per_page,

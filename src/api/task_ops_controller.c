@@ -231,19 +231,19 @@ task_def(struct tk_request *req, const unsigned char id[16],
 {
 	struct tk_app *app = req->app;
 	const struct tk_catalog_version *v;
-	struct tk_rows t = TK_ROWS_INIT;
+	struct tk_task_row t;
 	tk_err e;
 
 	*def = NULL;
 	if ((e = tk_task_store_get(app->db, id, &t)) != TK_OK)
 		return e == TK_ERR_TASK_NOT_FOUND ? task_not_found(req, id) : e;
-	if (!tk_tasks_visible(req, &t, 0)) {
-		tk_rows_free(&t);
+	if (!tk_tasks_visible(req, &t)) {
+		tk_task_row_free(&t);
 		return task_not_found(req, id);
 	}
-	v = tk_tasks_version(req, (unsigned)tk_row_int(&t, 0, TK_TASK_HV));
+	v = tk_tasks_version(req, t.hv_id);
 	*def = v != NULL ? v->def : NULL;
-	tk_rows_free(&t);
+	tk_task_row_free(&t);
 	return TK_OK;
 }
 
@@ -252,7 +252,7 @@ tk_api_steps_index(struct tk_request *req, struct tk_response *res)
 {
 	struct tk_app *app = req->app;
 	const struct tk_handler_def *def;
-	struct tk_rows s = TK_ROWS_INIT;
+	struct tk_step_list s;
 	unsigned char id[16];
 	char idtext[TK_UUID_STR_SIZE];
 	json_object *o;
@@ -272,66 +272,47 @@ tk_api_steps_index(struct tk_request *req, struct tk_response *res)
 		json_object_object_add(o, "workflow_steps",
 		    tk_steps_json(&s, def));
 	}
-	tk_rows_free(&s);
+	tk_step_list_free(&s);
 	return tk_api_json(res, 200, o);
 }
 
 /*
  * One step in full, with its task id and its latest transitions.  given
- * (may be NULL: read it) is the step's row as an operation left it.
+ * (may be NULL: read it) is the step as an operation left it; answer_step
+ * takes it over.
  */
 static tk_err
 answer_step(struct tk_request *req, struct tk_response *res,
     const unsigned char id[16], const char *name,
-    const struct tk_handler_def *def, struct tk_rows *given)
+    const struct tk_handler_def *def, struct tk_step_list *given)
 {
 	struct tk_app *app = req->app;
-	struct tk_rows s = TK_ROWS_INIT, tr = TK_ROWS_INIT;
+	struct tk_step_list s = { NULL, 0 };
+	struct tk_transition_list tr;
 	char idtext[TK_UUID_STR_SIZE];
-	json_object *o, *list, *x;
-	size_t i;
+	json_object *o;
 	tk_err e;
 
-	if (given != NULL && given->nrows == 1) {
+	if (given != NULL && given->n == 1) {
 		s = *given;
 		memset(given, 0, sizeof(*given));
 	} else if ((e = tk_task_store_step(app->db, id, name, &s)) != TK_OK)
 		return e == TK_ERR_STEP_NOT_FOUND ?
 		    step_not_found(req, id, name) : e;
-	e = tk_task_store_step_transitions(app->db,
-	    (unsigned long long)tk_row_int(&s, 0, TK_STEP_ID), &tr);
-	if (e != TK_OK) {
-		tk_rows_free(&s);
+	if ((e = tk_task_store_step_transitions(app->db, s.v[0].id, &tr))
+	    != TK_OK) {
+		tk_step_list_free(&s);
 		return e;
 	}
 	tk_uuid_format(id, idtext);
-	if ((o = tk_step_json(&s, 0, def)) != NULL) {
+	if ((o = tk_step_json(&s.v[0], def)) != NULL) {
 		json_object_object_add(o, "task_id",
 		    json_object_new_string(idtext));
-		list = json_object_new_array();
-		for (i = 0; list != NULL && i < tr.nrows; i++) {
-			x = json_object_new_object();
-			json_object_object_add(x, "from", tk_row_str(&tr, i,
-			    TK_TRANS_FROM) ? json_object_new_string(tk_row_str(
-			    &tr, i, TK_TRANS_FROM)) : NULL);
-			json_object_object_add(x, "to", json_object_new_string(
-			    tk_row_str(&tr, i, TK_TRANS_TO)));
-			json_object_object_add(x, "attempt", json_object_new_int64(
-			    tk_row_int(&tr, i, TK_TRANS_ATTEMPT)));
-			json_object_object_add(x, "actor", tk_row_str(&tr, i,
-			    TK_TRANS_ACTOR) ? json_object_new_string(tk_row_str(
-			    &tr, i, TK_TRANS_ACTOR)) : NULL);
-			json_object_object_add(x, "reason", tk_row_str(&tr, i,
-			    TK_TRANS_REASON) ? json_object_new_string(tk_row_str(
-			    &tr, i, TK_TRANS_REASON)) : NULL);
-			json_object_object_add(x, "at", json_object_new_string(
-			    tk_row_str(&tr, i, TK_TRANS_AT)));
-			json_object_array_add(list, x);
-		}
-		json_object_object_add(o, "transitions", list);
+		json_object_object_add(o, "transitions",
+		    tk_transitions_json(&tr));
 	}
-	tk_rows_free(&s);
-	tk_rows_free(&tr);
+	tk_step_list_free(&s);
+	tk_transition_list_free(&tr);
 	return tk_api_json(res, 200, o);
 }
 

@@ -42,20 +42,19 @@ tk_tasks_id_param(struct tk_request *req, unsigned char id[16])
 }
 
 int
-tk_tasks_visible(struct tk_request *req, const struct tk_rows *r, size_t row)
+tk_tasks_visible(struct tk_request *req, const struct tk_task_row *t)
 {
 	struct tk_app *app = req->app;
 
-	return tk_principal_sees_task(&app->principal,
-	    tk_row_str(r, row, TK_TASK_NAMESPACE),
-	    tk_row_str(r, row, TK_TASK_CREATED_BY));
+	return tk_principal_sees_task(&app->principal, t->namespace_name,
+	    t->created_by);
 }
 
 tk_err
 tk_tasks_scope_check(struct tk_request *req, const unsigned char id[16])
 {
 	struct tk_app *app = req->app;
-	struct tk_rows t = TK_ROWS_INIT;
+	struct tk_task_row t;
 	char idtext[TK_UUID_STR_SIZE];
 	tk_err e;
 
@@ -64,9 +63,9 @@ tk_tasks_scope_check(struct tk_request *req, const unsigned char id[16])
 	if ((e = tk_task_store_get(app->db, id, &t)) != TK_OK &&
 	    e != TK_ERR_TASK_NOT_FOUND)
 		return e;
-	if (e == TK_OK && !tk_tasks_visible(req, &t, 0))
+	if (e == TK_OK && !tk_tasks_visible(req, &t))
 		e = TK_ERR_TASK_NOT_FOUND;
-	tk_rows_free(&t);
+	tk_task_row_free(&t);
 	if (e == TK_ERR_TASK_NOT_FOUND) {
 		tk_uuid_format(id, idtext);
 		return tk_tasks_not_found(req, idtext);
@@ -169,7 +168,8 @@ tk_tasks_answer(struct tk_request *req, struct tk_response *res,
     const unsigned char id[16], int code, int deps)
 {
 	struct tk_app *app = req->app;
-	struct tk_rows t = TK_ROWS_INIT, s = TK_ROWS_INIT;
+	struct tk_task_row t;
+	struct tk_step_list s;
 	char idtext[TK_UUID_STR_SIZE];
 	tk_err e;
 
@@ -180,13 +180,13 @@ tk_tasks_answer(struct tk_request *req, struct tk_response *res,
 		}
 		return e;
 	}
-	if (!tk_tasks_visible(req, &t, 0)) {
+	if (!tk_tasks_visible(req, &t)) {
 		/* Outside the caller's scope: as if there were none. */
 		tk_uuid_format(id, idtext);
 		e = tk_tasks_not_found(req, idtext);
 	} else
 		e = tk_tasks_render(req, res, &t, &s, code, deps);
-	tk_rows_free(&t);
-	tk_rows_free(&s);
+	tk_task_row_free(&t);
+	tk_step_list_free(&s);
 	return e;
 }

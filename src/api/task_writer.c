@@ -1,8 +1,8 @@
 /*
  * task_writer.c - the JSON shapes of the task API: a task (the one
  * writer of the 201 body of POST /tasks, the task detail, the list
- * items and the answers of the task operations), a step, and a
- * dependency analysis.
+ * items and the answers of the task operations), a step, a step's
+ * transitions, and a dependency analysis, from the store's typed rows.
  *
  * Field order follows the guide; fields the guide does not show come
  * after its own.
@@ -33,26 +33,15 @@ str_or_null(const char *s)
 	return s != NULL ? json_object_new_string(s) : NULL;
 }
 
-/* The byte length of a cell (0 for SQL NULL or out of range). */
-static size_t
-cell_len(const struct tk_rows *r, size_t row, size_t col)
-{
-	if (row >= r->nrows || col >= r->ncols)
-		return 0;
-	return r->len[row * r->ncols + col];
-}
-
 /*
- * A stored JSON column as a json-c value: NULL for SQL NULL (and for text
- * that does not parse, which only a bug could store).  Text already in
- * json-c's printed form is not parsed: an object standing in for it
- * prints the text itself.
+ * A stored JSON text (n bytes) as a json-c value: NULL for SQL NULL (and
+ * for text that does not parse, which only a bug could store).  Text
+ * already in json-c's printed form is not parsed: an object standing in
+ * for it prints the text itself.
  */
 static json_object *
-stored(const struct tk_rows *r, size_t row, size_t col)
+stored(const char *s, size_t n)
 {
-	const char *s = tk_row_str(r, row, col);
-	size_t n = cell_len(r, row, col);
 	json_object *o;
 	char *copy;
 
@@ -71,31 +60,12 @@ stored(const struct tk_rows *r, size_t row, size_t col)
 	return o;
 }
 
-static enum tk_status
-status_at(const struct tk_rows *r, size_t row, size_t col)
-{
-	int s = tk_status_parse(tk_row_str(r, row, col));
-
-	return s < 0 ? TK_ST_PENDING : (enum tk_status)s;
-}
-
-/* ,"key": then the cell as a string (or null). */
+/* ,"key": then s as a string (or null). */
 static void
-put_cell(struct tk_buf *b, const char *key, const struct tk_rows *r,
-    size_t row, size_t col)
+put_field(struct tk_buf *b, const char *key, const char *s)
 {
 	tk_buf_puts(b, key);
-	tk_json_put_str(b, tk_row_str(r, row, col));
-}
-
-/* ,"key": then the stored JSON cell, dflt when there is none. */
-static void
-put_stored(struct tk_buf *b, const char *key, const struct tk_rows *r,
-    size_t row, size_t col, const char *dflt)
-{
-	tk_buf_puts(b, key);
-	tk_json_put_stored(b, tk_row_str(r, row, col), cell_len(r, row, col),
-	    dflt);
+	tk_json_put_str(b, s);
 }
 
 /*
@@ -104,44 +74,27 @@ put_stored(struct tk_buf *b, const char *key, const struct tk_rows *r,
  * apply.
  */
 static void
-put_step(struct tk_buf *b, const struct tk_rows *r, size_t row)
+put_step(struct tk_buf *b, const struct tk_step_row *s)
 {
-	enum tk_status st = status_at(r, row, TK_STEP_STATUS);
-	const char *err = tk_row_str(r, row, TK_STEP_LAST_ERROR),
-	    *ready = tk_row_str(r, row, TK_STEP_READY_AT);
-
-	put_cell(b, "{\"name\":", r, row, TK_STEP_NAME);
-	tk_buf_puts(b, ",\"status\":");
-	tk_json_put_str(b, tk_status_name(st));
-	put_stored(b, ",\"results\":", r, row, TK_STEP_RESULTS, "null");
-	tk_buf_printf(b, ",\"attempts\":%lld",
-	    tk_row_int(r, row, TK_STEP_ATTEMPTS));
-	put_cell(b, ",\"started_at\":", r, row, TK_STEP_STARTED);
-	put_cell(b, ",\"completed_at\":", r, row, TK_STEP_COMPLETED);
+	put_field(b, "{\"name\":", s->name);
+	put_field(b, ",\"status\":", tk_status_name(s->status));
+	tk_buf_puts(b, ",\"results\":");
+	tk_json_put_stored(b, s->results, s->results_len, "null");
+	tk_buf_printf(b, ",\"attempts\":%u", s->attempts);
+	put_field(b, ",\"started_at\":", s->started_at);
+	put_field(b, ",\"completed_at\":", s->completed_at);
 	/* A failed step with a retry scheduled keeps ready_at: the time of
 	 * its next attempt. */
-	if (err != NULL) {
-		tk_buf_puts(b, ",\"last_error\":");
-		tk_json_put_str(b, err);
-	}
-	if (st == TK_ST_ERROR && ready != NULL) {
-		tk_buf_puts(b, ",\"next_attempt_at\":");
-		tk_json_put_str(b, ready);
-	}
+	if (s->last_error != NULL)
+		put_field(b, ",\"last_error\":", s->last_error);
+	if (s->status == TK_ST_ERROR && s->ready_at != NULL)
+		put_field(b, ",\"next_attempt_at\":", s->ready_at);
 	tk_buf_putc(b, '}');
-}
-
-/* ,"key": then s as a string (or null). */
-static void
-put_str(struct tk_buf *b, const char *key, const char *s)
-{
-	tk_buf_puts(b, key);
-	tk_json_put_str(b, s);
 }
 
 tk_err
 tk_task_view_write(struct tk_buf *b, const struct tk_task_view *v,
-    const struct tk_rows *steps, json_object *deps)
+    const struct tk_step_list *steps, json_object *deps)
 {
 	char id[TK_UUID_STR_SIZE], full[3 * 64 + 8];
 	size_t i;
@@ -153,20 +106,20 @@ tk_task_view_write(struct tk_buf *b, const struct tk_task_view *v,
 	snprintf(full, sizeof(full), "%s.%s@%s",
 	    v->namespace_name ? v->namespace_name : "",
 	    v->name ? v->name : "", v->version ? v->version : "");
-	put_str(b, "{\"id\":", id);
-	put_str(b, ",\"name\":", v->name);
-	put_str(b, ",\"namespace\":", v->namespace_name);
-	put_str(b, ",\"version\":", v->version);
-	put_str(b, ",\"full_name\":", full);
-	put_str(b, ",\"status\":", v->status);
+	put_field(b, "{\"id\":", id);
+	put_field(b, ",\"name\":", v->name);
+	put_field(b, ",\"namespace\":", v->namespace_name);
+	put_field(b, ",\"version\":", v->version);
+	put_field(b, ",\"full_name\":", full);
+	put_field(b, ",\"status\":", v->status);
 	tk_buf_puts(b, ",\"context\":");
 	tk_json_put_stored(b, v->context, v->context_len, "{}");
 	if (steps != NULL) {
 		tk_buf_puts(b, ",\"steps\":[");
-		for (i = 0; i < steps->nrows; i++) {
+		for (i = 0; i < steps->n; i++) {
 			if (i > 0)
 				tk_buf_putc(b, ',');
-			put_step(b, steps, i);
+			put_step(b, &steps->v[i]);
 		}
 		tk_buf_putc(b, ']');
 	}
@@ -174,112 +127,133 @@ tk_task_view_write(struct tk_buf *b, const struct tk_task_view *v,
 		tk_buf_puts(b, ",\"dependencies\":");
 		tk_json_put_object(b, deps);
 	}
-	put_str(b, ",\"created_at\":", v->created_at);
-	put_str(b, ",\"updated_at\":", v->updated_at);
-	put_str(b, ",\"initiator\":", v->initiator);
-	put_str(b, ",\"source_system\":", v->source_system);
-	put_str(b, ",\"reason\":", v->reason);
+	put_field(b, ",\"created_at\":", v->created_at);
+	put_field(b, ",\"updated_at\":", v->updated_at);
+	put_field(b, ",\"initiator\":", v->initiator);
+	put_field(b, ",\"source_system\":", v->source_system);
+	put_field(b, ",\"reason\":", v->reason);
 	tk_buf_puts(b, ",\"tags\":");
 	tk_json_put_stored(b, v->tags, v->tags_len, "[]");
-	put_str(b, ",\"completed_at\":", v->completed_at);
-	put_str(b, ",\"created_by\":", v->created_by);
+	put_field(b, ",\"completed_at\":", v->completed_at);
+	put_field(b, ",\"created_by\":", v->created_by);
 	return tk_buf_putc(b, '}');
 }
 
 void
-tk_task_view_of_row(const struct tk_rows *r, size_t row,
-    struct tk_task_view *v)
+tk_task_view_of_row(const struct tk_task_row *t, struct tk_task_view *v)
 {
 	memset(v, 0, sizeof(*v));
-	if (cell_len(r, row, TK_TASK_ID) == 16)
-		v->id = (const unsigned char *)tk_row_str(r, row, TK_TASK_ID);
-	v->name = tk_row_str(r, row, TK_TASK_NAME);
-	v->namespace_name = tk_row_str(r, row, TK_TASK_NAMESPACE);
-	v->version = tk_row_str(r, row, TK_TASK_VERSION);
-	v->status = tk_row_str(r, row, TK_TASK_STATUS);
-	v->context = tk_row_str(r, row, TK_TASK_CONTEXT);
-	v->context_len = cell_len(r, row, TK_TASK_CONTEXT);
-	v->created_at = tk_row_str(r, row, TK_TASK_CREATED);
-	v->updated_at = tk_row_str(r, row, TK_TASK_UPDATED);
-	v->initiator = tk_row_str(r, row, TK_TASK_INITIATOR);
-	v->source_system = tk_row_str(r, row, TK_TASK_SOURCE);
-	v->reason = tk_row_str(r, row, TK_TASK_REASON);
-	v->tags = tk_row_str(r, row, TK_TASK_TAGS);
-	v->tags_len = cell_len(r, row, TK_TASK_TAGS);
-	v->completed_at = tk_row_str(r, row, TK_TASK_COMPLETED);
-	v->created_by = tk_row_str(r, row, TK_TASK_CREATED_BY);
+	v->id = t->id;
+	v->name = t->name;
+	v->namespace_name = t->namespace_name;
+	v->version = t->version;
+	v->status = tk_status_name(t->status);
+	v->context = t->context;
+	v->context_len = t->context_len;
+	v->created_at = t->created_at;
+	v->updated_at = t->updated_at;
+	v->initiator = t->initiator;
+	v->source_system = t->source_system;
+	v->reason = t->reason;
+	v->tags = t->tags;
+	v->tags_len = t->tags_len;
+	v->completed_at = t->completed_at;
+	v->created_by = t->created_by;
 }
 
 tk_err
-tk_task_write(struct tk_buf *b, const struct tk_rows *r, size_t row,
-    const struct tk_rows *steps, json_object *deps)
+tk_task_write(struct tk_buf *b, const struct tk_task_row *t,
+    const struct tk_step_list *steps, json_object *deps)
 {
 	struct tk_task_view v;
 
-	tk_task_view_of_row(r, row, &v);
+	tk_task_view_of_row(t, &v);
 	return tk_task_view_write(b, &v, steps, deps);
 }
 
-json_object *
-tk_step_json(const struct tk_rows *r, size_t row,
-    const struct tk_handler_def *def)
+/* The names of the parents of step s of def (none without def). */
+static json_object *
+parents_json(const struct tk_step_row *s, const struct tk_handler_def *def)
 {
-	enum tk_status st = status_at(r, row, TK_STEP_STATUS);
-	const char *err = tk_row_str(r, row, TK_STEP_LAST_ERROR),
-	    *ready = tk_row_str(r, row, TK_STEP_READY_AT);
-	long long pos = tk_row_int(r, row, TK_STEP_POSITION);
-	json_object *o, *deps;
-	size_t k;
-	int retryable = tk_row_int(r, row, TK_STEP_RETRYABLE) != 0;
-	unsigned limit = (unsigned)tk_row_int(r, row, TK_STEP_RETRY_LIMIT);
+	json_object *a = json_object_new_array();
+	size_t k, pos = s->position;
+
+	if (a == NULL || def == NULL || pos >= def->nsteps)
+		return a;
+	for (k = 0; k < def->steps[pos].nparents; k++)
+		json_object_array_add(a, json_object_new_string(
+		    def->steps[def->steps[pos].parents[k]].name));
+	return a;
+}
+
+json_object *
+tk_step_json(const struct tk_step_row *s, const struct tk_handler_def *def)
+{
+	json_object *o;
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	json_object_object_add(o, "name",
-	    str_or_null(tk_row_str(r, row, TK_STEP_NAME)));
+	json_object_object_add(o, "name", str_or_null(s->name));
 	json_object_object_add(o, "status",
-	    json_object_new_string(tk_status_name(st)));
-	json_object_object_add(o, "results", stored(r, row, TK_STEP_RESULTS));
+	    json_object_new_string(tk_status_name(s->status)));
+	json_object_object_add(o, "results",
+	    stored(s->results, s->results_len));
 	json_object_object_add(o, "attempts",
-	    json_object_new_int64(tk_row_int(r, row, TK_STEP_ATTEMPTS)));
-	json_object_object_add(o, "started_at",
-	    str_or_null(tk_row_str(r, row, TK_STEP_STARTED)));
+	    json_object_new_int64(s->attempts));
+	json_object_object_add(o, "started_at", str_or_null(s->started_at));
 	json_object_object_add(o, "completed_at",
-	    str_or_null(tk_row_str(r, row, TK_STEP_COMPLETED)));
-	json_object_object_add(o, "last_error", str_or_null(err));
+	    str_or_null(s->completed_at));
+	json_object_object_add(o, "last_error", str_or_null(s->last_error));
 	/* The time of the next attempt of a failed step with a retry
 	 * scheduled. */
 	json_object_object_add(o, "next_attempt_at",
-	    st == TK_ST_ERROR ? str_or_null(ready) : NULL);
-	json_object_object_add(o, "position", json_object_new_int64(pos));
-	deps = json_object_new_array();
-	if (def != NULL && pos >= 0 && (size_t)pos < def->nsteps)
-		for (k = 0; k < def->steps[pos].nparents; k++)
-			json_object_array_add(deps, json_object_new_string(
-			    def->steps[def->steps[pos].parents[k]].name));
-	json_object_object_add(o, "depends_on", deps);
+	    s->status == TK_ST_ERROR ? str_or_null(s->ready_at) : NULL);
+	json_object_object_add(o, "position",
+	    json_object_new_int64(s->position));
+	json_object_object_add(o, "depends_on", parents_json(s, def));
 	json_object_object_add(o, "max_attempts", json_object_new_int64(
-	    tk_step_max_attempts(retryable, limit)));
+	    tk_step_max_attempts(s->retryable, s->retry_limit)));
 	json_object_object_add(o, "retryable",
-	    json_object_new_boolean(retryable));
-	json_object_object_add(o, "retry_limit", json_object_new_int64(limit));
-	json_object_object_add(o, "skippable", json_object_new_boolean(
-	    tk_row_int(r, row, TK_STEP_SKIPPABLE) != 0));
-	json_object_object_add(o, "created_at",
-	    str_or_null(tk_row_str(r, row, TK_STEP_CREATED)));
-	json_object_object_add(o, "updated_at",
-	    str_or_null(tk_row_str(r, row, TK_STEP_UPDATED)));
+	    json_object_new_boolean(s->retryable));
+	json_object_object_add(o, "retry_limit",
+	    json_object_new_int64(s->retry_limit));
+	json_object_object_add(o, "skippable",
+	    json_object_new_boolean(s->skippable));
+	json_object_object_add(o, "created_at", str_or_null(s->created_at));
+	json_object_object_add(o, "updated_at", str_or_null(s->updated_at));
 	return o;
 }
 
 json_object *
-tk_steps_json(const struct tk_rows *r, const struct tk_handler_def *def)
+tk_steps_json(const struct tk_step_list *l, const struct tk_handler_def *def)
 {
-	json_object *a = json_object_new_array_ext((int)r->nrows);
+	json_object *a = json_object_new_array_ext((int)l->n);
 	size_t i;
 
-	for (i = 0; a != NULL && i < r->nrows; i++)
-		json_object_array_add(a, tk_step_json(r, i, def));
+	for (i = 0; a != NULL && i < l->n; i++)
+		json_object_array_add(a, tk_step_json(&l->v[i], def));
+	return a;
+}
+
+json_object *
+tk_transitions_json(const struct tk_transition_list *l)
+{
+	const struct tk_transition_row *t;
+	json_object *a = json_object_new_array(), *x;
+	size_t i;
+
+	for (i = 0; a != NULL && i < l->n; i++) {
+		t = &l->v[i];
+		x = json_object_new_object();
+		json_object_object_add(x, "from", str_or_null(t->from_status));
+		json_object_object_add(x, "to", str_or_null(t->to_status));
+		json_object_object_add(x, "attempt",
+		    json_object_new_int64(t->attempt));
+		json_object_object_add(x, "actor", str_or_null(t->actor));
+		json_object_object_add(x, "reason", str_or_null(t->reason));
+		json_object_object_add(x, "at", str_or_null(t->created_at));
+		json_object_array_add(a, x);
+	}
 	return a;
 }
 
@@ -298,7 +272,7 @@ names_of(const struct tk_dep_step *st, const enum tk_dep_class *cls, size_t n,
 }
 
 json_object *
-tk_deps_json(const struct tk_rows *steps, const struct tk_handler_def *def,
+tk_deps_json(const struct tk_step_list *steps, const struct tk_handler_def *def,
     enum tk_status task_status)
 {
 	struct tk_dep_step *st = NULL;
@@ -330,13 +304,13 @@ tk_deps_json(const struct tk_rows *steps, const struct tk_handler_def *def,
 		st[i].name = def->steps[i].name;
 		st[i].status = TK_ST_PENDING;
 	}
-	for (i = 0; i < steps->nrows; i++) {
-		pos = (size_t)tk_row_int(steps, i, TK_STEP_POSITION);
+	for (i = 0; i < steps->n; i++) {
+		pos = steps->v[i].position;
 		if (pos >= n)
 			continue;
-		st[pos].status = status_at(steps, i, TK_STEP_STATUS);
+		st[pos].status = steps->v[i].status;
 		st[pos].attempts_left = st[pos].status == TK_ST_ERROR &&
-		    tk_row_str(steps, i, TK_STEP_READY_AT) != NULL;
+		    steps->v[i].ready_at != NULL;
 	}
 	tk_deps_analyse(def, st, n, task_status, cls, analysis);
 	if ((o = json_object_new_object()) == NULL)
@@ -376,26 +350,23 @@ out:
 
 tk_err
 tk_tasks_render(struct tk_request *req, struct tk_response *res,
-    const struct tk_rows *t, const struct tk_rows *s, int code, int deps)
+    const struct tk_task_row *t, const struct tk_step_list *s, int code,
+    int deps)
 {
 	const struct tk_catalog_version *v;
 	json_object *dj = NULL;
 	tk_err e;
 
-	if (t->nrows != 1)
-		return TK_ERR_INTERNAL;
 	if (deps) {
-		v = tk_tasks_version(req, (unsigned)tk_row_int(t, 0,
-		    TK_TASK_HV));
+		v = tk_tasks_version(req, t->hv_id);
 		if ((dj = tk_deps_json(s, v != NULL ? v->def : NULL,
-		    status_at(t, 0, TK_TASK_STATUS))) == NULL)
+		    t->status)) == NULL)
 			return TK_ERR_NOMEM;
 	}
 	tk_buf_reset(&res->body);
-	e = tk_task_write(&res->body, t, 0, s, dj);
+	e = tk_task_write(&res->body, t, s, dj);
 	json_object_put(dj);
 	if (e == TK_OK)
 		res->status = code;
 	return e;
 }
-

@@ -6,13 +6,10 @@
  * freed.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -23,6 +20,7 @@
 #include <openssl/pem.h>
 
 #include "internal.h"
+#include "tasker/file.h"
 
 #define KEY_FILE_MAX      65536  /* bytes in a key file */
 
@@ -78,65 +76,6 @@ kid_label(char *out, size_t outsz, const char *kid)
 }
 
 /* ---- key files ----------------------------------------------------- */
-
-/*
- * Reads a whole regular file of at most KEY_FILE_MAX bytes into *out
- * (NUL-terminated; the caller wipes and frees it).  On failure returns
- * an errno value (EFBIG: too large, EINVAL: not a regular file).
- */
-static int
-read_key_file(const char *path, unsigned char **out, size_t *outlen)
-{
-	unsigned char *buf;
-	struct stat st;
-	size_t len = 0, size;
-	ssize_t r;
-	int fd, e;
-
-	*out = NULL;
-	*outlen = 0;
-	/* O_NONBLOCK: a FIFO named by mistake must not hang start-up. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1)
-		return errno;
-	if (fstat(fd, &st) == -1) {
-		e = errno;
-		close(fd);
-		return e;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return EINVAL;
-	}
-	if (st.st_size > KEY_FILE_MAX) {
-		close(fd);
-		return EFBIG;
-	}
-	size = (size_t)st.st_size;
-	if ((buf = malloc(size + 1)) == NULL) {
-		close(fd);
-		return ENOMEM;
-	}
-	while (len < size) {
-		r = read(fd, buf + len, size - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			e = errno;
-			close(fd);
-			wipe_free(buf, size + 1);
-			return e;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
 
 /* An HS secret: the file less one trailing "\n" or "\r\n". */
 static void
@@ -280,13 +219,17 @@ check_signing(struct auth_key *k, char *msg, size_t msgsz)
  * or TK_ERR_NOMEM.
  */
 static tk_err
-load_file(const char *path, const char *what, const char *prefix,
+read_key_file(const char *path, const char *what, const char *prefix,
     unsigned char **buf, size_t *len, struct tk_diag *diag, int *nbad)
 {
+	char *p;
 	int e;
 
-	if ((e = read_key_file(path, buf, len)) == 0)
+	/* The buffer is the caller's: wiped and freed with the key. */
+	if ((e = tk_file_read(path, KEY_FILE_MAX, &p, len)) == 0) {
+		*buf = (unsigned char *)p;
 		return TK_OK;
+	}
 	if (e == ENOMEM)
 		return TK_ERR_NOMEM;
 	if (e == EFBIG)
@@ -338,7 +281,7 @@ load_key(const struct tk_auth *a, const struct tk_auth_key *ck, size_t i,
 		auth_problem(diag, nbad, "%s: key_file: missing", prefix);
 		return TK_ERR_CONFIG;
 	}
-	e = load_file(ck->key_file, "key_file", prefix, &k->key, &k->keylen,
+	e = read_key_file(ck->key_file, "key_file", prefix, &k->key, &k->keylen,
 	    diag, nbad);
 	if (e != TK_OK)
 		return e;
@@ -351,7 +294,7 @@ load_key(const struct tk_auth *a, const struct tk_auth_key *ck, size_t i,
 	}
 	if (ck->signing_key_file == NULL)
 		return TK_OK;
-	e = load_file(ck->signing_key_file, "signing_key_file", prefix,
+	e = read_key_file(ck->signing_key_file, "signing_key_file", prefix,
 	    &k->skey, &k->skeylen, diag, nbad);
 	if (e != TK_OK)
 		return e;

@@ -363,7 +363,7 @@ add_handler(struct loader *L, const char *file, json_object *root)
 }
 
 static void
-load_file(struct loader *L, const char *file)
+load_yaml_file(struct loader *L, const char *file)
 {
 	json_object *root = NULL;
 	tk_err e;
@@ -456,7 +456,7 @@ tk_defset_load(const char *const *paths, size_t npaths,
 	for (i = 0; i < npaths && !L.nomem; i++)
 		gather(&L, paths[i]);
 	for (i = 0; i < L.nfiles && !L.nomem; i++)
-		load_file(&L, L.files[i]);
+		load_yaml_file(&L, L.files[i]);
 	if (L.nomem)
 		e = TK_ERR_NOMEM;
 	else if (L.failed)

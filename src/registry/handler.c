@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "tasker/jsonschema.h"
+#include "tasker/strlist.h"
 #include "tasker/yamljson.h"
 
 #include "internal.h"
@@ -113,41 +114,23 @@ reg_tname(json_object *o)
 	return "something else";
 }
 
-/* Edit distance, for "did you mean" on unknown keys; short strings only. */
-static size_t
-distance(const char *a, const char *b)
+struct unknown_arg {
+	struct vctx *v;
+	const char  *prefix;
+};
+
+static void
+unknown_key(void *arg, const char *key, unsigned line, const char *near)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j, row[64], prev, tmp;
+	struct unknown_arg *u = arg;
+	char path[PATH_LEN], q[80];
 
-	if (la >= 63 || lb >= 63)
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			row[j] = prev + (a[i - 1] != b[j - 1]);
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			if (tmp + 1 < row[j])
-				row[j] = tmp + 1;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
-static int
-known_key(const char *key, const char *const *known)
-{
-	size_t i;
-
-	for (i = 0; known[i] != NULL; i++)
-		if (strcmp(key, known[i]) == 0)
-			return 1;
-	return 0;
+	reg_path_key(path, sizeof(path), u->prefix, tk_diag_quote(q, key));
+	if (near != NULL)
+		reg_verr(u->v, line, path, "unknown key (did you mean '%s'?)",
+		    near);
+	else
+		reg_verr(u->v, line, path, "unknown key");
 }
 
 /* Reports every key of obj not in known, suggesting the nearest. */
@@ -155,35 +138,9 @@ void
 reg_check_keys(struct vctx *v, json_object *obj, const char *prefix,
     const char *const *known)
 {
-	struct json_object_iter it;
-	char path[PATH_LEN], q[80];
-	size_t i, d, best;
-	const char *near;
+	struct unknown_arg u = { v, prefix };
 
-	json_object_object_foreachC(obj, it) {
-		if (known_key(it.key, known))
-			continue;
-		near = NULL;
-		best = 4;
-		for (i = 0; known[i] != NULL; i++)
-			if ((d = distance(it.key, known[i])) < best) {
-				best = d;
-				near = known[i];
-			}
-		/* "timeout" for "timeout_seconds", "retry_limit" for
-		 * "default_retry_limit": a shortened key. */
-		for (i = 0; near == NULL && known[i] != NULL; i++)
-			if (strlen(it.key) >= 5 && strstr(known[i], it.key))
-				near = known[i];
-		reg_path_key(path, sizeof(path), prefix,
-		    tk_diag_quote(q, it.key));
-		if (near != NULL)
-			reg_verr(v, tk_yaml_key_line(obj, it.key), path,
-			    "unknown key (did you mean '%s'?)", near);
-		else
-			reg_verr(v, tk_yaml_key_line(obj, it.key), path,
-			    "unknown key");
-	}
+	tk_yaml_check_keys(obj, known, unknown_key, &u);
 }
 
 /* ------------------------------------------------------------------ */
@@ -288,7 +245,7 @@ reg_want_bool(struct vctx *v, json_object *val, unsigned line, const char *path,
 		return 0;
 	}
 	if (json_object_is_type(val, json_type_string) &&
-	    known_key(json_object_get_string(val), yaml11))
+	    tk_name_listed(yaml11, json_object_get_string(val)))
 		reg_verr(v, line, path, "must be true or false ('%s' is text in "
 		    "YAML 1.2)", tk_diag_quote(q, json_object_get_string(val)));
 	else

@@ -13,19 +13,17 @@
 #include "tasker/yamljson.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <yaml.h>
 
 #include "tasker/alloc.h"
+#include "tasker/file.h"
 #include "tasker/utf8.h"
 
 /* ------------------------------------------------------------------ */
@@ -254,6 +252,8 @@ struct conv {
 	int             have_root;
 	int             ndocs;
 	int             bare;    /* leave the path out of the next message */
+	int             flags;   /* TK_YAML_RAW, TK_YAML_KEEP */
+	int             drop;    /* the value being added was refused */
 };
 
 /* Copies s into out for a message: printable ASCII, bounded, quoted. */
@@ -342,7 +342,10 @@ cerr(struct conv *c, unsigned line, const char *fmt, ...)
 /* Scalars                                                             */
 /* ------------------------------------------------------------------ */
 
-enum kind { K_STR, K_NULL, K_BOOL, K_INT, K_FLOAT, K_BAD };
+enum kind { K_STR, K_NULL, K_BOOL, K_INT, K_FLOAT, K_BAD, K_PLAIN };
+
+/* The userdata of a TK_YAML_RAW plain scalar: an address, never freed. */
+static const char plain_mark = 'p';
 
 #define TAG_PREFIX "tag:yaml.org,2002:"
 
@@ -468,14 +471,20 @@ plain_float(const char *s, size_t n, double *v, const char **why)
 	return K_FLOAT;
 }
 
+static int
+plain_is_null(const char *s, size_t n)
+{
+	return n == 0 || eq(s, n, "~") || eq(s, n, "null") ||
+	    eq(s, n, "Null") || eq(s, n, "NULL");
+}
+
 static enum kind
 plain_kind(const char *s, size_t n, int *b, int64_t *iv, double *dv,
     const char **why)
 {
 	enum kind k;
 
-	if (n == 0 || eq(s, n, "~") || eq(s, n, "null") || eq(s, n, "Null") ||
-	    eq(s, n, "NULL"))
+	if (plain_is_null(s, n))
 		return K_NULL;
 	if (eq(s, n, "true") || eq(s, n, "True") || eq(s, n, "TRUE")) {
 		*b = 1;
@@ -515,6 +524,8 @@ scalar_value(struct conv *c, const yaml_event_t *ev)
 	}
 	if (tag == NULL && ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		k = K_STR;
+	else if (tag == NULL && (c->flags & TK_YAML_RAW))
+		k = plain_is_null(s, n) ? K_NULL : K_PLAIN;
 	else if (tag == NULL)
 		k = plain_kind(s, n, &b, &iv, &dv, &why);
 	else if (strcmp(tag, "!") == 0 || strcmp(tag, TAG_PREFIX "str") == 0)
@@ -536,6 +547,9 @@ scalar_value(struct conv *c, const yaml_event_t *ev)
 			    shown(sh, sizeof(sh), s, n), want);
 			return NULL;
 		}
+		/* Valid for its tag; the caller reads the text itself. */
+		if ((c->flags & TK_YAML_RAW) && k != K_BAD && k != K_NULL)
+			k = K_PLAIN;
 	} else {
 		cerr(c, line, "tag '%s' is not allowed (only the standard "
 		    "!!str !!int !!float !!bool !!null)",
@@ -560,6 +574,10 @@ scalar_value(struct conv *c, const yaml_event_t *ev)
 	case K_STR:
 		v = json_object_new_string_len(s, (int)n);
 		break;
+	case K_PLAIN:
+		if ((v = json_object_new_string_len(s, (int)n)) != NULL)
+			json_object_set_userdata(v, (void *)&plain_mark, NULL);
+		break;
 	}
 	if (v == NULL)
 		c->nomem = 1;
@@ -575,7 +593,16 @@ static void
 add_value(struct conv *c, json_object *val, unsigned line)
 {
 	struct frame *f;
+	int drop = c->drop && (c->flags & TK_YAML_KEEP);
 
+	c->drop = 0;
+	if (drop && c->depth > 0 && !c->stack[c->depth - 1].is_map) {
+		/* Left out of the list; later items move up one. */
+		json_object_put(val);
+		return;
+	}
+	if (drop && c->depth > 0)
+		c->stack[c->depth - 1].drop_value = 1;
 	if (c->depth == 0) {
 		json_object_put(c->root);
 		c->root = val;
@@ -643,7 +670,11 @@ on_scalar(struct conv *c, const yaml_event_t *ev)
 
 	check_anchor(c, ev->data.scalar.anchor, line);
 	if (!awaiting_key(c)) {
-		add_value(c, scalar_value(c, ev), line);
+		size_t nerr = c->nerr;
+		json_object *v = scalar_value(c, ev);
+
+		c->drop = c->nerr != nerr;
+		add_value(c, v, line);
 		return;
 	}
 	/* A mapping key: always text, whatever it looks like. */
@@ -771,21 +802,28 @@ line_of(const char *buf, size_t off)
 /* ------------------------------------------------------------------ */
 
 static void
-syntax_error(struct conv *c, const yaml_parser_t *p)
+syntax_error(struct conv *c, const yaml_parser_t *p, const char *buf,
+    size_t len)
 {
 	char a[160], b[160];
 	const char *prob = p->problem ? p->problem : "cannot parse";
 	const char *ctx = p->context;
+	unsigned line = (unsigned)p->problem_mark.line + 1;
+
+	/* The reader (bytes it refuses, e.g. control characters) gives a
+	 * byte offset, not a mark. */
+	if (p->error == YAML_READER_ERROR)
+		line = line_of(buf, p->problem_offset < len ?
+		    p->problem_offset : len);
 
 	shown(a, sizeof(a), prob, strlen(prob));
+	c->stop = 1;    /* no whole tree to keep */
 	c->bare = 1;    /* the parser's position is not a key path */
 	if (ctx != NULL)
-		cerr(c, (unsigned)p->problem_mark.line + 1,
-		    "YAML syntax error: %s %s", shown(b, sizeof(b), ctx,
-		    strlen(ctx)), a);
+		cerr(c, line, "YAML syntax error: %s %s",
+		    shown(b, sizeof(b), ctx, strlen(ctx)), a);
 	else
-		cerr(c, (unsigned)p->problem_mark.line + 1,
-		    "YAML syntax error: %s", a);
+		cerr(c, line, "YAML syntax error: %s", a);
 }
 
 static void
@@ -806,7 +844,7 @@ run_parser(struct conv *c, const char *buf, size_t len)
 			if (p.error == YAML_MEMORY_ERROR)
 				c->nomem = 1;
 			else
-				syntax_error(c, &p);
+				syntax_error(c, &p, buf, len);
 			break;
 		}
 		switch (ev.type) {
@@ -829,8 +867,10 @@ run_parser(struct conv *c, const char *buf, size_t len)
 			    "aliases (*name) are not allowed");
 			if (awaiting_key(c))
 				c->stop = 1;
-			else
+			else {
+				c->drop = 1;
 				add_value(c, NULL, 0);
+			}
 			break;
 		case YAML_SCALAR_EVENT:
 			on_scalar(c, &ev);
@@ -857,6 +897,13 @@ tk_err
 tk_yaml_parse(const char *file, const char *buf, size_t len,
     json_object **out, struct tk_diag *diag)
 {
+	return tk_yaml_parse_flags(file, buf, len, 0, out, diag);
+}
+
+tk_err
+tk_yaml_parse_flags(const char *file, const char *buf, size_t len,
+    int flags, json_object **out, struct tk_diag *diag)
+{
 	struct conv c;
 	const char *nul;
 	size_t bad;
@@ -865,6 +912,7 @@ tk_yaml_parse(const char *file, const char *buf, size_t len,
 	memset(&c, 0, sizeof(c));
 	c.file = file != NULL ? file : "(input)";
 	c.diag = diag;
+	c.flags = flags;
 	if (len > TK_YAML_MAX_BYTES) {
 		tk_diag_add(diag, "%s: larger than %d bytes", c.file,
 		    TK_YAML_MAX_BYTES);
@@ -895,6 +943,12 @@ tk_yaml_parse(const char *file, const char *buf, size_t len,
 	if (c.nerr > 0 || c.depth != 0) {
 		if (c.nerr == 0)
 			cerr(&c, 1, "YAML stream ended early");
+		/* A whole tree less the refused values: the caller's to walk. */
+		if ((flags & TK_YAML_KEEP) && !c.stop && c.depth == 0 &&
+		    c.root != NULL) {
+			*out = c.root;
+			return TK_ERR_DEFINITION;
+		}
 		conv_free(&c);
 		return TK_ERR_DEFINITION;
 	}
@@ -905,52 +959,104 @@ tk_yaml_parse(const char *file, const char *buf, size_t len,
 tk_err
 tk_yaml_load_file(const char *path, json_object **out, struct tk_diag *diag)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t r;
-	int fd;
+	char *buf;
+	size_t len;
 	tk_err e;
+	int rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1) {
-		tk_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
-		return TK_ERR_DEFINITION;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		tk_diag_add(diag, "%s: not a regular file", path);
-		close(fd);
-		return TK_ERR_DEFINITION;
-	}
-	if (st.st_size > TK_YAML_MAX_BYTES) {
+	rc = tk_file_read(path, TK_YAML_MAX_BYTES, &buf, &len);
+	if (rc == ENOMEM)
+		return TK_ERR_NOMEM;
+	if (rc == EFBIG)
 		tk_diag_add(diag, "%s: larger than %d bytes", path,
 		    TK_YAML_MAX_BYTES);
-		close(fd);
+	else if (rc == EINVAL)
+		tk_diag_add(diag, "%s: not a regular file", path);
+	else if (rc != 0)
+		tk_diag_add(diag, "%s: cannot open: %s", path, strerror(rc));
+	if (rc != 0)
 		return TK_ERR_DEFINITION;
-	}
-	/* Read one byte more than allowed, in case the file grew. */
-	if ((buf = malloc(TK_YAML_MAX_BYTES + 1)) == NULL) {
-		close(fd);
-		return TK_ERR_NOMEM;
-	}
-	while (len <= TK_YAML_MAX_BYTES) {
-		r = read(fd, buf + len, TK_YAML_MAX_BYTES + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			tk_diag_add(diag, "%s: cannot read: %s", path,
-			    strerror(errno));
-			close(fd);
-			free(buf);
-			return TK_ERR_DEFINITION;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
 	e = tk_yaml_parse(path, buf, len, out, diag);
 	free(buf);
 	return e;
+}
+
+int
+tk_yaml_is_plain(json_object *v)
+{
+	return json_object_is_type(v, json_type_string) &&
+	    json_object_get_userdata(v) == (void *)&plain_mark;
+}
+
+/* ------------------------------------------------------------------ */
+/* Unknown keys                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Edit distance, for "did you mean" on unknown keys; short strings only. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, row[64], prev, tmp;
+
+	if (la >= 63 || lb >= 63)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = prev + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* The known key nearest to key, or NULL when none is near. */
+static const char *
+nearest(const char *key, const char *const *known)
+{
+	const char *near = NULL;
+	size_t i, d, best = 4;
+
+	for (i = 0; known[i] != NULL; i++)
+		if ((d = distance(key, known[i])) < best) {
+			best = d;
+			near = known[i];
+		}
+	/* "timeout" for "timeout_seconds", "retry_limit" for
+	 * "default_retry_limit": a shortened key. */
+	for (i = 0; near == NULL && known[i] != NULL; i++)
+		if (strlen(key) >= 5 && strstr(known[i], key))
+			near = known[i];
+	return near;
+}
+
+size_t
+tk_yaml_check_keys(json_object *obj, const char *const *known,
+    tk_yaml_unknown_fn *fn, void *arg)
+{
+	struct json_object_iter it;
+	size_t i, n = 0;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return 0;
+	json_object_object_foreachC(obj, it) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(it.key, known[i]) == 0)
+				break;
+		if (known[i] != NULL)
+			continue;
+		n++;
+		fn(arg, it.key, tk_yaml_key_line(obj, it.key),
+		    nearest(it.key, known));
+	}
+	return n;
 }

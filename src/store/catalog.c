@@ -18,6 +18,8 @@
 #include "tasker/jsonschema.h"
 #include "tasker/log.h"
 #include "tasker/store.h"
+#include "registry.h"
+#include "rows.h"
 
 #define MAX_DEFINITION_DEPTH 64
 
@@ -205,18 +207,89 @@ finish(struct tk_catalog *cat)
 		}
 }
 
+/* The namespace rows (NS_*) into cat. */
 static tk_err
-load(struct tk_db *db, uint64_t generation, struct tk_catalog **out)
+load_namespaces(struct tk_catalog *cat, const struct tk_rows *nr)
+{
+	struct tk_catalog_namespace *ns;
+	const char *desc;
+	size_t i;
+
+	if (nr->nrows > 0 &&
+	    (cat->namespaces = calloc(nr->nrows, sizeof(*ns))) == NULL)
+		return TK_ERR_NOMEM;
+	for (i = 0; i < nr->nrows; i++) {
+		ns = &cat->namespaces[cat->nnamespaces++];
+		ns->id = (unsigned)tk_row_int(nr, i, NS_ID);
+		desc = tk_row_str(nr, i, NS_DESCRIPTION);
+		ns->name = strdup(tk_row_str(nr, i, NS_NAME));
+		ns->description = strdup(desc != NULL ? desc : "");
+		if (ns->name == NULL || ns->description == NULL)
+			return TK_ERR_NOMEM;
+	}
+	return TK_OK;
+}
+
+/* Logs a handler version row that is left out of the catalog. */
+static void
+left_out(const char *event, const struct tk_rows *vr, size_t i,
+    const struct tk_catalog_namespace *ns)
+{
+	tk_log(TK_LOG_ERROR, "event=%s id=%lld handler=%s.%s@%s", event,
+	    tk_row_int(vr, i, HV_ID), ns->name, tk_row_str(vr, i, HV_NAME),
+	    tk_row_str(vr, i, HV_VERSION));
+}
+
+/*
+ * Handler version row i of vr (HV_*) into its namespace of cat.  A row
+ * we cannot read is left out, loudly (TK_OK); TK_ERR_NOMEM.
+ */
+static tk_err
+load_version(struct tk_catalog *cat, const struct tk_rows *vr, size_t i,
+    json_tokener *tok)
+{
+	struct tk_catalog_namespace *ns;
+	struct tk_handler_def *def = NULL;
+	struct tk_schema *schema = NULL;
+	struct tk_diag d = TK_DIAG_INIT;
+	json_object *j;
+	tk_err e;
+
+	if ((ns = ns_by_id(cat, (unsigned)tk_row_int(vr, i,
+	    HV_NAMESPACE_ID))) == NULL)
+		return TK_OK;
+	json_tokener_reset(tok);
+	j = json_tokener_parse_ex(tok, tk_row_str(vr, i, HV_DEFINITION),
+	    (int)tk_row_len(vr, i, HV_DEFINITION));
+	if (j == NULL || tk_handler_from_json(j, &def, &d) != TK_OK) {
+		left_out("bad_definition", vr, i, ns);
+		tk_diag_free(&d);
+		json_object_put(j);
+		return TK_OK;
+	}
+	json_object_put(j);
+	if (def->schema != NULL &&
+	    (e = tk_schema_compile(def->schema, &schema, &d)) != TK_OK) {
+		tk_diag_free(&d);
+		tk_handler_free(def);
+		if (e != TK_ERR_NOMEM)
+			left_out("bad_schema", vr, i, ns);
+		return e == TK_ERR_NOMEM ? e : TK_OK;
+	}
+	if ((e = add_version(ns, (unsigned)tk_row_int(vr, i, HV_ID), def,
+	    schema)) != TK_OK) {
+		tk_schema_free(schema);
+		tk_handler_free(def);
+	}
+	return e;
+}
+
+static tk_err
+load_catalog(struct tk_db *db, uint64_t generation, struct tk_catalog **out)
 {
 	struct tk_rows nr = TK_ROWS_INIT, vr = TK_ROWS_INIT;
 	struct tk_catalog *cat;
-	struct tk_catalog_namespace *ns;
-	struct tk_handler_def *def;
-	struct tk_schema *schema;
-	struct tk_diag d = TK_DIAG_INIT;
 	json_tokener *tok = NULL;
-	json_object *j;
-	const char *text;
 	size_t i;
 	tk_err e;
 
@@ -224,65 +297,16 @@ load(struct tk_db *db, uint64_t generation, struct tk_catalog **out)
 		return TK_ERR_NOMEM;
 	cat->generation = generation;
 	if ((e = tk_store_namespaces(db, &nr)) != TK_OK ||
-	    (e = tk_store_handler_versions(db, &vr)) != TK_OK)
+	    (e = tk_store_handler_versions(db, &vr)) != TK_OK ||
+	    (e = load_namespaces(cat, &nr)) != TK_OK)
 		goto out;
-	if (nr.nrows > 0 &&
-	    (cat->namespaces = calloc(nr.nrows, sizeof(*ns))) == NULL) {
-		e = TK_ERR_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < nr.nrows; i++) {
-		ns = &cat->namespaces[cat->nnamespaces++];
-		ns->id = (unsigned)tk_row_int(&nr, i, 0);
-		ns->name = strdup(tk_row_str(&nr, i, 1));
-		ns->description = strdup(tk_row_str(&nr, i, 2) ?
-		    tk_row_str(&nr, i, 2) : "");
-		if (ns->name == NULL || ns->description == NULL) {
-			e = TK_ERR_NOMEM;
-			goto out;
-		}
-	}
 	if ((tok = json_tokener_new_ex(MAX_DEFINITION_DEPTH)) == NULL) {
 		e = TK_ERR_NOMEM;
 		goto out;
 	}
-	for (i = 0; i < vr.nrows; i++) {
-		if ((ns = ns_by_id(cat, (unsigned)tk_row_int(&vr, i, 1))) == NULL)
-			continue;
-		text = tk_row_str(&vr, i, 4);
-		json_tokener_reset(tok);
-		j = json_tokener_parse_ex(tok, text, (int)vr.len[i * vr.ncols + 4]);
-		def = NULL;
-		if (j == NULL || tk_handler_from_json(j, &def, &d) != TK_OK) {
-			/* A row we cannot read is left out, loudly. */
-			tk_log(TK_LOG_ERROR, "event=bad_definition id=%lld "
-			    "handler=%s.%s@%s", tk_row_int(&vr, i, 0), ns->name,
-			    tk_row_str(&vr, i, 2), tk_row_str(&vr, i, 3));
-			tk_diag_free(&d);
-			json_object_put(j);
-			continue;
-		}
-		json_object_put(j);
-		schema = NULL;
-		if (def->schema != NULL &&
-		    (e = tk_schema_compile(def->schema, &schema, &d)) != TK_OK) {
-			tk_diag_free(&d);
-			tk_handler_free(def);
-			if (e == TK_ERR_NOMEM)
-				goto out;
-			tk_log(TK_LOG_ERROR, "event=bad_schema id=%lld "
-			    "handler=%s.%s@%s", tk_row_int(&vr, i, 0), ns->name,
-			    tk_row_str(&vr, i, 2), tk_row_str(&vr, i, 3));
-			e = TK_OK;
-			continue;
-		}
-		if ((e = add_version(ns, (unsigned)tk_row_int(&vr, i, 0),
-		    def, schema)) != TK_OK) {
-			tk_schema_free(schema);
-			tk_handler_free(def);
+	for (i = 0; i < vr.nrows; i++)
+		if ((e = load_version(cat, &vr, i, tok)) != TK_OK)
 			goto out;
-		}
-	}
 	finish(cat);
 	*out = cat;
 	cat = NULL;
@@ -309,7 +333,7 @@ tk_catalog_refresh(struct tk_catalog **cat, struct tk_db *db,
 	if ((e = tk_store_registry_generation(db, &gen)) != TK_OK)
 		return e;
 	if (*cat == NULL || (*cat)->generation != gen) {
-		if ((e = load(db, gen, &fresh)) != TK_OK)
+		if ((e = load_catalog(db, gen, &fresh)) != TK_OK)
 			return e;
 		tk_catalog_free(*cat);
 		*cat = fresh;

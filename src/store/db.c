@@ -20,6 +20,7 @@
 
 #include "tasker/alloc.h"
 #include "tasker/log.h"
+#include "rows.h"
 
 #define STMT_CACHE_MAX 128
 #define MAX_PARAMS     64
@@ -622,4 +623,26 @@ tk_row_int(const struct tk_rows *r, size_t row, size_t col)
 	if (errno != 0 || end == s)
 		return 0;
 	return v;
+}
+
+size_t
+tk_row_len(const struct tk_rows *r, size_t row, size_t col)
+{
+	if (tk_row_str(r, row, col) == NULL)
+		return 0;
+	return r->len[row * r->ncols + col];
+}
+
+char *
+tk_row_take(struct tk_rows *r, size_t row, size_t col, size_t *len)
+{
+	char *s;
+
+	if (len != NULL)
+		*len = tk_row_len(r, row, col);
+	if (tk_row_str(r, row, col) == NULL)
+		return NULL;
+	s = r->cell[row * r->ncols + col];
+	r->cell[row * r->ncols + col] = NULL;
+	return s;
 }

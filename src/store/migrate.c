@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "tasker/alloc.h"
+#include "rows.h"
 
 #define MAX_MIGRATION_BYTES (4u << 20)
 

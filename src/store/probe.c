@@ -10,10 +10,12 @@
  */
 #include "tasker/probe.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "tasker/clock.h"
+#include "rows.h"
 
 #define BATCH 5000
 
@@ -81,11 +83,51 @@ out:
 	return e;
 }
 
+void
+tk_worker_list_free(struct tk_worker_list *l)
+{
+	size_t i;
+
+	for (i = 0; l->v != NULL && i < l->n; i++) {
+		free(l->v[i].id);
+		free(l->v[i].host);
+		free(l->v[i].started_at);
+		free(l->v[i].heartbeat_at);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* The rows of SQL_WORKERS into out, taking their cells over. */
+static tk_err
+workers_take(struct tk_rows *r, struct tk_worker_list *out)
+{
+	struct tk_worker_row *w;
+	size_t i;
+
+	if (r->nrows == 0)
+		return TK_OK;
+	if ((out->v = calloc(r->nrows, sizeof(*out->v))) == NULL)
+		return TK_ERR_NOMEM;
+	out->n = r->nrows;
+	for (i = 0; i < r->nrows; i++) {
+		w = &out->v[i];
+		w->id = tk_row_take(r, i, 0, NULL);
+		w->host = tk_row_take(r, i, 1, NULL);
+		w->pid = (unsigned)tk_row_int(r, i, 2);
+		w->processes = (unsigned)tk_row_int(r, i, 3);
+		w->started_at = tk_row_take(r, i, 4, NULL);
+		w->heartbeat_at = tk_row_take(r, i, 5, NULL);
+	}
+	return TK_OK;
+}
+
 tk_err
 tk_probe_workers(struct tk_db *db, unsigned heartbeat_timeout,
-    unsigned limit, struct tk_rows *out)
+    unsigned limit, struct tk_worker_list *out)
 {
-	static const char SQL[] =
+	static const char SQL_WORKERS[] =
 	    "SELECT id, host, pid, processes,"
 	    " DATE_FORMAT(started_at, '%Y-%m-%dT%TZ'),"
 	    " DATE_FORMAT(heartbeat_at, '%Y-%m-%dT%TZ')"
@@ -93,8 +135,14 @@ tk_probe_workers(struct tk_db *db, unsigned heartbeat_timeout,
 	    " AND heartbeat_at >= UTC_TIMESTAMP(6) - INTERVAL ? SECOND"
 	    " ORDER BY heartbeat_at DESC LIMIT ?";
 	struct tk_dbarg p[2] = { TK_PINT(heartbeat_timeout), TK_PINT(limit) };
+	struct tk_rows r = TK_ROWS_INIT;
+	tk_err e;
 
-	return tk_db_query(db, SQL, p, 2, out);
+	memset(out, 0, sizeof(*out));
+	if ((e = tk_db_query(db, SQL_WORKERS, p, 2, &r)) == TK_OK)
+		e = workers_take(&r, out);
+	tk_rows_free(&r);
+	return e;
 }
 
 /*

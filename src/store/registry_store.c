@@ -13,6 +13,8 @@
 #include <json-c/json.h>
 
 #include "tasker/handler.h"
+#include "registry.h"
+#include "rows.h"
 
 static const char SQL_GENERATION[] =
     "SELECT generation FROM registry_generation WHERE id = 1";

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rows.h"
+
 #define LIMIT " LIMIT 100"   /* TK_SCAN_BATCH */
 
 static const char SQL_TASKS[] =
@@ -91,40 +93,105 @@ remember(struct tk_scan_cursor *c, const struct tk_rows *rows, size_t r)
 	return TK_OK;
 }
 
-tk_err
-tk_scan_next(struct tk_db *db, struct tk_scan_cursor *c, struct tk_rows *out)
+void
+tk_scan_batch_free(struct tk_scan_batch *b)
 {
-	struct tk_dbarg p[3];
-	size_t np = 1;
-	tk_err e;
+	size_t i, k;
 
-	*out = (struct tk_rows)TK_ROWS_INIT;
+	for (i = 0; b->v != NULL && i < b->n; i++) {
+		free(b->v[i].key[0]);
+		free(b->v[i].key[1]);
+		for (k = 0; b->v[i].text != NULL && k < b->v[i].ntext; k++)
+			free(b->v[i].text[k]);
+		free(b->v[i].text);
+		free(b->v[i].len);
+	}
+	free(b->v);
+	b->v = NULL;
+	b->n = 0;
+}
+
+/* Row i of r (nkeys key columns, then the texts) into w, taking its
+ * cells over. */
+static tk_err
+row_take(struct tk_rows *r, size_t i, size_t nkeys, struct tk_scan_row *w)
+{
+	size_t k;
+
+	for (k = 0; k < nkeys && k < 2; k++)
+		w->key[k] = tk_row_take(r, i, k, &w->keylen[k]);
+	if (r->ncols <= nkeys)
+		return TK_OK;
+	w->ntext = r->ncols - nkeys;
+	w->text = calloc(w->ntext, sizeof(*w->text));
+	w->len = calloc(w->ntext, sizeof(*w->len));
+	if (w->text == NULL || w->len == NULL)
+		return TK_ERR_NOMEM;
+	for (k = 0; k < w->ntext; k++)
+		w->text[k] = tk_row_take(r, i, nkeys + k, &w->len[k]);
+	return TK_OK;
+}
+
+/* Every row of r into out; on failure out is empty. */
+static tk_err
+batch_take(struct tk_rows *r, size_t nkeys, struct tk_scan_batch *out)
+{
+	size_t i;
+	tk_err e = TK_OK;
+
+	if (r->nrows == 0)
+		return TK_OK;
+	if ((out->v = calloc(r->nrows, sizeof(*out->v))) == NULL)
+		return TK_ERR_NOMEM;
+	out->n = r->nrows;
+	for (i = 0; i < r->nrows && e == TK_OK; i++)
+		e = row_take(r, i, nkeys, &out->v[i]);
+	if (e != TK_OK)
+		tk_scan_batch_free(out);
+	return e;
+}
+
+/* The parameters of the cursor's next batch into p; returns how many. */
+static size_t
+next_params(const struct tk_scan_cursor *c, struct tk_dbarg *p)
+{
 	switch (c->t->key) {
 	case TK_SCAN_KEY_UUID:
 		/* "" sorts before every id. */
 		p[0] = TK_PBLOB(c->started ? c->key[0] : "",
 		    c->started ? c->keylen[0] : 0);
-		break;
+		return 1;
 	case TK_SCAN_KEY_INT:
 		p[0] = TK_PINT(c->started ? c->last : 0);
-		break;
+		return 1;
 	case TK_SCAN_KEY_TEXT2:
 		p[0] = TK_PSTRN(c->started ? c->key[0] : "",
 		    c->started ? c->keylen[0] : 0);
 		p[1] = p[0];
 		p[2] = TK_PSTRN(c->started ? c->key[1] : "",
 		    c->started ? c->keylen[1] : 0);
-		np = 3;
-		break;
+		return 3;
 	}
-	if ((e = tk_db_query(db, c->t->sql, p, np, out)) != TK_OK)
+	return 0;
+}
+
+tk_err
+tk_scan_next(struct tk_db *db, struct tk_scan_cursor *c,
+    struct tk_scan_batch *out)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg p[3];
+	tk_err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = tk_db_query(db, c->t->sql, p, next_params(c, p), &r))
+	    != TK_OK)
 		return e;
-	if (out->nrows > 0) {
+	if (r.nrows > 0) {
 		c->started = 1;
-		if ((e = remember(c, out, out->nrows - 1)) != TK_OK) {
-			tk_rows_free(out);
-			return e;
-		}
+		if ((e = remember(c, &r, r.nrows - 1)) == TK_OK)
+			e = batch_take(&r, c->t->nkeys, out);
 	}
-	return TK_OK;
+	tk_rows_free(&r);
+	return e;
 }

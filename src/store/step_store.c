@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tasker/state.h"
+#include "rows.h"
 
 static const char SQL_CLAIM[] =
     "SELECT id, task_id, position, name, status, attempts, retry_limit,"

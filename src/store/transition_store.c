@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tasker/alloc.h"
+#include "rows.h"
 
 static const char SQL_STEP_CAS[] =
     "UPDATE workflow_steps SET status = ?, updated_at = UTC_TIMESTAMP(6)"

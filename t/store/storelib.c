@@ -19,6 +19,7 @@
 #include "tasker/log.h"
 #include "tasker/migrate.h"
 #include "tasker/store.h"
+#include "store/registry.h"   /* store-internal: the catalog's rows */
 
 static struct {
 	int                  tried;

@@ -10,6 +10,7 @@
 #include "tasker/diag.h"
 #include "tasker/handler.h"
 #include "tasker/store.h"
+#include "store/registry.h"   /* store-internal: the catalog's rows */
 
 #include "storelib.h"
 #include "../unit/testlib.h"

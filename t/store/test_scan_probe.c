@@ -1,8 +1,9 @@
 /*
  * test_scan_probe.c - scan_store.c and probe.c against a real server: a
  * scan of the tasks finds a value planted with bad UTF-8 (what
- * tasker-admin check utf8 reports), and the health probe's counts follow
- * the tasks and steps created.
+ * tasker-admin check utf8 reports), the health probe's counts follow
+ * the tasks and steps created, and its worker list shows the live
+ * workers' rows.
  */
 #include <stdio.h>
 #include <string.h>
@@ -47,9 +48,9 @@ static size_t
 scan_tasks(const unsigned char id[16], int *found)
 {
 	struct tk_scan_cursor c;
-	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_scan_batch r = { NULL, 0 };
+	struct tk_scan_row *w;
 	size_t i, j, bad = 0;
-	const char *v;
 
 	*found = 0;
 	for (i = 0; i < tk_scan_ntables; i++)
@@ -57,22 +58,24 @@ scan_tasks(const unsigned char id[16], int *found)
 			break;
 	CU_ASSERT_FATAL(i < tk_scan_ntables);
 	tk_scan_begin(&c, &tk_scan_tables[i]);
-	/* Columns: id, context, initiator, source_system, reason, tags. */
-	while (tk_scan_next(st_db(), &c, &r) == TK_OK && r.nrows > 0) {
-		for (i = 0; i < r.nrows; i++)
-			for (j = 1; j < r.ncols; j++) {
-				v = tk_row_str(&r, i, j);
-				if (v == NULL || tk_utf8_bad(v, r.len[i *
-				    r.ncols + j]) == r.len[i * r.ncols + j])
+	/* Key: id; texts: context, initiator, source_system, reason, tags. */
+	while (tk_scan_next(st_db(), &c, &r) == TK_OK && r.n > 0) {
+		for (i = 0; i < r.n; i++) {
+			w = &r.v[i];
+			CU_ASSERT_EQUAL(w->ntext, 5);
+			CU_ASSERT_EQUAL(w->keylen[0], 16);
+			for (j = 0; j < w->ntext; j++) {
+				if (w->text[j] == NULL || tk_utf8_bad(
+				    w->text[j], w->len[j]) == w->len[j])
 					continue;
 				bad++;
-				if (j == 4 && memcmp(tk_row_str(&r, i, 0), id,
-				    16) == 0)
+				if (j == 3 && memcmp(w->key[0], id, 16) == 0)
 					*found = 1;
 			}
-		tk_rows_free(&r);
+		}
+		tk_scan_batch_free(&r);
 	}
-	tk_rows_free(&r);
+	tk_scan_batch_free(&r);
 	tk_scan_end(&c);
 	return bad;
 }
@@ -140,7 +143,49 @@ test_probe_counts(void)
 	CU_ASSERT_EQUAL(b.worker_processes_live, 0);
 }
 
+/* The one worker of l called id, or NULL. */
+static const struct tk_worker_row *
+worker_in(const struct tk_worker_list *l, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].id != NULL && strcmp(l->v[i].id, id) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+static void
+test_probe_workers(void)
+{
+	struct tk_worker_list l;
+	const struct tk_worker_row *w;
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(st_sql(db, "INSERT INTO workers (id, host, pid,"
+	    " processes, started_at, heartbeat_at, stopped_at) VALUES"
+	    " ('st_probe_live', 'host-a', 42, 3, '2026-01-02 03:04:05.5',"
+	    " UTC_TIMESTAMP(6), NULL), ('st_probe_gone', 'host-b', 7, 1,"
+	    " UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))") == 0);
+	CU_ASSERT_FATAL(tk_probe_workers(db, 30, 100, &l) == TK_OK);
+	CU_ASSERT_PTR_NULL(worker_in(&l, "st_probe_gone"));
+	w = worker_in(&l, "st_probe_live");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_STRING_EQUAL(w->host, "host-a");
+	CU_ASSERT_EQUAL(w->pid, 42);
+	CU_ASSERT_EQUAL(w->processes, 3);
+	CU_ASSERT_STRING_EQUAL(w->started_at, "2026-01-02T03:04:05Z");
+	CU_ASSERT_EQUAL(strlen(w->heartbeat_at), 20);
+	tk_worker_list_free(&l);
+	CU_ASSERT_EQUAL(l.n, 0);
+	/* Gone again, so that no other test sees a live worker. */
+	CU_ASSERT(st_sql(db, "UPDATE workers SET stopped_at ="
+	    " UTC_TIMESTAMP(6) WHERE id = 'st_probe_live'") == 0);
+}
+
 TK_SUITE(store_scan_probe,
     { "scan_store: a planted bad UTF-8 value is found",
       test_scan_utf8 },
-    { "probe: task and step counts follow the store", test_probe_counts });
+    { "probe: task and step counts follow the store", test_probe_counts },
+    { "probe: the live workers, typed", test_probe_workers });

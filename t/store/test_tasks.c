@@ -64,20 +64,20 @@ static const char *
 task_status(const unsigned char id[16])
 {
 	static char s[32];
-	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_task_row r;
 
 	s[0] = '\0';
 	if (tk_task_store_get(st_db(), id, &r) == TK_OK)
-		snprintf(s, sizeof(s), "%s", tk_row_str(&r, 0,
-		    TK_TASK_STATUS));
-	tk_rows_free(&r);
+		snprintf(s, sizeof(s), "%s", tk_status_name(r.status));
+	tk_task_row_free(&r);
 	return s;
 }
 
 static void
 test_create(void)
 {
-	struct tk_rows task = TK_ROWS_INIT, steps = TK_ROWS_INIT;
+	struct tk_task_row task;
+	struct tk_step_list steps;
 	unsigned char id[16];
 	struct tk_db *db;
 
@@ -85,24 +85,24 @@ test_create(void)
 	CU_ASSERT_FATAL(plain("order", "st_create", id));
 	CU_ASSERT_FATAL(tk_task_store_get_all(db, id, &task, &steps) ==
 	    TK_OK);
-	CU_ASSERT_STRING_EQUAL(tk_row_str(&task, 0, TK_TASK_STATUS),
+	CU_ASSERT_STRING_EQUAL(tk_status_name(task.status),
 	    "pending");
-	CU_ASSERT_STRING_EQUAL(tk_row_str(&task, 0, TK_TASK_NAMESPACE),
+	CU_ASSERT_STRING_EQUAL(task.namespace_name,
 	    "st_shop");
-	CU_ASSERT_STRING_EQUAL(tk_row_str(&task, 0, TK_TASK_CREATED_BY),
+	CU_ASSERT_STRING_EQUAL(task.created_by,
 	    "st_create");
 	/* Three steps in definition order: prepare ready now, the others
 	 * wait for it; check has its own retry limit. */
-	CU_ASSERT_FATAL(steps.nrows == 3);
-	CU_ASSERT_STRING_EQUAL(tk_row_str(&steps, 0, TK_STEP_NAME), "prepare");
-	CU_ASSERT_STRING_EQUAL(tk_row_str(&steps, 1, TK_STEP_NAME), "check");
-	CU_ASSERT_EQUAL(tk_row_int(&steps, 0, TK_STEP_UNMET), 0);
-	CU_ASSERT_PTR_NOT_NULL(tk_row_str(&steps, 0, TK_STEP_READY_AT));
-	CU_ASSERT_EQUAL(tk_row_int(&steps, 1, TK_STEP_UNMET), 1);
-	CU_ASSERT_PTR_NULL(tk_row_str(&steps, 1, TK_STEP_READY_AT));
-	CU_ASSERT_EQUAL(tk_row_int(&steps, 1, TK_STEP_RETRY_LIMIT), 2);
-	tk_rows_free(&task);
-	tk_rows_free(&steps);
+	CU_ASSERT_FATAL(steps.n == 3);
+	CU_ASSERT_STRING_EQUAL(steps.v[0].name, "prepare");
+	CU_ASSERT_STRING_EQUAL(steps.v[1].name, "check");
+	CU_ASSERT_EQUAL(steps.v[0].unmet_parents, 0);
+	CU_ASSERT_PTR_NOT_NULL(steps.v[0].ready_at);
+	CU_ASSERT_EQUAL(steps.v[1].unmet_parents, 1);
+	CU_ASSERT_PTR_NULL(steps.v[1].ready_at);
+	CU_ASSERT_EQUAL(steps.v[1].retry_limit, 2);
+	tk_task_row_free(&task);
+	tk_step_list_free(&steps);
 	/* No key: the same request again is a second task. */
 	CU_ASSERT_EQUAL(create("order", "st_create", NULL, NULL, id, NULL),
 	    TK_OK);
@@ -126,8 +126,8 @@ test_idempotency(void)
 	    &hit), TK_ERR_CONFLICT);
 	CU_ASSERT_EQUAL(memcmp(hit.task_id, first, 16), 0);
 	CU_ASSERT_EQUAL(hit.same, 1);
-	CU_ASSERT_EQUAL(tk_task_store_get_all(db, second, &(struct tk_rows)
-	    TK_ROWS_INIT, &(struct tk_rows)TK_ROWS_INIT),
+	CU_ASSERT_EQUAL(tk_task_store_get_all(db, second, &(struct tk_task_row)
+	    { .hv_id = 0 }, &(struct tk_step_list){ NULL, 0 }),
 	    TK_ERR_TASK_NOT_FOUND);
 	/* Another request body under the same key: told apart. */
 	CU_ASSERT_EQUAL(create("order", "st_idem", "k1", HASH_B, second,
@@ -149,17 +149,17 @@ list(const struct tk_task_filter *f, unsigned long long offset,
     unsigned limit, size_t nexpect, unsigned long long total_expect,
     const unsigned char *first_id)
 {
-	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_task_list r = { NULL, 0 };
 	unsigned long long total = 0, count = 0;
 
 	CU_ASSERT_FATAL(tk_task_store_list(st_db(), f, offset, limit, &r,
 	    &total) == TK_OK);
-	CU_ASSERT_EQUAL(r.nrows, nexpect);
+	CU_ASSERT_EQUAL(r.n, nexpect);
 	CU_ASSERT_EQUAL(total, total_expect);
-	if (first_id != NULL && r.nrows > 0)
-		CU_ASSERT_EQUAL(memcmp(tk_row_str(&r, 0, TK_TASK_ID), first_id,
+	if (first_id != NULL && r.n > 0)
+		CU_ASSERT_EQUAL(memcmp(r.v[0].id, first_id,
 		    16), 0);
-	tk_rows_free(&r);
+	tk_task_list_free(&r);
 	CU_ASSERT_EQUAL(tk_task_store_count(st_db(), f, &count), TK_OK);
 	CU_ASSERT_EQUAL(count, total_expect);
 }
@@ -208,7 +208,7 @@ test_scope(void)
 {
 	struct tk_task_filter f;
 	unsigned char o1[16], o2[16];
-	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_task_list r = { NULL, 0 };
 	unsigned long long before = 0, total = 0, all = 0;
 	struct tk_db *db;
 	size_t i;
@@ -223,13 +223,13 @@ test_scope(void)
 	CU_ASSERT_FATAL(tk_task_store_list(db, &f, 0, 100, &r, &total) ==
 	    TK_OK);
 	CU_ASSERT_EQUAL(total, before + 2);
-	CU_ASSERT_EQUAL(r.nrows, before + 2);
-	for (i = 0; i < r.nrows; i++)
-		CU_ASSERT_STRING_EQUAL(tk_row_str(&r, i, TK_TASK_NAMESPACE),
+	CU_ASSERT_EQUAL(r.n, before + 2);
+	for (i = 0; i < r.n; i++)
+		CU_ASSERT_STRING_EQUAL(r.v[i].namespace_name,
 		    "st_other");
-	CU_ASSERT(r.nrows > 0 && memcmp(tk_row_str(&r, 0, TK_TASK_ID), o2,
+	CU_ASSERT(r.n > 0 && memcmp(r.v[0].id, o2,
 	    16) == 0);
-	tk_rows_free(&r);
+	tk_task_list_free(&r);
 	/* Scope and created_by together. */
 	f.created_by = "st_scope";
 	list(&f, 0, 10, 2, 2, o2);
@@ -260,14 +260,13 @@ test_cancel(void)
 	CU_ASSERT_FATAL(tk_task_store_cancel(db, id, "st_cancel", "no longer "
 	    "needed", &st, &out) == TK_OK);
 	CU_ASSERT_EQUAL(st, TK_ST_CANCELLED);
-	CU_ASSERT_STRING_EQUAL(tk_row_str(&out.task, 0, TK_TASK_STATUS),
+	CU_ASSERT_STRING_EQUAL(tk_status_name(out.task.status),
 	    "cancelled");
-	CU_ASSERT_EQUAL(out.steps.nrows, 3);
-	for (i = 0; i < out.steps.nrows; i++) {
-		CU_ASSERT_STRING_EQUAL(tk_row_str(&out.steps, i,
-		    TK_STEP_STATUS), "cancelled");
-		CU_ASSERT_PTR_NULL(tk_row_str(&out.steps, i,
-		    TK_STEP_READY_AT));
+	CU_ASSERT_EQUAL(out.steps.n, 3);
+	for (i = 0; i < out.steps.n; i++) {
+		CU_ASSERT_STRING_EQUAL(tk_status_name(
+		    out.steps.v[i].status), "cancelled");
+		CU_ASSERT_PTR_NULL(out.steps.v[i].ready_at);
 	}
 	tk_task_state_free(&out);
 	/* A final task cannot be cancelled again; an unknown one is 404. */
@@ -332,12 +331,12 @@ test_retry(void)
 	CU_ASSERT_FATAL(tk_task_store_retry(db, id, "st_retry", "try again",
 	    &st, &out) == TK_OK);
 	CU_ASSERT_EQUAL(st, TK_ST_PENDING);
-	CU_ASSERT_STRING_EQUAL(tk_row_str(&out.task, 0, TK_TASK_STATUS),
+	CU_ASSERT_STRING_EQUAL(tk_status_name(out.task.status),
 	    "pending");
-	CU_ASSERT_STRING_EQUAL(tk_row_str(&out.steps, 0, TK_STEP_STATUS),
+	CU_ASSERT_STRING_EQUAL(tk_status_name(out.steps.v[0].status),
 	    "pending");
-	CU_ASSERT_EQUAL(tk_row_int(&out.steps, 0, TK_STEP_ATTEMPTS), 0);
-	CU_ASSERT_PTR_NOT_NULL(tk_row_str(&out.steps, 0, TK_STEP_READY_AT));
+	CU_ASSERT_EQUAL(out.steps.v[0].attempts, 0);
+	CU_ASSERT_PTR_NOT_NULL(out.steps.v[0].ready_at);
 	tk_task_state_free(&out);
 	/* The totals follow: no task of that handler is in error. */
 	memset(&f, 0, sizeof(f));

@@ -653,9 +653,9 @@ test_duplicate_keys(void)
 
 	load_bad("duplicate.yaml", &cfg, &d, 2);
 	EXPECT_DIAG(&d, "duplicate.yaml:6: database.port: duplicate key "
-	    "(first at line 4)");
-	EXPECT_DIAG(&d, "duplicate.yaml:7: auth: duplicate key (first at "
-	    "line 1)");
+	    "'port' (first at line 4)");
+	EXPECT_DIAG(&d, "duplicate.yaml:7: auth: duplicate key 'auth' (first "
+	    "at line 1)");
 	/* The first occurrence is the one applied. */
 	CU_ASSERT_EQUAL(cfg.db.port, 3306);
 	CU_ASSERT_EQUAL(cfg.auth.mode, TK_AUTH_NONE);
@@ -682,27 +682,31 @@ test_yaml_problems(void)
 	tk_diag_free(&d);
 
 	load_bad("empty.yaml", &cfg, &d, 1);
-	EXPECT_DIAG(&d, "empty.yaml: is empty");
+	EXPECT_DIAG(&d, "empty.yaml:1: the file holds no YAML document");
 	tk_config_free(&cfg);
 	tk_diag_free(&d);
 
-	load_bad("alias.yaml", &cfg, &d, 1);
-	EXPECT_DIAG(&d, "alias.yaml:5: YAML aliases are not allowed (*l)");
+	/* The anchor is refused too; the aliased value is left out. */
+	load_bad("alias.yaml", &cfg, &d, 2);
+	EXPECT_DIAG(&d, "alias.yaml:4: worker.lease_seconds: anchors (&l) "
+	    "and aliases are not allowed");
+	EXPECT_DIAG(&d, "alias.yaml:5: worker.heartbeat_seconds: aliases");
 	tk_config_free(&cfg);
 	tk_diag_free(&d);
 
 	load_bad("two_docs.yaml", &cfg, &d, 1);
-	EXPECT_DIAG(&d, "two_docs.yaml:2: only one YAML document is allowed");
+	EXPECT_DIAG(&d, "two_docs.yaml:2: more than one YAML document");
 	tk_config_free(&cfg);
 	tk_diag_free(&d);
 
 	load_bad("deep.yaml", &cfg, &d, 1);
-	EXPECT_DIAG(&d, "deep.yaml:2: nested deeper than 32 levels");
+	EXPECT_DIAG(&d, "deep.yaml:2: environment[0][0]");
+	EXPECT_DIAG(&d, ": nested deeper than 31 levels");
 	tk_config_free(&cfg);
 	tk_diag_free(&d);
 
 	load_bad("tags.yaml", &cfg, &d, 1);
-	EXPECT_DIAG(&d, "tags.yaml:4: unsupported YAML tag !custom");
+	EXPECT_DIAG(&d, "tags.yaml:4: run_dir: tag '!custom' is not allowed");
 	/* !!str is fine and makes a string. */
 	CU_ASSERT_STRING_EQUAL(cfg.environment, "12345");
 	tk_config_free(&cfg);
@@ -711,8 +715,64 @@ test_yaml_problems(void)
 	load_bad("control.yaml", &cfg, &d, 2);
 	EXPECT_DIAG(&d, "control.yaml:3: environment: must not contain "
 	    "control characters");
-	EXPECT_DIAG(&d, "control.yaml:5: database.name: must not contain "
-	    "control characters");
+	EXPECT_DIAG(&d, "control.yaml:5: database.name: NUL character in a "
+	    "scalar");
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+}
+
+/* Loads text through a temporary file. */
+static tk_err
+load_text(const char *text, size_t len, struct tk_config *cfg,
+    struct tk_diag *d)
+{
+	char path[64];
+	tk_err rc;
+
+	write_tmp(path, text, len);
+	rc = tk_config_load(path, cfg, d);
+	unlink(path);
+	return rc;
+}
+
+/* Bytes the YAML reader refuses are reported at their own line. */
+static void
+test_reader_line(void)
+{
+	static const char text[] = "auth: {mode: none}\n"
+	    "environment: dev\n"
+	    "run_dir: /x\001y\n";
+	struct tk_config cfg;
+	struct tk_diag d = TK_DIAG_INIT;
+
+	CU_ASSERT_EQUAL(load_text(text, sizeof(text) - 1, &cfg, &d),
+	    TK_ERR_CONFIG);
+	CU_ASSERT_EQUAL(d.n, 1);
+	EXPECT_DIAG(&d, ":3: YAML syntax error: control characters are not "
+	    "allowed");
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+}
+
+/* A standard tag checks the value; the field's own rules still apply. */
+static void
+test_standard_tags(void)
+{
+	static const char text[] = "auth: {mode: none}\n"
+	    "database: {port: !!int 3307, host: !!str 10}\n"
+	    "api: {max_per_page: !!int 0x10}\n"
+	    "worker: {processes: !!bool yes}\n";
+	struct tk_config cfg;
+	struct tk_diag d = TK_DIAG_INIT;
+
+	CU_ASSERT_EQUAL(load_text(text, sizeof(text) - 1, &cfg, &d),
+	    TK_ERR_CONFIG);
+	CU_ASSERT_EQUAL(d.n, 2);
+	CU_ASSERT_EQUAL(cfg.db.port, 3307);
+	CU_ASSERT_STRING_EQUAL(cfg.db.host, "10");
+	EXPECT_DIAG(&d, ":3: api.max_per_page: must be an integer between 1 "
+	    "and 1000 (got 0x10)");
+	EXPECT_DIAG(&d, ":4: worker.processes: 'yes' is not a valid !!bool");
 	tk_config_free(&cfg);
 	tk_diag_free(&d);
 }
@@ -921,8 +981,8 @@ test_many_problems(void)
 	EXPECT_DIAG(&d, "multi.yaml:2: databse: unknown key");
 	EXPECT_DIAG(&d, "multi.yaml:5: database.port: must be an integer "
 	    "between 1 and 65535 (got seventy)");
-	EXPECT_DIAG(&d, "multi.yaml:6: database.port: duplicate key (first at "
-	    "line 5)");
+	EXPECT_DIAG(&d, "multi.yaml:6: database.port: duplicate key 'port' "
+	    "(first at line 5)");
 	EXPECT_DIAG(&d, "multi.yaml:9: auth.leeway_seconds: must be an "
 	    "integer between 0 and 600 (got 601)");
 	EXPECT_DIAG(&d, "multi.yaml:11: api.mount_prefix: must start with "
@@ -1011,6 +1071,8 @@ TK_SUITE(config,
     { "negative, overflow, not integers", test_bad_numbers },
     { "duplicate keys", test_duplicate_keys },
     { "YAML problems", test_yaml_problems },
+    { "reader errors at their line", test_reader_line },
+    { "standard tags", test_standard_tags },
     { "file problems", test_file_problems },
     { "cross-field checks", test_cross_fields },
     { "a lease too short for heartbeat and margin", test_lease_too_short },

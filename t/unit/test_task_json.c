@@ -350,30 +350,6 @@ test_random_documents(void)
 
 /* ---------------------------------------------------------------- tasks */
 
-/* Rows from cells (NULL: SQL NULL); lens[i] 0 means strlen. */
-static void
-make_rows(struct tk_rows *r, size_t nrows, size_t ncols,
-    const char *const *cells, const size_t *lens)
-{
-	size_t i, n = nrows * ncols;
-
-	r->nrows = nrows;
-	r->ncols = ncols;
-	r->cell = calloc(n, sizeof(*r->cell));
-	r->len = calloc(n, sizeof(*r->len));
-	for (i = 0; i < n; i++) {
-		size_t l;
-
-		if (cells[i] == NULL)
-			continue;
-		l = lens != NULL && lens[i] != 0 ? lens[i] : strlen(cells[i]);
-		r->cell[i] = malloc(l + 1);
-		memcpy(r->cell[i], cells[i], l);
-		r->cell[i][l] = '\0';
-		r->len[i] = l;
-	}
-}
-
 static json_object *
 ref_str(const char *s)
 {
@@ -381,112 +357,90 @@ ref_str(const char *s)
 }
 
 static json_object *
-ref_stored(const struct tk_rows *r, size_t row, size_t col)
+ref_stored(const char *s, size_t n)
 {
-	const char *s = tk_row_str(r, row, col);
-
-	return s != NULL ? tk_json_parse_stored(s,
-	    r->len[row * r->ncols + col]) : NULL;
+	return s != NULL ? tk_json_parse_stored(s, n) : NULL;
 }
 
 /* The former tk_step_json in brief. */
 static json_object *
-ref_step(const struct tk_rows *r, size_t row)
+ref_step(const struct tk_step_row *s)
 {
-	int s = tk_status_parse(tk_row_str(r, row, TK_STEP_STATUS));
-	enum tk_status st = s < 0 ? TK_ST_PENDING : (enum tk_status)s;
-	const char *err = tk_row_str(r, row, TK_STEP_LAST_ERROR),
-	    *ready = tk_row_str(r, row, TK_STEP_READY_AT);
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "name",
-	    ref_str(tk_row_str(r, row, TK_STEP_NAME)));
+	json_object_object_add(o, "name", ref_str(s->name));
 	json_object_object_add(o, "status",
-	    json_object_new_string(tk_status_name(st)));
-	json_object_object_add(o, "results", ref_stored(r, row,
-	    TK_STEP_RESULTS));
+	    json_object_new_string(tk_status_name(s->status)));
+	json_object_object_add(o, "results", ref_stored(s->results,
+	    s->results_len));
 	json_object_object_add(o, "attempts",
-	    json_object_new_int64(tk_row_int(r, row, TK_STEP_ATTEMPTS)));
-	json_object_object_add(o, "started_at",
-	    ref_str(tk_row_str(r, row, TK_STEP_STARTED)));
-	json_object_object_add(o, "completed_at",
-	    ref_str(tk_row_str(r, row, TK_STEP_COMPLETED)));
-	if (err != NULL)
-		json_object_object_add(o, "last_error", ref_str(err));
-	if (st == TK_ST_ERROR && ready != NULL)
-		json_object_object_add(o, "next_attempt_at", ref_str(ready));
+	    json_object_new_int64(s->attempts));
+	json_object_object_add(o, "started_at", ref_str(s->started_at));
+	json_object_object_add(o, "completed_at", ref_str(s->completed_at));
+	if (s->last_error != NULL)
+		json_object_object_add(o, "last_error", ref_str(s->last_error));
+	if (s->status == TK_ST_ERROR && s->ready_at != NULL)
+		json_object_object_add(o, "next_attempt_at",
+		    ref_str(s->ready_at));
 	return o;
 }
 
 /* The former tk_task_json. */
 static json_object *
-ref_task(const struct tk_rows *r, size_t row, const struct tk_rows *steps,
+ref_task(const struct tk_task_row *t, const struct tk_step_list *steps,
     json_object *deps)
 {
 	char id[TK_UUID_STR_SIZE], full[3 * 64 + 8];
-	const char *ns = tk_row_str(r, row, TK_TASK_NAMESPACE),
-	    *name = tk_row_str(r, row, TK_TASK_NAME),
-	    *ver = tk_row_str(r, row, TK_TASK_VERSION);
 	json_object *o = json_object_new_object(), *ctx, *tags, *a;
 	size_t i;
 
-	if (r->len[row * r->ncols + TK_TASK_ID] == 16)
-		tk_uuid_format((const unsigned char *)tk_row_str(r, row,
-		    TK_TASK_ID), id);
-	else
-		snprintf(id, sizeof(id), "?");
-	snprintf(full, sizeof(full), "%s.%s@%s", ns ? ns : "",
-	    name ? name : "", ver ? ver : "");
-	if ((ctx = ref_stored(r, row, TK_TASK_CONTEXT)) == NULL)
+	tk_uuid_format(t->id, id);
+	snprintf(full, sizeof(full), "%s.%s@%s",
+	    t->namespace_name ? t->namespace_name : "",
+	    t->name ? t->name : "", t->version ? t->version : "");
+	if ((ctx = ref_stored(t->context, t->context_len)) == NULL)
 		ctx = json_object_new_object();
-	if ((tags = ref_stored(r, row, TK_TASK_TAGS)) == NULL)
+	if ((tags = ref_stored(t->tags, t->tags_len)) == NULL)
 		tags = json_object_new_array();
 	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "name", ref_str(name));
-	json_object_object_add(o, "namespace", ref_str(ns));
-	json_object_object_add(o, "version", ref_str(ver));
+	json_object_object_add(o, "name", ref_str(t->name));
+	json_object_object_add(o, "namespace", ref_str(t->namespace_name));
+	json_object_object_add(o, "version", ref_str(t->version));
 	json_object_object_add(o, "full_name", json_object_new_string(full));
 	json_object_object_add(o, "status",
-	    ref_str(tk_row_str(r, row, TK_TASK_STATUS)));
+	    ref_str(tk_status_name(t->status)));
 	json_object_object_add(o, "context", ctx);
 	if (steps != NULL) {
 		a = json_object_new_array();
-		for (i = 0; i < steps->nrows; i++)
-			json_object_array_add(a, ref_step(steps, i));
+		for (i = 0; i < steps->n; i++)
+			json_object_array_add(a, ref_step(&steps->v[i]));
 		json_object_object_add(o, "steps", a);
 	}
 	if (deps != NULL)
 		json_object_object_add(o, "dependencies", json_object_get(deps));
-	json_object_object_add(o, "created_at",
-	    ref_str(tk_row_str(r, row, TK_TASK_CREATED)));
-	json_object_object_add(o, "updated_at",
-	    ref_str(tk_row_str(r, row, TK_TASK_UPDATED)));
-	json_object_object_add(o, "initiator",
-	    ref_str(tk_row_str(r, row, TK_TASK_INITIATOR)));
-	json_object_object_add(o, "source_system",
-	    ref_str(tk_row_str(r, row, TK_TASK_SOURCE)));
-	json_object_object_add(o, "reason",
-	    ref_str(tk_row_str(r, row, TK_TASK_REASON)));
+	json_object_object_add(o, "created_at", ref_str(t->created_at));
+	json_object_object_add(o, "updated_at", ref_str(t->updated_at));
+	json_object_object_add(o, "initiator", ref_str(t->initiator));
+	json_object_object_add(o, "source_system", ref_str(t->source_system));
+	json_object_object_add(o, "reason", ref_str(t->reason));
 	json_object_object_add(o, "tags", tags);
-	json_object_object_add(o, "completed_at",
-	    ref_str(tk_row_str(r, row, TK_TASK_COMPLETED)));
-	json_object_object_add(o, "created_by",
-	    ref_str(tk_row_str(r, row, TK_TASK_CREATED_BY)));
+	json_object_object_add(o, "completed_at", ref_str(t->completed_at));
+	json_object_object_add(o, "created_by", ref_str(t->created_by));
 	return o;
 }
 
 static void
-check_task(const struct tk_rows *t, const struct tk_rows *s,
-    json_object *deps)
+check_task(const struct tk_task_row *t, size_t n,
+    const struct tk_step_list *s, json_object *deps)
 {
 	struct tk_buf b = TK_BUF_INIT;
 	json_object *ref;
-	size_t row;
+	size_t i;
 
-	for (row = 0; row < t->nrows; row++) {
+	for (i = 0; i < n; i++) {
 		tk_buf_reset(&b);
-		CU_ASSERT_EQUAL(tk_task_write(&b, t, row, s, deps), TK_OK);
-		ref = ref_task(t, row, s, deps);
+		CU_ASSERT_EQUAL(tk_task_write(&b, &t[i], s, deps), TK_OK);
+		ref = ref_task(&t[i], s, deps);
 		CU_ASSERT_STRING_EQUAL(tk_buf_str(&b),
 		    json_object_to_json_string_ext(ref, FLAGS));
 		json_object_put(ref);
@@ -497,18 +451,18 @@ check_task(const struct tk_rows *t, const struct tk_rows *s,
 /* The full step shape (json-c, stored results standing in as text) prints
  * what parsing the results would. */
 static void
-check_full_steps(const struct tk_rows *s)
+check_full_steps(const struct tk_step_list *s)
 {
 	json_object *o;
 	char *a;
 	size_t i;
 
-	for (i = 0; i < s->nrows; i++) {
-		o = tk_step_json(s, i, NULL);
+	for (i = 0; i < s->n; i++) {
+		o = tk_step_json(&s->v[i], NULL);
 		a = strdup(json_object_to_json_string_ext(o, FLAGS));
 		/* The same object with the results parsed, as before. */
-		json_object_object_add(o, "results", ref_stored(s, i,
-		    TK_STEP_RESULTS));
+		json_object_object_add(o, "results", ref_stored(
+		    s->v[i].results, s->v[i].results_len));
 		CU_ASSERT_STRING_EQUAL(a, json_object_to_json_string_ext(o,
 		    FLAGS));
 		free(a);
@@ -516,62 +470,121 @@ check_full_steps(const struct tk_rows *s)
 	}
 }
 
+/* A stored text as a row holds it: its own copy (NULL stays NULL). */
+#define DUP(s) ((s) != NULL ? strdup(s) : NULL)
+#define LEN(s) ((s) != NULL ? strlen(s) : 0)
+
+static void
+make_task(struct tk_task_row *t, const unsigned char id[16],
+    const char *const c[11], enum tk_status st)
+{
+	memcpy(t->id, id, 16);
+	t->status = st;
+	t->namespace_name = DUP(c[0]);
+	t->name = DUP(c[1]);
+	t->version = DUP(c[2]);
+	t->context = DUP(c[3]);
+	t->context_len = LEN(c[3]);
+	t->initiator = DUP(c[4]);
+	t->source_system = DUP(c[5]);
+	t->reason = DUP(c[6]);
+	t->tags = DUP(c[7]);
+	t->tags_len = LEN(c[7]);
+	t->created_at = DUP(c[8]);
+	t->updated_at = DUP(c[9]);
+	t->completed_at = DUP(c[10]);
+}
+
+static void
+make_step(struct tk_step_row *s, const char *const c[8], enum tk_status st,
+    unsigned attempts)
+{
+	s->name = DUP(c[0]);
+	s->status = st;
+	s->attempts = attempts;
+	s->retry_limit = 3;
+	s->retryable = 1;
+	s->results = DUP(c[1]);
+	s->results_len = LEN(c[1]);
+	s->last_error = DUP(c[2]);
+	s->ready_at = DUP(c[3]);
+	s->started_at = DUP(c[4]);
+	s->completed_at = DUP(c[5]);
+	s->created_at = DUP(c[6]);
+	s->updated_at = DUP(c[7]);
+}
+
 static void
 test_task_write(void)
 {
 	static const unsigned char id[16] = { 0x01, 0x90, 0xf1, 0xa2, 0x7b,
 	    0x3c, 0x7d, 0xef, 0x8a, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde };
-	const char *const tc[3 * TK_TASK__NCOLS] = {
+	/* namespace, name, version, context, initiator, source_system,
+	 * reason, tags, created_at, updated_at, completed_at */
+	const char *const tc[3][11] = {
 		/* An ordinary task. */
-		(const char *)id, "9", "payments", "process_payment", "2.1.0",
-		"complete", "{\"payment_id\":12345,\"amount\":99.99}", "alice",
+		{ "payments", "process_payment", "2.1.0",
+		"{\"payment_id\":12345,\"amount\":99.99}", "alice",
 		"web/app", "because \"reasons\"\n", "[\"a\",\"b/c\"]",
 		"2024-01-15T10:30:00Z", "2024-01-15T10:31:00Z",
-		"2024-01-15T10:31:00Z", "svc \"billing\"",
+		"2024-01-15T10:31:00Z" },
 		/* Written by someone else: loose JSON, odd text. */
-		"short", "1", "ns", "n\x01me", "1.0.0", "pending",
+		{ "ns", "n\x01me", "1.0.0",
 		"{ \"url\" : \"http:\\/\\/x\", \"e\": \"\\u00e9\", \"a\":1,"
 		    " \"a\":2 }", "\xc3\xa9t\xc3\xa9 \x7f", NULL, NULL,
 		"[ \"x\" ]", "2024-01-15T10:30:00Z", "2024-01-15T10:30:00Z",
-		NULL, "\xc3\xa9ve",
+		NULL },
 		/* Nothing where it may be nothing; JSON that does not parse. */
-		(const char *)id, "2", NULL, NULL, NULL, NULL, "{\"a\":", NULL,
-		NULL, NULL, "null", NULL, NULL, NULL, NULL,
+		{ NULL, NULL, NULL, "{\"a\":", NULL, NULL, NULL, "null", NULL,
+		NULL, NULL },
 	};
-	const char *const sc[3 * TK_STEP__NCOLS] = {
-		"1", "0", "validate", "complete", "1", "3", "1", "0", "0",
-		"{\"ok\":true,\"path\":\"/tmp/x\"}", NULL, NULL,
+	const char *const by[3] = { "svc \"billing\"", "\xc3\xa9ve", NULL };
+	/* name, results, last_error, ready_at, started_at, completed_at,
+	 * created_at, updated_at */
+	const char *const sc[3][8] = {
+		{ "validate", "{\"ok\":true,\"path\":\"/tmp/x\"}", NULL, NULL,
 		"2024-01-15T10:30:00Z", "2024-01-15T10:30:01Z",
-		"2024-01-15T10:30:00Z", "2024-01-15T10:30:01Z",
+		"2024-01-15T10:30:00Z", "2024-01-15T10:30:01Z" },
 		/* Failed, a retry scheduled. */
-		"2", "1", "charge \"card\"", "error", "2", "3", "1", "0", "0",
-		"null", "boom:\ttimeout\n", "2024-01-15T10:35:00Z",
-		"2024-01-15T10:30:01Z", NULL, "2024-01-15T10:30:00Z",
-		"2024-01-15T10:30:02Z",
-		/* Unknown status, loose results, no attempts number. */
-		"3", "2", NULL, "bogus", "x", "3", "1", "0", "1",
-		"{ \"n\" : -0 }", "old error", "2024-01-15T10:35:00Z", NULL, NULL,
-		"2024-01-15T10:30:00Z", "2024-01-15T10:30:00Z",
+		{ "charge \"card\"", "null", "boom:\ttimeout\n",
+		"2024-01-15T10:35:00Z", "2024-01-15T10:30:01Z", NULL,
+		"2024-01-15T10:30:00Z", "2024-01-15T10:30:02Z" },
+		/* No name, loose results, an old error and ready_at. */
+		{ NULL, "{ \"n\" : -0 }", "old error", "2024-01-15T10:35:00Z",
+		NULL, NULL, "2024-01-15T10:30:00Z", "2024-01-15T10:30:00Z" },
 	};
-	size_t tl[3 * TK_TASK__NCOLS] = { 16 };
-	struct tk_rows t, s, none = TK_ROWS_INIT;
+	static const enum tk_status tst[3] = { TK_ST_COMPLETE, TK_ST_PENDING,
+	    TK_ST_CANCELLED };
+	static const enum tk_status sst[3] = { TK_ST_COMPLETE, TK_ST_ERROR,
+	    TK_ST_PENDING };
+	struct tk_task_row t[3];
+	struct tk_step_list s, none = { NULL, 0 };
 	json_object *deps;
+	size_t i;
 
-	tl[2 * TK_TASK__NCOLS] = 16;
-	make_rows(&t, 3, TK_TASK__NCOLS, tc, tl);
-	make_rows(&s, 3, TK_STEP__NCOLS, sc, NULL);
-	check_task(&t, NULL, NULL);
-	check_task(&t, &s, NULL);
-	check_task(&t, &none, NULL);
+	memset(t, 0, sizeof(t));
+	s.n = 3;
+	s.v = calloc(3, sizeof(*s.v));
+	for (i = 0; i < 3; i++) {
+		make_task(&t[i], id, tc[i], tst[i]);
+		t[i].created_by = DUP(by[i]);
+		make_step(&s.v[i], sc[i], sst[i], (unsigned)(2 - i));
+		s.v[i].id = i + 1;
+		s.v[i].position = (unsigned)i;
+	}
+	check_task(t, 3, NULL, NULL);
+	check_task(t, 3, &s, NULL);
+	check_task(t, 3, &none, NULL);
 	deps = json_object_new_object();
 	json_object_object_add(deps, "analysis",
 	    json_object_new_string("Task is running: 1/2 done."));
 	json_object_object_add(deps, "blocked_steps", json_object_new_array());
-	check_task(&t, &s, deps);
+	check_task(t, 3, &s, deps);
 	json_object_put(deps);
 	check_full_steps(&s);
-	tk_rows_free(&t);
-	tk_rows_free(&s);
+	for (i = 0; i < 3; i++)
+		tk_task_row_free(&t[i]);
+	tk_step_list_free(&s);
 }
 
 TK_SUITE(task_json,

@@ -15,6 +15,7 @@
 #include "tasker/uuid.h"
 #include "tasker/db.h"
 #include "tasker/handler.h"
+#include "store/rows.h"   /* tk_rows_iso_time: store-internal */
 
 /* ---------------------------------------------------------------- ids */
 

@@ -1,0 +1,516 @@
+/*
+ * task_list.c - GET /tasks: the lists and their counts (see
+ * task_store.h).
+ *
+ * The list statements are spelled out per filter shape so that each
+ * names the index it reads (FORCE INDEX: an ORDER BY id DESC LIMIT query
+ * is where MariaDB's optimiser likes to pick a filtering index and sort
+ * everything it matched), and each reads ids from that index first and
+ * joins the full rows only for the page ("late row lookup").
+ */
+#include "tasker/task_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rows.h"
+#include "task_rows.h"
+
+/* ---------------------------------------------------------------- statements */
+
+
+/*
+ * How many tasks the filter matches, per status, from task_counts joined
+ * to the registry: one row, one column, "n,n,n,n,n,n" in the order of
+ * enum tk_status (count_sum reads it).  Parameters: namespace twice, name
+ * twice, version twice, handler version id twice (SQL_COUNT_NS_SET: then
+ * the namespace set).
+ */
+#define COUNT_OF(ST) "COALESCE(SUM(IF(tc.status = '" ST "', tc.n, 0)), 0)"
+#define COUNTS                                                             \
+	"SELECT CONCAT_WS(',', " COUNT_OF("pending") ", "                  \
+	COUNT_OF("in_progress") ", " COUNT_OF("complete") ", "             \
+	COUNT_OF("error") ", " COUNT_OF("cancelled") ", "                  \
+	COUNT_OF("resolved_manually") ") FROM handler_versions hv"         \
+	" JOIN namespaces ns ON ns.id = hv.namespace_id"                   \
+	" JOIN task_counts tc ON tc.handler_version_id = hv.id"            \
+	" WHERE (? IS NULL OR ns.name = ?) AND (? IS NULL OR hv.name = ?)" \
+	" AND (? IS NULL OR hv.version = ?) AND (? = 0 OR hv.id = ?)"
+#define NCOUNTS      6
+#define COUNT_PARAMS 8
+_Static_assert(TK_ST__COUNT == NCOUNTS, "COUNTS names every status");
+static const char SQL_COUNT[] = COUNTS;
+static const char SQL_COUNT_NS_SET[] =
+    COUNTS " AND FIND_IN_SET(ns.name, ?) > 0";
+
+/*
+ * Lists.  PLAIN: one ordered read of an index.  MULTI: one ordered read
+ * per status (six branches; an unused branch has LIMIT 0 and costs
+ * nothing), merged and cut to the page.
+ * Every row of a page carries the COUNTS of the filter as its last
+ * column (an uncorrelated scalar subquery: computed once), so a page and
+ * its total take one round trip; as a column it leaves the join and its
+ * order alone (a derived table there made MariaDB sort the whole page,
+ * LONGTEXTs and all, through a temporary table).  Parameters: the COUNTS
+ * parameters (the subquery comes first in the text), then PLAIN: keys,
+ * limit, offset; MULTI: per branch keys, status, offset + limit; then
+ * limit, offset.  (A statement of its own for a single status measured no
+ * faster than MULTI with five empty branches.)
+ */
+#define PAGE_OF(IDS)                                                       \
+	"SELECT " TASK_COLS ", (" COUNTS ") FROM (" IDS ") p"              \
+	" JOIN tasks t ON t.id = p.id ORDER BY t.id DESC"
+#define PLAIN(IDX, COND)                                                   \
+	PAGE_OF("SELECT id FROM tasks FORCE INDEX (" IDX ")" COND          \
+	    " ORDER BY id DESC LIMIT ? OFFSET ?")
+#define BRANCH(IDX, COND)                                                  \
+	"(SELECT id FROM tasks FORCE INDEX (" IDX ") WHERE " COND          \
+	"status = ? ORDER BY id DESC LIMIT ?)"
+#define MULTI(IDX, COND)                                                   \
+	PAGE_OF("SELECT id FROM (" BRANCH(IDX, COND) " UNION ALL "         \
+	    BRANCH(IDX, COND) " UNION ALL " BRANCH(IDX, COND) " UNION ALL " \
+	    BRANCH(IDX, COND) " UNION ALL " BRANCH(IDX, COND) " UNION ALL " \
+	    BRANCH(IDX, COND) ") u ORDER BY id DESC LIMIT ? OFFSET ?")
+#define NBRANCH 6
+
+/*
+ * From this offset on, the total is counted first and a page past the
+ * end is not read: its ordered read would walk the index up to the offset
+ * for nothing (the old cost of a deep page, kept to what it was).
+ */
+#define COUNT_FIRST_OFFSET 10000ULL
+
+enum shape_kind { K_ALL, K_NS, K_NS_NAME, K_HV, K_VER, K_NS_VER, K_NAME,
+    K_NAME_VER, K__COUNT };
+
+static const char L_ALL[] = PLAIN("PRIMARY", "");
+static const char L_ALL_S[] = MULTI("ix_tasks_status", "");
+static const char L_NS[] = PLAIN("ix_tasks_ns", " WHERE namespace = ?");
+static const char L_NS_S[] = MULTI("ix_tasks_ns_status", "namespace = ? AND ");
+static const char L_NS_NAME[] = PLAIN("ix_tasks_ns_name",
+    " WHERE namespace = ? AND name = ?");
+static const char L_NS_NAME_S[] = MULTI("ix_tasks_ns_name_status",
+    "namespace = ? AND name = ? AND ");
+static const char L_HV[] = PLAIN("ix_tasks_hv",
+    " WHERE handler_version_id = ?");
+static const char L_HV_S[] = MULTI("ix_tasks_hv_status",
+    "handler_version_id = ? AND ");
+static const char L_VER[] = PLAIN("ix_tasks_ver", " WHERE version = ?");
+static const char L_VER_S[] = MULTI("ix_tasks_ver_status", "version = ? AND ");
+static const char L_NS_VER[] = PLAIN("ix_tasks_ns_ver",
+    " WHERE namespace = ? AND version = ?");
+static const char L_NS_VER_S[] = MULTI("ix_tasks_ns_ver_status",
+    "namespace = ? AND version = ? AND ");
+static const char L_NAME[] = PLAIN("ix_tasks_name", " WHERE name = ?");
+static const char L_NAME_S[] = MULTI("ix_tasks_name_status", "name = ? AND ");
+static const char L_NAME_VER[] = PLAIN("ix_tasks_name_ver",
+    " WHERE name = ? AND version = ?");
+static const char L_NAME_VER_S[] = MULTI("ix_tasks_name_ver_status",
+    "name = ? AND version = ? AND ");
+
+static const struct {
+	const char *plain;
+	const char *multi;
+} shapes[K__COUNT] = {
+	[K_ALL] = { L_ALL, L_ALL_S },
+	[K_NS] = { L_NS, L_NS_S },
+	[K_NS_NAME] = { L_NS_NAME, L_NS_NAME_S },
+	[K_HV] = { L_HV, L_HV_S },
+	[K_VER] = { L_VER, L_VER_S },
+	[K_NS_VER] = { L_NS_VER, L_NS_VER_S },
+	[K_NAME] = { L_NAME, L_NAME_S },
+	[K_NAME_VER] = { L_NAME_VER, L_NAME_VER_S },
+};
+
+/*
+ * Lists of a subject's tasks (created_by) or of a set of namespaces (a
+ * limited caller's scope).  The other filters are conditions on the rows
+ * the index yields, in id order.  Parameters: (created_by,) the
+ * SCOPED_WHERE pairs: namespace set, namespace, name, version, status set
+ * (comma lists for FIND_IN_SET; NULL: any); then limit, offset.
+ */
+#define SCOPED_WHERE                                                       \
+	" (? IS NULL OR FIND_IN_SET(namespace, ?) > 0)"                    \
+	" AND (? IS NULL OR namespace = ?) AND (? IS NULL OR name = ?)"    \
+	" AND (? IS NULL OR version = ?)"                                  \
+	" AND (? IS NULL OR FIND_IN_SET(status, ?) > 0)"
+#define SCOPED_PARAMS 10
+#define SCOPED_PAGE(IDX, COND)                                             \
+	"SELECT " TASK_COLS " FROM (SELECT id FROM tasks FORCE INDEX ("    \
+	IDX ") WHERE " COND SCOPED_WHERE " ORDER BY id DESC LIMIT ?"        \
+	" OFFSET ?) p JOIN tasks t ON t.id = p.id ORDER BY t.id DESC"
+static const char SQL_OWN_PAGE[] =
+    SCOPED_PAGE("ix_tasks_created_by", "created_by = ? AND");
+static const char SQL_OWN_COUNT[] =
+    "SELECT COUNT(*) FROM tasks FORCE INDEX (ix_tasks_created_by)"
+    " WHERE created_by = ? AND" SCOPED_WHERE;
+static const char SQL_NS_SET_PAGE[] = SCOPED_PAGE("PRIMARY", "");
+
+/*
+ * A set of at most NS_BRANCHES namespaces: one ordered read of
+ * ix_tasks_ns per namespace (an unused branch has namespace NULL and
+ * LIMIT 0: it reads nothing), merged and cut to the page as MULTI does.
+ * The other filters are conditions on the rows (COALESCE: one parameter
+ * each).  Parameters per branch: namespace, name, version, status set,
+ * offset + limit; then limit, offset.
+ */
+#define NS_BRANCH                                                          \
+	"(SELECT id FROM tasks FORCE INDEX (ix_tasks_ns) WHERE namespace = ?" \
+	" AND name = COALESCE(?, name) AND version = COALESCE(?, version)"  \
+	" AND FIND_IN_SET(status, COALESCE(?, status)) > 0"                 \
+	" ORDER BY id DESC LIMIT ?)"
+#define NS_BRANCH_PARAMS 5
+#define NS_BRANCHES      8
+#define NS_BRANCH2       NS_BRANCH " UNION ALL " NS_BRANCH
+#define NS_BRANCH4       NS_BRANCH2 " UNION ALL " NS_BRANCH2
+static const char SQL_NS_BRANCHES_PAGE[] =
+    "SELECT " TASK_COLS " FROM (SELECT id FROM (" NS_BRANCH4 " UNION ALL "
+    NS_BRANCH4 ") u ORDER BY id DESC LIMIT ? OFFSET ?) p"
+    " JOIN tasks t ON t.id = p.id ORDER BY t.id DESC";
+_Static_assert(NS_BRANCHES * NS_BRANCH_PARAMS + 2 <= 64,
+    "within db.c's parameter limit");
+
+/* ---------------------------------------------------------------- lists and counts */
+
+static enum shape_kind
+shape_of(const struct tk_task_filter *f)
+{
+	int ns = f->namespace_name != NULL, nm = f->name != NULL,
+	    ver = f->version != NULL;
+
+	if (f->hv_id != 0)
+		return K_HV;
+	if (ns && nm)
+		return K_NS_NAME;   /* (with a version only when hv_id is 0) */
+	if (ns && ver)
+		return K_NS_VER;
+	if (ns)
+		return K_NS;
+	if (nm && ver)
+		return K_NAME_VER;
+	if (nm)
+		return K_NAME;
+	if (ver)
+		return K_VER;
+	return K_ALL;
+}
+
+/* The shape's key parameters into a; returns how many. */
+static size_t
+keys_of(const struct tk_task_filter *f, enum shape_kind k,
+    struct tk_dbarg *a)
+{
+	switch (k) {
+	case K_ALL:
+		return 0;
+	case K_NS:
+		a[0] = TK_PSTR(f->namespace_name);
+		return 1;
+	case K_NS_NAME:
+		a[0] = TK_PSTR(f->namespace_name);
+		a[1] = TK_PSTR(f->name);
+		return 2;
+	case K_HV:
+		a[0] = TK_PINT(f->hv_id);
+		return 1;
+	case K_VER:
+		a[0] = TK_PSTR(f->version);
+		return 1;
+	case K_NS_VER:
+		a[0] = TK_PSTR(f->namespace_name);
+		a[1] = TK_PSTR(f->version);
+		return 2;
+	case K_NAME:
+		a[0] = TK_PSTR(f->name);
+		return 1;
+	case K_NAME_VER:
+		a[0] = TK_PSTR(f->name);
+		a[1] = TK_PSTR(f->version);
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+/* The COUNTS parameters of f into a; returns how many. */
+static size_t
+count_params(const struct tk_task_filter *f, struct tk_dbarg *a)
+{
+	a[0] = a[1] = TK_POPT(f->namespace_name);
+	a[2] = a[3] = TK_POPT(f->name);
+	a[4] = a[5] = TK_POPT(f->version);
+	a[6] = a[7] = TK_PINT(f->hv_id);
+	return COUNT_PARAMS;
+}
+
+/*
+ * The total of the counts text of COUNTS ("n,n,n,n,n,n", enum tk_status
+ * order): the statuses of the filter (status_mask 0: all), none below
+ * zero.
+ */
+static unsigned long long
+count_sum(const char *s, unsigned status_mask)
+{
+	unsigned mask = status_mask & TK_STATUS_ALL;
+	unsigned long long total = 0;
+	long long n;
+	char *end;
+	int st;
+
+	for (st = 0; s != NULL && st < NCOUNTS && st < TK_ST__COUNT; st++) {
+		n = strtoll(s, &end, 10);
+		if (end != s && n > 0 && (mask == 0 || (mask & (1u << st))))
+			total += (unsigned long long)n;
+		if ((s = strchr(s, ',')) != NULL)
+			s++;
+	}
+	return total;
+}
+
+/*
+ * The statuses of mask as a comma list ("pending,error") in out, or NULL
+ * for every status.
+ */
+static const char *
+status_set(unsigned mask, char *out, size_t outsz)
+{
+	size_t n = 0;
+	int st;
+
+	mask &= TK_STATUS_ALL;
+	if (mask == 0 || mask == TK_STATUS_ALL)
+		return NULL;
+	out[0] = '\0';
+	for (st = 0; st < TK_ST__COUNT; st++)
+		if (mask & (1u << st))
+			n += (size_t)snprintf(out + n, n < outsz ? outsz - n : 0,
+			    "%s%s", n > 0 ? "," : "",
+			    tk_status_name((enum tk_status)st));
+	return out;
+}
+
+#define STATUS_SET_SIZE 128   /* every status name, comma-separated */
+
+/* The SCOPED_WHERE parameters of f into a; returns how many. */
+static size_t
+scoped_params(const struct tk_task_filter *f, const char *statuses,
+    struct tk_dbarg *a)
+{
+	a[0] = a[1] = TK_POPT(f->ns_set);
+	a[2] = a[3] = TK_POPT(f->namespace_name);
+	a[4] = a[5] = TK_POPT(f->name);
+	a[6] = a[7] = TK_POPT(f->version);
+	a[8] = a[9] = TK_POPT(statuses);
+	return SCOPED_PARAMS;
+}
+
+/* How many of created_by's tasks match f. */
+static tk_err
+own_count(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long *total)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[1 + SCOPED_PARAMS];
+	char st[STATUS_SET_SIZE];
+	long long n;
+	tk_err e;
+
+	a[0] = TK_PSTR(f->created_by);
+	scoped_params(f, status_set(f->status_mask, st, sizeof(st)), a + 1);
+	if ((e = tk_db_query(db, SQL_OWN_COUNT, a, 1 + SCOPED_PARAMS, &r))
+	    != TK_OK)
+		return e;
+	n = tk_row_int(&r, 0, 0);
+	*total = n > 0 ? (unsigned long long)n : 0;
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+/*
+ * The page of a namespace set of at most NS_BRANCHES names (and no
+ * namespace or creator filter) off ix_tasks_ns.  1 when it applies (and
+ * *e says how it went), 0 when the set is too large for it.
+ */
+static int
+list_ns_branches(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long offset, unsigned limit, struct tk_rows *out,
+    tk_err *e)
+{
+	struct tk_dbarg a[NS_BRANCHES * NS_BRANCH_PARAMS + 2];
+	char st[STATUS_SET_SIZE];
+	const char *p = f->ns_set, *statuses;
+	size_t b, len, n = 0;
+
+	if (f->created_by != NULL || f->namespace_name != NULL)
+		return 0;
+	statuses = status_set(f->status_mask, st, sizeof(st));
+	for (b = 0; b < NS_BRANCHES; b++) {
+		a[n] = TK_PNULL;
+		a[n + 4] = TK_PINT(0);
+		if (*p != '\0') {
+			len = strcspn(p, ",");
+			a[n] = TK_PSTRN(p, len);
+			a[n + 4] = TK_PINT(offset + limit);
+			p += len + (p[len] == ',');
+		}
+		a[n + 1] = TK_POPT(f->name);
+		a[n + 2] = TK_POPT(f->version);
+		a[n + 3] = TK_POPT(statuses);
+		n += NS_BRANCH_PARAMS;
+	}
+	if (*p != '\0')
+		return 0;   /* more names than branches */
+	a[n++] = TK_PINT(limit);
+	a[n++] = TK_PINT(offset);
+	*e = tk_task_query(db, SQL_NS_BRANCHES_PAGE, a, n, out);
+	return 1;
+}
+
+/* tk_task_store_list() for a filter with created_by or ns_set. */
+static tk_err
+list_scoped(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long offset, unsigned limit, struct tk_rows *out,
+    unsigned long long *total)
+{
+	struct tk_dbarg a[1 + SCOPED_PARAMS + 2];
+	char st[STATUS_SET_SIZE];
+	const char *sql = SQL_NS_SET_PAGE;
+	size_t n = 0;
+	tk_err e;
+
+	if ((e = tk_task_store_count(db, f, total)) != TK_OK ||
+	    offset >= *total)
+		return e;
+	if (f->ns_set != NULL &&
+	    list_ns_branches(db, f, offset, limit, out, &e))
+		return e;
+	if (f->created_by != NULL) {
+		a[n++] = TK_PSTR(f->created_by);
+		sql = SQL_OWN_PAGE;
+	}
+	n += scoped_params(f, status_set(f->status_mask, st, sizeof(st)),
+	    a + n);
+	a[n++] = TK_PINT(limit);
+	a[n++] = TK_PINT(offset);
+	return tk_task_query(db, sql, a, n, out);
+}
+
+tk_err
+tk_task_store_count(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long *total)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[COUNT_PARAMS + 1];
+	size_t n;
+	tk_err e;
+
+	*total = 0;
+	if (f->created_by != NULL)
+		return own_count(db, f, total);
+	n = count_params(f, a);
+	if (f->ns_set != NULL)
+		a[n++] = TK_PSTR(f->ns_set);
+	if ((e = tk_db_query(db, f->ns_set != NULL ? SQL_COUNT_NS_SET :
+	    SQL_COUNT, a, n, &r)) != TK_OK)
+		return e;
+	*total = count_sum(tk_row_str(&r, 0, 0), f->status_mask);
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+/*
+ * The parameters of the page of shape k (keys: its nk key parameters)
+ * after the n in a; returns the statement and sets *np.
+ */
+static const char *
+page_params(const struct tk_task_filter *f, enum shape_kind k,
+    unsigned long long offset, unsigned limit, struct tk_dbarg *a,
+    size_t *np)
+{
+	struct tk_dbarg keys[2];
+	unsigned mask = f->status_mask & TK_STATUS_ALL;
+	size_t nk = keys_of(f, k, keys), n = *np, b, i;
+	int st = 0;
+
+	if (mask == 0 || mask == TK_STATUS_ALL) {
+		for (i = 0; i < nk; i++)
+			a[n++] = keys[i];
+		a[n++] = TK_PINT(limit);
+		a[n++] = TK_PINT(offset);
+		*np = n;
+		return shapes[k].plain;
+	}
+	for (b = 0; b < NBRANCH; b++) {
+		while (st < TK_ST__COUNT && !(mask & (1u << st)))
+			st++;
+		for (i = 0; i < nk; i++)
+			a[n++] = keys[i];
+		if (st < TK_ST__COUNT) {
+			a[n++] = TK_PSTR(tk_status_name((enum tk_status)st));
+			a[n++] = TK_PINT(offset + limit);
+			st++;
+		} else {
+			a[n++] = TK_PNULL;
+			a[n++] = TK_PINT(0);
+		}
+	}
+	a[n++] = TK_PINT(limit);
+	a[n++] = TK_PINT(offset);
+	*np = n;
+	return shapes[k].multi;
+}
+
+/* tk_task_store_list() as rows of TASK_COLS (and the counts column). */
+static tk_err
+list_rows(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long offset, unsigned limit, struct tk_rows *out,
+    unsigned long long *total)
+{
+	struct tk_dbarg a[NBRANCH * 4 + 2 + COUNT_PARAMS];
+	const char *sql;
+	size_t n;
+	tk_err e;
+
+	if (f->created_by != NULL || f->ns_set != NULL)
+		return list_scoped(db, f, offset, limit, out, total);
+	if (f->hv_id == 0 && f->namespace_name != NULL && f->name != NULL &&
+	    f->version != NULL)
+		/* No such handler version (in this process's catalog): no
+		 * tasks to list, but the counts say what they say. */
+		return tk_task_store_count(db, f, total);
+	if (offset >= COUNT_FIRST_OFFSET) {
+		if ((e = tk_task_store_count(db, f, total)) != TK_OK ||
+		    offset >= *total)
+			return e;
+	}
+	n = count_params(f, a);
+	sql = page_params(f, shape_of(f), offset, limit, a, &n);
+	if ((e = tk_task_query(db, sql, a, n, out)) != TK_OK)
+		return e;
+	if (out->nrows > 0 && out->ncols == TC__NCOLS + 1) {
+		*total = count_sum(tk_row_str(out, 0, TC__NCOLS),
+		    f->status_mask);
+		return TK_OK;
+	}
+	/* An empty page (past the end, or nothing matches) has no row to
+	 * carry the counts. */
+	tk_rows_free(out);
+	return tk_task_store_count(db, f, total);
+}
+
+tk_err
+tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long offset, unsigned limit, struct tk_task_list *out,
+    unsigned long long *total)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	tk_err e;
+
+	memset(out, 0, sizeof(*out));
+	*total = 0;
+	if ((e = list_rows(db, f, offset, limit, &r, total)) == TK_OK)
+		e = tk_task_rows_take(&r, out);
+	tk_rows_free(&r);
+	return e;
+}
