@@ -13,4 +13,5 @@ libtasker_a_SOURCES += \
 	src/engine/protocol.c src/engine/lease.c \
 	include/tasker/worker.h src/engine/worker.c
 t_unit_tests_SOURCES += t/unit/test_engine_backoff.c \
-	t/unit/test_engine_exec.c t/unit/test_engine.c
+	t/unit/test_engine_exec.c t/unit/test_engine.c \
+	t/unit/test_engine_flow_run.c
