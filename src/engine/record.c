@@ -159,7 +159,8 @@ record_retrying(struct tk_engine *eng, const struct claim *c,
 	ra.o = o;
 	for (;;) {
 		e = eng_txn(eng, record_txn, &ra);
-		if (e != TK_ERR_DB_UNAVAILABLE || (left = until - tk_now_ms()) <= 0)
+		if (e != TK_ERR_DB_UNAVAILABLE ||
+		    (left = until - tk_now_ms()) <= 0)
 			break;
 		/* Short waits: a database back just before the expiry is
 		 * still in time. */
@@ -211,8 +212,8 @@ eng_settle(struct tk_engine *eng, const struct claim *c,
 	*lost = *again = 0;
 	if (o->kind != O_LOST && !eng_lease_to_record(eng)) {
 		o->kind = O_LOST;
-		snprintf(o->reason, sizeof(o->reason), "lease lost: the handler "
-		    "was killed at its lease deadline");
+		snprintf(o->reason, sizeof(o->reason), "lease lost: the "
+		    "handler was killed at its lease deadline");
 	}
 	backoff(w, c, o);
 	if (o->kind == O_LOST) {

@@ -574,7 +574,7 @@ tk_step_store_worker_stop(struct tk_db *db, const char *id)
 	return TK_OK;
 }
 
-/* ---------------------------------------------------------------- transitions */
+/* ---------------------------------------------------------- transitions */
 
 tk_err
 tk_transition_store_step_cas(struct tk_db *db, unsigned long long step_id,
