@@ -225,7 +225,7 @@ judge(struct tk_engine *eng, const struct tk_step_def *sd,
 
 	if (r->end == TK_EXEC_ABORTED && run->settled >= 0) {
 		/* Stopped for an operator: what it said is recorded as
-		 * late results or error (record_txn), if still ours. */
+		 * late results or error (record.c), if still ours. */
 		settled_outcome(o, r, run->settled);
 		o->settled = run->settled;
 		return;
