@@ -37,6 +37,8 @@ static struct tk_engine *eng;
 static void
 setup(const char *a, const char *b)
 {
+	size_t i;
+
 	memset(steps, 0, sizeof(steps));
 	memset(&def, 0, sizeof(def));
 	snprintf(cmd_a, sizeof(cmd_a), "%s", a);
@@ -47,7 +49,7 @@ setup(const char *a, const char *b)
 	steps[1].nparents = 1;
 	steps[0].exec.argv = argv_a;
 	steps[1].exec.argv = argv_b;
-	for (size_t i = 0; i < 2; i++) {
+	for (i = 0; i < 2; i++) {
 		steps[i].retryable = 1;
 		steps[i].retry_limit = 2;         /* 3 attempts in all */
 		steps[i].exec.runnable = 1;
