@@ -1,7 +1,8 @@
 /*
  * json_str.c - THE JSON string escaper (see json_str.h).  Every writer of
- * JSON text by hand uses it: the task API's answers (tk_json_put_str) and
- * the Idempotency-Key fingerprint.  And the one check that a parsed JSON
+ * JSON text by hand uses it: the task API's answers (through
+ * tasks/json_writer.c's tk_json_put_str), the step's stdin document
+ * (engine/protocol.c) and the Idempotency-Key fingerprint.  And the one check that a parsed JSON
  * string is a C string (JWT claims, task request names and versions).
  */
 #include "tasker/json_str.h"
