@@ -307,6 +307,11 @@ replay "$STRICT" 409 PATCH "/tasks/$ERR/workflow_steps/a" -H 'Content-Type: appl
     -d "$(json '{"status":"resolved_manually","results":{"by":"hand"}}')"
 replay "$STRICT" 404 PATCH "/tasks/$ERR/workflow_steps/no_such_step" \
     -H 'Content-Type: application/json' -d "$(json '{"status":"cancelled"}')"
+AUTH=$OTHER_TOKEN replay "$STRICT" 403 PATCH "/tasks/$ERR/workflow_steps/b" \
+    -H 'Content-Type: application/json' -d "$(json '{"status":"cancelled"}')"
+ERR3=$(error_task) || fail "no task in error"
+replay "$STRICT" 200 PATCH "/tasks/$ERR3/workflow_steps/a" -H 'Content-Type: application/json' \
+    -d "$(json '{"status":"cancelled","reason":"not needed"}')"
 
 case_begin "POST /tasks/{id}/retry: a task in error, and the refusals (409: below)"
 ERR2=$(error_task) || fail "no task in error"
