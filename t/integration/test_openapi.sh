@@ -75,17 +75,25 @@ prism_wait() {
 COVERED=$T_TMP/covered
 : >"$COVERED"
 
+# The documented paths (fewest parameters first, so that a literal
+# segment wins) and their regular expressions.
+TEMPLATES=()
+REGEXES=()
+while read -r t; do
+	TEMPLATES+=("$t")
+	REGEXES+=("^$(echo "$t" | sed -e 's/{[a-z_]*}/[^\/]+/g')\$")
+done < <(jq -r '.paths | keys[]' "$DOC" | awk '{ print gsub(/{/, "{"), $0 }' |
+    sort -n | cut -d' ' -f2-)
+
 # The documented path (template) of a concrete one, or nothing.
 template_of() {
-	local path=${1%%\?*} t re
-	while read -r t; do
-		re="^$(echo "$t" | sed -e 's/{[a-z_]*}/[^\/]+/g')\$"
-		if [[ "$path" =~ $re ]]; then
-			echo "$t"
+	local path=${1%%\?*} i
+	for i in "${!REGEXES[@]}"; do
+		if [[ "$path" =~ ${REGEXES[$i]} ]]; then
+			echo "${TEMPLATES[$i]}"
 			return
 		fi
-	done < <(jq -r '.paths | keys[]' "$DOC" | awk '{ print gsub(/{/, "{"), $0 }' |
-	    sort -n | cut -d' ' -f2-)
+	done
 }
 
 # check_answer WHAT: what is wrong with the last answer through Prism,
