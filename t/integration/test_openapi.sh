@@ -164,7 +164,8 @@ elif [ ! -x "$PRISM" ]; then
 	timeout 300 npm install --prefix "$CACHE/prism-$PRISM_VERSION" \
 	    --cache "$CACHE/npm" --no-audit --no-fund --ignore-scripts \
 	    --loglevel=error "@stoplight/prism-cli@$PRISM_VERSION" >"$T_TMP/npm.log" 2>&1 ||
-	    fail "npm install @stoplight/prism-cli@$PRISM_VERSION: $(tail -5 "$T_TMP/npm.log")"
+	    fail "npm install @stoplight/prism-cli@$PRISM_VERSION failed: $(grep -a 'error' \
+	    "$T_TMP/npm.log" | head -3 | tr '\n' ' ')"
 fi
 if [ "$T_CASE_FAILED" -eq 0 ]; then
 	# The broken copy: a task's status becomes a number.
