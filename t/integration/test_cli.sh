@@ -123,7 +123,7 @@ text_rc=$RC
 summary=$(tail -1 "$OUT")
 run $TASKER_ADMIN check utf8 --json
 expect_rc "$text_rc" "check utf8 --json"
-expect_eq "$(jqo '.findings | length == .bad_values')" true "one finding per bad value"
+expect_eq "$(jqo '(.findings | length) == .bad_values')" true "one finding per bad value"
 expect_eq "$(jqo '"utf8: \(.rows) rows of \(.tables) tables checked: \(.bad_rows) rows hold \(.bad_values) values that are not strict UTF-8"')" \
     "\"$summary\"" "the text form's summary"
 expect_eq "$(jqo '[.findings[] | keys_unsorted] | unique')" \
