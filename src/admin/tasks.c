@@ -50,6 +50,29 @@ struct call {
 	char               *perms[1];
 };
 
+/*
+ * Writes s to f padded to width bytes, then sep.  What clients stored is
+ * hostile: a control byte (C0, DEL, or C1 as UTF-8) is written as '?' so
+ * that it cannot drive the terminal.
+ */
+static void
+put_cell(FILE *f, const char *s, int width, const char *sep)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int n = 0;
+
+	for (; *p != '\0'; p++, n++) {
+		if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+			fputc('?', f);
+			p++;
+		} else
+			fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+	}
+	for (; n < width; n++)
+		fputc(' ', f);
+	fputs(sep, f);
+}
+
 /* "admin:<unix user>", else "admin:uid<N>". */
 static void
 admin_subject(char out[SUBJECT_SIZE])
@@ -204,12 +227,14 @@ call_error(struct call *c, tk_err e)
 	tk_buf_puts(&b, c->req.error[0] != '\0' ? c->req.error :
 	    info->message);
 	put_details(&b, c->app.details);
-	if (e == TK_ERR_BAD_REQUEST || e == TK_ERR_VALIDATION)
-		rc = tk_cli_usage_error("tasker-admin", SEE, "%s",
-		    b.failed ? info->message : tk_buf_str(&b));
-	else
-		fprintf(stderr, "tasker-admin: %s\n", b.failed ?
-		    info->message : tk_buf_str(&b));
+	/* The message may quote what was asked (hostile): put_cell. */
+	fputs("tasker-admin: ", stderr);
+	put_cell(stderr, b.failed ? info->message : tk_buf_str(&b), 0, "");
+	if (e == TK_ERR_BAD_REQUEST || e == TK_ERR_VALIDATION) {
+		fputs("; see '" SEE "'", stderr);
+		rc = TK_EXIT_USAGE;
+	}
+	fputc('\n', stderr);
 	tk_buf_free(&b);
 	return rc;
 }
@@ -276,10 +301,12 @@ print_tasks(json_object *doc)
 		    "CREATED_AT", "TASK");
 	for (i = 0; i < n; i++) {
 		t = json_object_array_get_idx(tasks, i);
-		printf("%-36s  %-11s  %-20s  %s/%s %s\n", member(t, "id"),
-		    member(t, "status"), member(t, "created_at"),
-		    member(t, "namespace"), member(t, "name"),
-		    member(t, "version"));
+		put_cell(stdout, member(t, "id"), 36, "  ");
+		put_cell(stdout, member(t, "status"), 11, "  ");
+		put_cell(stdout, member(t, "created_at"), 20, "  ");
+		put_cell(stdout, member(t, "namespace"), 0, "/");
+		put_cell(stdout, member(t, "name"), 0, " ");
+		put_cell(stdout, member(t, "version"), 0, "\n");
 	}
 	printf("page %s of %s, %s tasks\n", member(pg, "current_page"),
 	    member(pg, "total_pages"), member(pg, "total_count"));
@@ -295,10 +322,14 @@ print_one(json_object *t)
 	json_object *steps, *s;
 	size_t i, n;
 
-	printf("%-14s %s/%s %s\n", "task", member(t, "namespace"),
-	    member(t, "name"), member(t, "version"));
-	for (i = 0; fields[i] != NULL; i++)
-		printf("%-14s %s\n", fields[i], member(t, fields[i]));
+	printf("%-14s ", "task");
+	put_cell(stdout, member(t, "namespace"), 0, "/");
+	put_cell(stdout, member(t, "name"), 0, " ");
+	put_cell(stdout, member(t, "version"), 0, "\n");
+	for (i = 0; fields[i] != NULL; i++) {
+		printf("%-14s ", fields[i]);
+		put_cell(stdout, member(t, fields[i]), 0, "\n");
+	}
 	if (!json_object_object_get_ex(t, "steps", &steps))
 		return;
 	n = json_object_array_length(steps);
@@ -306,9 +337,10 @@ print_one(json_object *t)
 	    "LAST_ERROR");
 	for (i = 0; i < n; i++) {
 		s = json_object_array_get_idx(steps, i);
-		printf("%-24s  %-17s  %-8s  %s\n", member(s, "name"),
-		    member(s, "status"), member(s, "attempts"),
-		    member(s, "last_error"));
+		put_cell(stdout, member(s, "name"), 24, "  ");
+		put_cell(stdout, member(s, "status"), 17, "  ");
+		put_cell(stdout, member(s, "attempts"), 8, "  ");
+		put_cell(stdout, member(s, "last_error"), 0, "\n");
 	}
 }
 
