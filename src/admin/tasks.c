@@ -308,8 +308,9 @@ print_tasks(json_object *doc)
 		put_cell(stdout, member(t, "name"), 0, " ");
 		put_cell(stdout, member(t, "version"), 0, "\n");
 	}
-	printf("page %s of %s, %s tasks\n", member(pg, "current_page"),
-	    member(pg, "total_pages"), member(pg, "total_count"));
+	printf("page %s of %s, %s task%s\n", member(pg, "current_page"),
+	    member(pg, "total_pages"), member(pg, "total_count"),
+	    strcmp(member(pg, "total_count"), "1") == 0 ? "" : "s");
 }
 
 /* A task answer (with its steps) as a summary and a table of steps. */

@@ -37,7 +37,7 @@ expect_rc 0 "tasks list (text)"
 head -1 "$OUT" | grep -q '^ID  *STATUS  *CREATED_AT  *TASK$' ||
     fail "text header: $(head -1 "$OUT")"
 grep -q ' it_tasks/pages ' "$OUT" || fail "text rows: $(head -3 "$OUT")"
-tail -1 "$OUT" | grep -q '^page 1 of [0-9]*, [0-9]* tasks$' ||
+tail -1 "$OUT" | grep -qE '^page 1 of [0-9]+, [0-9]+ tasks?$' ||
     fail "text summary: $(tail -1 "$OUT")"
 
 case_begin "tasks list: a value or a name the API refuses is bad usage, exit 2"
