@@ -11,13 +11,16 @@
  *   handlers list [--json]
  *   token [--subject S] [--permission P]... [--lifetime SECONDS]
  *         [--namespace NS]... [--no-namespaces] [--own-tasks]
- *   check utf8
+ *   tasks list [NAME=VALUE | --NAME VALUE]... [--json]
+ *   tasks show|cancel|retry ID [--reason TEXT] [--json]
+ *   health [--json]
+ *   check utf8 [--json]
  *
  * Help goes to stdout with exit 0; bad usage is one line on stderr
  * naming where the usage is, exit 2 (cli.h).
  *
  * Exit status: 0 done, 1 refused or failed (with the reason on stderr),
- * 2 bad usage.  check utf8: 0 nothing found, 1 found (listed on stdout),
+ * 2 bad usage.  health: 0 healthy, 1 not.  check utf8: 0 nothing found, 1 found (listed on stdout),
  * 2 bad usage, 3 the check could not run or finish.
  */
 #include <getopt.h>
@@ -61,7 +64,13 @@ static const char usage_text[] =
     "handlers_dir)\n"
     "  handlers list [--json]        the handlers the database holds\n"
     "  token [OPTION...]             mint a JWT with the signing key\n"
-    "  check utf8                    list stored text that is not UTF-8\n"
+    "  tasks list [FILTER...] [--json]\n"
+    "                                tasks, filtered as GET /tasks\n"
+    "  tasks show|cancel|retry ID [--json]\n"
+    "                                one task: show it, cancel it, retry "
+    "it\n"
+    "  health [--json]               the checks of /health/status\n"
+    "  check utf8 [--json]           list stored text that is not UTF-8\n"
     "  help [COMMAND]                this text, or a command's\n"
     "\n"
     "Options:\n"
@@ -75,9 +84,8 @@ static const char usage_text[] =
     "\n"
     "Exit status:\n"
     "  0  done\n"
-    "  1  refused or failed (the reason on stderr); check utf8: found "
-    "text\n"
-    "     that is not UTF-8\n"
+    "  1  refused or failed (the reason on stderr); health: unhealthy;\n"
+    "     check utf8: found text that is not UTF-8\n"
     "  2  bad usage (a one-line hint on stderr)\n"
     "  3  check utf8: the check could not run or finish\n";
 
@@ -85,6 +93,8 @@ static int cmd_config(struct admin *, int, char **);
 static int cmd_migrate(struct admin *, int, char **);
 static int cmd_handlers(struct admin *, int, char **);
 static int cmd_token(struct admin *, int, char **);
+static int cmd_tasks(struct admin *, int, char **);
+static int cmd_health(struct admin *, int, char **);
 static int cmd_check(struct admin *, int, char **);
 static int cmd_help(struct admin *, int, char **);
 
@@ -166,14 +176,64 @@ static const struct command commands[] = {
 	    "Exit status: 0 printed, 1 refused (no signing key, invalid "
 	    "value),\n"
 	    "2 bad usage.\n" },
+	{ "tasks", cmd_tasks,
+	    "usage: tasker-admin [-c FILE] tasks list [NAME=VALUE | --NAME "
+	    "VALUE]... [--json]\n"
+	    "       tasker-admin [-c FILE] tasks show ID [--json]\n"
+	    "       tasker-admin [-c FILE] tasks cancel ID [--reason TEXT] "
+	    "[--json]\n"
+	    "       tasker-admin [-c FILE] tasks retry ID [--reason TEXT] "
+	    "[--json]\n"
+	    "\n"
+	    "The task API's requests (GET /tasks, GET /tasks/{id}, DELETE\n"
+	    "/tasks/{id}, POST /tasks/{id}/retry), answered straight from the\n"
+	    "database by the API's own code: the same filters, checks and\n"
+	    "state rules.  The caller has every permission; cancel and retry\n"
+	    "record the actor \"admin:USER\" (the unix user).\n"
+	    "list    filters and pages as GET /tasks's query parameters:\n"
+	    "        status=S (comma-separated), namespace=N, name=N, "
+	    "version=V,\n"
+	    "        created_by=SUBJECT, page=N, per_page=N ... ('-' in NAME is\n"
+	    "        read as '_', so --per-page 5 is per_page=5)\n"
+	    "show    the task and its steps\n"
+	    "cancel  a task that has not finished (reason default: "
+	    "\"cancelled\n"
+	    "        with tasker-admin\")\n"
+	    "retry   a task in error: its failed steps run again\n"
+	    "  --json  print the API's answer body as it is instead of text\n"
+	    "\n"
+	    "Exit status: 0 done, 1 refused or failed (no such task, a\n"
+	    "conflict such as cancelling a finished task, the database: the\n"
+	    "reason on stderr), 2 bad usage or a value the API refuses (400,\n"
+	    "422: its message and details on one line).\n" },
+	{ "health", cmd_health,
+	    "usage: tasker-admin [-c FILE] health [--json]\n"
+	    "\n"
+	    "The checks of GET /health/status, straight against the database:\n"
+	    "the database answers, the schema is current (every migration of\n"
+	    "migrations_dir applied), a worker sent a heartbeat within 3 x\n"
+	    "worker.heartbeat_seconds; and the ready queue and task counts.\n"
+	    "  --json  print {\"status\": ok|degraded|unavailable, "
+	    "\"problems\",\n"
+	    "          \"database\", \"schema\", \"tasks\", \"steps\", "
+	    "\"ready_queue\",\n"
+	    "          \"workers\"} (as /health/status) instead\n"
+	    "\n"
+	    "Exit status: 0 healthy, 1 unhealthy (database unreachable, schema\n"
+	    "not current, no live worker), 2 bad usage.\n" },
 	{ "check", cmd_check,
-	    "usage: tasker-admin [-c FILE] check utf8\n"
+	    "usage: tasker-admin [-c FILE] check utf8 [--json]\n"
 	    "\n"
 	    "Lists every stored value a client or a step handler wrote that is\n"
 	    "not strict UTF-8, one line each on stdout, e.g.\n"
 	    "  tasks id=0190f1a2-7b3c-7def-8a12-3456789abcde column=reason "
 	    "offset=3\n"
 	    "then a summary line.\n"
+	    "  --json  print {\"tables\", \"rows\", \"bad_rows\", "
+	    "\"bad_values\",\n"
+	    "          \"findings\": [{\"table\", \"keys\": {...}, "
+	    "\"column\",\n"
+	    "          \"offset\"}]} instead\n"
 	    "\n"
 	    "Exit status: 0 none found, 1 some found, 2 bad usage, 3 the check\n"
 	    "could not run or finish (configuration, database).\n" },
@@ -313,17 +373,31 @@ cmd_token(struct admin *a, int argc, char **argv)
 	return load_config(a) != 0 ? 1 : tk_admin_token(&a->cfg, argc, argv);
 }
 
+static int
+cmd_tasks(struct admin *a, int argc, char **argv)
+{
+	return load_config(a) != 0 ? 1 : tk_admin_tasks(&a->cfg, argc, argv);
+}
+
+static int
+cmd_health(struct admin *a, int argc, char **argv)
+{
+	return load_config(a) != 0 ? 1 : tk_admin_health(&a->cfg, argc, argv);
+}
+
 /* check utf8.  Exit 1 means "found", so a failure to load the
  * configuration is 3 here, like every failure of the check itself. */
 static int
 cmd_check(struct admin *a, int argc, char **argv)
 {
+	int json = tk_cli_take_flag(&argc, argv, "--json");
+
 	if (argc != 1 || strcmp(argv[0], "utf8") != 0)
 		return bad_usage("check", argc == 0 ? "expected 'check utf8'" :
 		    "no such check", argc == 0 ? NULL : argv[0]);
 	if (load_config(a) != 0)
 		return 3;
-	return tk_admin_check_utf8(&a->cfg);
+	return tk_admin_check_utf8(&a->cfg, json);
 }
 
 /* ---------------------------------------------------------------- help */

@@ -23,12 +23,34 @@ int tk_admin_handlers(const struct tk_config *cfg, int argc, char **argv);
 /* token [--subject S] [--permission P]... [--lifetime SECONDS] ... */
 int tk_admin_token(const struct tk_config *cfg, int argc, char **argv);
 /*
+ * tasks list [NAME=VALUE | --NAME VALUE]... [--json] | tasks show ID |
+ * tasks cancel ID [--reason TEXT] | tasks retry ID [--reason TEXT]:
+ * the task API's requests, answered in process by its controllers
+ * (src/admin/tasks.c says how).
+ */
+int tk_admin_tasks(const struct tk_config *cfg, int argc, char **argv);
+/*
+ * The query string of `tasks list ARGS` (NAME=VALUE, --NAME=VALUE,
+ * --NAME VALUE; '-' in NAME read as '_'), percent-encoded and appended
+ * to qs.  0, or the exit status (2: bad usage, said on stderr).  Pure
+ * but for that line.
+ */
+struct tk_buf;
+int tk_admin_tasks_query(int argc, char **argv, struct tk_buf *qs);
+/*
+ * health [--json]: the checks of GET /health/status.  Exit status 0
+ * healthy, 1 not (database unreachable, schema not current, no live
+ * worker), 2 bad usage.
+ */
+int tk_admin_health(const struct tk_config *cfg, int argc, char **argv);
+/*
  * check utf8: prints every stored value a client or a step handler wrote
  * that is not strict UTF-8, and a summary.  Exit status 0 when there is
  * none, 1 when there are some, 3 when the scan could not run or finish
- * (the database is unreachable or failed).
+ * (the database is unreachable or failed).  json: the findings and the
+ * summary as one JSON document instead (src/admin/check.c).
  */
-int tk_admin_check_utf8(const struct tk_config *cfg);
+int tk_admin_check_utf8(const struct tk_config *cfg, int json);
 
 /*
  * --json (src/admin/json.c): prints doc on stdout as one document and

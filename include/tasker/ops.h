@@ -21,6 +21,8 @@
 #ifndef TASKER_OPS_H
 #define TASKER_OPS_H
 
+#include <json-c/json.h>
+
 #include "tasker/config.h"
 #include "tasker/error.h"
 #include "tasker/http.h"
@@ -43,6 +45,16 @@ tk_err tk_ops_init(const struct tk_config *cfg);
 void   tk_ops_record(const struct tk_request *req, int status,
     long long duration_us);
 void   tk_ops_free(void);
+
+/*
+ * The body of GET /health/status for h (src/ops/health.c's reading),
+ * but for workers.list and generated_at, which the endpoint adds:
+ * status ("ok" or "degraded"), problems, database, schema, tasks,
+ * steps, ready_queue, workers.  Also `tasker-admin health --json`'s.
+ * NULL when out of memory.
+ */
+struct tk_health;
+json_object *tk_ops_health_json(const struct tk_health *h);
 
 /* Controllers (src/api/ops.c). */
 tk_err tk_api_health_live(struct tk_request *req, struct tk_response *res);

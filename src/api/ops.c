@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "tasker/api.h"
+#include "tasker/health.h"
 #include "tasker/log.h"
 #include "tasker/metrics.h"
 #include "tasker/migrate.h"
@@ -153,7 +154,6 @@ scan_migrations(const struct tk_config *cfg)
 {
 	struct tk_diag d = TK_DIAG_INIT;
 	char q[600];
-	size_t i;
 
 	if (tk_migrations_scan(cfg->migrations_dir, &ops.migs, &d) != TK_OK) {
 		tk_log(TK_LOG_ERROR, "event=migrations_unreadable dir=%s",
@@ -163,9 +163,7 @@ scan_migrations(const struct tk_config *cfg)
 	}
 	tk_diag_free(&d);
 	ops.migs_ok = 1;
-	for (i = 0; i < ops.migs.n; i++)
-		if (ops.migs.m[i].version > ops.expected)
-			ops.expected = ops.migs.m[i].version;
+	ops.expected = tk_health_expected(&ops.migs);
 }
 
 tk_err
@@ -315,7 +313,7 @@ iso_now(char *out, size_t outsz)
 static unsigned
 heartbeat_timeout(const struct tk_config *cfg)
 {
-	return 3 * cfg->worker.heartbeat_seconds;
+	return tk_health_heartbeat_timeout(cfg);
 }
 
 /* ---------------------------------------------------------------- /health */
@@ -402,69 +400,74 @@ workers_list(struct tk_app *app)
 	return a;
 }
 
+json_object *
+tk_ops_health_json(const struct tk_health *h)
+{
+	const char *why[TK_HEALTH_MAX_PROBLEMS];
+	json_object *o, *schema, *queue, *workers, *problems;
+	size_t i, n;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	problems = json_object_new_array();
+	n = tk_health_problems(h, why);
+	for (i = 0; i < n; i++)
+		json_object_array_add(problems, json_object_new_string(why[i]));
+	json_object_object_add(o, "status", json_object_new_string(
+	    n == 0 ? "ok" : "degraded"));
+	json_object_object_add(o, "problems", problems);
+	json_object_object_add(o, "database", json_object_new_string("ok"));
+	schema = json_object_new_object();
+	json_object_object_add(schema, "version", json_object_new_int64(h->version));
+	json_object_object_add(schema, "expected_version",
+	    json_object_new_int64(h->expected));
+	json_object_object_add(schema, "current",
+	    json_object_new_boolean(h->current));
+	json_object_object_add(o, "schema", schema);
+	json_object_object_add(o, "tasks", status_counts(h->c.tasks));
+	json_object_object_add(o, "steps", status_counts(h->c.steps));
+	queue = json_object_new_object();
+	json_object_object_add(queue, "ready", json_object_new_int64(h->c.ready_steps));
+	json_object_object_add(queue, "oldest_ready_age_seconds",
+	    h->c.oldest_ready_seconds >= 0 ?
+	    json_object_new_double(h->c.oldest_ready_seconds) : NULL);
+	json_object_object_add(queue, "waiting_retry",
+	    json_object_new_int64(h->c.waiting_steps));
+	json_object_object_add(o, "ready_queue", queue);
+	workers = json_object_new_object();
+	json_object_object_add(workers, "live",
+	    json_object_new_int64(h->c.workers_live));
+	json_object_object_add(workers, "processes",
+	    json_object_new_int64(h->c.worker_processes_live));
+	json_object_object_add(workers, "heartbeat_timeout_seconds",
+	    json_object_new_int64(h->heartbeat_timeout));
+	json_object_object_add(o, "workers", workers);
+	return o;
+}
+
 tk_err
 tk_api_health_status(struct tk_request *req, struct tk_response *res)
 {
 	struct tk_app *app = req->app;
-	struct tk_probe_counts c;
-	json_object *o, *schema, *queue, *workers, *problems;
+	struct tk_health h;
+	json_object *o, *workers;
 	char now[32];
-	int current = 0;
-	unsigned version = 0;
 	tk_err e;
 
-	if (tk_db_ensure(app->db) != TK_OK)
-		return unavailable(res, "The database is unreachable", "database",
-		    "unreachable");
-	e = tk_probe_counts(app->db, heartbeat_timeout(app->cfg), &c);
+	/* The decision is src/ops/health.c's. */
+	e = tk_health_read(app->db, app->cfg, ops.migs_ok ? &ops.migs : NULL,
+	    &h);
 	if (e == TK_ERR_DB_UNAVAILABLE)
 		return unavailable(res, "The database is unreachable", "database",
 		    "unreachable");
 	if (e != TK_OK)
 		return e;
-	if (ops.migs_ok &&
-	    tk_migrate_current(app->db, &ops.migs, &version, &current) != TK_OK)
-		current = 0;
-	if ((o = json_object_new_object()) == NULL)
+	if ((o = tk_ops_health_json(&h)) == NULL)
 		return TK_ERR_NOMEM;
-	problems = json_object_new_array();
-	if (!current)
-		json_object_array_add(problems,
-		    json_object_new_string("schema is not current"));
-	if (c.workers_live == 0)
-		json_object_array_add(problems,
-		    json_object_new_string("no live worker"));
 	iso_now(now, sizeof(now));
-	json_object_object_add(o, "status", json_object_new_string(
-	    json_object_array_length(problems) == 0 ? "ok" : "degraded"));
-	json_object_object_add(o, "problems", problems);
-	json_object_object_add(o, "database", json_object_new_string("ok"));
-	schema = json_object_new_object();
-	json_object_object_add(schema, "version", json_object_new_int64(version));
-	json_object_object_add(schema, "expected_version",
-	    json_object_new_int64(ops.expected));
-	json_object_object_add(schema, "current",
-	    json_object_new_boolean(current));
-	json_object_object_add(o, "schema", schema);
-	json_object_object_add(o, "tasks", status_counts(c.tasks));
-	json_object_object_add(o, "steps", status_counts(c.steps));
-	queue = json_object_new_object();
-	json_object_object_add(queue, "ready", json_object_new_int64(c.ready_steps));
-	json_object_object_add(queue, "oldest_ready_age_seconds",
-	    c.oldest_ready_seconds >= 0 ?
-	    json_object_new_double(c.oldest_ready_seconds) : NULL);
-	json_object_object_add(queue, "waiting_retry",
-	    json_object_new_int64(c.waiting_steps));
-	json_object_object_add(o, "ready_queue", queue);
-	workers = json_object_new_object();
-	json_object_object_add(workers, "live",
-	    json_object_new_int64(c.workers_live));
-	json_object_object_add(workers, "processes",
-	    json_object_new_int64(c.worker_processes_live));
-	json_object_object_add(workers, "heartbeat_timeout_seconds",
-	    json_object_new_int64(heartbeat_timeout(app->cfg)));
-	json_object_object_add(workers, "list", workers_list(app));
-	json_object_object_add(o, "workers", workers);
+	if (json_object_object_get_ex(o, "workers", &workers) &&
+	    workers != NULL)
+		json_object_object_add(workers, "list", workers_list(app));
 	json_object_object_add(o, "generated_at", json_object_new_string(now));
 	(void)tk_response_set_header(res, "Cache-Control", "no-store");
 	return tk_api_json(res, 200, o);

@@ -3,7 +3,8 @@
 # src/api/ops.c.
 libtasker_a_SOURCES += \
 	include/tasker/metrics.h src/ops/metrics.c \
-	include/tasker/ops.h src/api/ops.c
+	include/tasker/ops.h src/api/ops.c \
+	include/tasker/health.h src/ops/health.c
 t_unit_tests_SOURCES += t/unit/test_metrics.c t/unit/test_metrics_openapi.c
 
 # The OpenAPI document served at GET <mount>/api-docs.json.

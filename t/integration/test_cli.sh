@@ -8,52 +8,12 @@
 # read against the running stack.
 . "$(dirname "$0")/lib.sh"
 
-OUT=$T_TMP/out
-ERR=$T_TMP/err
+. "$(dirname "$0")/cli_lib.sh"
+
 BIN=$TASKER_BUILD
 QS() {
 	TASKER_RUN_DIR=${QS_RUN:-$TASKER_RUN} TASKER_BUILD_DIR=$TASKER_BUILD \
 	    "$TASKER_QUICKSTART" "$@"
-}
-
-# run CMD...: runs it with no input; RC, and its output in $OUT and $ERR.
-run() {
-	RC=0
-	"$@" </dev/null >"$OUT" 2>"$ERR" || RC=$?
-}
-
-expect_rc() {
-	[ "$RC" = "$1" ] ||
-	    fail "$2: exit $RC, expected $1; stderr: $(head -c 300 "$ERR")"
-}
-
-# expect_help PROG WHAT...: RC 0, stdout starts with "usage: PROG" and
-# documents the exit status, nothing on stderr.
-expect_help() {
-	local prog=$1
-	shift
-	expect_rc 0 "$*"
-	head -1 "$OUT" | grep -q "^usage: $prog" ||
-	    fail "$*: stdout does not start with 'usage: $prog': $(head -2 "$OUT")"
-	grep -q 'Exit status' "$OUT" || fail "$*: no exit status in the usage"
-	[ ! -s "$ERR" ] || fail "$*: stderr: $(head -c 300 "$ERR")"
-}
-
-# expect_hint PROG SEE WHAT...: RC 2, nothing on stdout, one line on
-# stderr: "PROG: ...; see 'SEE'".
-expect_hint() {
-	local prog=$1 see=$2
-	shift 2
-	expect_rc 2 "$*"
-	[ ! -s "$OUT" ] || fail "$*: stdout: $(head -c 300 "$OUT")"
-	expect_eq "$(wc -l <"$ERR")" 1 "$*: lines on stderr"
-	grep -q "^$prog: .*; see '$see'\$" "$ERR" ||
-	    fail "$*: stderr: $(head -c 300 "$ERR")"
-}
-
-# jqo FILTER: jq -c FILTER over stdout (one JSON document), or a failure.
-jqo() {
-	jq -c "$1" <"$OUT" 2>&1 || echo "(jq '$1' failed on: $(head -c 200 "$OUT"))"
 }
 
 # ------------------------------------------------------------ tasker-admin
@@ -64,6 +24,7 @@ for a in -h --help help; do
 	expect_help tasker-admin "tasker-admin $a"
 	for c in 'config check' 'migrate status' 'migrate repair' \
 	    'handlers validate' 'handlers load' 'handlers list' token \
+	    'tasks list' 'tasks show|cancel|retry' health \
 	    'check utf8' 'help \[COMMAND\]'; do
 		grep -q "^  $c" "$OUT" || fail "$a: usage does not list '$c'"
 	done
@@ -75,7 +36,7 @@ run $TASKER_ADMIN help
 cmp -s "$OUT" "$T_TMP/top" || fail "help and --help differ"
 
 case_begin "tasker-admin COMMAND --help, COMMAND -h and help COMMAND: that command's usage"
-for c in config migrate handlers token check help; do
+for c in config migrate handlers token tasks health check help; do
 	run $TASKER_ADMIN help "$c"
 	expect_help "tasker-admin.* $c" "help $c"
 	cp "$OUT" "$T_TMP/one"
@@ -121,6 +82,15 @@ token operand|help token
 token --lifetime 0|help token
 check|help check
 check ascii|help check
+check utf8 extra|help check
+tasks|help tasks
+tasks bogus|help tasks
+tasks list status|help tasks
+tasks show|help tasks
+tasks show a b|help tasks
+tasks retry|help tasks
+tasks cancel x --why y|help tasks
+health extra|help health
 EOF
 run $TASKER_ADMIN bogus
 grep -q "unknown command 'bogus'" "$ERR" || fail "the hint does not name the command: $(cat "$ERR")"
@@ -142,6 +112,33 @@ run "$BIN/tasker-admin" -c "$T_TMP/none.yaml" check utf8
 expect_rc 3 "check utf8, no configuration"
 run "$BIN/tasker-admin" -c "$T_TMP/nodb.yaml" check utf8
 expect_rc 3 "check utf8, no database"
+run "$BIN/tasker-admin" -c "$T_TMP/nodb.yaml" check utf8 --json
+expect_rc 3 "check utf8 --json, no database"
+[ ! -s "$OUT" ] || fail "stdout of a failure: $(head -c 200 "$OUT")"
+
+case_begin "check utf8 --json: the findings and the summary the text form prints"
+run $TASKER_ADMIN check utf8
+[ "$RC" = 0 ] || [ "$RC" = 1 ] || fail "check utf8: exit $RC"
+text_rc=$RC
+summary=$(tail -1 "$OUT")
+run $TASKER_ADMIN check utf8 --json
+expect_rc "$text_rc" "check utf8 --json"
+expect_eq "$(jqo '(.findings | length) == .bad_values')" true "one finding per bad value"
+expect_eq "$(jqo '"utf8: \(.rows) rows of \(.tables) tables checked: \(.bad_rows) rows hold \(.bad_values) values that are not strict UTF-8"')" \
+    "\"$summary\"" "the text form's summary"
+expect_eq "$(jqo '[.findings[] | keys_unsorted] | unique')" \
+    "$(jqo 'if .bad_values > 0 then [["table","keys","column","offset"]] else [] end')" "finding members"
+
+case_begin "health and tasks without a database: exit 1, the reason said"
+run "$BIN/tasker-admin" -c "$T_TMP/nodb.yaml" health --json
+expect_rc 1 "health --json, no database"
+expect_eq "$(jqo '[.status, .problems, .database]')" '["unavailable",["database unreachable"],"unreachable"]' "health --json, no database"
+run "$BIN/tasker-admin" -c "$T_TMP/nodb.yaml" health
+expect_rc 1 "health, no database"
+expect_eq "$(head -1 "$OUT")" "health: unhealthy: database unreachable" "health, no database"
+run "$BIN/tasker-admin" -c "$T_TMP/nodb.yaml" tasks list
+expect_rc 1 "tasks list, no database"
+grep -q 'database' "$ERR" || fail "no reason: $(head -c 300 "$ERR")"
 
 case_begin "migrate status --json lists every migration the text form lists"
 run $TASKER_ADMIN migrate status

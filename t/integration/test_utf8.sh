@@ -348,6 +348,15 @@ done
 expect_eq "$(grep -c ' column=' "$ADMIN_OUT")" 5 "reported values"
 grep -q ': 4 rows hold 5 values that are not strict UTF-8$' "$ADMIN_OUT" ||
     fail "summary: $(tail -1 "$ADMIN_OUT")"
+# --json: the same findings and summary as one document.
+check_utf8 utf8 --json
+expect_eq "$RC" 1 "--json exit status"
+expect_eq "$(jq -c '[.tables, .bad_rows, .bad_values, (.findings | length)]' <"$ADMIN_OUT")" \
+    '[5,4,5,5]' "--json summary"
+expect_eq "$(jq -c --arg id "$PID" '[.findings[] | select(.table == "tasks" and .keys.id == $id) | [.column, .offset]] | sort' <"$ADMIN_OUT")" \
+    '[["context",6],["reason",2]]' "--json findings of the task"
+expect_eq "$(jq -c '.findings[] | select(.table == "idempotency_keys") | .keys' <"$ADMIN_OUT")" \
+    '{"principal":"0x70EDA080","idem_key":"it-utf8-planted"}' "--json keys"
 
 case_begin "tasker-admin check utf8: repaired rows exit 0 again"
 sql "UPDATE tasks SET reason = 'ab', context = '{}' WHERE id = $PX;
