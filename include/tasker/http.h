@@ -57,6 +57,8 @@
 #define TK_ETAG_SIZE         35    /* '"' + 32 hex + '"' + NUL */
 
 #define TK_CONTENT_TYPE_JSON "application/json; charset=utf-8"
+/* Retry-After of every 503 that does not set its own (seconds). */
+#define TK_RETRY_AFTER_SECONDS "5"
 
 /* ------------------------------------------------------------ Paths */
 
