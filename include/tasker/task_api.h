@@ -74,13 +74,6 @@ tk_err tk_tasks_body(struct tk_request *req, int allow_empty,
     json_object **out);
 
 /*
- * Refuses (400, details attached) query parameters not in allowed
- * (NULL-ended) and parameters given more than once.
- */
-tk_err tk_tasks_query_check(struct tk_request *req,
-    const char *const *allowed);
-
-/*
  * Reads task id and answers it with HTTP status code: the task with its
  * steps (and dependency analysis when deps).  TK_ERR_TASK_NOT_FOUND, also
  * for a task outside the principal's scope.

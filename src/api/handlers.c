@@ -161,7 +161,8 @@ tk_api_handlers_index(struct tk_request *req, struct tk_response *res)
 	struct tk_catalog *cat;
 	tk_err e;
 
-	if ((e = tk_api_catalog(req, &cat)) != TK_OK)
+	if ((e = tk_api_query_check(req, NULL)) != TK_OK ||
+	    (e = tk_api_catalog(req, &cat)) != TK_OK)
 		return e;
 	if (p->ns_limited)
 		return tk_api_json(res, 200, index_of(cat, p));
@@ -226,6 +227,8 @@ tk_api_handlers_namespace(struct tk_request *req, struct tk_response *res)
 	struct tk_catalog *cat;
 	tk_err e;
 
+	if ((e = tk_api_query_check(req, NULL)) != TK_OK)
+		return e;
 	if (!valid_name(name) ||
 	    !tk_principal_sees_ns(&app->principal, name))
 		return namespace_not_found(req, name);
@@ -329,6 +332,7 @@ make_show(const void *arg)
 tk_err
 tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 {
+	static const char *const params[] = { "version", NULL };
 	const char *nsname = tk_request_param(req, "namespace");
 	const char *name = tk_request_param(req, "name");
 	const char *vtext = tk_query_get(&req->query, "version");
@@ -340,14 +344,12 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 	char c1[NAME_MAX_LEN + 1], c2[NAME_MAX_LEN + 1], c3[NAME_MAX_LEN + 1];
 	tk_err e;
 
-	if (vtext != NULL && (tk_query_count(&req->query, "version") > 1 ||
-	    tk_semver_parse(vtext, &want) != TK_OK)) {
+	if ((e = tk_api_query_check(req, params)) != TK_OK)
+		return e;
+	if (vtext != NULL && tk_semver_parse(vtext, &want) != TK_OK)
 		return tk_api_reject(req, TK_ERR_BAD_REQUEST,
 		    "Invalid request parameters", tk_api_details1("version",
-		    tk_query_count(&req->query, "version") > 1 ?
-		    "must be given at most once" :
 		    "must be a valid semantic version"));
-	}
 	if (!valid_name(nsname) ||
 	    !tk_principal_sees_ns(&app->principal, nsname))
 		return namespace_not_found(req, nsname);

@@ -213,13 +213,16 @@ tk_ops_free(void)
  * table) but closed by configuration: authenticate as the pipeline does
  * for every other route and check the route's permission, if it names
  * one.  The principal lands in app->principal, for the request log.
+ * Then the rule of every route: no query parameter (these take none).
  */
 static tk_err
 guard(struct tk_request *req, struct tk_response *res, int open)
 {
-	if (open)
-		return TK_OK;
-	return tk_api_authenticate(req, res);
+	tk_err e;
+
+	if (!open && (e = tk_api_authenticate(req, res)) != TK_OK)
+		return e;
+	return tk_api_query_check(req, NULL);
 }
 
 /*
@@ -415,6 +418,8 @@ tk_api_health_status(struct tk_request *req, struct tk_response *res)
 	unsigned version = 0;
 	tk_err e;
 
+	if ((e = tk_api_query_check(req, NULL)) != TK_OK)
+		return e;
 	if (tk_db_ensure(app->db) != TK_OK)
 		return unavailable(res, "The database is unreachable", "database",
 		    "unreachable");

@@ -326,7 +326,7 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 	tk_err e;
 
 	memset(&r, 0, sizeof(r));
-	if ((e = tk_tasks_query_check(req, params)) != TK_OK)
+	if ((e = tk_api_query_check(req, params)) != TK_OK)
 		return e;
 	if (key != NULL && !idem_key_valid(key))
 		return tk_api_reject(req, TK_ERR_BAD_REQUEST,
@@ -503,7 +503,7 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	size_t i;
 	tk_err e;
 
-	if ((e = tk_tasks_query_check(req, params)) != TK_OK)
+	if ((e = tk_api_query_check(req, params)) != TK_OK)
 		return e;
 	if ((details = json_object_new_object()) == NULL)
 		return TK_ERR_NOMEM;
@@ -556,7 +556,7 @@ tk_api_tasks_show(struct tk_request *req, struct tk_response *res)
 	int deps = 0;
 	tk_err e;
 
-	if ((e = tk_tasks_query_check(req, params)) != TK_OK)
+	if ((e = tk_api_query_check(req, params)) != TK_OK)
 		return e;
 	if (tk_query_bool(&req->query, "include_dependencies", &deps, msg,
 	    sizeof(msg)) != TK_OK)

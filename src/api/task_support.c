@@ -133,37 +133,6 @@ tk_tasks_body(struct tk_request *req, int allow_empty, json_object **out)
 }
 
 tk_err
-tk_tasks_query_check(struct tk_request *req, const char *const *allowed)
-{
-	json_object *d;
-	const char *name;
-	char q[72];
-	size_t i, j;
-
-	if ((d = json_object_new_object()) == NULL)
-		return TK_ERR_NOMEM;
-	for (i = 0; i < req->query.n; i++) {
-		name = req->query.pair[i].name;
-		for (j = 0; j < i; j++)
-			if (strcmp(req->query.pair[j].name, name) == 0)
-				break;
-		if (j < i)
-			continue;   /* reported at its first occurrence */
-		if (!tk_name_listed(allowed, name))
-			tk_details_add(d, tk_quote(q, name),
-			    "is not a known parameter");
-		else if (tk_query_count(&req->query, name) > 1)
-			tk_details_add(d, name, "must be given at most once");
-	}
-	if (tk_details_count(d) == 0) {
-		json_object_put(d);
-		return TK_OK;
-	}
-	return tk_api_reject(req, TK_ERR_BAD_REQUEST,
-	    "Invalid request parameters", d);
-}
-
-tk_err
 tk_tasks_answer(struct tk_request *req, struct tk_response *res,
     const unsigned char id[16], int code, int deps)
 {

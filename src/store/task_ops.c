@@ -27,10 +27,13 @@ static const char SQL_STEPS_CLEAR_READY[] =
 static const char SQL_STEPS_FAILED[] =
     "SELECT id, attempts FROM workflow_steps WHERE task_id = ?"
     " AND status = 'error' ORDER BY position FOR UPDATE";
+/* A reset step starts over: no attempt, start, end or error of the runs
+ * before the retry shows (those stay in its transitions). */
 static const char SQL_STEP_RESET[] =
     "UPDATE workflow_steps SET attempts = 0,"
     " ready_at = IF(unmet_parents = 0, UTC_TIMESTAMP(6), NULL),"
-    " lease_owner = NULL, lease_expires_at = NULL,"
+    " lease_owner = NULL, lease_expires_at = NULL, started_at = NULL,"
+    " completed_at = NULL, last_error = NULL,"
     " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
 static const char SQL_STEP_LOCK[] =
     "SELECT id, position, status, attempts FROM workflow_steps"
