@@ -16,6 +16,8 @@
 #include <json-c/json.h>
 
 #include "tasker/error.h"
+/* tk_name_listed, which the checkers of request members use with these. */
+#include "tasker/strlist.h"
 
 #define TK_BODY_MAX_DEPTH   40  /* JSON nesting of a request body */
 #define TK_VALUE_MAX_DEPTH  31  /* containers in a stored JSON value:
@@ -55,9 +57,6 @@ const char *tk_json_text(json_object *v, size_t *len);
  */
 void   tk_details_add(json_object *details, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* 1 when s is one of names (NULL-ended): the members a body may have,
- * the parameters a query may have. */
-int    tk_name_listed(const char *const *names, const char *s);
 /* Number of fields with problems. */
 size_t tk_details_count(json_object *details);
 /* A hostile string made fit for a message: printable ASCII, at most 60

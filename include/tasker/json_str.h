@@ -1,10 +1,13 @@
 /*
- * json_str.h - the one JSON string escaper (src/util/json_str.c).
+ * json_str.h - JSON strings, out and in (src/util/json_str.c): the one
+ * escaper, and the one reader of a parsed string as a C string.
  */
 #ifndef TASKER_JSON_STR_H
 #define TASKER_JSON_STR_H
 
 #include <stddef.h>
+
+#include <json-c/json.h>
 
 #include "tasker/buf.h"
 #include "tasker/error.h"
@@ -21,5 +24,11 @@
 #define TK_JSON_ESC_SHORT 0x1
 tk_err tk_json_put_strn(struct tk_buf *b, const char *s, size_t n,
     int flags);
+
+/*
+ * The C string of a JSON string (v's own), or NULL when v is NULL, not a
+ * string, or holds a NUL: "a\u0000b" must not pass as "a".
+ */
+const char *tk_json_cstr(json_object *v);
 
 #endif

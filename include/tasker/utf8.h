@@ -22,6 +22,13 @@ size_t tk_utf8_bad(const char *s, size_t len);
 /* 1 when s[0..len) is well-formed UTF-8. */
 int    tk_utf8_valid(const char *s, size_t len);
 
+/* 1 when s[0..len) holds an ASCII control byte (below 0x20, or DEL). */
+int    tk_has_ctl(const char *s, size_t len);
+
+/* n, moved back so that s[0..n) ends on a character boundary (s[n] is
+ * read: s holds more than n bytes).  For cutting text short. */
+size_t tk_utf8_floor(const char *s, size_t n);
+
 /*
  * Offset of the first "\u" escape in the JSON text s[0..len) that stands
  * for half a surrogate pair ("\ud800" not followed by a low-half escape,

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "tasker/handler.h"
+#include "tasker/utf8.h"
 
 #define NAME_MAX_LEN 64
 
@@ -46,11 +47,8 @@ clip(const char *s, char *out, size_t outsz)
 {
 	size_t n = strlen(s);
 
-	if (n > NAME_MAX_LEN) {
-		n = NAME_MAX_LEN;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
+	if (n > NAME_MAX_LEN)
+		n = tk_utf8_floor(s, NAME_MAX_LEN);
 	if (n >= outsz)
 		n = outsz - 1;
 	memcpy(out, s, n);

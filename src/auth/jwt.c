@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tasker/json_str.h"
 #include "tasker/utf8.h"
 
 #include "internal.h"
@@ -27,24 +28,6 @@
 #define HEADER_DEPTH      8      /* JSON nesting allowed in a JOSE header */
 #define PAYLOAD_DEPTH     16     /* ... and in the claims */
 #define AUD_MAX_COUNT     64     /* entries in an "aud" array */
-
-/*
- * The C string of a JSON string, or NULL when v is not a string or holds
- * a NUL ("a\u0000b" must not become "a").
- */
-static const char *
-json_str(struct json_object *v)
-{
-	const char *s;
-
-	if (v == NULL || !json_object_is_type(v, json_type_string))
-		return NULL;
-	s = json_object_get_string(v);
-	if (s == NULL ||
-	    strlen(s) != (size_t)json_object_get_string_len(v))
-		return NULL;
-	return s;
-}
 
 /* ---- token syntax -------------------------------------------------- */
 
@@ -243,7 +226,7 @@ token_parse(const struct tk_auth *a, struct token *t, size_t len,
 	}
 
 	if (!json_object_object_get_ex(t->header, "alg", &v) ||
-	    (name = json_str(v)) == NULL) {
+	    (name = tk_json_cstr(v)) == NULL) {
 		*reason = "bad_alg";
 		return TK_OK;
 	}
@@ -257,13 +240,13 @@ token_parse(const struct tk_auth *a, struct token *t, size_t len,
 		return TK_OK;
 	}
 	if (json_object_object_get_ex(t->header, "kid", &v) &&
-	    ((t->kid = json_str(v)) == NULL || *t->kid == '\0' ||
+	    ((t->kid = tk_json_cstr(v)) == NULL || *t->kid == '\0' ||
 	    strlen(t->kid) > KID_MAX_LEN)) {
 		*reason = "bad_kid";
 		return TK_OK;
 	}
 	if (json_object_object_get_ex(t->header, "typ", &v) &&
-	    ((name = json_str(v)) == NULL || strcasecmp(name, "JWT") != 0)) {
+	    ((name = tk_json_cstr(v)) == NULL || strcasecmp(name, "JWT") != 0)) {
 		*reason = "bad_typ";
 		return TK_OK;
 	}
@@ -369,7 +352,7 @@ check_parties(const struct tk_auth *a, struct json_object *claims)
 
 	if (a->issuer != NULL) {
 		if (!json_object_object_get_ex(claims, "iss", &v) ||
-		    (s = json_str(v)) == NULL || strcmp(s, a->issuer) != 0)
+		    (s = tk_json_cstr(v)) == NULL || strcmp(s, a->issuer) != 0)
 			return "wrong_issuer";
 	}
 	if (!json_object_object_get_ex(claims, "aud", &v))
@@ -378,7 +361,7 @@ check_parties(const struct tk_auth *a, struct json_object *claims)
 	 * we are that audience. */
 	if (a->audience == NULL)
 		return "unexpected_audience";
-	if ((s = json_str(v)) != NULL)
+	if ((s = tk_json_cstr(v)) != NULL)
 		return strcmp(s, a->audience) == 0 ? NULL : "wrong_audience";
 	if (v == NULL || !json_object_is_type(v, json_type_array))
 		return "wrong_audience";
@@ -386,7 +369,7 @@ check_parties(const struct tk_auth *a, struct json_object *claims)
 	if (n > AUD_MAX_COUNT)
 		return "wrong_audience";
 	for (i = 0; i < n; i++) {
-		if ((s = json_str(json_object_array_get_idx(v, i))) == NULL)
+		if ((s = tk_json_cstr(json_object_array_get_idx(v, i))) == NULL)
 			return "wrong_audience";
 		if (strcmp(s, a->audience) == 0)
 			return NULL;
@@ -425,7 +408,7 @@ claims_scope(const struct tk_auth *a, struct json_object *claims,
 	}
 	p->ns_limited = 1;
 	for (i = 0; i < n; i++) {
-		s = json_str(json_object_array_get_idx(v, i));
+		s = tk_json_cstr(json_object_array_get_idx(v, i));
 		if (s == NULL || (e = tk_principal_add_ns(p, s)) ==
 		    TK_ERR_BAD_REQUEST) {
 			*reason = "bad_namespaces";
@@ -451,7 +434,7 @@ claims_principal(const struct tk_auth *a, struct json_object *claims,
 	tk_err e;
 
 	if (json_object_object_get_ex(claims, "sub", &v) &&
-	    ((s = json_str(v)) == NULL || !tk_subject_valid(s))) {
+	    ((s = tk_json_cstr(v)) == NULL || !tk_subject_valid(s))) {
 		*reason = "bad_sub";
 		return TK_OK;
 	}
@@ -468,7 +451,7 @@ claims_principal(const struct tk_auth *a, struct json_object *claims,
 		return TK_OK;
 	}
 	for (i = 0; i < n; i++) {
-		s = json_str(json_object_array_get_idx(v, i));
+		s = tk_json_cstr(json_object_array_get_idx(v, i));
 		if (s == NULL || !tk_perm_valid(s)) {
 			*reason = "bad_permissions";
 			return TK_OK;

@@ -54,7 +54,7 @@ tk_principal_allows(const struct tk_principal *p, const char *required)
  * strict client's JSON.
  */
 static int
-printable(const char *s, size_t max)
+clean_text(const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
@@ -74,13 +74,13 @@ printable(const char *s, size_t max)
 int
 tk_perm_valid(const char *s)
 {
-	return printable(s, TK_PERM_MAX_LEN);
+	return clean_text(s, TK_PERM_MAX_LEN);
 }
 
 int
 tk_subject_valid(const char *s)
 {
-	return printable(s, TK_SUBJECT_MAX_LEN);
+	return clean_text(s, TK_SUBJECT_MAX_LEN);
 }
 
 tk_err

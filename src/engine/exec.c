@@ -381,105 +381,224 @@ poll_wait(const struct stream *so, const struct stream *se,
 	return wait < 0 ? 0 : wait;
 }
 
-/* The loop: runs until the handler is reaped and its pipes are done. */
+/* The supervision loop's state (supervise()). */
+struct loop {
+	const struct tk_exec_spec *sp;
+	struct tk_exec_result     *res;
+	struct stream             *so, *se;
+	struct stopper             st;
+	int                        in_w;       /* stdin; -1 once closed */
+	size_t                     off;        /* of the input written */
+	size_t                     max;        /* output bytes per stream */
+	unsigned                   tick_ms;
+	long long                  deadline;   /* timeout; 0: none */
+	long long                  next_tick;
+	long long                  drain_until;
+	int                        reaped, wstatus;
+};
+
+static void
+poll_add(struct pollfd *pfd, int *n, int fd, short events)
+{
+	if (fd < 0)
+		return;
+	pfd[*n].fd = fd;
+	pfd[(*n)++].events = events;
+}
+
+/* One poll() and what it allows: stdin fed, stdout and stderr read.  A
+ * failure (*e) or too much output stops the handler at once. */
+static void
+io_round(struct loop *l, tk_err *e)
+{
+	struct pollfd pfd[3];
+	long long wait;
+	int n = 0;
+
+	poll_add(pfd, &n, l->in_w, POLLOUT);
+	poll_add(pfd, &n, l->so->fd, POLLIN);
+	poll_add(pfd, &n, l->se->fd, POLLIN);
+	wait = poll_wait(l->so, l->se, &l->st, l->deadline, l->next_tick);
+	if (poll(pfd, (nfds_t)n, (int)wait) < 0 && errno != EINTR) {
+		*e = TK_ERR_IO;
+		stop(l->res, &l->st, TK_EXEC_ABORTED, 1);
+	}
+	if (l->in_w >= 0)
+		feed_stdin(&l->in_w, l->sp->input, l->sp->input_len, &l->off);
+	if (l->so->fd >= 0 && stream_read(l->so, l->max) < 0)
+		*e = TK_ERR_NOMEM;
+	if (l->se->fd >= 0 && stream_read(l->se, l->max) < 0)
+		*e = TK_ERR_NOMEM;
+	if (*e == TK_ERR_NOMEM)
+		stop(l->res, &l->st, TK_EXEC_ABORTED, 1);
+	if (l->so->overflow || l->se->overflow)
+		stop(l->res, &l->st, TK_EXEC_TOO_LARGE, 1);
+}
+
+/* The clock of a running handler: the grace after SIGTERM, the timeout,
+ * the caller's tick. */
+static void
+clock_round(struct loop *l, long long now)
+{
+	const struct tk_exec_spec *sp = l->sp;
+	int t;
+
+	if (l->st.kill_at && now >= l->st.kill_at)
+		stop(l->res, &l->st, l->res->end, 1);   /* the grace is over */
+	if (l->deadline && now >= l->deadline && !l->st.killed)
+		stop(l->res, &l->st, TK_EXEC_TIMEOUT, 0);
+	/* Ticks go on through the grace (the lease is renewed); a second
+	 * stop changes nothing, TK_EXEC_TICK_KILL ends it. */
+	if (!l->st.sigkilled && now >= l->next_tick) {
+		l->next_tick = now + l->tick_ms;
+		if (sp->tick != NULL &&
+		    (t = sp->tick(sp->tick_arg)) != TK_EXEC_TICK_GO_ON)
+			stop(l->res, &l->st, TK_EXEC_ABORTED,
+			    t == TK_EXEC_TICK_KILL);
+	}
+}
+
+/* 1 once the handler is reaped and its pipes are done (or the drain
+ * time for a descendant that holds them is over). */
+static int
+over(struct loop *l, long long now)
+{
+	if (!l->reaped && reap(l->sp, l->st.pid, &l->wstatus, 0)) {
+		l->reaped = 1;
+		l->st.kill_at = 0;
+		/* Stragglers of the handler's group go too. */
+		kill_group(l->st.pid);
+		l->drain_until = now + (l->st.sigkilled ? 0 : DRAIN_MS);
+	}
+	return l->reaped && ((l->so->fd < 0 && l->se->fd < 0) ||
+	    now >= l->drain_until);
+}
+
+/* The loop: runs until the handler is reaped and its pipes are done;
+ * closes in_w and the streams' descriptors. */
 static tk_err
 supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
     struct stream *so, struct stream *se, long long t0,
     struct tk_exec_result *res)
 {
-	size_t max = sp->max_output ? sp->max_output : DEFAULT_MAX_OUTPUT;
-	unsigned tick_ms = sp->tick_ms ? sp->tick_ms : DEFAULT_TICK_MS;
-	long long deadline = sp->timeout_ms ? t0 + sp->timeout_ms : 0;
-	long long next_tick = t0 + tick_ms, drain_until = 0, now, wait;
-	struct stopper st;
-	size_t off = 0;
-	int reaped = 0, wstatus = 0, n, t;
-	struct pollfd pfd[3];
+	struct loop l;
+	long long now;
 	tk_err e = TK_OK;
 
-	memset(&st, 0, sizeof(st));
-	st.pid = pid;
-	st.grace_ms = sp->term_grace_ms;
+	memset(&l, 0, sizeof(l));
+	l.sp = sp;
+	l.res = res;
+	l.so = so;
+	l.se = se;
+	l.st.pid = pid;
+	l.st.grace_ms = sp->term_grace_ms;
+	l.in_w = in_w;
+	l.max = sp->max_output ? sp->max_output : DEFAULT_MAX_OUTPUT;
+	l.tick_ms = sp->tick_ms ? sp->tick_ms : DEFAULT_TICK_MS;
+	l.deadline = sp->timeout_ms ? t0 + sp->timeout_ms : 0;
+	l.next_tick = t0 + l.tick_ms;
 	if (sp->input == NULL || sp->input_len == 0)
-		close_fd(&in_w);
+		close_fd(&l.in_w);
 	for (;;) {
-		n = 0;
-		if (in_w >= 0) {
-			pfd[n].fd = in_w;
-			pfd[n++].events = POLLOUT;
-		}
-		if (so->fd >= 0) {
-			pfd[n].fd = so->fd;
-			pfd[n++].events = POLLIN;
-		}
-		if (se->fd >= 0) {
-			pfd[n].fd = se->fd;
-			pfd[n++].events = POLLIN;
-		}
-		wait = poll_wait(so, se, &st, deadline, next_tick);
-		if (poll(pfd, (nfds_t)n, (int)wait) < 0 && errno != EINTR) {
-			e = TK_ERR_IO;
-			stop(res, &st, TK_EXEC_ABORTED, 1);
-		}
-		if (in_w >= 0)
-			feed_stdin(&in_w, sp->input, sp->input_len, &off);
-		if (so->fd >= 0 && stream_read(so, max) < 0)
-			e = TK_ERR_NOMEM;
-		if (se->fd >= 0 && stream_read(se, max) < 0)
-			e = TK_ERR_NOMEM;
-		if (e == TK_ERR_NOMEM)
-			stop(res, &st, TK_EXEC_ABORTED, 1);
-		if (so->overflow || se->overflow)
-			stop(res, &st, TK_EXEC_TOO_LARGE, 1);
+		io_round(&l, &e);
 		now = tk_now_ms();
-		if (!reaped) {
-			if (reap(sp, pid, &wstatus, 0)) {
-				reaped = 1;
-				st.kill_at = 0;
-				/* Stragglers of the handler's group go too. */
-				kill_group(pid);
-				drain_until = now + (st.sigkilled ? 0 : DRAIN_MS);
-			}
-		}
-		if (reaped && ((so->fd < 0 && se->fd < 0) ||
-		    now >= drain_until))
+		if (over(&l, now))
 			break;
-		if (reaped)
-			continue;
-		if (st.kill_at && now >= st.kill_at)
-			stop(res, &st, res->end, 1);   /* the grace is over */
-		if (deadline && now >= deadline && !st.killed)
-			stop(res, &st, TK_EXEC_TIMEOUT, 0);
-		/* Ticks go on through the grace (the lease is renewed); a
-		 * second stop changes nothing, TK_EXEC_TICK_KILL ends it. */
-		if (!st.sigkilled && now >= next_tick) {
-			next_tick = now + tick_ms;
-			if (sp->tick != NULL &&
-			    (t = sp->tick(sp->tick_arg)) != TK_EXEC_TICK_GO_ON)
-				stop(res, &st, TK_EXEC_ABORTED,
-				    t == TK_EXEC_TICK_KILL);
-		}
+		if (!l.reaped)
+			clock_round(&l, now);
 	}
-	close_fd(&in_w);
+	close_fd(&l.in_w);
 	close_fd(&so->fd);
 	close_fd(&se->fd);
-	ended(res, &st, wstatus);
+	ended(res, &l.st, l.wstatus);
 	res->out_overflow = so->overflow;
 	res->err_overflow = se->overflow;
 	return e;
 }
 
+/* The four pipes of a run: stdin, stdout, stderr, and the child's
+ * report of a failed start ([0] the read end, [1] the write end). */
+struct pipes {
+	int in[2], out[2], err[2], ex[2];
+};
+
+static void
+pipes_close(struct pipes *p)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		close_fd(&p->in[i]);
+		close_fd(&p->out[i]);
+		close_fd(&p->err[i]);
+		close_fd(&p->ex[i]);
+	}
+}
+
+static int
+pipes_open(struct pipes *p)
+{
+	memset(p, 0xff, sizeof(*p));   /* every descriptor -1 */
+	return pipe2(p->in, O_CLOEXEC) < 0 || pipe2(p->out, O_CLOEXEC) < 0 ||
+	    pipe2(p->err, O_CLOEXEC) < 0 || pipe2(p->ex, O_CLOEXEC) < 0 ?
+	    -1 : 0;
+}
+
+/*
+ * 1 when the child could not start (res says why; it is reaped): a
+ * report on the exec pipe.  EOF instead means exec happened (the pipe
+ * is close-on-exec).
+ */
+static int
+not_started(const struct tk_exec_spec *sp, pid_t pid, int ex_r,
+    struct tk_exec_result *res)
+{
+	struct child_report rep;
+	ssize_t n;
+
+	do
+		n = read(ex_r, &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(rep))
+		return 0;
+	(void)reap(sp, pid, NULL, 1);
+	res->end = TK_EXEC_NOT_STARTED;
+	res->status = rep.err;
+	res->failed_op = rep.op >= 0 && rep.op <= OP_EXEC ? ops[rep.op] :
+	    "start";
+	return 1;
+}
+
+/* The handler started: its output pipes become so and se, and it is
+ * supervised to its end. */
+static tk_err
+watch(const struct tk_exec_spec *sp, pid_t pid, struct pipes *p,
+    struct stream *so, struct stream *se, long long t0,
+    struct tk_exec_result *res)
+{
+	int in_w = p->in[1];
+
+	so->fd = p->out[0];
+	se->fd = p->err[0];
+	p->out[0] = p->err[0] = p->in[1] = -1;
+	if (set_nonblock(in_w) < 0 || set_nonblock(so->fd) < 0 ||
+	    set_nonblock(se->fd) < 0) {
+		close_fd(&in_w);
+		kill_group(pid);
+		(void)reap(sp, pid, NULL, 1);
+		return TK_ERR_IO;
+	}
+	return supervise(sp, pid, in_w, so, se, t0, res);
+}
+
 tk_err
 tk_exec_run(const struct tk_exec_spec *sp, struct tk_exec_result *res)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 },
-	    ex[2] = { -1, -1 };
+	struct pipes p;
 	struct stream so, se;
 	struct sigaction ign, old;
-	struct child_report rep;
 	long long t0 = tk_now_ms();
 	pid_t pid, parent = getpid();
-	ssize_t n;
 	tk_err e = TK_OK;
 
 	memset(res, 0, sizeof(*res));
@@ -488,8 +607,7 @@ tk_exec_run(const struct tk_exec_spec *sp, struct tk_exec_result *res)
 	so.fd = se.fd = -1;
 	if (sp->argv == NULL || sp->argv[0] == NULL || sp->envp == NULL)
 		return TK_ERR_INTERNAL;
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
+	if (pipes_open(&p) < 0) {
 		e = TK_ERR_IO;
 		goto out;
 	}
@@ -502,48 +620,18 @@ tk_exec_run(const struct tk_exec_spec *sp, struct tk_exec_result *res)
 		goto restore;
 	}
 	if (pid == 0)
-		child(sp, in[0], out[1], err[1], ex[1], parent);
-	close_fd(&in[0]);
-	close_fd(&out[1]);
-	close_fd(&err[1]);
-	close_fd(&ex[1]);
-
-	/* EOF: exec happened (the pipe is close-on-exec).  A report: it did
-	 * not, and the child exits 127 at once. */
-	do
-		n = read(ex[0], &rep, sizeof(rep));
-	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof(rep)) {
-		(void)reap(sp, pid, NULL, 1);
-		res->end = TK_EXEC_NOT_STARTED;
-		res->status = rep.err;
-		res->failed_op = rep.op >= 0 && rep.op <= OP_EXEC ?
-		    ops[rep.op] : "start";
-		goto restore;
-	}
-	so.fd = out[0];
-	se.fd = err[0];
-	out[0] = err[0] = -1;
-	if (set_nonblock(in[1]) < 0 || set_nonblock(so.fd) < 0 ||
-	    set_nonblock(se.fd) < 0) {
-		kill_group(pid);
-		(void)reap(sp, pid, NULL, 1);
-		e = TK_ERR_IO;
-		goto restore;
-	}
-	e = supervise(sp, pid, in[1], &so, &se, t0, res);
-	in[1] = -1;   /* supervise() closed it */
+		child(sp, p.in[0], p.out[1], p.err[1], p.ex[1], parent);
+	/* The child's ends: EOF on ex[0] once it has exec'd. */
+	close_fd(&p.in[0]);
+	close_fd(&p.out[1]);
+	close_fd(&p.err[1]);
+	close_fd(&p.ex[1]);
+	if (!not_started(sp, pid, p.ex[0], res))
+		e = watch(sp, pid, &p, &so, &se, t0, res);
 restore:
 	(void)sigaction(SIGPIPE, &old, NULL);
 out:
-	close_fd(&in[0]);
-	close_fd(&in[1]);
-	close_fd(&out[0]);
-	close_fd(&out[1]);
-	close_fd(&err[0]);
-	close_fd(&err[1]);
-	close_fd(&ex[0]);
-	close_fd(&ex[1]);
+	pipes_close(&p);
 	close_fd(&so.fd);
 	close_fd(&se.fd);
 	if (finish_streams(res, &so, &se) != TK_OK && e == TK_OK)

@@ -1,11 +1,13 @@
 /*
  * lease.c - the lease slot a worker process shares with the watchdog
- * (the protocol is in engine.h; the watchdog is worker.c's, the engine
- * fills the slot in engine.c).  Lock-free: atomics only, and
- * tk_lease_fence_started() runs in the handler's process before exec,
- * so it is async-signal-safe.
+ * (the protocol is in engine.h; the watchdog is worker.c's), and the
+ * engine's bookkeeping in it (internal.h: eng_lease_*): the deadline it
+ * publishes follows the last renewal that held.  Lock-free: atomics
+ * only, and tk_lease_fence_started() runs in the handler's process
+ * before exec, so it is async-signal-safe.
  */
 #include "tasker/engine.h"
+#include "internal.h"
 
 #include <signal.h>
 #include <time.h>
@@ -93,4 +95,71 @@ tk_lease_fence_ended(void *arg)
 
 	atomic_store(&s->pgid, 0);
 	kill_wait(s);
+}
+
+/* ---------------------------------------------------------------- the engine's
+ * bookkeeping (internal.h) */
+
+long long
+eng_lease_expiry(const struct tk_engine *eng)
+{
+	return eng->held_at + (long long)eng->cfg->worker.lease_seconds * 1000;
+}
+
+/* A claim, sent at t (monotonic ms), made step ours. */
+void
+eng_lease_begin(struct tk_engine *eng, unsigned long long step, long long t)
+{
+	struct tk_lease_slot *s = eng->slot;
+
+	eng->held_at = t;
+	if (s == NULL)
+		return;
+	atomic_store(&s->pgid, 0);
+	atomic_store(&s->step, step);
+	atomic_store(&s->deadline, eng_lease_expiry(eng) - TK_LEASE_MARGIN_MS);
+	atomic_store(&s->state, TK_LEASE_RUN);
+}
+
+/* A renewal sent at t held. */
+void
+eng_lease_renewed(struct tk_engine *eng, long long t)
+{
+	eng->held_at = t;
+	if (eng->slot != NULL)
+		atomic_store(&eng->slot->deadline,
+		    eng_lease_expiry(eng) - TK_LEASE_MARGIN_MS);
+}
+
+int
+eng_lease_fenced(const struct tk_engine *eng)
+{
+	int st;
+
+	if (eng->slot == NULL)
+		return 0;
+	st = atomic_load(&eng->slot->state);
+	return st == TK_LEASE_KILLING || st == TK_LEASE_FENCED;
+}
+
+/* The handler is over: 1 when the outcome is still ours to record (the
+ * watchdog did not fence the attempt); the slot then holds the step
+ * until the lease's real expiry. */
+int
+eng_lease_to_record(struct tk_engine *eng)
+{
+	int st = TK_LEASE_RUN;
+
+	if (eng->slot == NULL)
+		return 1;
+	atomic_store(&eng->slot->deadline, eng_lease_expiry(eng));
+	return atomic_compare_exchange_strong(&eng->slot->state, &st,
+	    TK_LEASE_RECORD);
+}
+
+void
+eng_lease_end(struct tk_engine *eng)
+{
+	if (eng->slot != NULL)
+		tk_lease_clear(eng->slot);
 }

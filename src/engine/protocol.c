@@ -2,7 +2,9 @@
  * protocol.c - the engine's side of the handler protocol (engine.h):
  * the step's stdin document, its environment, its fencing token, and
  * the texts that say why an attempt failed.  Pure: no database, no
- * processes (exec.c runs the handler and reads its output).
+ * processes (exec.c runs the handler and reads its output).  Strings
+ * in the stdin document are escaped by src/util/json_str.c, every
+ * control byte as \u00XX.
  */
 #include "tasker/engine.h"
 
@@ -10,28 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tasker/json_str.h"
 #include "tasker/utf8.h"
-
-static void
-json_str(struct tk_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p;
-
-	tk_buf_putc(b, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			tk_buf_putc(b, '\\');
-			tk_buf_putc(b, (char)*p);
-		} else if (*p < 0x20) {
-			tk_buf_puts(b, "\\u00");
-			tk_buf_putc(b, hex[*p >> 4]);
-			tk_buf_putc(b, hex[*p & 15]);
-		} else
-			tk_buf_putc(b, (char)*p);
-	}
-	tk_buf_putc(b, '"');
-}
 
 void
 tk_engine_token(char *out, const struct tk_engine_attempt *a)
@@ -48,13 +30,13 @@ tk_engine_input(struct tk_buf *out, const struct tk_engine_task *t,
 	size_t i;
 
 	tk_buf_puts(out, "{\"task\":{\"id\":");
-	json_str(out, t->id);
+	tk_json_put_strn(out, t->id, strlen(t->id), 0);
 	tk_buf_puts(out, ",\"namespace\":");
-	json_str(out, t->namespace_name);
+	tk_json_put_strn(out, t->namespace_name, strlen(t->namespace_name), 0);
 	tk_buf_puts(out, ",\"name\":");
-	json_str(out, t->name);
+	tk_json_put_strn(out, t->name, strlen(t->name), 0);
 	tk_buf_puts(out, ",\"version\":");
-	json_str(out, t->version);
+	tk_json_put_strn(out, t->version, strlen(t->version), 0);
 	tk_buf_puts(out, ",\"context\":");
 	/* Spliced as stored: the database checks it is valid JSON. */
 	if (t->context != NULL && t->context_len > 0)
@@ -62,7 +44,7 @@ tk_engine_input(struct tk_buf *out, const struct tk_engine_task *t,
 	else
 		tk_buf_puts(out, "{}");
 	tk_buf_puts(out, "},\"step\":{\"name\":");
-	json_str(out, step);
+	tk_json_put_strn(out, step, strlen(step), 0);
 	tk_engine_token(tok, at);
 	tk_buf_printf(out, ",\"attempt\":%u,\"lease_epoch\":%llu,"
 	    "\"fencing_token\":\"%s\"},\"parents\":{", at->number, at->epoch,
@@ -70,7 +52,7 @@ tk_engine_input(struct tk_buf *out, const struct tk_engine_task *t,
 	for (i = 0; i < np; i++) {
 		if (i > 0)
 			tk_buf_putc(out, ',');
-		json_str(out, p[i].name);
+		tk_json_put_strn(out, p[i].name, strlen(p[i].name), 0);
 		tk_buf_putc(out, ':');
 		if (p[i].results != NULL && p[i].results_len > 0)
 			tk_buf_append(out, p[i].results, p[i].results_len);

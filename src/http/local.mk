@@ -3,6 +3,7 @@
 libtasker_a_SOURCES += \
 	include/tasker/http.h \
 	include/tasker/fcgi.h \
+	src/http/internal.h \
 	src/http/cors.c \
 	src/http/fcgi.c \
 	src/http/request.c \

@@ -17,6 +17,10 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "tasker/hex.h"
+
+#include "internal.h"
+
 /* ------------------------------------------------------------ Lifetime */
 
 void
@@ -257,19 +261,13 @@ id_random(unsigned char r[16])
 tk_err
 tk_request_id_generate(char out[33])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char r[16];
-	size_t i;
 
 	if (id_random(r) != 0) {
 		strcpy(out, "-");
 		return TK_ERR_IO;
 	}
-	for (i = 0; i < sizeof(r); i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 0xf];
-	}
-	out[32] = '\0';
+	tk_hex_encode(out, r, sizeof(r));
 	return TK_OK;
 }
 
@@ -285,17 +283,18 @@ tk_request_set_id(struct tk_request *req, const char *given)
 
 /* -------------------------------------------------------- Content-Type */
 
-static const char *
-skip_ows(const char *s)
+/* See internal.h. */
+const char *
+http_skip_ows(const char *s)
 {
 	while (*s == ' ' || *s == '\t')
 		s++;
 	return s;
 }
 
-/* RFC 9110 tchar. */
-static int
-is_tchar(char c)
+/* RFC 9110 tchar (see internal.h). */
+int
+http_is_tchar(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9') ||
@@ -312,7 +311,7 @@ json_param_ok(const char **sp)
 	const char *s = *sp, *name, *val;
 	size_t nlen, vlen;
 
-	for (name = s; is_tchar(*s); s++)
+	for (name = s; http_is_tchar(*s); s++)
 		continue;
 	if ((nlen = (size_t)(s - name)) == 0 || *s++ != '=')
 		return 0;
@@ -325,7 +324,7 @@ json_param_ok(const char **sp)
 		}
 		vlen = (size_t)(s++ - val);
 	} else {
-		for (val = s; is_tchar(*s); s++)
+		for (val = s; http_is_tchar(*s); s++)
 			continue;
 		if ((vlen = (size_t)(s - val)) == 0)
 			return 0;
@@ -344,17 +343,17 @@ tk_content_type_is_json(const char *ct)
 
 	if (ct == NULL)
 		return 0;
-	s = skip_ows(ct);
+	s = http_skip_ows(ct);
 	if (strncasecmp(s, "application/json", 16) != 0)
 		return 0;
-	s = skip_ows(s + 16);
+	s = http_skip_ows(s + 16);
 	while (*s == ';') {
-		s = skip_ows(s + 1);
+		s = http_skip_ows(s + 1);
 		if (*s == '\0')
 			break;
 		if (!json_param_ok(&s))
 			return 0;
-		s = skip_ows(s);
+		s = http_skip_ows(s);
 	}
 	return *s == '\0';
 }

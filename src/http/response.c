@@ -14,6 +14,10 @@
 
 #include <openssl/evp.h>
 
+#include "tasker/hex.h"
+
+#include "internal.h"
+
 /* ------------------------------------------------------------ Lifetime */
 
 void
@@ -39,20 +43,12 @@ tk_response_free(struct tk_response *res)
 /* ------------------------------------------------------------- Headers */
 
 static int
-is_tchar(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-static int
 name_valid(const char *s)
 {
 	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++)
-		if (i == 64 || !is_tchar(s[i]))
+		if (i == 64 || !http_is_tchar(s[i]))
 			return 0;
 	return i > 0;
 }
@@ -218,30 +214,17 @@ tk_response_body_allowed(const struct tk_response *res, const char *method)
 tk_err
 tk_etag(const void *body, size_t len, char out[TK_ETAG_SIZE])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	size_t i;
 
 	if (EVP_Digest(body != NULL ? body : "", len, md, &mdlen,
 	    EVP_sha256(), NULL) != 1 || mdlen < 16)
 		return TK_ERR_INTERNAL;
 	out[0] = '"';
-	for (i = 0; i < 16; i++) {
-		out[1 + 2 * i] = hex[md[i] >> 4];
-		out[2 + 2 * i] = hex[md[i] & 0xf];
-	}
+	tk_hex_encode(out + 1, md, 16);
 	out[33] = '"';
 	out[34] = '\0';
 	return TK_OK;
-}
-
-static const char *
-skip_ows(const char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
 }
 
 /* RFC 9110 etagc: '!', '#'..'~', obs-text. */
@@ -286,9 +269,9 @@ tk_etag_match(const char *inm, const char *etag)
 	s = etag;
 	if (!read_etag(&s, &mine, &minelen) || *s != '\0')
 		return 0;
-	s = skip_ows(inm);
+	s = http_skip_ows(inm);
 	if (*s == '*')
-		return *skip_ows(s + 1) == '\0';
+		return *http_skip_ows(s + 1) == '\0';
 	for (;;) {
 		while (*s == ',' || *s == ' ' || *s == '\t')
 			s++;                    /* empty list elements */
@@ -298,7 +281,7 @@ tk_etag_match(const char *inm, const char *etag)
 			return 0;
 		if (len == minelen && memcmp(tag, mine, len) == 0)
 			found = 1;
-		s = skip_ows(s);
+		s = http_skip_ows(s);
 		if (*s != ',' && *s != '\0')
 			return 0;
 	}

@@ -41,7 +41,7 @@ setmsg(char *msg, size_t msgsz, const char *fmt, ...)
  * but the quote, at most 40 bytes, "..." when cut.
  */
 static const char *
-printable(char *out, size_t outsz, const char *s, size_t len)
+quotable(char *out, size_t outsz, const char *s, size_t len)
 {
 	size_t i, o, max;
 
@@ -86,17 +86,6 @@ pct_decode(const char *src, size_t len, int plus, char *dst, size_t *dlen)
 			dst[o++] = src[i];
 	}
 	*dlen = o;
-	return 0;
-}
-
-static int
-has_ctl(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 1;
 	return 0;
 }
 
@@ -246,7 +235,7 @@ toolong:
 static const char *
 bad_segment(const char *s, size_t len)
 {
-	if (memchr(s, '\0', len) != NULL || has_ctl(s, len))
+	if (memchr(s, '\0', len) != NULL || tk_has_ctl(s, len))
 		return "request path contains a NUL or control character";
 	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' &&
 	    s[1] == '.'))
@@ -256,14 +245,58 @@ bad_segment(const char *s, size_t len)
 	return NULL;
 }
 
+/*
+ * Splits buf[0..len) ("/a/b", no trailing '/') into at most maxseg
+ * checked segments, decoding in place when decode: each segment reads
+ * '/' + raw bytes and writes at most as many decoded bytes + NUL, so w
+ * never passes r.  seg[] points into buf.
+ */
+static tk_err
+split_path(char *buf, size_t len, int decode, const char **seg,
+    size_t maxseg, size_t *nseg, char *msg, size_t msgsz)
+{
+	const char *why;
+	size_t r, w, end, dlen;
+
+	for (r = 0, w = 0; r < len; r = end) {
+		r++;                                 /* the '/' */
+		end = r + strcspn(buf + r, "/");
+		if (end == r) {
+			setmsg(msg, msgsz, "request path has an empty segment");
+			return TK_ERR_BAD_REQUEST;
+		}
+		if (*nseg == maxseg) {
+			setmsg(msg, msgsz,
+			    "request path has more than %d segments",
+			    TK_PATH_MAX_SEGS);
+			return TK_ERR_BAD_REQUEST;
+		}
+		if (!decode) {
+			memmove(buf + w, buf + r, end - r);
+			dlen = end - r;
+		} else if (pct_decode(buf + r, end - r, 0, buf + w, &dlen)) {
+			setmsg(msg, msgsz,
+			    "request path has an invalid percent-encoding");
+			return TK_ERR_BAD_REQUEST;
+		}
+		if ((why = bad_segment(buf + w, dlen)) != NULL) {
+			setmsg(msg, msgsz, "%s", why);
+			return TK_ERR_BAD_REQUEST;
+		}
+		seg[(*nseg)++] = buf + w;
+		w += dlen;
+		buf[w++] = '\0';
+	}
+	return TK_OK;
+}
+
 tk_err
 tk_path_extract(struct tk_path *p, const char *prefix,
     const char *request_uri, const char *script_name, const char *path_info,
     char *msg, size_t msgsz)
 {
 	const char *seg[TK_PREFIX_MAX_SEGS + TK_PATH_MAX_SEGS];
-	const char *why;
-	size_t len, r, w, end, dlen, nseg = 0;
+	size_t len, nseg = 0;
 	int decode;
 	char *buf = NULL;
 	tk_err e;
@@ -281,45 +314,10 @@ tk_path_extract(struct tk_path *p, const char *prefix,
 	/* One trailing '/' is not a segment: "/a/" is "/a", "/" is "". */
 	if (len > 0 && buf[len - 1] == '/')
 		buf[--len] = '\0';
-
-	/*
-	 * Decode in place: each segment reads '/' + raw bytes and writes
-	 * at most as many decoded bytes + NUL, so w never passes r.
-	 */
-	for (r = 0, w = 0; r < len; r = end) {
-		r++;                                 /* the '/' */
-		end = r + strcspn(buf + r, "/");
-		if (end == r) {
-			setmsg(msg, msgsz, "request path has an empty segment");
-			e = TK_ERR_BAD_REQUEST;
-			goto err;
-		}
-		if (nseg == sizeof(seg) / sizeof(seg[0])) {
-			setmsg(msg, msgsz,
-			    "request path has more than %d segments",
-			    TK_PATH_MAX_SEGS);
-			e = TK_ERR_BAD_REQUEST;
-			goto err;
-		}
-		if (!decode) {
-			memmove(buf + w, buf + r, end - r);
-			dlen = end - r;
-		} else if (pct_decode(buf + r, end - r, 0, buf + w, &dlen)) {
-			setmsg(msg, msgsz,
-			    "request path has an invalid percent-encoding");
-			e = TK_ERR_BAD_REQUEST;
-			goto err;
-		}
-		if ((why = bad_segment(buf + w, dlen)) != NULL) {
-			setmsg(msg, msgsz, "%s", why);
-			e = TK_ERR_BAD_REQUEST;
-			goto err;
-		}
-		seg[nseg++] = buf + w;
-		w += dlen;
-		buf[w++] = '\0';
-	}
-
+	e = split_path(buf, len, decode, seg, sizeof(seg) / sizeof(seg[0]),
+	    &nseg, msg, msgsz);
+	if (e != TK_OK)
+		goto err;
 	if (!strip_prefix(prefix, seg, &nseg)) {
 		if (msg != NULL && msgsz > 0)
 			msg[0] = '\0';          /* the error's default */
@@ -420,12 +418,12 @@ tk_query_parse(struct tk_query *q, const char *qs, char *msg, size_t msgsz)
 			e = TK_ERR_BAD_REQUEST;
 			goto err;
 		}
-		printable(pname, sizeof(pname), s, nlen);
+		quotable(pname, sizeof(pname), s, nlen);
 		q->pair[q->n].name = w;
 		if ((e = query_piece(s, nlen, TK_QUERY_MAX_NAME, "name ",
 		    pname, &w, msg, msgsz)) != TK_OK)
 			goto err;
-		printable(pname, sizeof(pname), q->pair[q->n].name,
+		quotable(pname, sizeof(pname), q->pair[q->n].name,
 		    strlen(q->pair[q->n].name));
 		q->pair[q->n].value = w;
 		if (eq == amp)
@@ -503,7 +501,7 @@ single(const struct tk_query *q, const char *name, const char **v,
 		return 0;
 	if (n > 1) {
 		setmsg(msg, msgsz, "query parameter '%s' must be given once",
-		    printable(pname, sizeof(pname), name, strlen(name)));
+		    quotable(pname, sizeof(pname), name, strlen(name)));
 		return -1;
 	}
 	*v = tk_query_get(q, name);
@@ -525,7 +523,7 @@ tk_query_uint(const struct tk_query *q, const char *name,
 	if (tk_parse_uint(v, max, &n) != TK_OK || n < min) {
 		setmsg(msg, msgsz, "query parameter '%s' must be an integer "
 		    "between %llu and %llu",
-		    printable(pname, sizeof(pname), name, strlen(name)),
+		    quotable(pname, sizeof(pname), name, strlen(name)),
 		    min, max);
 		return TK_ERR_BAD_REQUEST;
 	}
@@ -550,7 +548,7 @@ tk_query_bool(const struct tk_query *q, const char *name, int *out,
 	else {
 		setmsg(msg, msgsz, "query parameter '%s' must be true, false, "
 		    "1 or 0",
-		    printable(pname, sizeof(pname), name, strlen(name)));
+		    quotable(pname, sizeof(pname), name, strlen(name)));
 		return TK_ERR_BAD_REQUEST;
 	}
 	return TK_OK;

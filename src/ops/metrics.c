@@ -27,6 +27,7 @@
 
 #include "tasker/alloc.h"
 #include "tasker/log.h"
+#include "tasker/utf8.h"
 
 #define SEG_MAGIC   0x3143525445d4b54ULL /* arbitrary, never zero */
 #define SEG_VERSION 1
@@ -548,15 +549,12 @@ tk_metrics_steps_set_watermark(struct tk_metrics *m, uint64_t id)
 
 /* Copies at most TK_METRICS_NAME_MAX bytes of s, cut on a UTF-8 boundary. */
 static void
-cut(char *out, const char *s)
+name_copy(char *out, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n > TK_METRICS_NAME_MAX) {
-		n = TK_METRICS_NAME_MAX;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
+	if (n > TK_METRICS_NAME_MAX)
+		n = tk_utf8_floor(s, TK_METRICS_NAME_MAX);
 	memcpy(out, s, n);
 	out[n] = '\0';
 }
@@ -569,8 +567,8 @@ step_cell(struct tk_metrics *m, const char *ns, const char *name)
 	struct step_cell *c;
 	uint64_t i, n;
 
-	cut(cns, ns != NULL ? ns : "unknown");
-	cut(cname, name != NULL ? name : "unknown");
+	name_copy(cns, ns != NULL ? ns : "unknown");
+	name_copy(cname, name != NULL ? name : "unknown");
 	n = __atomic_load_n(&m->h->nhandlers, __ATOMIC_ACQUIRE);
 	if (n > TK_METRICS_MAX_HANDLERS)
 		n = TK_METRICS_MAX_HANDLERS;

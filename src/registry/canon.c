@@ -7,123 +7,17 @@
  */
 #include "tasker/handler.h"
 
-#include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <openssl/evp.h>
+#include "tasker/hex.h"
 
 #include "internal.h"
 
-/* qsort() order of C strings (see internal.h). */
-int
-reg_strp_cmp(const void *a, const void *b)
+/* v's canonical copy (see internal.h). */
+enum tk_canon_rc
+reg_canon(json_object *v, json_object **out)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Adds canonical copies of arr's items to c, a new array. */
-static enum canon_rc
-canon_array(json_object *arr, json_object *c, int depth)
-{
-	json_object *child;
-	size_t n, i;
-	enum canon_rc rc;
-
-	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		if ((rc = reg_canon(json_object_array_get_idx(arr, i),
-		    &child, depth + 1)) != CANON_OK)
-			return rc;
-		if (json_object_array_add(c, child) != 0) {
-			json_object_put(child);
-			return CANON_NOMEM;
-		}
-	}
-	return CANON_OK;
-}
-
-/* Adds canonical copies of obj's members to c, a new object, in key
- * order. */
-static enum canon_rc
-canon_object(json_object *obj, json_object *c, int depth)
-{
-	struct json_object_iter it;
-	json_object *child;
-	const char **keys;
-	size_t n, i;
-	enum canon_rc rc = CANON_OK;
-
-	n = (size_t)json_object_object_length(obj);
-	if ((keys = calloc(n + 1, sizeof(*keys))) == NULL)
-		return CANON_NOMEM;
-	i = 0;
-	json_object_object_foreachC(obj, it)
-		if (i < n)
-			keys[i++] = it.key;
-	n = i;
-	qsort(keys, n, sizeof(*keys), reg_strp_cmp);
-	for (i = 0; i < n && rc == CANON_OK; i++) {
-		rc = reg_canon(json_object_object_get(obj, keys[i]), &child,
-		    depth + 1);
-		if (rc == CANON_OK &&
-		    json_object_object_add(c, keys[i], child) != 0) {
-			json_object_put(child);
-			rc = CANON_NOMEM;
-		}
-	}
-	free(keys);
-	return rc;
-}
-
-/* A key-sorted deep copy of v (see internal.h). */
-enum canon_rc
-reg_canon(json_object *v, json_object **out, int depth)
-{
-	json_object *c = NULL;
-	double d;
-	enum canon_rc rc = CANON_OK;
-
-	*out = NULL;
-	if (depth > CANON_DEPTH)
-		return CANON_DEEP;
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		return CANON_OK;
-	case json_type_boolean:
-		c = json_object_new_boolean(json_object_get_boolean(v));
-		break;
-	case json_type_int:
-		c = json_object_new_int64(json_object_get_int64(v));
-		break;
-	case json_type_double:
-		d = json_object_get_double(v);
-		if (!isfinite(d))
-			return CANON_NUMBER;
-		c = json_object_new_double(d);
-		break;
-	case json_type_string:
-		c = json_object_new_string_len(json_object_get_string(v),
-		    json_object_get_string_len(v));
-		break;
-	case json_type_array:
-		if ((c = json_object_new_array()) != NULL)
-			rc = canon_array(v, c, depth);
-		break;
-	case json_type_object:
-		if ((c = json_object_new_object()) != NULL)
-			rc = canon_object(v, c, depth);
-		break;
-	}
-	if (c == NULL)
-		return CANON_NOMEM;
-	if (rc != CANON_OK) {
-		json_object_put(c);
-		return rc;
-	}
-	*out = c;
-	return CANON_OK;
+	return tk_json_canon(v, out, 1, CANON_DEPTH, TK_CANON_REBUILD);
 }
 
 /* Adds key: value to o, taking val; sets *bad on failure. */
@@ -137,7 +31,7 @@ put(json_object *o, const char *key, json_object *val, int *bad)
 }
 
 static void
-put_str(json_object *o, const char *key, const char *s, int *bad)
+put_string(json_object *o, const char *key, const char *s, int *bad)
 {
 	json_object *val = NULL;
 
@@ -152,7 +46,7 @@ put_copy(json_object *o, const char *key, json_object *src, int *bad)
 {
 	json_object *c = NULL;
 
-	if (src != NULL && reg_canon(src, &c, 1) != CANON_OK)
+	if (src != NULL && reg_canon(src, &c) != TK_CANON_OK)
 		*bad = 1;
 	put(o, key, c, bad);
 }
@@ -168,12 +62,12 @@ step_to_json(const struct tk_handler_def *h, const struct tk_step_def *s,
 		*bad = 1;
 		return NULL;
 	}
-	put_str(o, "name", s->name, bad);
-	put_str(o, "description", s->description, bad);
-	put_str(o, "handler_class", s->handler_class, bad);
+	put_string(o, "name", s->name, bad);
+	put_string(o, "description", s->description, bad);
+	put_string(o, "handler_class", s->handler_class, bad);
 	/* One parent: depends_on_step, as the guide shows it; several:
 	 * depends_on_steps.  The same graph always reads the same. */
-	put_str(o, "depends_on_step", s->nparents == 1 ?
+	put_string(o, "depends_on_step", s->nparents == 1 ?
 	    h->steps[s->parents[0]].name : NULL, bad);
 	if ((deps = json_object_new_array()) == NULL)
 		*bad = 1;
@@ -189,7 +83,7 @@ step_to_json(const struct tk_handler_def *h, const struct tk_step_def *s,
 	put(o, "skippable", json_object_new_boolean(s->skippable), bad);
 	put_copy(o, "handler_config", s->handler_config, bad);
 	put_copy(o, "custom_events", s->custom_events, bad);
-	put_str(o, "dependent_system", s->dependent_system, bad);
+	put_string(o, "dependent_system", s->dependent_system, bad);
 	return o;
 }
 
@@ -202,13 +96,13 @@ tk_handler_to_json(const struct tk_handler_def *h)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	put_str(o, "name", h->name, &bad);
-	put_str(o, "namespace_name", h->namespace_name, &bad);
-	put_str(o, "version", h->version, &bad);
-	put_str(o, "description", h->description, &bad);
-	put_str(o, "task_handler_class", h->task_handler_class, &bad);
-	put_str(o, "module_namespace", h->module_namespace, &bad);
-	put_str(o, "default_dependent_system", h->default_dependent_system,
+	put_string(o, "name", h->name, &bad);
+	put_string(o, "namespace_name", h->namespace_name, &bad);
+	put_string(o, "version", h->version, &bad);
+	put_string(o, "description", h->description, &bad);
+	put_string(o, "task_handler_class", h->task_handler_class, &bad);
+	put_string(o, "module_namespace", h->module_namespace, &bad);
+	put_string(o, "default_dependent_system", h->default_dependent_system,
 	    &bad);
 	put_copy(o, "schema", h->schema, &bad);
 	if ((steps = json_object_new_array()) == NULL)
@@ -232,26 +126,15 @@ tk_handler_to_json(const struct tk_handler_def *h)
 tk_err
 reg_hash(struct tk_handler_def *h)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0, i;
 	json_object *j;
 	const char *s;
 	size_t len;
+	tk_err e;
 
 	if ((j = tk_handler_to_json(h)) == NULL)
 		return TK_ERR_NOMEM;
-	s = json_object_to_json_string_length(j, JSON_FLAGS, &len);
-	if (s == NULL || !EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != 32) {
-		json_object_put(j);
-		return s == NULL ? TK_ERR_NOMEM : TK_ERR_INTERNAL;
-	}
-	for (i = 0; i < 32; i++) {
-		h->hash[2 * i] = hex[md[i] >> 4];
-		h->hash[2 * i + 1] = hex[md[i] & 15];
-	}
-	h->hash[64] = '\0';
+	s = json_object_to_json_string_length(j, TK_JSON_FLAGS, &len);
+	e = s == NULL ? TK_ERR_NOMEM : tk_sha256_hex(s, len, h->hash);
 	json_object_put(j);
-	return TK_OK;
+	return e;
 }

@@ -15,7 +15,7 @@ static const char *
 shown_json(char out[80], json_object *v)
 {
 	const char *s = v != NULL ?
-	    json_object_to_json_string_ext(v, JSON_FLAGS) : "null";
+	    json_object_to_json_string_ext(v, TK_JSON_FLAGS) : "null";
 	size_t n = strlen(s);
 
 	if (n > 60) {

@@ -7,18 +7,13 @@
  */
 #include "tasker/semver.h"
 
+#include <ctype.h>
 #include <string.h>
-
-static int
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
 
 static int
 is_ident(char c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'z') ||
+	return isdigit((unsigned char)c) || (c >= 'a' && c <= 'z') ||
 	    (c >= 'A' && c <= 'Z') || c == '-';
 }
 
@@ -32,11 +27,11 @@ read_number(const char **p, uint32_t *out)
 	const char *s = *p;
 	uint64_t v = 0;
 
-	if (!is_digit(*s))
+	if (!isdigit((unsigned char)*s))
 		return -1;
-	if (*s == '0' && is_digit(s[1]))
+	if (*s == '0' && isdigit((unsigned char)s[1]))
 		return -1;
-	while (is_digit(*s)) {
+	while (isdigit((unsigned char)*s)) {
 		v = v * 10 + (uint64_t)(*s - '0');
 		if (v > UINT32_MAX)
 			return -1;
@@ -72,7 +67,7 @@ check_idents(const char *s, size_t len, int numeric_rule)
 		}
 		if (!is_ident(s[i]))
 			return -1;
-		if (!is_digit(s[i]))
+		if (!isdigit((unsigned char)s[i]))
 			alldigits = 0;
 	}
 	return 0;
@@ -133,7 +128,7 @@ all_digits(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!is_digit(s[i]))
+		if (!isdigit((unsigned char)s[i]))
 			return 0;
 	return 1;
 }

@@ -19,6 +19,7 @@
 #include "tasker/alloc.h"
 
 #include "tasker/jsonschema.h"
+#include "tasker/utf8.h"
 #include "internal.h"
 
 #define MAX_NAME	64	/* bytes of a property name in a message */
@@ -75,9 +76,7 @@ put_pointer(struct tk_buf *b, const struct vctx *v)
 	}
 	if (b->len > TK_SCHEMA_MAX_POINTER) {
 		/* Cut on a character boundary, then mark the cut. */
-		i = TK_SCHEMA_MAX_POINTER;
-		while (i > 0 && ((unsigned char)b->data[i] & 0xc0) == 0x80)
-			i--;
+		i = tk_utf8_floor(b->data, TK_SCHEMA_MAX_POINTER);
 		b->len = i;
 		b->data[i] = '\0';
 		tk_buf_puts(b, "...");

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "tasker/jsonschema.h"
+#include "tasker/utf8.h"
 #include "internal.h"
 
 /* ---- numbers ---- */
@@ -468,9 +469,7 @@ tk_js_put_cut(struct tk_buf *b, const char *s, size_t len, size_t max)
 		tk_buf_append(b, s, len);
 		return;
 	}
-	cut = max;
-	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-		cut--;
+	cut = tk_utf8_floor(s, max);
 	tk_buf_append(b, s, cut);
 	tk_buf_puts(b, "...");
 }

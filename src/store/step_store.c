@@ -100,13 +100,6 @@ static const char SQL_WORKER_STOP[] =
 
 /* ---------------------------------------------------------------- cells */
 
-static size_t
-cell_len(const struct tk_rows *r, size_t row, size_t col)
-{
-	return tk_row_str(r, row, col) != NULL ?
-	    r->len[row * r->ncols + col] : 0;
-}
-
 /* Copies a cell into a fixed buffer; 0 when it is NULL or too long. */
 static int
 copy_cell(char *dst, size_t dstsz, const struct tk_rows *r, size_t row,
@@ -114,9 +107,9 @@ copy_cell(char *dst, size_t dstsz, const struct tk_rows *r, size_t row,
 {
 	const char *s = tk_row_str(r, row, col);
 
-	if (s == NULL || cell_len(r, row, col) >= dstsz)
+	if (s == NULL || tk_row_len(r, row, col) >= dstsz)
 		return 0;
-	memcpy(dst, s, cell_len(r, row, col) + 1);
+	memcpy(dst, s, tk_row_len(r, row, col) + 1);
 	return 1;
 }
 
@@ -127,7 +120,7 @@ copy_id(unsigned char id[16], const struct tk_rows *r, size_t row,
 {
 	const char *s = tk_row_str(r, row, col);
 
-	if (s == NULL || cell_len(r, row, col) != 16)
+	if (s == NULL || tk_row_len(r, row, col) != 16)
 		return 0;
 	memcpy(id, s, 16);
 	return 1;
@@ -153,7 +146,7 @@ first_cell(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
 	if ((e = tk_db_query(db, sql, a, na, &r)) != TK_OK)
 		return e;
 	if ((s = tk_row_str(&r, 0, 0)) != NULL) {
-		*len = cell_len(&r, 0, 0);
+		*len = tk_row_len(&r, 0, 0);
 		if ((*out = malloc(*len + 1)) == NULL)
 			e = TK_ERR_NOMEM;
 		else

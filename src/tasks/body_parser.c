@@ -15,6 +15,7 @@
  */
 #include "tasker/body_parser.h"
 #include "tasker/diag.h"
+#include "tasker/json_canon.h"
 #include "tasker/utf8.h"
 
 #include <errno.h>
@@ -24,20 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* ---------------------------------------------------------------- messages */
 
-int
-tk_name_listed(const char *const *names, const char *s)
-{
-	size_t i;
-
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(names[i], s) == 0)
-			return 1;
-	return 0;
-}
 
 const char *
 tk_quote(char out[72], const char *s)
@@ -276,6 +266,102 @@ follow(struct where *w, char c)
 	}
 }
 
+#define NO_WORDS "unexpected word (JSON has no NaN or Infinity; its only " \
+	"words are true, false and null)"
+
+/* The string opening at buf[*i] (a '"'): "\u0000" refused, the text
+ * checked (check_text); *i moves past its closing quote. */
+static tk_err
+scan_string(const char *buf, size_t len, size_t *pi, struct where *w,
+    char *msg, size_t msgsz, json_object *details)
+{
+	struct frame *top = w->depth > 0 ? &w->f[w->depth - 1] : NULL;
+	size_t i = *pi, start;
+	int is_key;
+
+	for (start = ++i; i < len && buf[i] != '"'; i++) {
+		if (buf[i] != '\\')
+			continue;
+		if (i + 5 < len && buf[i + 1] == 'u' &&
+		    memcmp(buf + i + 2, "0000", 4) == 0)
+			return refuse(buf, len, i, msg, msgsz,
+			    "\\u0000 is not allowed in strings");
+		i++;   /* the escaped character */
+	}
+	is_key = top != NULL && w->want_key && top->kind == '{';
+	if (is_key) {
+		top->key = start;
+		top->keylen = i - start;
+	}
+	*pi = i + 1;
+	return check_text(buf, len, start, i - start, w, is_key, msg, msgsz,
+	    details);
+}
+
+/* The number token at buf[*i]: an integer json-c holds, or a finite
+ * double; *i moves past it. */
+static tk_err
+scan_number(const char *buf, size_t len, size_t *pi, char *msg,
+    size_t msgsz)
+{
+	char num[400];
+	size_t i = *pi, start = *pi, n;
+	int neg = buf[i] == '-', isint = 1;
+
+	if (neg)
+		i++;
+	while (i < len && ((buf[i] >= '0' && buf[i] <= '9') ||
+	    buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E' ||
+	    buf[i] == '+' || buf[i] == '-')) {
+		if (buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E')
+			isint = 0;
+		i++;
+	}
+	*pi = i;
+	n = i - start;
+	if (n == (size_t)neg)   /* "-Infinity" */
+		return refuse(buf, len, start, msg, msgsz, NO_WORDS);
+	if (isint) {
+		if (!integer_fits(buf + start + neg, n - (size_t)neg, neg))
+			return refuse(buf, len, start, msg, msgsz,
+			    "integer out of range (integers must lie between "
+			    "-9223372036854775808 and 18446744073709551615)");
+		return TK_OK;
+	}
+	if (n >= sizeof(num))
+		return refuse(buf, len, start, msg, msgsz, "number too long");
+	memcpy(num, buf + start, n);
+	num[n] = '\0';
+	errno = 0;
+	if (!isfinite(strtod(num, NULL)))
+		return refuse(buf, len, start, msg, msgsz,
+		    "number out of range");
+	return TK_OK;
+}
+
+static int
+is_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* The bare word at buf[*i]: true, false or null; *i moves past it. */
+static tk_err
+scan_word(const char *buf, size_t len, size_t *pi, char *msg, size_t msgsz)
+{
+	size_t i = *pi, start = *pi, n;
+
+	while (i < len && is_letter(buf[i]))
+		i++;
+	*pi = i;
+	n = i - start;
+	if ((n == 4 && memcmp(buf + start, "true", 4) == 0) ||
+	    (n == 5 && memcmp(buf + start, "false", 5) == 0) ||
+	    (n == 4 && memcmp(buf + start, "null", 4) == 0))
+		return TK_OK;
+	return refuse(buf, len, start, msg, msgsz, NO_WORDS);
+}
+
 /*
  * The raw-text pass over a document json-c accepted: strings are checked
  * (check_text; "\u0000" is refused), number tokens checked, and any bare
@@ -286,106 +372,29 @@ scan(const char *buf, size_t len, char *msg, size_t msgsz,
     json_object *details)
 {
 	struct where w;
-	char num[400];
-	size_t i = 0, start, n;
-	int neg, isint, is_key;
-	double d;
-	tk_err e;
+	size_t i = 0;
+	tk_err e = TK_OK;
+	char c;
 
 	memset(&w, 0, sizeof(w));
-	while (i < len) {
-		char c = buf[i];
-
-		if (c == '"') {
-			for (start = ++i; i < len && buf[i] != '"'; i++) {
-				if (buf[i] != '\\')
-					continue;
-				if (i + 5 < len && buf[i + 1] == 'u' &&
-				    memcmp(buf + i + 2, "0000", 4) == 0)
-					return refuse(buf, len, i, msg, msgsz,
-					    "\\u0000 is not allowed in strings");
-				i++;   /* the escaped character */
-			}
-			is_key = w.depth > 0 && w.want_key &&
-			    w.f[w.depth - 1].kind == '{';
-			if (is_key) {
-				w.f[w.depth - 1].key = start;
-				w.f[w.depth - 1].keylen = i - start;
-			}
-			if ((e = check_text(buf, len, start, i - start, &w,
-			    is_key, msg, msgsz, details)) != TK_OK)
-				return e;
-			i++;
-			continue;
-		}
-		if (strchr("{}[],:", c) != NULL && c != '\0') {
+	while (i < len && e == TK_OK) {
+		c = buf[i];
+		if (c == '"')
+			e = scan_string(buf, len, &i, &w, msg, msgsz, details);
+		else if (strchr("{}[],:", c) != NULL && c != '\0') {
 			follow(&w, c);
 			i++;
-			continue;
-		}
-		if (c == '-' || (c >= '0' && c <= '9')) {
-			start = i;
-			neg = c == '-';
-			isint = 1;
-			if (neg)
-				i++;
-			while (i < len && ((buf[i] >= '0' && buf[i] <= '9') ||
-			    buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E' ||
-			    buf[i] == '+' || buf[i] == '-')) {
-				if (buf[i] == '.' || buf[i] == 'e' ||
-				    buf[i] == 'E')
-					isint = 0;
-				i++;
-			}
-			n = i - start;
-			if (n == (size_t)neg)   /* "-Infinity" */
-				return refuse(buf, len, start, msg, msgsz,
-				    "unexpected word (JSON has no NaN or "
-				    "Infinity; its only words are true, false "
-				    "and null)");
-			if (isint) {
-				if (!integer_fits(buf + start + neg,
-				    n - (size_t)neg, neg))
-					return refuse(buf, len, start, msg,
-					    msgsz, "integer out of range "
-					    "(integers must lie between "
-					    "-9223372036854775808 and "
-					    "18446744073709551615)");
-				continue;
-			}
-			if (n >= sizeof(num))
-				return refuse(buf, len, start, msg, msgsz,
-				    "number too long");
-			memcpy(num, buf + start, n);
-			num[n] = '\0';
-			errno = 0;
-			d = strtod(num, NULL);
-			if (!isfinite(d))
-				return refuse(buf, len, start, msg, msgsz,
-				    "number out of range");
-			continue;
-		}
-		if (c == '\'')
+		} else if (c == '-' || (c >= '0' && c <= '9'))
+			e = scan_number(buf, len, &i, msg, msgsz);
+		else if (c == '\'')
 			return refuse(buf, len, i, msg, msgsz,
 			    "strings must be in double quotes");
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-			start = i;
-			while (i < len && ((buf[i] >= 'a' && buf[i] <= 'z') ||
-			    (buf[i] >= 'A' && buf[i] <= 'Z')))
-				i++;
-			n = i - start;
-			if (!((n == 4 && memcmp(buf + start, "true", 4) == 0) ||
-			    (n == 5 && memcmp(buf + start, "false", 5) == 0) ||
-			    (n == 4 && memcmp(buf + start, "null", 4) == 0)))
-				return refuse(buf, len, start, msg, msgsz,
-				    "unexpected word (JSON has no NaN or "
-				    "Infinity; its only words are true, false "
-				    "and null)");
-			continue;
-		}
-		i++;
+		else if (is_letter(c))
+			e = scan_word(buf, len, &i, msg, msgsz);
+		else
+			i++;
 	}
-	return TK_OK;
+	return e;
 }
 
 /* JSON's white space (strchr would also match the NUL byte). */
@@ -524,5 +533,5 @@ tk_json_depth(json_object *v)
 const char *
 tk_json_text(json_object *v, size_t *len)
 {
-	return json_object_to_json_string_length(v, JSON_FLAGS, len);
+	return json_object_to_json_string_length(v, TK_JSON_FLAGS, len);
 }

@@ -18,7 +18,7 @@
 #define LIST_NAMES 3   /* names spelled out before "and N more" */
 
 static int
-done(enum tk_status s)
+is_done(enum tk_status s)
 {
 	return s == TK_ST_COMPLETE || s == TK_ST_RESOLVED_MANUALLY;
 }
@@ -79,119 +79,145 @@ dependents(const struct tk_handler_def *def, const struct tk_dep_step *steps,
 		}
 	}
 	for (i = 0; i < n; i++)
-		count += hit[i] && !done(steps[i].status);
+		count += hit[i] && !is_done(steps[i].status);
 	free(hit);
 	return count;
 }
 
+/* How many steps fell in each class, and the facts the sentence needs. */
+struct tally {
+	size_t n, completed, resolved, ready, running, blocked, failed,
+	    cancelled, retrying;
+};
+
+/* Step i's class; counts it in t. */
+static enum tk_dep_class
+classify(const struct tk_handler_def *def, const struct tk_dep_step *steps,
+    size_t n, size_t i, struct tally *t)
+{
+	enum tk_status s = steps[i].status;
+	size_t k, p;
+
+	if (is_done(s)) {
+		t->completed++;
+		t->resolved += s == TK_ST_RESOLVED_MANUALLY;
+		return TK_DEP_COMPLETED;
+	}
+	if (s == TK_ST_CANCELLED) {
+		t->cancelled++;
+		return TK_DEP_CANCELLED;
+	}
+	if (s == TK_ST_ERROR && !steps[i].attempts_left) {
+		t->failed++;
+		return TK_DEP_FAILED;
+	}
+	for (k = 0; k < def->steps[i].nparents; k++) {
+		p = def->steps[i].parents[k];
+		if (p >= n || !is_done(steps[p].status)) {
+			t->blocked++;
+			return TK_DEP_BLOCKED;
+		}
+	}
+	t->ready++;
+	t->running += s == TK_ST_IN_PROGRESS;
+	t->retrying += s == TK_ST_ERROR;
+	return TK_DEP_READY;
+}
+
+/* Every step finished. */
+static void
+say_complete(const struct tally *t, char *out)
+{
+	size_t len;
+
+	snprintf(out, TK_ANALYSIS_SIZE, "Task is complete: all %zu steps "
+	    "finished%s", t->n, t->resolved ? "" : ".");
+	if (t->resolved) {
+		len = strlen(out);
+		snprintf(out + len, TK_ANALYSIS_SIZE - len,
+		    ", %zu of them resolved manually.", t->resolved);
+	}
+}
+
+/* A step failed for good, or a cancelled one holds the rest back. */
+static void
+say_stuck(const struct tk_handler_def *def, const struct tk_dep_step *steps,
+    const enum tk_dep_class *cls, const struct tally *t, char *out)
+{
+	enum tk_dep_class want = t->failed > 0 ? TK_DEP_FAILED :
+	    TK_DEP_CANCELLED;
+	size_t dep, many = t->failed > 0 ? t->failed : t->cancelled;
+	char names[200];
+
+	name_list(names, sizeof(names), steps, t->n, cls, want);
+	dep = dependents(def, steps, t->n, cls, want);
+	if (want == TK_DEP_FAILED)
+		snprintf(out, TK_ANALYSIS_SIZE, "Task has failed: %s %s "
+		    "no attempts left and %zu dependent step%s cannot run; "
+		    "retry the task or resolve the step manually.", names,
+		    many == 1 ? "has" : "have", dep, dep == 1 ? "" : "s");
+	else if (dep > 0)
+		snprintf(out, TK_ANALYSIS_SIZE, "Task cannot finish: %s %s "
+		    "cancelled and %zu step%s depend%s on it.", names,
+		    many == 1 ? "was" : "were", dep, dep == 1 ? "" : "s",
+		    dep == 1 ? "s" : "");
+	else
+		snprintf(out, TK_ANALYSIS_SIZE, "Task cannot finish: %s %s "
+		    "cancelled; every other step is done.", names,
+		    many == 1 ? "was" : "were");
+}
+
+/* Retrying, not started, or on its way. */
+static void
+say_moving(const struct tk_dep_step *steps, const enum tk_dep_class *cls,
+    const struct tally *t, char *out)
+{
+	size_t i;
+
+	if (t->retrying > 0) {
+		for (i = 0; i < t->n; i++)
+			if (cls[i] == TK_DEP_READY &&
+			    steps[i].status == TK_ST_ERROR)
+				break;
+		snprintf(out, TK_ANALYSIS_SIZE, "Step '%s'%s failed and "
+		    "will be retried; %zu of %zu steps complete.",
+		    steps[i].name, t->retrying > 1 ? " and others" : "",
+		    t->completed, t->n);
+	} else if (t->completed == 0 && t->running == 0)
+		snprintf(out, TK_ANALYSIS_SIZE, "Task has not started "
+		    "yet: %zu step%s ready to run, %zu waiting on %s parents.",
+		    t->ready, t->ready == 1 ? "" : "s", t->blocked,
+		    t->blocked == 1 ? "its" : "their");
+	else
+		snprintf(out, TK_ANALYSIS_SIZE, "Task is progressing normally "
+		    "through dependency chain: %zu of %zu steps complete, %zu "
+		    "in progress, %zu ready, %zu waiting on their parents.",
+		    t->completed, t->n, t->running, t->ready - t->running,
+		    t->blocked);
+}
+
+/* The sentence picks the most important fact first (see the top). */
 void
 tk_deps_analyse(const struct tk_handler_def *def,
     const struct tk_dep_step *steps, size_t n, enum tk_status task_status,
     enum tk_dep_class *cls, char analysis[TK_ANALYSIS_SIZE])
 {
-	size_t i, k, completed = 0, resolved = 0, ready = 0, running = 0,
-	    blocked = 0, failed = 0, cancelled = 0, retrying = 0, dep;
-	char names[200];
-	int ok;
+	struct tally t;
+	size_t i;
 
-	if (n > def->nsteps)
-		n = def->nsteps;
-	for (i = 0; i < n; i++) {
-		enum tk_status s = steps[i].status;
-
-		if (done(s)) {
-			cls[i] = TK_DEP_COMPLETED;
-			completed++;
-			resolved += s == TK_ST_RESOLVED_MANUALLY;
-			continue;
-		}
-		if (s == TK_ST_CANCELLED) {
-			cls[i] = TK_DEP_CANCELLED;
-			cancelled++;
-			continue;
-		}
-		if (s == TK_ST_ERROR && !steps[i].attempts_left) {
-			cls[i] = TK_DEP_FAILED;
-			failed++;
-			continue;
-		}
-		ok = 1;
-		for (k = 0; k < def->steps[i].nparents; k++) {
-			size_t p = def->steps[i].parents[k];
-
-			if (p >= n || !done(steps[p].status))
-				ok = 0;
-		}
-		cls[i] = ok ? TK_DEP_READY : TK_DEP_BLOCKED;
-		if (!ok)
-			blocked++;
-		else {
-			ready++;
-			running += s == TK_ST_IN_PROGRESS;
-			retrying += s == TK_ST_ERROR;
-		}
-	}
-
-	if (task_status == TK_ST_COMPLETE || (n > 0 && completed == n)) {
-		snprintf(analysis, TK_ANALYSIS_SIZE, "Task is complete: all %zu "
-		    "steps finished%s", n, resolved ? "" : ".");
-		if (resolved)
-			snprintf(analysis + strlen(analysis),
-			    TK_ANALYSIS_SIZE - strlen(analysis),
-			    ", %zu of them resolved manually.", resolved);
-		return;
-	}
-	if (task_status == TK_ST_CANCELLED) {
+	memset(&t, 0, sizeof(t));
+	t.n = n > def->nsteps ? def->nsteps : n;
+	for (i = 0; i < t.n; i++)
+		cls[i] = classify(def, steps, t.n, i, &t);
+	if (task_status == TK_ST_COMPLETE || (t.n > 0 && t.completed == t.n))
+		say_complete(&t, analysis);
+	else if (task_status == TK_ST_CANCELLED)
 		snprintf(analysis, TK_ANALYSIS_SIZE, "Task was cancelled with "
-		    "%zu of %zu steps complete%s", completed, n,
-		    running ? "; a running step may still finish but will not "
-		    "revive the task." : ".");
-		return;
-	}
-	if (failed > 0) {
-		name_list(names, sizeof(names), steps, n, cls, TK_DEP_FAILED);
-		dep = dependents(def, steps, n, cls, TK_DEP_FAILED);
-		snprintf(analysis, TK_ANALYSIS_SIZE, "Task has failed: %s %s "
-		    "no attempts left and %zu dependent step%s cannot run; "
-		    "retry the task or resolve the step manually.", names,
-		    failed == 1 ? "has" : "have", dep, dep == 1 ? "" : "s");
-		return;
-	}
-	if (cancelled > 0 && ready == 0) {
-		name_list(names, sizeof(names), steps, n, cls,
-		    TK_DEP_CANCELLED);
-		dep = dependents(def, steps, n, cls, TK_DEP_CANCELLED);
-		if (dep > 0)
-			snprintf(analysis, TK_ANALYSIS_SIZE, "Task cannot "
-			    "finish: %s %s cancelled and %zu step%s depend%s "
-			    "on it.", names, cancelled == 1 ? "was" : "were",
-			    dep, dep == 1 ? "" : "s", dep == 1 ? "s" : "");
-		else
-			snprintf(analysis, TK_ANALYSIS_SIZE, "Task cannot "
-			    "finish: %s %s cancelled; every other step is "
-			    "done.", names, cancelled == 1 ? "was" : "were");
-		return;
-	}
-	if (retrying > 0) {
-		for (i = 0; i < n; i++)
-			if (cls[i] == TK_DEP_READY &&
-			    steps[i].status == TK_ST_ERROR)
-				break;
-		snprintf(analysis, TK_ANALYSIS_SIZE, "Step '%s'%s failed and "
-		    "will be retried; %zu of %zu steps complete.",
-		    steps[i].name, retrying > 1 ? " and others" : "",
-		    completed, n);
-		return;
-	}
-	if (completed == 0 && running == 0) {
-		snprintf(analysis, TK_ANALYSIS_SIZE, "Task has not started "
-		    "yet: %zu step%s ready to run, %zu waiting on %s parents.",
-		    ready, ready == 1 ? "" : "s", blocked,
-		    blocked == 1 ? "its" : "their");
-		return;
-	}
-	snprintf(analysis, TK_ANALYSIS_SIZE, "Task is progressing normally "
-	    "through dependency chain: %zu of %zu steps complete, %zu in "
-	    "progress, %zu ready, %zu waiting on their parents.", completed, n,
-	    running, ready - running, blocked);
+		    "%zu of %zu steps complete%s", t.completed, t.n,
+		    t.running ? "; a running step may still finish but will "
+		    "not revive the task." : ".");
+	else if (t.failed > 0 || (t.cancelled > 0 && t.ready == 0))
+		say_stuck(def, steps, cls, &t, analysis);
+	else
+		say_moving(steps, cls, &t, analysis);
 }

@@ -27,11 +27,12 @@
  */
 #include "tasker/json_writer.h"
 #include "tasker/body_parser.h"
+#include "tasker/json_canon.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 #define CANON_DEPTH   32     /* MariaDB's JSON_VALID refuses 32 levels */
 #define CANON_KEYS    1024   /* keys of the open objects remembered */
@@ -86,12 +87,6 @@ has_repeat(struct span *keys, size_t n)
 	return 0;
 }
 
-static int
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* The string opening at s[i] (a '"'): the offset after its closing quote,
  * 0 when it is not in json-c's printed form. */
 static size_t
@@ -119,7 +114,7 @@ canon_string(const char *s, size_t len, size_t i)
 			    (s[i + 3] != '0' && s[i + 3] != '1'))
 				return 0;
 			c = (unsigned char)s[i + 4];
-			if (is_digit((char)c))
+			if (isdigit(c))
 				v = c - '0';
 			else if (c >= 'a' && c <= 'f')
 				v = c - 'a' + 10;
@@ -160,25 +155,25 @@ canon_number(const char *s, size_t len, size_t i)
 	if (s[i] == '0')
 		i++;
 	else if (s[i] >= '1' && s[i] <= '9')
-		while (i < len && is_digit(s[i]))
+		while (i < len && isdigit((unsigned char)s[i]))
 			i++;
 	else
 		return 0;
 	n = i - start;
 	if (i < len && s[i] == '.') {
 		isint = 0;
-		if (++i >= len || !is_digit(s[i]))
+		if (++i >= len || !isdigit((unsigned char)s[i]))
 			return 0;
-		while (i < len && is_digit(s[i]))
+		while (i < len && isdigit((unsigned char)s[i]))
 			i++;
 	}
 	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
 		isint = 0;
 		if (++i < len && (s[i] == '+' || s[i] == '-'))
 			i++;
-		if (i >= len || !is_digit(s[i]))
+		if (i >= len || !isdigit((unsigned char)s[i]))
 			return 0;
-		while (i < len && is_digit(s[i]))
+		while (i < len && isdigit((unsigned char)s[i]))
 			i++;
 	}
 	if (!isint)
@@ -190,6 +185,28 @@ canon_number(const char *s, size_t len, size_t i)
 	if (n > ln || (n == ln && memcmp(s + start, lim, n) > 0))
 		return 0;   /* json-c would saturate it */
 	return i;
+}
+
+/* The string, literal or number at s[i]: the offset after it, 0 when it
+ * is not in json-c's printed form. */
+static size_t
+canon_scalar(const char *s, size_t len, size_t i)
+{
+	switch (s[i]) {
+	case '"':
+		return canon_string(s, len, i);
+	case 't':
+		return len - i >= 4 && memcmp(s + i, "true", 4) == 0 ? i + 4 : 0;
+	case 'f':
+		return len - i >= 5 && memcmp(s + i, "false", 5) == 0 ?
+		    i + 5 : 0;
+	case 'n':
+		return len - i >= 4 && memcmp(s + i, "null", 4) == 0 ? i + 4 : 0;
+	default:
+		if (s[i] != '-' && !isdigit((unsigned char)s[i]))
+			return 0;
+		return canon_number(s, len, i);
+	}
 }
 
 int
@@ -207,45 +224,21 @@ tk_json_canonical(const char *s, size_t len)
 value:
 	if (i >= len)
 		return 0;
-	switch (s[i]) {
-	case '{':
-	case '[':
-		if (depth == CANON_DEPTH)
-			return 0;
-		open[depth] = s[i];
-		keybase[depth] = nkeys;
-		depth++;
-		if (++i < len && s[i] == (open[depth - 1] == '{' ? '}' : ']'))
-			goto close;
-		if (open[depth - 1] == '{')
-			goto key;
-		goto value;
-	case '"':
-		if ((i = canon_string(s, len, i)) == 0)
-			return 0;
-		goto after;
-	case 't':
-		if (len - i < 4 || memcmp(s + i, "true", 4) != 0)
-			return 0;
-		i += 4;
-		goto after;
-	case 'f':
-		if (len - i < 5 || memcmp(s + i, "false", 5) != 0)
-			return 0;
-		i += 5;
-		goto after;
-	case 'n':
-		if (len - i < 4 || memcmp(s + i, "null", 4) != 0)
-			return 0;
-		i += 4;
-		goto after;
-	default:
-		if (s[i] != '-' && !is_digit(s[i]))
-			return 0;
-		if ((i = canon_number(s, len, i)) == 0)
+	if (s[i] != '{' && s[i] != '[') {
+		if ((i = canon_scalar(s, len, i)) == 0)
 			return 0;
 		goto after;
 	}
+	if (depth == CANON_DEPTH)
+		return 0;
+	open[depth] = s[i];
+	keybase[depth] = nkeys;
+	depth++;
+	if (++i < len && s[i] == (open[depth - 1] == '{' ? '}' : ']'))
+		goto close;
+	if (open[depth - 1] == '{')
+		goto key;
+	goto value;
 key:
 	if (i >= len || s[i] != '"' || (end = canon_string(s, len, i)) == 0 ||
 	    nkeys == CANON_KEYS)
@@ -309,7 +302,7 @@ tk_json_put_object(struct tk_buf *b, json_object *v)
 	const char *t;
 	size_t n = 0;
 
-	if ((t = json_object_to_json_string_length(v, JSON_FLAGS, &n)) == NULL) {
+	if ((t = json_object_to_json_string_length(v, TK_JSON_FLAGS, &n)) == NULL) {
 		/* json-c's allocation failed: the buffer remembers it like
 		 * its own, so callers check once at the end. */
 		b->failed = 1;

@@ -11,14 +11,15 @@
 #include "tasker/task_request.h"
 #include "tasker/body_parser.h"
 #include "tasker/buf.h"
+#include "tasker/hex.h"
+#include "tasker/json_canon.h"
 #include "tasker/json_str.h"
+#include "tasker/strlist.h"
+#include "tasker/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
-#include "tasker/buf.h"
 #include "tasker/handler.h"
 
 /* ---------------------------------------------------------------- fields */
@@ -75,7 +76,7 @@ opt_text(json_object *obj, const char *key, size_t max, const char **out,
 {
 	json_object *v;
 	const char *s;
-	size_t i, n;
+	size_t n;
 
 	*out = NULL;
 	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
@@ -90,12 +91,11 @@ opt_text(json_object *obj, const char *key, size_t max, const char **out,
 		tk_details_add(details, key, "must be 1 to %zu bytes long", max);
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			tk_details_add(details, key,
-			    "must not contain control characters");
-			return -1;
-		}
+	if (tk_has_ctl(s, n)) {
+		tk_details_add(details, key,
+		    "must not contain control characters");
+		return -1;
+	}
 	*out = s;
 	return 0;
 }
@@ -115,9 +115,7 @@ req_name(json_object *obj, const char *key, const char *what,
 		tk_details_add(details, key, "must be a string");
 		return NULL;
 	}
-	if ((size_t)json_object_get_string_len(v) !=
-	    strlen(json_object_get_string(v)) ||
-	    !tk_name_valid(json_object_get_string(v))) {
+	if (tk_json_cstr(v) == NULL || !tk_name_valid(tk_json_cstr(v))) {
 		tk_details_add(details, key, "must be a %s: lowercase letters, "
 		    "digits and '_', 1 to %d characters", what, TK_NAME_MAX);
 		return NULL;
@@ -183,10 +181,7 @@ tk_tags_check(json_object *tags, json_object *details)
 			bad = 1;
 			continue;
 		}
-		for (j = 0; j < len; j++)
-			if ((unsigned char)s[j] < 0x20 || s[j] == 0x7f)
-				break;
-		if (j < len) {
+		if (tk_has_ctl(s, len)) {
 			tk_details_add(details, "tags", "item %zu must not "
 			    "contain control characters", i);
 			bad = 1;
@@ -227,9 +222,7 @@ tk_task_request_parse(json_object *body, struct tk_task_request *out,
 	out->namespace_name = req_name(obj, "namespace", "namespace name",
 	    details);
 	if (json_object_object_get_ex(obj, "version", &v) && v != NULL) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    (size_t)json_object_get_string_len(v) !=
-		    strlen(json_object_get_string(v)) ||
+		if (tk_json_cstr(v) == NULL ||
 		    tk_semver_parse(json_object_get_string(v), &out->semver)
 		    != TK_OK)
 			tk_details_add(details, "version",
@@ -266,67 +259,24 @@ tk_task_request_free(struct tk_task_request *r)
 /*
  * The fingerprint's strings are written with flags 0 (every control byte
  * as \u00XX): its spelling must not change while keys are stored.
+ * Values were checked to be at most TK_VALUE_MAX_DEPTH deep; the copy's
+ * own limit is only a backstop.
  */
+#define FINGERPRINT_DEPTH 64
 
-static int
-cmp_keys(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* v as JSON with every object's keys sorted. */
+/* v (context or tags) key-sorted: the one canonical JSON, printed with
+ * the fingerprint's spelling of strings. */
 static void
 canon(struct tk_buf *b, json_object *v)
 {
-	const char **keys;
-	json_object *m;
-	size_t i, n;
+	json_object *c;
 
-	switch (json_object_get_type(v)) {
-	case json_type_object:
-		n = (size_t)json_object_object_length(v);
-		if ((keys = calloc(n ? n : 1, sizeof(*keys))) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		i = 0;
-		json_object_object_foreach(v, k, val) {
-			(void)val;
-			keys[i++] = k;
-		}
-		qsort(keys, n, sizeof(*keys), cmp_keys);
-		tk_buf_putc(b, '{');
-		for (i = 0; i < n; i++) {
-			if (i > 0)
-				tk_buf_putc(b, ',');
-			tk_json_put_strn(b, keys[i], strlen(keys[i]), 0);
-			tk_buf_putc(b, ':');
-			json_object_object_get_ex(v, keys[i], &m);
-			canon(b, m);
-		}
-		tk_buf_putc(b, '}');
-		free(keys);
-		break;
-	case json_type_array:
-		n = json_object_array_length(v);
-		tk_buf_putc(b, '[');
-		for (i = 0; i < n; i++) {
-			if (i > 0)
-				tk_buf_putc(b, ',');
-			canon(b, json_object_array_get_idx(v, i));
-		}
-		tk_buf_putc(b, ']');
-		break;
-	case json_type_string:
-		tk_json_put_strn(b, json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v), 0);
-		break;
-	default:
-		/* null, booleans, numbers (doubles keep their text). */
-		tk_buf_puts(b, json_object_to_json_string_ext(v,
-		    JSON_C_TO_STRING_PLAIN));
-		break;
+	if (tk_json_canon(v, &c, 1, FINGERPRINT_DEPTH, 0) != TK_CANON_OK) {
+		b->failed = 1;
+		return;
 	}
+	tk_json_put_tree(b, c, 0);
+	json_object_put(c);
 }
 
 static void
@@ -345,11 +295,8 @@ canon_member(struct tk_buf *b, const char *key, const char *s, int first)
 tk_err
 tk_task_request_hash(const struct tk_task_request *r, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	struct tk_buf b = TK_BUF_INIT;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0, i;
-	tk_err e = TK_OK;
+	tk_err e;
 
 	/* Members in sorted order, absent ones as null. */
 	tk_buf_puts(&b, "{\"context\":");
@@ -363,18 +310,7 @@ tk_task_request_hash(const struct tk_task_request *r, char out[65])
 	canon(&b, r->tags);
 	canon_member(&b, "version", r->version, 0);
 	tk_buf_putc(&b, '}');
-	if (b.failed)
-		e = TK_ERR_NOMEM;
-	else if (!EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != 32)
-		e = TK_ERR_INTERNAL;
-	else {
-		for (i = 0; i < 32; i++) {
-			out[2 * i] = hex[md[i] >> 4];
-			out[2 * i + 1] = hex[md[i] & 15];
-		}
-		out[64] = '\0';
-	}
+	e = b.failed ? TK_ERR_NOMEM : tk_sha256_hex(b.data, b.len, out);
 	tk_buf_free(&b);
 	return e;
 }

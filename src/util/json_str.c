@@ -1,7 +1,9 @@
 /*
  * json_str.c - THE JSON string escaper (see json_str.h).  Every writer of
- * JSON text by hand uses it: the task API's answers (tk_json_put_str) and
- * the Idempotency-Key fingerprint.
+ * JSON text by hand uses it: the task API's answers (through
+ * tasks/json_writer.c's tk_json_put_str), the step's stdin document
+ * (engine/protocol.c) and the Idempotency-Key fingerprint.  And the one check that a parsed JSON
+ * string is a C string (JWT claims, task request names and versions).
  */
 #include "tasker/json_str.h"
 
@@ -45,4 +47,18 @@ tk_json_put_strn(struct tk_buf *b, const char *s, size_t n, int flags)
 	}
 	tk_buf_append(b, run, (size_t)(p - run));
 	return tk_buf_putc(b, '"');
+}
+
+const char *
+tk_json_cstr(json_object *v)
+{
+	const char *s;
+
+	if (v == NULL || !json_object_is_type(v, json_type_string))
+		return NULL;
+	s = json_object_get_string(v);
+	if (s == NULL ||
+	    strlen(s) != (size_t)json_object_get_string_len(v))
+		return NULL;
+	return s;
 }

@@ -107,3 +107,22 @@ tk_utf8_json_escapes(const char *s, size_t len)
 	}
 	return len;
 }
+
+size_t
+tk_utf8_floor(const char *s, size_t n)
+{
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+int
+tk_has_ctl(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 1;
+	return 0;
+}

@@ -744,6 +744,46 @@ parse_json(const char *s)
 	return o;
 }
 
+/*
+ * Definition hashes pinned before the key-sorted canonical JSON moved to
+ * src/util/json_canon.c: YAML files, and a JSON definition whose
+ * handler_config holds doubles, unsorted keys and control bytes.
+ */
+static void
+test_hash_pinned(void)
+{
+	struct tk_diag d = TK_DIAG_INIT;
+	struct tk_handler_def *h, *env, *h2 = NULL;
+	json_object *j, *back, *steps, *cfg;
+
+	h = load_one("handlers/good.yaml", NULL);
+	env = load_one("handlers/env.yaml", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(env);
+	j = tk_handler_to_json(h);
+	back = parse_json(json_str(j));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+	cfg = parse_json("{\"url\":\"u\",\"params\":{\"z\":1.50,\"a\":"
+	    "{\"y\":[1e3,-0,0.1,\"\\u0001\\b/\"],\"b\":null},\"B\":2}}");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	steps = json_object_object_get(back, "step_templates");
+	json_object_object_add(json_object_array_get_idx(steps, 2),
+	    "handler_config", cfg);
+	CU_ASSERT_EQUAL_FATAL(tk_handler_from_json(back, &h2, &d), TK_OK);
+	CU_ASSERT_STRING_EQUAL(h->hash, "be3580d2d2e5de3d9f1924d4aecfa1f0"
+	    "b3232fe79eca1ec6e5cc73d3b71e97f0");
+	CU_ASSERT_STRING_EQUAL(env->hash, "0332a5e29c062104d517985e317cd6fb"
+	    "118f752e92e7846154a56aeedb725f8e");
+	CU_ASSERT_STRING_EQUAL(h2->hash, "b03ab613de90359560db607562c4a40c"
+	    "58a87b0fdfff65bd88a2f607e0e6f8d3");
+	tk_diag_free(&d);
+	json_object_put(back);
+	json_object_put(j);
+	tk_handler_free(h);
+	tk_handler_free(env);
+	tk_handler_free(h2);
+}
+
 static void
 test_json_round_trip(void)
 {
@@ -1286,6 +1326,7 @@ TK_SUITE(handler,
     { "environment override errors", test_environment_errors },
     { "environment overrides merge", test_env_merge },
     { "to_json / from_json round trip", test_json_round_trip },
+    { "hash: pinned", test_hash_pinned },
     { "deepest definition round trip", test_deepest_round_trip },
     { "from_json on a corrupted row", test_from_json_corrupt },
     { "diff", test_diff },

@@ -452,6 +452,31 @@ test_request_hash(void)
 	    "6e09c7b6ac3cfe0599c82687c65be467");
 }
 
+/*
+ * Fingerprints pinned before the key-sorted canonical JSON moved to
+ * src/util/json_canon.c: numbers keep their text, every member and
+ * tag is in, nested keys sorted, keys escaped like strings.
+ */
+static void
+test_request_hash_pinned(void)
+{
+	char a[65], b[65];
+
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\",\"version\":\"1.2.3\","
+	    "\"initiator\":\"me\",\"reason\":\"r\\\"q\\\\\","
+	    "\"source_system\":\"s/t\",\"tags\":[\"t1\",\"t\\u00e9\"],"
+	    "\"context\":{\"z\":[1.50,1e3,-0,18446744073709551615,"
+	    "-9223372036854775808,true,false,null,\"a\\/b\\u0007\\n\"],"
+	    "\"b\":{\"d\":{},\"c\":[]},\"\\u00e9\":\"x\",\"a\\\"q\":0.1,"
+	    "\"B\":-2.5e-3}}", a);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\",\"context\":"
+	    "{\"k\":[[[{\"y\":{\"x\":1}}]]]},\"tags\":[]}", b);
+	CU_ASSERT_STRING_EQUAL(a, "00333f3a9c303e226ad070fa9145da85"
+	    "9daee000acb53a641f5af9654d38e67b");
+	CU_ASSERT_STRING_EQUAL(b, "00cb535e7224443d9ffad368f686dbbd"
+	    "464ce53008a437f6612e9fd2ef933c45");
+}
+
 static void
 test_update_parse(void)
 {
@@ -761,6 +786,7 @@ TK_SUITE(tasks,
     { "request: defaults, wrapped form", test_request_defaults },
     { "request: every problem at once", test_request_problems },
     { "request: fingerprint", test_request_hash },
+    { "request: fingerprint, pinned", test_request_hash_pinned },
     { "update request", test_update_parse },
     { "step update request", test_step_update_parse },
     { "retry request", test_retry_parse },
