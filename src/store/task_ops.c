@@ -11,6 +11,7 @@
 
 #include "tasker/handler.h"
 #include "rows.h"
+#include "task_rows.h"
 
 /* ---------------------------------------------------------------- statements */
 
@@ -228,6 +229,9 @@ update_txn(struct tk_db *db, void *arg)
 	a[3] = TK_POPT(c->results);   /* the tags */
 	a[4] = TK_PBLOB(c->id, 16);
 	if ((e = tk_db_exec(db, SQL_TASK_UPDATE, a, 5, NULL, NULL)) != TK_OK)
+		return e;
+	if (c->set_tags &&
+	    (e = tk_task_tags_write(db, c->id, c->results, 1)) != TK_OK)
 		return e;
 	return read_back(db, c, NULL);
 }

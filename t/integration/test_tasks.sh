@@ -463,10 +463,10 @@ req POST "/tasks/$EID/retry" -H 'Content-Type: application/json' -d '{"reason": 
 expect_status 200
 expect_jq '.status' '"pending"'
 expect_jq '.steps[0] | [.status, .attempts]' '["pending",0]'
-# A reset step shows nothing stale; the history stays in its transitions.
-req GET "/tasks/$EID/workflow_steps/a"
-expect_jq '[.status, .attempts, .started_at, .completed_at, .last_error]' '["pending",0,null,null,null]'
-expect_jq '[.transitions[-2:][] | .to]' '["error","pending"]'
+# A reset step shows nothing stale (the answer is read in the retry's
+# transaction, before a worker can run it again); the history stays in
+# its transitions.
+expect_jq '.steps[0] | [.started_at, .completed_at, .last_error]' '[null,null,null]'
 expect_eq "$(sql "SELECT COUNT(*) > $ntr FROM step_transitions WHERE task_id = $(sql_id "$EID")")" 1 "transitions kept and added"
 expect_jq '[.steps[1:][].status] | unique' '["pending"]'
 last=$(sql "SELECT CONCAT_WS(':', from_status, to_status, actor, reason) FROM step_transitions WHERE task_id = $(sql_id "$EID") AND actor = 'it-tests' ORDER BY id DESC LIMIT 1")
