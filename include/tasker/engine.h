@@ -262,7 +262,7 @@ tk_err tk_engine_error_text(struct tk_buf *out, const char *what,
  * max_output the limits that applied.  A refused output (exit 0, why
  * given) adds its first TK_ENGINE_OUTPUT_HEAD bytes, escaped:
  *   output is not a JSON object; stdout began: "all done\x0a"
- * with "..." (U+2026) after the quote when it was cut (whatsz of 600
+ * with "..." after the quote when it was cut (whatsz of 600
  * holds the longest).  Returns what.
  */
 const char *tk_engine_failure(char *what, size_t whatsz,

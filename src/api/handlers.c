@@ -41,18 +41,20 @@ valid_name(const char *s)
 	return n > 0;
 }
 
-/* Copies at most 64 bytes of s into out, cut on a UTF-8 boundary. */
+/* A name echoed in a message: at most 64 bytes of s, cut on a UTF-8
+ * boundary and then marked "..." as tk_quote marks its cuts, so a reader
+ * knows the name went on.  out holds CLIP_SIZE bytes. */
+#define CLIP_SIZE (NAME_MAX_LEN + 4)
 static const char *
-clip(const char *s, char *out, size_t outsz)
+clip(const char *s, char out[CLIP_SIZE])
 {
 	size_t n = strlen(s);
+	int cut = n > NAME_MAX_LEN;
 
-	if (n > NAME_MAX_LEN)
+	if (cut)
 		n = tk_utf8_floor(s, NAME_MAX_LEN);
-	if (n >= outsz)
-		n = outsz - 1;
 	memcpy(out, s, n);
-	out[n] = '\0';
+	memcpy(out + n, cut ? "..." : "", cut ? 4 : 1);
 	return out;
 }
 
@@ -209,10 +211,10 @@ make_namespace(const void *arg)
 static tk_err
 namespace_not_found(struct tk_request *req, const char *name)
 {
-	char c[NAME_MAX_LEN + 1];
+	char c[CLIP_SIZE];
 
 	tk_request_errorf(req, "Namespace '%s' does not exist",
-	    clip(name, c, sizeof(c)));
+	    clip(name, c));
 	return TK_ERR_NAMESPACE_NOT_FOUND;
 }
 
@@ -339,7 +341,7 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 	const struct tk_catalog_namespace *ns;
 	struct tk_catalog *cat;
 	struct tk_semver want;
-	char c1[NAME_MAX_LEN + 1], c2[NAME_MAX_LEN + 1], c3[NAME_MAX_LEN + 1];
+	char c1[CLIP_SIZE], c2[CLIP_SIZE], c3[CLIP_SIZE];
 	tk_err e;
 
 	if ((e = tk_api_query_check(req, params)) != TK_OK)
@@ -361,9 +363,9 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 		    tk_catalog_handler(ns, name), vtext != NULL ? &want : NULL);
 	if (v == NULL) {
 		tk_request_errorf(req, "Handler '%s' not found in namespace '%s' "
-		    "version '%s'", clip(name, c1, sizeof(c1)),
-		    clip(nsname, c2, sizeof(c2)),
-		    vtext != NULL ? clip(vtext, c3, sizeof(c3)) : "latest");
+		    "version '%s'", clip(name, c1),
+		    clip(nsname, c2),
+		    vtext != NULL ? clip(vtext, c3) : "latest");
 		return TK_ERR_HANDLER_NOT_FOUND;
 	}
 	return answer_cached(res, &v->api_cache, &v->api_cache_len,

@@ -152,8 +152,8 @@ tk_engine_error_text(struct tk_buf *out, const char *what, const char *err,
  * What a refused output began with, for the operator who has to see why:
  * at most TK_ENGINE_OUTPUT_HEAD bytes, quoted, '"' and '\\' escaped,
  * other bytes outside printable ASCII as \xNN (so the text stays clean
- * whatever the handler printed), and "..." (U+2026) after the quote
- * when the output went on.  Written into dst (of dstsz bytes), after
+ * whatever the handler printed), and "..." after the quote when the
+ * output went on (every cut echo is marked so).  Written into dst (of dstsz bytes), after
  * what is there already.
  */
 static void
@@ -173,7 +173,7 @@ output_head(char *dst, size_t dstsz, const char *out, size_t len)
 		else
 			tk_buf_putc(&b, (char)c);
 	}
-	tk_buf_puts(&b, len > n ? "\"\xe2\x80\xa6" : "\"");
+	tk_buf_puts(&b, len > n ? "\"..." : "\"");
 	if (!b.failed && strlen(dst) + b.len < dstsz)
 		memcpy(dst + strlen(dst), b.data, b.len + 1);
 	tk_buf_free(&b);

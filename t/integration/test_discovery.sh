@@ -141,6 +141,16 @@ for p in '/handlers/Payments' '/handlers/pay-ments' '/handlers/%C3%A9t%C3%A9' \
 	expect_jq '.error.type | type' '"string"'
 done
 
+case_begin "a name echoed in a message is cut at 64 bytes and marked so"
+long=$(printf 'a%.0s' $(seq 1 300))
+req GET "/handlers/$long"
+expect_error 404 NamespaceNotFound NAMESPACE_NOT_FOUND "Namespace '$(printf 'a%.0s' $(seq 1 64))...' does not exist"
+req GET "/handlers/payments/$long?version=1.0.0"
+expect_error 404 HandlerNotFound HANDLER_NOT_FOUND "Handler '$(printf 'a%.0s' $(seq 1 64))...' not found in namespace 'payments' version '1.0.0'"
+# Short names are echoed whole, unmarked.
+req GET /handlers/nope
+expect_error 404 NamespaceNotFound NAMESPACE_NOT_FOUND "Namespace 'nope' does not exist"
+
 case_begin "an unknown path is 404 in the error format"
 req GET /nothing/here
 expect_status 404

@@ -321,9 +321,10 @@ test_filters(void)
 	f.initiator = "st_filt_alice";
 	list(&f, 0, 10, 2, 2, a3);
 	f.initiator = NULL;
+	plan_reads(&f, "tasks:ix_tasks_created_at");
+	/* (An empty range: EXPLAIN says "Impossible WHERE", no plan.) */
 	f.created_before = "2000-01-01 00:00:00.000000";
 	list(&f, 0, 10, 0, 0, NULL);
-	plan_reads(&f, "tasks:ix_tasks_created_at");
 	memset(&f, 0, sizeof(f));
 	f.created_by = "st_filt";
 	plan_reads(&f, "tasks:ix_tasks_created_by");
