@@ -50,6 +50,11 @@ void   tk_db_free(struct tk_db *db);
 
 /* Connects when not connected.  TK_ERR_DB_UNAVAILABLE when it cannot. */
 tk_err tk_db_ensure(struct tk_db *db);
+/* tk_db_ensure every 250 ms until it connects or budget_ms have passed
+ * (then once more at most connect_timeout): for a caller that must reach
+ * the database again after losing it (HAProxy moves to another Galera
+ * node in about a second). */
+tk_err tk_db_reconnect(struct tk_db *db, long long budget_ms);
 /* Drops the connection (and every prepared statement). */
 void   tk_db_disconnect(struct tk_db *db);
 /* 1 when a connection is open (it may still have gone away). */
@@ -77,7 +82,11 @@ void   tk_db_rollback(struct tk_db *db);   /* best effort */
  * too) runs it again from the start, up to TK_TXN_TRIES times, after a
  * short random pause; a database error that is not transient is logged
  * for the operator.  fn must read what it decides on inside the
- * transaction, so a second run starts afresh.
+ * transaction, so a second run starts afresh.  A lost connection
+ * (TK_ERR_DB_UNAVAILABLE) is not run again: it may have been lost in the
+ * COMMIT, which the server may or may not have done; the caller resolves
+ * that from what it wrote (task creation: task_create.c, create_outcome)
+ * or answers 503 and lets the client decide.
  */
 #define TK_TXN_TRIES 8
 typedef tk_err (*tk_txn_fn)(struct tk_db *db, void *arg);

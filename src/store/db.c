@@ -19,6 +19,7 @@
 #include <mysqld_error.h>
 
 #include "tasker/alloc.h"
+#include "tasker/clock.h"
 #include "tasker/log.h"
 #include "rows.h"
 
@@ -498,6 +499,18 @@ tk_db_exec_text(struct tk_db *db, const char *sql, size_t len)
 	if ((res = mysql_store_result(db->conn)) != NULL)
 		mysql_free_result(res);
 	return TK_OK;
+}
+
+tk_err
+tk_db_reconnect(struct tk_db *db, long long budget_ms)
+{
+	static const struct timespec pause = { 0, 250000000L };
+	long long end = tk_now_ms() + budget_ms;
+	tk_err e;
+
+	while ((e = tk_db_ensure(db)) != TK_OK && tk_now_ms() < end)
+		(void)nanosleep(&pause, NULL);
+	return e;
 }
 
 /* ---------------------------------------------------------------- transactions */

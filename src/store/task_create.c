@@ -15,6 +15,7 @@
 #include "task_rows.h"
 
 #define IDEM_ROUNDS   5      /* an Idempotency-Key taken, then expired */
+#define OUTCOME_MS    1500   /* to reach the writer again after a lost commit */
 #define ER_DUP_ENTRY  1062
 
 /* ---------------------------------------------------------------- statements */
@@ -44,6 +45,13 @@ static const char SQL_TAGS_INSERT[] =
     "INSERT IGNORE INTO task_tags (tag, task_id) SELECT j.tag, ? FROM"
     " JSON_TABLE(?, '$[*]' COLUMNS (tag VARCHAR(64) CHARACTER SET utf8mb4"
     " COLLATE utf8mb4_bin PATH '$')) j WHERE j.tag IS NOT NULL";
+
+/* Whether a task is stored, on a node that has first applied every write
+ * the cluster committed before this read (Galera's wsrep_sync_wait;
+ * MariaDB without a cluster ignores it). */
+static const char SQL_TASK_EXISTS_SYNCED[] =
+    "SET STATEMENT wsrep_sync_wait = 1 FOR"
+    " SELECT 1 FROM tasks WHERE id = ?";
 
 static const char SQL_TASK_INSERT[] =
     "INSERT INTO tasks (id, handler_version_id, namespace, name, version,"
@@ -222,18 +230,57 @@ iso_seconds(const char *now, char out[TK_TIMESTAMP_SIZE])
 	    strlen(now) >= 19 ? now + 11 : "00:00:00");
 }
 
+/*
+ * The connection was lost in the creation's transaction, perhaps in its
+ * COMMIT (the writer died, or HAProxy cut its connections when it marked
+ * the node down): the task may be stored or not.  Its id was chosen
+ * before the insert, so a new connection (to the new writer) says which.
+ * The writer may still be moving: connecting is tried for OUTCOME_MS
+ * (a failed request must still fail fast).  TK_OK: stored; TK_ERR_TASK_NOT_FOUND: not stored;
+ * TK_ERR_DB_UNAVAILABLE: still unknown (the client gets 503).
+ */
+static tk_err
+create_outcome(struct tk_db *db, const unsigned char id[16])
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[1];
+	tk_err e;
+
+	a[0] = TK_PBLOB(id, 16);
+	if ((e = tk_db_reconnect(db, OUTCOME_MS)) != TK_OK ||
+	    (e = tk_db_query(db, SQL_TASK_EXISTS_SYNCED, a, 1, &r)) != TK_OK)
+		return e;
+	e = r.nrows > 0 ? TK_OK : TK_ERR_TASK_NOT_FOUND;
+	tk_rows_free(&r);
+	tk_log(TK_LOG_WARN, "event=commit_outcome_resolved stored=%s",
+	    e == TK_OK ? "yes" : "no");
+	return e;
+}
+
 tk_err
 tk_task_store_create(struct tk_db *db, const struct tk_task_new *t,
     char created_at[TK_TIMESTAMP_SIZE], struct tk_idem_hit *hit)
 {
 	struct create_ctx c;
-	int round;
+	int round, lost = 0;
 	tk_err e;
 
 	for (round = 0; round < IDEM_ROUNDS; round++) {
 		memset(&c, 0, sizeof(c));
 		c.t = t;
 		e = tk_db_txn(db, create_txn, &c);
+		/* Lost after create_txn began (it set c.now first): the
+		 * outcome is resolved, not guessed: stored, or run once more
+		 * (a round that does not count).  Lost before: nothing was
+		 * written, and a database that is down fails fast. */
+		if (e == TK_ERR_DB_UNAVAILABLE && c.now[0] != '\0' && !lost) {
+			lost = 1;
+			e = create_outcome(db, t->id);
+			if (e == TK_ERR_TASK_NOT_FOUND) {
+				round--;
+				continue;
+			}
+		}
 		if (e == TK_OK) {
 			iso_seconds(c.now, created_at);
 			return TK_OK;

@@ -93,8 +93,8 @@ async function main() {
 		const missing = want.filter((w) => !ops.some((o) => o.replace(/\u200b/g, '') === w));
 		const doc = await (await context.request.get(`${base}/api-docs.json`)).json();
 		const documented = Object.values(doc.paths).reduce((k, item) =>
-		    k + Object.keys(item).filter((m) => ['get', 'put', 'post',
-		    'delete', 'patch'].includes(m)).length, 0);
+		    k + Object.keys(item).filter((m) => ['get', 'head', 'put',
+		    'post', 'delete', 'options', 'patch'].includes(m)).length, 0);
 		check(`every documented operation is listed (${ops.length} of ${documented})`,
 		    ops.length === documented && missing.length === 0,
 		    `missing: ${missing.join(', ')}; listed: ${ops.slice(0, 30).join(', ')}`);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <CUnit/CUnit.h>
 
@@ -256,4 +257,20 @@ out:
 	tk_rows_free(&r);
 	tk_diag_free(&d);
 	return h;
+}
+
+int
+st_lock_waits(void)
+{
+	struct timespec ts = { 0, 200 * 1000000L };
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		(void)nanosleep(&ts, NULL);
+		if (st_num(st_root(), "SELECT COUNT(*) FROM "
+		    "information_schema.INNODB_TRX WHERE trx_state = "
+		    "'LOCK WAIT'") > 0)
+			return 1;
+	}
+	return 0;
 }

@@ -38,6 +38,12 @@ int st_sql(struct tk_db *db, const char *sql);
  * the query fails or has no row). */
 long long st_num(struct tk_db *db, const char *sql);
 
+/* 1 when some transaction waits for a row lock, polled for up to 10 s
+ * (two-connection tests: the other side is blocked).  InnoDB refreshes
+ * what INNODB_TRX shows only when it was last read 0.1 s ago or more, so
+ * a faster poll would read the same stale table forever. */
+int st_lock_waits(void);
+
 /* Loads the definition set under t/store/fixtures/v1 (idempotent) and
  * returns the handler called name in it with its handler_versions id;
  * NULL when that fails (a test failure is recorded). */

@@ -46,26 +46,6 @@ struct mine {
 	struct other  other;
 };
 
-/* 1 when some transaction waits for a row lock (the other side is
- * blocked on row 1), polled for up to 10 s.  InnoDB refreshes what
- * INNODB_TRX shows only when it was last read 0.1 s ago or more, so a
- * faster poll would read the same stale table forever. */
-static int
-other_waits(void)
-{
-	struct timespec ts = { 0, 200 * 1000000L };
-	int i;
-
-	for (i = 0; i < 50; i++) {
-		(void)nanosleep(&ts, NULL);
-		if (st_num(st_root(), "SELECT COUNT(*) FROM "
-		    "information_schema.INNODB_TRX WHERE trx_state = "
-		    "'LOCK WAIT'") > 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* The transaction under test: row 1, then row 2.  Its first run takes
  * row 1, lets the other side block on it, and then asks for row 2, which
  * the other side holds: a deadlock. */
@@ -84,7 +64,7 @@ mine_run(struct tk_db *db, void *arg)
 		    &m->other) != 0)
 			return TK_ERR_INTERNAL;
 		m->started = 1;
-		if (!other_waits())
+		if (!st_lock_waits())
 			return TK_ERR_INTERNAL;
 	}
 	return tk_db_exec(db, "UPDATE st_dl SET v = 1 WHERE id = 2", NULL, 0,

@@ -1,11 +1,13 @@
 /*
  * test_tasks.c - task_store.c against a real server: creating a task
- * (with and without an Idempotency-Key), the list's filters and totals,
+ * (with and without an Idempotency-Key, and when its connection is lost
+ * in the transaction), the list's filters and totals,
  * the cancel and retry transitions, and the scope filter.
  *
  * Tasks pile up over the cases, so each case uses its own created_by
  * (or counts before and after) to see only its own.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,6 +148,108 @@ test_idempotency(void)
 	    NULL), TK_OK);
 	CU_ASSERT_EQUAL(st_num(db, "SELECT COUNT(*) FROM tasks WHERE "
 	    "created_by LIKE 'st\\_idem%'"), 2);
+}
+
+/* ---------------------------------------------------------------- a lost commit */
+
+/* The connection of a creation is lost in its transaction: db2 holds
+ * the Idempotency-Key's row in an open transaction, the creation waits
+ * on it, and then root kills the creation's connection (after storing
+ * the task under its id itself when `stored`: what the creation sees
+ * when its COMMIT was done but the answer lost), and db2 rolls back. */
+struct cut {
+	char       hex[33];     /* the task's id */
+	long long  conn;        /* the creation's connection */
+	int        stored;
+	int        ok;
+};
+
+static void *
+cut_run(void *arg)
+{
+	struct cut *c = arg;
+	char sql[512];
+
+	c->ok = st_lock_waits();
+	if (c->ok && c->stored) {
+		snprintf(sql, sizeof(sql), "INSERT INTO " ST_DBNAME ".tasks "
+		    "(id, handler_version_id, namespace, name, version, "
+		    "context, created_at, updated_at, created_by) SELECT "
+		    "UNHEX('%s'), handler_version_id, namespace, name, "
+		    "version, context, created_at, updated_at, 'st_cut' FROM "
+		    ST_DBNAME ".tasks LIMIT 1", c->hex);
+		c->ok = st_sql(st_root(), sql) == 0;
+	}
+	snprintf(sql, sizeof(sql), "KILL CONNECTION %lld", c->conn);
+	c->ok = st_sql(st_root(), sql) == 0 && c->ok;
+	tk_db_rollback(st_db2());
+	return NULL;
+}
+
+/* A creation with key `key` whose connection is cut; its answer. */
+static tk_err
+cut_create(const char *key, int stored, unsigned char id[16])
+{
+	struct tk_task_new t;
+	struct tk_idem_hit hit;
+	struct cut c;
+	char created[TK_TIMESTAMP_SIZE], sql[256];
+	pthread_t th;
+	unsigned hv = 0;
+	tk_err e;
+	int i;
+
+	memset(&t, 0, sizeof(t));
+	memset(&c, 0, sizeof(c));
+	if ((t.def = st_handler("order", &hv)) == NULL ||
+	    tk_uuid7_new(id) != TK_OK)
+		return TK_ERR_INTERNAL;
+	for (i = 0; i < 16; i++)
+		snprintf(c.hex + 2 * i, 3, "%02x", id[i]);
+	memcpy(t.id, id, 16);
+	t.hv_id = hv;
+	t.context = "{}";
+	t.context_len = 2;
+	t.actor = t.created_by = t.idem_principal = "st_cut";
+	t.idem_key = key;
+	t.idem_hash = HASH_A;
+	t.idem_ttl = 3600;
+	c.stored = stored;
+	c.conn = st_num(st_db(), "SELECT CONNECTION_ID()");
+	snprintf(sql, sizeof(sql), "INSERT INTO idempotency_keys VALUES "
+	    "('st_cut', '%s', '%s', UNHEX('%s'), UTC_TIMESTAMP(6), "
+	    "UTC_TIMESTAMP(6) + INTERVAL 1 HOUR)", key, HASH_A, c.hex);
+	if (tk_db_begin(st_db2()) != TK_OK || st_sql(st_db2(), sql) != 0 ||
+	    pthread_create(&th, NULL, cut_run, &c) != 0)
+		return TK_ERR_INTERNAL;
+	e = tk_task_store_create(st_db(), &t, created, &hit);
+	pthread_join(th, NULL);
+	CU_ASSERT(c.ok);
+	return e;
+}
+
+/* Lost, not stored: the creation runs once more and stores the task
+ * once, under its key.  Lost, stored: it answers as stored. */
+static void
+test_create_lost(void)
+{
+	unsigned char id[16], other[16];
+	struct tk_idem_hit hit;
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	ST_NEED(db, st_db2);
+	ST_NEED(db, st_root);
+	db = st_db();
+	CU_ASSERT_FATAL(plain("order", "st_cut0", other));
+	CU_ASSERT_EQUAL(cut_create("c1", 0, id), TK_OK);
+	CU_ASSERT_EQUAL(tk_task_store_idem_find(db, "st_cut", "c1", HASH_A,
+	    &hit), TK_OK);
+	CU_ASSERT_EQUAL(memcmp(hit.task_id, id, 16), 0);
+	CU_ASSERT_EQUAL(cut_create("c2", 1, id), TK_OK);
+	CU_ASSERT_STRING_EQUAL(task_status(id), "pending");
+	CU_ASSERT_EQUAL(st_num(db, "SELECT COUNT(*) FROM tasks WHERE "
+	    "created_by = 'st_cut'"), 2);
 }
 
 /* The list of f: its total and its page's ids, newest first. */
@@ -449,6 +553,8 @@ TK_SUITE(store_tasks,
     { "create: a task and its steps; no key, no dedup", test_create },
     { "create with an Idempotency-Key: once per principal and key",
       test_idempotency },
+    { "create whose connection is lost in its transaction: resolved, "
+      "stored once", test_create_lost },
     { "list: filters, pages and totals", test_list },
     { "list and count: the scope filter", test_scope },
     { "list: initiator, source_system, tags, created_at, by index",
