@@ -1,4 +1,5 @@
-# etc: example handlers and the step scripts they run.
+# etc: the annotated tasker.yaml, example handlers and the step scripts
+# they run.
 #
 # The handlers go to $(pkgdatadir)/handlers.  Their commands name the
 # scripts by a path relative to the worker's work_dir
@@ -27,3 +28,22 @@ dist_examples_SCRIPTS = \
 	contrib/examples/ok.sh \
 	contrib/examples/flaky.sh \
 	contrib/examples/fail.sh
+
+# The annotated tasker.yaml goes to $(sysconfdir) with worker.work_dir
+# set to $(pkgdatadir), where the scripts above are: installed as it is,
+# "work_dir: ~" (a cwd of "/") made every example step fail to start.
+# The source tree's copy keeps "~" (the quickstart sets its own).
+EXTRA_DIST += etc/tasker.yaml
+install-data-local: install-tasker-yaml
+uninstall-local: uninstall-tasker-yaml
+.PHONY: install-tasker-yaml uninstall-tasker-yaml
+install-tasker-yaml: $(srcdir)/etc/tasker.yaml
+	$(MKDIR_P) '$(DESTDIR)$(sysconfdir)'
+	sed -e 's|^  work_dir: ~$$|  work_dir: $(pkgdatadir)|' \
+	    '$(srcdir)/etc/tasker.yaml' > '$(DESTDIR)$(sysconfdir)/tasker.yaml.tmp'
+	grep -q '^  work_dir: /' '$(DESTDIR)$(sysconfdir)/tasker.yaml.tmp'
+	chmod 644 '$(DESTDIR)$(sysconfdir)/tasker.yaml.tmp'
+	mv -f '$(DESTDIR)$(sysconfdir)/tasker.yaml.tmp' \
+	    '$(DESTDIR)$(sysconfdir)/tasker.yaml'
+uninstall-tasker-yaml:
+	rm -f '$(DESTDIR)$(sysconfdir)/tasker.yaml'

@@ -48,6 +48,15 @@ extern const size_t          tk_api_nroutes;
 void tk_api_dispatch(struct tk_app *app, struct tk_request *req,
     struct tk_response *res);
 
+/*
+ * The one rule for query parameters, on every route: a parameter not in
+ * allowed (NULL-ended; NULL: none) or given more than once is refused,
+ * 400 with each such parameter named in the details (attached, for the
+ * dispatcher to render).  Controllers call it before reading anything.
+ */
+tk_err tk_api_query_check(struct tk_request *req,
+    const char *const *allowed);
+
 /* The process's catalog, refreshed when stale: *out is app->catalog,
  * set on error too.  For every controller that reads the registry. */
 tk_err tk_api_catalog(struct tk_request *req, struct tk_catalog **out);

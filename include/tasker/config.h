@@ -89,6 +89,10 @@ struct tk_api_config {
 	unsigned  idempotency_ttl_seconds; /* default 86400 */
 	unsigned  registry_refresh_ms; /* default 1000: how stale a process's
 	                                  handler cache may be */
+	char    **cors_origins;        /* api.cors.allowed_origins: exact
+	                                  origins ("https://a.example:8443");
+	                                  none (the default): CORS off */
+	size_t    ncors_origins;
 };
 
 /*

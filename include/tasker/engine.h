@@ -57,6 +57,7 @@
 /* Bounds of what the engine writes. */
 #define TK_ENGINE_ERROR_MAX   4096  /* bytes of workflow_steps.last_error */
 #define TK_ENGINE_STDERR_TAIL 2048  /* bytes of stderr kept in it */
+#define TK_ENGINE_OUTPUT_HEAD 64    /* bytes of a refused stdout shown */
 #define TK_ENGINE_OWNER_MAX   128   /* lease_owner, workers.id */
 /* A handler's PATH when the worker has none. */
 #define TK_ENGINE_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -256,10 +257,13 @@ tk_err tk_engine_error_text(struct tk_buf *out, const char *what,
     const char *err, size_t err_len);
 
 /*
- * Describes a failed run in what (never the output itself): r is the
- * result, why the reason its output was refused (or NULL), argv0 the
- * command, timeout_s and max_output the limits that applied.  Returns
- * what.
+ * Describes a failed run in what: r is the result, why the reason its
+ * output was refused (or NULL), argv0 the command, timeout_s and
+ * max_output the limits that applied.  A refused output (exit 0, why
+ * given) adds its first TK_ENGINE_OUTPUT_HEAD bytes, escaped:
+ *   output is not a JSON object; stdout began: "all done\x0a"
+ * with "..." after the quote when it was cut (whatsz of 600
+ * holds the longest).  Returns what.
  */
 const char *tk_engine_failure(char *what, size_t whatsz,
     const struct tk_exec_result *r, const char *why, const char *argv0,

@@ -55,8 +55,11 @@
 #define TK_HEADER_VALUE_MAX  4096
 #define TK_ALLOW_SIZE        96    /* enough for every method we know */
 #define TK_ETAG_SIZE         35    /* '"' + 32 hex + '"' + NUL */
+#define TK_ORIGIN_MAX        256   /* bytes of a CORS origin */
 
 #define TK_CONTENT_TYPE_JSON "application/json; charset=utf-8"
+/* Retry-After of every 503 that does not set its own (seconds). */
+#define TK_RETRY_AFTER_SECONDS "5"
 
 /* ------------------------------------------------------------ Paths */
 
@@ -374,6 +377,36 @@ struct tk_route {
  */
 tk_err tk_route_match(const struct tk_route *routes, size_t nroutes,
     struct tk_request *req, char *allow, size_t allowsz);
+
+/* ---------------------------------------------------------------- CORS */
+
+/*
+ * Cross-origin requests from browsers (src/http/cors.c), for the origins
+ * the configuration lists (api.cors.allowed_origins; none: CORS off and
+ * nothing here adds anything).  Origins compare byte for byte with the
+ * request's Origin header, as browsers send it (lowercase, no path).
+ */
+
+/* 1 when s is an origin: "http://" or "https://", a lowercase host name,
+ * IPv4 or [IPv6] address, an optional ":port" (1..65535), nothing after;
+ * at most TK_ORIGIN_MAX bytes. */
+int    tk_cors_origin_valid(const char *s);
+/* The request's Origin when it is one of the n origins, else NULL. */
+const char *tk_cors_allowed(const struct tk_request *req,
+    char *const *origins, size_t n);
+/* 1 for a preflight: OPTIONS with Access-Control-Request-Method. */
+int    tk_cors_is_preflight(const struct tk_request *req);
+/*
+ * Answers a preflight from an allowed origin: 204 with
+ * Access-Control-Allow-Methods (allow: the path's methods, as
+ * tk_route_match gives them), -Allow-Headers (the request headers the
+ * API reads) and -Max-Age; tk_cors_headers adds the rest.
+ */
+tk_err tk_cors_preflight(struct tk_response *res, const char *allow);
+/* Access-Control-Allow-Origin: origin, Vary: Origin and
+ * Access-Control-Expose-Headers (ETag, Location, X-Request-Id,
+ * Retry-After) on any answer to an allowed origin. */
+tk_err tk_cors_headers(struct tk_response *res, const char *origin);
 
 /*
  * Checks a route table at start-up: methods of A-Z, patterns as above

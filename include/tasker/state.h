@@ -57,6 +57,9 @@ enum tk_status {
 	TK_ST_RESOLVED_MANUALLY,
 	TK_ST__COUNT
 };
+/* A task's statuses are the first TK_TASK_ST__COUNT: resolved_manually
+ * is a step's only (a task whose steps are done is complete). */
+#define TK_TASK_ST__COUNT TK_ST_RESOLVED_MANUALLY
 
 /* "pending", "in_progress", ...; "unknown" out of range. */
 const char *tk_status_name(enum tk_status s);

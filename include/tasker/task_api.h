@@ -73,12 +73,18 @@ const char *tk_tasks_actor(struct tk_request *req, char out[TK_ACTOR_MAX + 1]);
 tk_err tk_tasks_body(struct tk_request *req, int allow_empty,
     json_object **out);
 
+/* 'YYYY-MM-DD HH:MM:SS.ffffff' and its NUL: a time as the database
+ * compares it (UTC). */
+#define TK_DB_TIME_SIZE 27
+
 /*
- * Refuses (400, details attached) query parameters not in allowed
- * (NULL-ended) and parameters given more than once.
+ * An RFC 3339 time (ISO 8601 with its offset): YYYY-MM-DDTHH:MM:SS, an
+ * optional fraction (digits past the sixth are dropped), then Z or
+ * +HH:MM / -HH:MM (in a query string '+' must be sent as %2B), years 1000
+ * to 9999.  Into out in UTC, as the database compares it.  0 when it is
+ * one, else -1.
  */
-tk_err tk_tasks_query_check(struct tk_request *req,
-    const char *const *allowed);
+int    tk_time_parse(const char *s, char out[TK_DB_TIME_SIZE]);
 
 /*
  * Reads task id and answers it with HTTP status code: the task with its

@@ -196,6 +196,12 @@ struct tk_task_filter {
 	unsigned    status_mask;
 	const char *created_by;
 	const char *ns_set;
+	const char *initiator;
+	const char *source_system;
+	const char *tag;            /* one of tags_json's: the index read */
+	const char *tags_json;      /* JSON array: the task holds them all */
+	const char *created_after;  /* 'YYYY-MM-DD HH:MM:SS.ffffff' UTC, */
+	const char *created_before; /*   both exclusive */
 };
 
 /*
@@ -207,9 +213,13 @@ struct tk_task_filter {
  * total come in one round trip; an empty page costs a second (the count),
  * and from offset 10000 on the count comes first so that a page past the
  * end is not read at all.
- * With created_by or ns_set the total comes first (a count over
- * ix_tasks_created_by; ns_set alone: task_counts), then the page: off
- * ix_tasks_created_by, or for ns_set alone one ordered read of
+ * With created_by, initiator, source_system, tags, a created_at range
+ * or ns_set the total comes first (a count over the index of the first
+ * of these given, in that order: task_tags' primary key for tags,
+ * ix_tasks_created_by, ix_tasks_initiator, ix_tasks_source_system,
+ * ix_tasks_created_at; ns_set alone: task_counts), then the page off
+ * that index (the created_at range: its rows sorted by id), or for
+ * ns_set alone one ordered read of
  * ix_tasks_ns per namespace (at most 8; beyond, the primary key read in
  * order and filtered, whose cost grows with the other namespaces' tasks
  * between the page's rows); the other filters are conditions on those
@@ -226,6 +236,15 @@ tk_err tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
  */
 tk_err tk_task_store_count(struct tk_db *db, const struct tk_task_filter *f,
     unsigned long long *total);
+
+/*
+ * The plan of f's page as MariaDB's EXPLAIN says, "table:key" per row,
+ * comma-separated, into out (e.g. "<derived2>:NULL,tasks:ix_tasks_initiator,
+ * t:PRIMARY"): for the tests and the documentation that show each
+ * filter read through its index.
+ */
+tk_err tk_task_store_list_plan(struct tk_db *db,
+    const struct tk_task_filter *f, char *out, size_t outsz);
 
 /* ---------------------------------------------------------------- operations */
 

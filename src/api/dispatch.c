@@ -1,9 +1,10 @@
 /*
  * dispatch.c - the route table and the request pipeline:
  *
- *   match route (404 / 405 + Allow) -> authenticate (401 + WWW-Authenticate)
- *   -> check the route's permission (403) -> controller -> error rendering
- *   -> ETag / 304 for successful GETs.
+ *   match route (404 / 405 + Allow; a CORS preflight: 204) -> authenticate
+ *   (401 + WWW-Authenticate) -> check the route's permission (403) ->
+ *   controller -> error rendering -> ETag / 304 for successful GETs ->
+ *   the CORS headers for an allowed Origin.
  *
  * The table is the one place that says which endpoint exists, which
  * permission it needs and which function answers it.
@@ -101,16 +102,24 @@ authorize(struct tk_app *app, struct tk_request *req, struct tk_response *res)
 	return e;
 }
 
-void
-tk_api_dispatch(struct tk_app *app, struct tk_request *req,
-    struct tk_response *res)
+/* The pipeline; origin is the request's Origin when CORS allows it. */
+static void
+dispatch(struct tk_app *app, struct tk_request *req, struct tk_response *res,
+    const char *origin)
 {
 	char allow[TK_ALLOW_SIZE];
 	tk_err e;
 
-	req->app = app;
 	e = tk_route_match(tk_api_routes, tk_api_nroutes, req, allow,
 	    sizeof(allow));
+	if (e == TK_ERR_METHOD_NOT_ALLOWED && origin != NULL &&
+	    tk_cors_is_preflight(req)) {
+		/* No credentials come with a preflight: answered before
+		 * authentication, for a path that exists. */
+		if (tk_cors_preflight(res, allow) != TK_OK)
+			tk_api_error(res, TK_ERR_NOMEM, NULL, NULL);
+		return;
+	}
 	if (e == TK_ERR_METHOD_NOT_ALLOWED) {
 		tk_api_error(res, e, NULL, NULL);
 		(void)tk_response_set_header(res, "Allow", allow);
@@ -140,4 +149,19 @@ tk_api_dispatch(struct tk_app *app, struct tk_request *req,
 	app->details = NULL;
 	if (tk_response_conditional(res, req) != TK_OK)
 		tk_api_error(res, TK_ERR_NOMEM, NULL, NULL);
+}
+
+void
+tk_api_dispatch(struct tk_app *app, struct tk_request *req,
+    struct tk_response *res)
+{
+	const struct tk_api_config *api = &app->cfg->api;
+	const char *origin;
+
+	req->app = app;
+	origin = tk_cors_allowed(req, api->cors_origins, api->ncors_origins);
+	dispatch(app, req, res, origin);
+	/* Errors included: a script may read why its request failed. */
+	if (origin != NULL)
+		(void)tk_cors_headers(res, origin);
 }

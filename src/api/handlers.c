@@ -41,18 +41,20 @@ valid_name(const char *s)
 	return n > 0;
 }
 
-/* Copies at most 64 bytes of s into out, cut on a UTF-8 boundary. */
+/* A name echoed in a message: at most 64 bytes of s, cut on a UTF-8
+ * boundary and then marked "..." as tk_quote marks its cuts, so a reader
+ * knows the name went on.  out holds CLIP_SIZE bytes. */
+#define CLIP_SIZE (NAME_MAX_LEN + 4)
 static const char *
-clip(const char *s, char *out, size_t outsz)
+clip(const char *s, char out[CLIP_SIZE])
 {
 	size_t n = strlen(s);
+	int cut = n > NAME_MAX_LEN;
 
-	if (n > NAME_MAX_LEN)
+	if (cut)
 		n = tk_utf8_floor(s, NAME_MAX_LEN);
-	if (n >= outsz)
-		n = outsz - 1;
 	memcpy(out, s, n);
-	out[n] = '\0';
+	memcpy(out + n, cut ? "..." : "", cut ? 4 : 1);
 	return out;
 }
 
@@ -159,7 +161,8 @@ tk_api_handlers_index(struct tk_request *req, struct tk_response *res)
 	struct tk_catalog *cat;
 	tk_err e;
 
-	if ((e = tk_api_catalog(req, &cat)) != TK_OK)
+	if ((e = tk_api_query_check(req, NULL)) != TK_OK ||
+	    (e = tk_api_catalog(req, &cat)) != TK_OK)
 		return e;
 	if (p->ns_limited)
 		return tk_api_json(res, 200, index_of(cat, p));
@@ -208,10 +211,10 @@ make_namespace(const void *arg)
 static tk_err
 namespace_not_found(struct tk_request *req, const char *name)
 {
-	char c[NAME_MAX_LEN + 1];
+	char c[CLIP_SIZE];
 
 	tk_request_errorf(req, "Namespace '%s' does not exist",
-	    clip(name, c, sizeof(c)));
+	    clip(name, c));
 	return TK_ERR_NAMESPACE_NOT_FOUND;
 }
 
@@ -224,6 +227,8 @@ tk_api_handlers_namespace(struct tk_request *req, struct tk_response *res)
 	struct tk_catalog *cat;
 	tk_err e;
 
+	if ((e = tk_api_query_check(req, NULL)) != TK_OK)
+		return e;
 	if (!valid_name(name) ||
 	    !tk_principal_sees_ns(&app->principal, name))
 		return namespace_not_found(req, name);
@@ -327,6 +332,7 @@ make_show(const void *arg)
 tk_err
 tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 {
+	static const char *const params[] = { "version", NULL };
 	const char *nsname = tk_request_param(req, "namespace");
 	const char *name = tk_request_param(req, "name");
 	const char *vtext = tk_query_get(&req->query, "version");
@@ -335,17 +341,15 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 	const struct tk_catalog_namespace *ns;
 	struct tk_catalog *cat;
 	struct tk_semver want;
-	char c1[NAME_MAX_LEN + 1], c2[NAME_MAX_LEN + 1], c3[NAME_MAX_LEN + 1];
+	char c1[CLIP_SIZE], c2[CLIP_SIZE], c3[CLIP_SIZE];
 	tk_err e;
 
-	if (vtext != NULL && (tk_query_count(&req->query, "version") > 1 ||
-	    tk_semver_parse(vtext, &want) != TK_OK)) {
+	if ((e = tk_api_query_check(req, params)) != TK_OK)
+		return e;
+	if (vtext != NULL && tk_semver_parse(vtext, &want) != TK_OK)
 		return tk_api_reject(req, TK_ERR_BAD_REQUEST,
 		    "Invalid request parameters", tk_api_details1("version",
-		    tk_query_count(&req->query, "version") > 1 ?
-		    "must be given at most once" :
 		    "must be a valid semantic version"));
-	}
 	if (!valid_name(nsname) ||
 	    !tk_principal_sees_ns(&app->principal, nsname))
 		return namespace_not_found(req, nsname);
@@ -359,9 +363,9 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 		    tk_catalog_handler(ns, name), vtext != NULL ? &want : NULL);
 	if (v == NULL) {
 		tk_request_errorf(req, "Handler '%s' not found in namespace '%s' "
-		    "version '%s'", clip(name, c1, sizeof(c1)),
-		    clip(nsname, c2, sizeof(c2)),
-		    vtext != NULL ? clip(vtext, c3, sizeof(c3)) : "latest");
+		    "version '%s'", clip(name, c1),
+		    clip(nsname, c2),
+		    vtext != NULL ? clip(vtext, c3) : "latest");
 		return TK_ERR_HANDLER_NOT_FOUND;
 	}
 	return answer_cached(res, &v->api_cache, &v->api_cache_len,

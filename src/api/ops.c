@@ -211,13 +211,16 @@ tk_ops_free(void)
  * table) but closed by configuration: authenticate as the pipeline does
  * for every other route and check the route's permission, if it names
  * one.  The principal lands in app->principal, for the request log.
+ * Then the rule of every route: no query parameter (these take none).
  */
 static tk_err
 guard(struct tk_request *req, struct tk_response *res, int open)
 {
-	if (open)
-		return TK_OK;
-	return tk_api_authenticate(req, res);
+	tk_err e;
+
+	if (!open && (e = tk_api_authenticate(req, res)) != TK_OK)
+		return e;
+	return tk_api_query_check(req, NULL);
 }
 
 /*
@@ -246,7 +249,8 @@ unavailable(struct tk_response *res, const char *message, const char *field,
 	json_object_object_add(err, "details", tk_api_details1(field, detail));
 	json_object_object_add(err, "code", json_object_new_string(info->code));
 	(void)tk_response_set_header(res, "Cache-Control", "no-store");
-	(void)tk_response_set_header(res, "Retry-After", "5");
+	(void)tk_response_set_header(res, "Retry-After",
+	    TK_RETRY_AFTER_SECONDS);
 	return tk_api_json(res, info->status, root);
 }
 
@@ -356,13 +360,14 @@ tk_api_health_ready(struct tk_request *req, struct tk_response *res)
 	return tk_api_json(res, 200, o);
 }
 
+/* The first n statuses (TK_TASK_ST__COUNT for tasks) and their counts. */
 static json_object *
-status_counts(const long long *by)
+status_counts(const long long *by, int n)
 {
 	json_object *o = json_object_new_object();
 	int s;
 
-	for (s = 0; o != NULL && s < TK_ST__COUNT; s++)
+	for (s = 0; o != NULL && s < n; s++)
 		json_object_object_add(o, tk_status_name((enum tk_status)s),
 		    json_object_new_int64(by[s]));
 	return o;
@@ -424,8 +429,8 @@ tk_ops_health_json(const struct tk_health *h)
 	json_object_object_add(schema, "current",
 	    json_object_new_boolean(h->current));
 	json_object_object_add(o, "schema", schema);
-	json_object_object_add(o, "tasks", status_counts(h->c.tasks));
-	json_object_object_add(o, "steps", status_counts(h->c.steps));
+	json_object_object_add(o, "tasks", status_counts(h->c.tasks, TK_TASK_ST__COUNT));
+	json_object_object_add(o, "steps", status_counts(h->c.steps, TK_ST__COUNT));
 	queue = json_object_new_object();
 	json_object_object_add(queue, "ready", json_object_new_int64(h->c.ready_steps));
 	json_object_object_add(queue, "oldest_ready_age_seconds",
@@ -454,6 +459,8 @@ tk_api_health_status(struct tk_request *req, struct tk_response *res)
 	char now[32];
 	tk_err e;
 
+	if ((e = tk_api_query_check(req, NULL)) != TK_OK)
+		return e;
 	/* The decision is src/ops/health.c's. */
 	e = tk_health_read(app->db, app->cfg, ops.migs_ok ? &ops.migs : NULL,
 	    &h);
@@ -484,12 +491,12 @@ gauge(struct tk_buf *b, const char *name, const char *help, long long v)
 
 static void
 gauge_by_status(struct tk_buf *b, const char *name, const char *help,
-    const long long *by)
+    const long long *by, int n)
 {
 	int s;
 
 	tk_prom_header(b, name, "gauge", help);
-	for (s = 0; s < TK_ST__COUNT; s++)
+	for (s = 0; s < n; s++)
 		tk_buf_printf(b, "%s{status=\"%s\"} %lld\n", name,
 		    tk_status_name((enum tk_status)s), by[s]);
 }
@@ -513,8 +520,10 @@ render_db(struct tk_app *app, struct tk_buf *b)
 	if (ops.migs_ok &&
 	    tk_migrate_current(app->db, &ops.migs, &version, &current) != TK_OK)
 		current = 0;
-	gauge_by_status(b, "tasker_tasks", "Tasks by status.", c.tasks);
-	gauge_by_status(b, "tasker_steps", "Workflow steps by status.", c.steps);
+	gauge_by_status(b, "tasker_tasks", "Tasks by status.", c.tasks,
+	    TK_TASK_ST__COUNT);
+	gauge_by_status(b, "tasker_steps", "Workflow steps by status.",
+	    c.steps, TK_ST__COUNT);
 	gauge(b, "tasker_ready_steps", "Steps that a worker may claim now "
 	    "(the ready queue).", c.ready_steps);
 	tk_prom_header(b, "tasker_ready_step_oldest_age_seconds", "gauge",

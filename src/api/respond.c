@@ -4,10 +4,13 @@
  * Every error answer of the API is made here, from the tk_err table:
  *   {"error": {"type": "...", "message": "...", "details": {...}, "code": "..."}}
  * with "details" only when there are some.  A 5xx never carries detail.
+ * Also the one rule for query parameters (tk_api_query_check).
  */
 #include "tasker/api.h"
 
 #include <string.h>
+
+#include "tasker/body_parser.h"
 
 tk_err
 tk_api_json(struct tk_response *res, int status, json_object *obj)
@@ -102,4 +105,35 @@ fallback:
 	tk_buf_reset(&res->body);
 	tk_buf_puts(&res->body, "{\"error\":{\"type\":\"InternalError\","
 	    "\"message\":\"Internal server error\",\"code\":\"INTERNAL_ERROR\"}}");
+}
+
+tk_err
+tk_api_query_check(struct tk_request *req, const char *const *allowed)
+{
+	json_object *d;
+	const char *name;
+	char q[72];
+	size_t i, j;
+
+	if ((d = json_object_new_object()) == NULL)
+		return TK_ERR_NOMEM;
+	for (i = 0; i < req->query.n; i++) {
+		name = req->query.pair[i].name;
+		for (j = 0; j < i; j++)
+			if (strcmp(req->query.pair[j].name, name) == 0)
+				break;
+		if (j < i)
+			continue;   /* reported at its first occurrence */
+		if (allowed == NULL || !tk_name_listed(allowed, name))
+			tk_details_add(d, tk_quote(q, name),
+			    "is not a known parameter");
+		else if (tk_query_count(&req->query, name) > 1)
+			tk_details_add(d, name, "must be given at most once");
+	}
+	if (tk_details_count(d) == 0) {
+		json_object_put(d);
+		return TK_OK;
+	}
+	return tk_api_reject(req, TK_ERR_BAD_REQUEST,
+	    "Invalid request parameters", d);
 }

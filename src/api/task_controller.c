@@ -326,7 +326,7 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 	tk_err e;
 
 	memset(&r, 0, sizeof(r));
-	if ((e = tk_tasks_query_check(req, params)) != TK_OK)
+	if ((e = tk_api_query_check(req, params)) != TK_OK)
 		return e;
 	if (key != NULL && !idem_key_valid(key))
 		return tk_api_reject(req, TK_ERR_BAD_REQUEST,
@@ -419,6 +419,102 @@ scope_filter(const struct tk_principal *p, struct tk_task_filter *f,
 	f->ns_set = nsbuf;
 }
 
+/* What the filters of a list request point into; list_more fills it,
+ * tk_api_tasks_index frees it. */
+struct list_text {
+	json_object *tags;                /* the array tags_json spells */
+	char         after[TK_DB_TIME_SIZE];
+	char         before[TK_DB_TIME_SIZE];
+};
+
+/* initiator and source_system: what a task can hold (VARCHAR(255)). */
+static const char *
+text_param(struct tk_request *req, const char *name, json_object *details)
+{
+	const char *s = tk_query_get(&req->query, name);
+
+	if (s == NULL)
+		return NULL;
+	if (*s != '\0' && strlen(s) <= 255 && tk_utf8_valid(s, strlen(s)) &&
+	    !tk_has_ctl(s, strlen(s)))
+		return s;
+	tk_details_add(details, name, "must be 1 to 255 bytes of UTF-8 "
+	    "without control characters");
+	return NULL;
+}
+
+/*
+ * tags=a,b: tasks holding every tag given (comma-separated; a tag with a
+ * comma cannot be asked for), each 1 to TK_TAG_MAX bytes, at most
+ * TK_TAGS_MAX.  Sets f->tag (the first: the index read) and f->tags_json.
+ */
+static void
+tags_param(const char *s, struct tk_task_filter *f, struct list_text *lt,
+    json_object *details)
+{
+	json_object *tags;
+	size_t len;
+
+	if ((tags = json_object_new_array()) == NULL)
+		return;
+	for (;; s += len + 1) {
+		len = strcspn(s, ",");
+		if (len == 0 || len > TK_TAG_MAX || tk_has_ctl(s, len) ||
+		    !tk_utf8_valid(s, len) ||
+		    json_object_array_length(tags) == TK_TAGS_MAX) {
+			tk_details_add(details, "tags", "must be 1 to %d tags "
+			    "separated by ',', each 1 to %d bytes of UTF-8 "
+			    "without control characters", TK_TAGS_MAX,
+			    TK_TAG_MAX);
+			json_object_put(tags);
+			return;
+		}
+		json_object_array_add(tags, json_object_new_string_len(s,
+		    (int)len));
+		if (s[len] == '\0')
+			break;
+	}
+	lt->tags = tags;
+	f->tag = json_object_get_string(json_object_array_get_idx(tags, 0));
+	f->tags_json = json_object_to_json_string_ext(tags,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/* created_after / created_before: an RFC 3339 time into buf, as the
+ * database compares it. */
+static const char *
+time_param(struct tk_request *req, const char *name, char *buf,
+    json_object *details)
+{
+	const char *s = tk_query_get(&req->query, name);
+
+	if (s == NULL)
+		return NULL;
+	if (tk_time_parse(s, buf) == 0)
+		return buf;
+	tk_details_add(details, name, "must be an ISO 8601 time with its "
+	    "offset, e.g. 2026-12-07T04:05:06Z (years 1000 to 9999)");
+	return NULL;
+}
+
+/* The filters on what a task holds: initiator, source_system, tags and
+ * the created_at range. */
+static void
+list_more(struct tk_request *req, struct tk_task_filter *f,
+    struct list_text *lt, json_object *details)
+{
+	const char *s;
+
+	f->initiator = text_param(req, "initiator", details);
+	f->source_system = text_param(req, "source_system", details);
+	if ((s = tk_query_get(&req->query, "tags")) != NULL)
+		tags_param(s, f, lt, details);
+	f->created_after = time_param(req, "created_after", lt->after,
+	    details);
+	f->created_before = time_param(req, "created_before", lt->before,
+	    details);
+}
+
 /*
  * The filter of a list request; problems go into details.  When
  * namespace, name and version are all given, the handler version they
@@ -427,7 +523,8 @@ scope_filter(const struct tk_principal *p, struct tk_task_filter *f,
  */
 static tk_err
 list_filter(struct tk_request *req, struct tk_task_filter *f,
-    json_object *details, char nsbuf[NS_SET_SIZE], int *empty)
+    struct list_text *lt, json_object *details, char nsbuf[NS_SET_SIZE],
+    int *empty)
 {
 	struct tk_app *app = req->app;
 	const struct tk_catalog_handler *h;
@@ -471,6 +568,7 @@ list_filter(struct tk_request *req, struct tk_task_filter *f,
 			    "subject: 1 to %d bytes of UTF-8 without control "
 			    "characters", TK_SUBJECT_MAX_LEN);
 	}
+	list_more(req, f, lt, details);
 	scope_filter(&app->principal, f, nsbuf, empty);
 	if (tk_details_count(details) > 0 || *empty ||
 	    f->namespace_name == NULL ||
@@ -490,8 +588,10 @@ tk_err
 tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 {
 	static const char *const params[] = { "namespace", "name", "version",
-	    "status", "created_by", "page", "per_page", NULL };
+	    "status", "created_by", "initiator", "source_system", "tags",
+	    "created_after", "created_before", "page", "per_page", NULL };
 	struct tk_app *app = req->app;
+	struct list_text lt = { NULL, "", "" };
 	struct tk_task_filter f;
 	char nsbuf[NS_SET_SIZE];
 	int empty = 0;
@@ -503,26 +603,28 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	size_t i;
 	tk_err e;
 
-	if ((e = tk_tasks_query_check(req, params)) != TK_OK)
+	if ((e = tk_api_query_check(req, params)) != TK_OK)
 		return e;
 	if ((details = json_object_new_object()) == NULL)
 		return TK_ERR_NOMEM;
-	if ((e = list_filter(req, &f, details, nsbuf, &empty)) != TK_OK) {
+	if ((e = list_filter(req, &f, &lt, details, nsbuf, &empty)) != TK_OK) {
 		json_object_put(details);
-		return e;
+		goto out;
 	}
 	(void)tk_page_parse(tk_query_get(&req->query, "page"),
 	    tk_query_get(&req->query, "per_page"),
 	    app->cfg->api.default_per_page, app->cfg->api.max_per_page, &pg,
 	    details);
-	if (tk_details_count(details) > 0)
-		return tk_api_reject(req, TK_ERR_BAD_REQUEST,
+	if (tk_details_count(details) > 0) {
+		e = tk_api_reject(req, TK_ERR_BAD_REQUEST,
 		    "Invalid request parameters", details);
+		goto out;
+	}
 	json_object_put(details);
 
 	if (!empty && (e = tk_task_store_list(app->db, &f, pg.offset,
 	    pg.per_page, &rows, &total)) != TK_OK)
-		return e;
+		goto out;
 	/* {"tasks": [...], "pagination": {...}}, written straight into the
 	 * body (tk_task_write: the bytes json-c would print). */
 	b = &res->body;
@@ -539,10 +641,12 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	    (long long)pg.page, pg.per_page,
 	    (long long)tk_page_total_pages(total, pg.per_page),
 	    (long long)total);
-	if (b->failed)
-		return TK_ERR_NOMEM;
-	res->status = 200;
-	return TK_OK;
+	e = b->failed ? TK_ERR_NOMEM : TK_OK;
+	if (e == TK_OK)
+		res->status = 200;
+out:
+	json_object_put(lt.tags);
+	return e;
 }
 
 /* ---------------------------------------------------------------- GET /tasks/{id} */
@@ -556,7 +660,7 @@ tk_api_tasks_show(struct tk_request *req, struct tk_response *res)
 	int deps = 0;
 	tk_err e;
 
-	if ((e = tk_tasks_query_check(req, params)) != TK_OK)
+	if ((e = tk_api_query_check(req, params)) != TK_OK)
 		return e;
 	if (tk_query_bool(&req->query, "include_dependencies", &deps, msg,
 	    sizeof(msg)) != TK_OK)

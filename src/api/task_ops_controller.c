@@ -75,7 +75,7 @@ reason_body(struct tk_request *req, json_object **body, const char **reason)
 	tk_err e;
 
 	*reason = NULL;
-	if ((e = tk_tasks_query_check(req, no_params)) != TK_OK ||
+	if ((e = tk_api_query_check(req, no_params)) != TK_OK ||
 	    (e = tk_tasks_body(req, 1, body)) != TK_OK)
 		return e;
 	if ((d = json_object_new_object()) == NULL)
@@ -96,7 +96,7 @@ patch_body(struct tk_request *req, json_object **body, json_object **d)
 {
 	tk_err e;
 
-	if ((e = tk_tasks_query_check(req, no_params)) != TK_OK ||
+	if ((e = tk_api_query_check(req, no_params)) != TK_OK ||
 	    (e = tk_tasks_body(req, 0, body)) != TK_OK)
 		return e;
 	if ((*d = json_object_new_object()) == NULL)
@@ -258,7 +258,7 @@ tk_api_steps_index(struct tk_request *req, struct tk_response *res)
 	json_object *o;
 	tk_err e;
 
-	if ((e = tk_tasks_query_check(req, no_params)) != TK_OK)
+	if ((e = tk_api_query_check(req, no_params)) != TK_OK)
 		return e;
 	if ((e = tk_tasks_id_param(req, id)) != TK_OK ||
 	    (e = task_def(req, id, &def)) != TK_OK)
@@ -324,7 +324,7 @@ tk_api_steps_show(struct tk_request *req, struct tk_response *res)
 	const char *name;
 	tk_err e;
 
-	if ((e = tk_tasks_query_check(req, no_params)) != TK_OK)
+	if ((e = tk_api_query_check(req, no_params)) != TK_OK)
 		return e;
 	if ((e = tk_tasks_id_param(req, id)) != TK_OK ||
 	    (e = task_def(req, id, &def)) != TK_OK ||
@@ -355,6 +355,21 @@ step_conflict(struct tk_request *req, const char *name, enum tk_status to,
 		    "%s", tk_quote(q, name), tk_status_name(info->task_status));
 }
 
+/* The message of a refused step PATCH, saying what its details say: the
+ * status rule when the status was wrong, else what went wrong first. */
+static const char *
+step_refusal(json_object *d)
+{
+	if (d == NULL || json_object_object_get_ex(d, "status", NULL))
+		return "A step can be set to resolved_manually or cancelled";
+	if (json_object_object_get_ex(d, "results", NULL))
+		return "Results are an object, given only with "
+		    "resolved_manually";
+	if (json_object_object_get_ex(d, "reason", NULL))
+		return "Invalid reason";
+	return "Invalid step change";
+}
+
 tk_err
 tk_api_steps_update(struct tk_request *req, struct tk_response *res)
 {
@@ -374,9 +389,10 @@ tk_api_steps_update(struct tk_request *req, struct tk_response *res)
 	    (e = task_def(req, id, &def)) != TK_OK ||
 	    (e = step_param(req, id, &name)) != TK_OK)
 		return e;
-	if ((e = patch_body(req, &body, &d)) != TK_OK ||
-	    (e = parsed(req, tk_step_update_parse(body, &u, d),
-	    "A step can be set to resolved_manually or cancelled", &d)) != TK_OK)
+	if ((e = patch_body(req, &body, &d)) != TK_OK)
+		goto out;
+	e = tk_step_update_parse(body, &u, d);   /* fills d first */
+	if ((e = parsed(req, e, step_refusal(d), &d)) != TK_OK)
 		goto out;
 	if (def == NULL) {
 		/* Releasing children needs the definition. */

@@ -4,7 +4,9 @@
  */
 #include "tasker/task_api.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "tasker/body_parser.h"
 #include "tasker/task_writer.h"
@@ -133,37 +135,6 @@ tk_tasks_body(struct tk_request *req, int allow_empty, json_object **out)
 }
 
 tk_err
-tk_tasks_query_check(struct tk_request *req, const char *const *allowed)
-{
-	json_object *d;
-	const char *name;
-	char q[72];
-	size_t i, j;
-
-	if ((d = json_object_new_object()) == NULL)
-		return TK_ERR_NOMEM;
-	for (i = 0; i < req->query.n; i++) {
-		name = req->query.pair[i].name;
-		for (j = 0; j < i; j++)
-			if (strcmp(req->query.pair[j].name, name) == 0)
-				break;
-		if (j < i)
-			continue;   /* reported at its first occurrence */
-		if (!tk_name_listed(allowed, name))
-			tk_details_add(d, tk_quote(q, name),
-			    "is not a known parameter");
-		else if (tk_query_count(&req->query, name) > 1)
-			tk_details_add(d, name, "must be given at most once");
-	}
-	if (tk_details_count(d) == 0) {
-		json_object_put(d);
-		return TK_OK;
-	}
-	return tk_api_reject(req, TK_ERR_BAD_REQUEST,
-	    "Invalid request parameters", d);
-}
-
-tk_err
 tk_tasks_answer(struct tk_request *req, struct tk_response *res,
     const unsigned char id[16], int code, int deps)
 {
@@ -189,4 +160,96 @@ tk_tasks_answer(struct tk_request *req, struct tk_response *res,
 	tk_task_row_free(&t);
 	tk_step_list_free(&s);
 	return e;
+}
+
+/* ---------------------------------------------------------------- times */
+
+/* The number of the n digits at s, or -1 when one is not a digit. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (; n > 0; n--, s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+/* The offset at s in seconds east of UTC into *off; past it, or NULL. */
+static const char *
+utc_offset(const char *s, long *off)
+{
+	int h, m;
+
+	if (*s == 'Z' || *s == 'z') {
+		*off = 0;
+		return s + 1;
+	}
+	if ((*s != '+' && *s != '-') || (h = digits(s + 1, 2)) < 0 ||
+	    s[3] != ':' || (m = digits(s + 4, 2)) < 0 || h > 23 || m > 59)
+		return NULL;
+	*off = (*s == '-' ? -1 : 1) * (h * 3600L + m * 60L);
+	return s + 6;
+}
+
+int
+tk_time_parse(const char *s, char out[TK_DB_TIME_SIZE])
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	struct tm tm;
+	char buf[96];
+	long frac = 0, off;
+	int i, y, mo, d, h, mi, sec;
+	time_t t;
+
+	if (strnlen(s, 19) < 19)
+		return -1;
+	y = digits(s, 4);
+	mo = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	sec = digits(s + 17, 2);
+	if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 ||
+	    s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':')
+		return -1;
+	s += 19;
+	if (*s == '.') {
+		for (i = 0, s++; *s >= '0' && *s <= '9'; s++, i++)
+			if (i < 6)
+				frac = frac * 10 + (*s - '0');
+		if (i == 0)
+			return -1;
+		for (; i < 6; i++)
+			frac *= 10;
+	}
+	if ((s = utc_offset(s, &off)) == NULL || *s != '\0')
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* February 29th of a year without one becomes March 1st. */
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_mday != d)
+		return -1;
+	t -= off;
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1000 ||
+	    tm.tm_year + 1900 > 9999)
+		return -1;
+	/* (tm's fields are in range; the compiler cannot know it.) */
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02d %02d:%02d:%02d.%06ld",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, frac);
+	snprintf(out, TK_DB_TIME_SIZE, "%.26s", buf);
+	return 0;
 }

@@ -301,6 +301,7 @@ tk_config_free(struct tk_config *cfg)
 	free(cfg->auth.groups_variable);
 
 	free(cfg->api.mount_prefix);
+	cfg_free_strv(cfg->api.cors_origins, cfg->api.ncors_origins);
 	free(cfg->worker.user);
 	free(cfg->worker.work_dir);
 	memset(cfg, 0, sizeof(*cfg));

@@ -2,7 +2,8 @@
  * fields.c - the keys of tasker.yaml: one table per section, the checks
  * of single values, and the setters particular to one field (auth.mode,
  * logging.level, api.mount_prefix, database.password, the remote_user
- * grants and the JWT keys).
+ * grants and the JWT keys; api.cors.allowed_origins is checked with the
+ * http module's origin rule).
  *
  * database.password is refused: secrets stay out of config files (the
  * password is $TASKER_DB_PASSWORD, else database.password_file; see
@@ -67,6 +68,25 @@ check_perm(const char *s)
 {
 	if (strchr(s, ' ') != NULL)
 		return "a permission must not contain spaces";
+	return NULL;
+}
+
+/*
+ * An origin as a browser sends it: http or https, a lowercase host name,
+ * IPv4 or [IPv6] address, an optional port, nothing after.  "*" and
+ * "null" are refused: the API answers with its callers' credentials, so
+ * each origin allowed to read the answers is named (tk_cors_origin_valid).
+ */
+static const char *
+check_origin(const char *s)
+{
+	if (strcmp(s, "*") == 0)
+		return "must name one origin: \"*\" is not allowed, list "
+		    "each origin";
+	if (!tk_cors_origin_valid(s))
+		return "must be an origin: http:// or https://, a lowercase "
+		    "host, an optional :port, nothing after "
+		    "(\"https://app.example.com\")";
 	return NULL;
 }
 
@@ -435,6 +455,13 @@ static const struct cfg_field auth_fields[] = {
 	F_END
 };
 
+/* api.cors is a YAML sub-section; its field lives in tk_api_config. */
+static const struct cfg_field cors_fields[] = {
+	F_LIST("allowed_origins", cfg_set_strlist, struct tk_api_config,
+	    cors_origins, ncors_origins, TK_ORIGIN_MAX, check_origin),
+	F_END
+};
+
 static const struct cfg_field api_fields[] = {
 	{ "mount_prefix", set_prefix, offsetof(struct tk_api_config,
 	    mount_prefix), 0, 0, TK_PREFIX_MAX, NULL, NULL, NULL },
@@ -447,6 +474,7 @@ static const struct cfg_field api_fields[] = {
 	    idempotency_ttl_seconds, 60, 2592000),
 	F_UINT("registry_refresh_ms", struct tk_api_config,
 	    registry_refresh_ms, 0, 60000),
+	{ "cors", cfg_set_section, 0, 0, 0, 0, cors_fields, NULL, NULL },
 	F_END
 };
 

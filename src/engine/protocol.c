@@ -148,6 +148,37 @@ tk_engine_error_text(struct tk_buf *out, const char *what, const char *err,
 	return out->failed ? TK_ERR_NOMEM : TK_OK;
 }
 
+/*
+ * What a refused output began with, for the operator who has to see why:
+ * at most TK_ENGINE_OUTPUT_HEAD bytes, quoted, '"' and '\\' escaped,
+ * other bytes outside printable ASCII as \xNN (so the text stays clean
+ * whatever the handler printed), and "..." after the quote when the
+ * output went on (every cut echo is marked so).  Written into dst (of dstsz bytes), after
+ * what is there already.
+ */
+static void
+output_head(char *dst, size_t dstsz, const char *out, size_t len)
+{
+	struct tk_buf b = TK_BUF_INIT;
+	size_t i, n = len < TK_ENGINE_OUTPUT_HEAD ? len : TK_ENGINE_OUTPUT_HEAD;
+	unsigned char c;
+
+	tk_buf_puts(&b, "; stdout began: \"");
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)out[i];
+		if (c == '"' || c == '\\')
+			tk_buf_printf(&b, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			tk_buf_printf(&b, "\\x%02x", c);
+		else
+			tk_buf_putc(&b, (char)c);
+	}
+	tk_buf_puts(&b, len > n ? "\"..." : "\"");
+	if (!b.failed && strlen(dst) + b.len < dstsz)
+		memcpy(dst + strlen(dst), b.data, b.len + 1);
+	tk_buf_free(&b);
+}
+
 const char *
 tk_engine_failure(char *what, size_t whatsz, const struct tk_exec_result *r,
     const char *why, const char *argv0, unsigned timeout_s,
@@ -157,9 +188,11 @@ tk_engine_failure(char *what, size_t whatsz, const struct tk_exec_result *r,
 
 	switch (r->end) {
 	case TK_EXEC_EXITED:
-		if (r->status == 0 && why != NULL)
+		if (r->status == 0 && why != NULL) {
 			snprintf(what, whatsz, "%s", why);
-		else
+			if (r->out != NULL && r->out_len > 0)
+				output_head(what, whatsz, r->out, r->out_len);
+		} else
 			snprintf(what, whatsz, "exit status %d", r->status);
 		break;
 	case TK_EXEC_SIGNALED:

@@ -4,6 +4,7 @@ libtasker_a_SOURCES += \
 	include/tasker/http.h \
 	include/tasker/fcgi.h \
 	src/http/internal.h \
+	src/http/cors.c \
 	src/http/fcgi.c \
 	src/http/request.c \
 	src/http/response.c \
@@ -11,6 +12,7 @@ libtasker_a_SOURCES += \
 	src/http/uri.c
 t_unit_tests_SOURCES += \
 	t/unit/test_http.c \
+	t/unit/test_cors.c \
 	t/unit/test_fcgi.c t/unit/fcgi_client.c t/unit/fcgi_client.h \
 	t/unit/test_query.c \
 	t/unit/test_router.c

@@ -187,6 +187,11 @@ tk_response_head(const struct tk_response *res, struct tk_buf *out)
 		    res->content_type : TK_CONTENT_TYPE_JSON);
 		tk_buf_printf(out, "\r\nContent-Length: %zu", res->body.len);
 	}
+	/* Every 503 (database away, probe failed ...) says when to come
+	 * back, whichever path made it (RFC 9110 10.2.3). */
+	if (res->status == 503 && tk_response_header(res, "Retry-After") ==
+	    NULL)
+		tk_buf_puts(out, "\r\nRetry-After: " TK_RETRY_AFTER_SECONDS);
 	for (i = 0; i < res->nheader; i++) {
 		tk_buf_puts(out, "\r\n");
 		tk_buf_puts(out, res->header[i].name);

@@ -12,6 +12,7 @@
 #include "tasker/handler.h"
 #include "tasker/log.h"
 #include "rows.h"
+#include "task_rows.h"
 
 #define IDEM_ROUNDS   5      /* an Idempotency-Key taken, then expired */
 #define OUTCOME_MS    1500   /* to reach the writer again after a lost commit */
@@ -35,6 +36,15 @@ static const char SQL_IDEM_FIND[] =
 static const char SQL_IDEM_PURGE[] =
     "DELETE FROM idempotency_keys WHERE expires_at < UTC_TIMESTAMP(6)"
     " LIMIT 100";
+
+/* One row per tag; the JSON array was checked by the API (1 to 64
+ * bytes a tag, no repeats; IGNORE: a repeat would be one row anyway). */
+static const char SQL_TAGS_DELETE[] =
+    "DELETE FROM task_tags WHERE task_id = ?";
+static const char SQL_TAGS_INSERT[] =
+    "INSERT IGNORE INTO task_tags (tag, task_id) SELECT j.tag, ? FROM"
+    " JSON_TABLE(?, '$[*]' COLUMNS (tag VARCHAR(64) CHARACTER SET utf8mb4"
+    " COLLATE utf8mb4_bin PATH '$')) j WHERE j.tag IS NOT NULL";
 
 /* Whether a task is stored, on a node that has first applied every write
  * the cluster committed before this read (Galera's wsrep_sync_wait;
@@ -188,10 +198,28 @@ create_txn(struct tk_db *db, void *arg)
 	a[12] = TK_POPT(t->created_by);
 	if ((e = tk_db_exec(db, SQL_TASK_INSERT, a, 13, NULL, NULL)) != TK_OK)
 		return e;
-	if ((e = insert_steps(db, t, c->now)) != TK_OK)
+	if ((e = tk_task_tags_write(db, t->id, t->tags, 0)) != TK_OK ||
+	    (e = insert_steps(db, t, c->now)) != TK_OK)
 		return e;
 	return tk_state_task_created(db, t->id, t->hv_id, t->actor,
 	    "created");
+}
+
+tk_err
+tk_task_tags_write(struct tk_db *db, const unsigned char id[16],
+    const char *tags, int replace)
+{
+	struct tk_dbarg a[2];
+	tk_err e;
+
+	a[0] = TK_PBLOB(id, 16);
+	if (replace &&
+	    (e = tk_db_exec(db, SQL_TAGS_DELETE, a, 1, NULL, NULL)) != TK_OK)
+		return e;
+	if (tags == NULL)
+		return TK_OK;
+	a[1] = TK_PSTR(tags);
+	return tk_db_exec(db, SQL_TAGS_INSERT, a, 2, NULL, NULL);
 }
 
 /* "YYYY-MM-DD HH:MM:SS.ffffff" -> "YYYY-MM-DDTHH:MM:SSZ" */

@@ -124,28 +124,72 @@ static const struct {
 };
 
 /*
- * Lists of a subject's tasks (created_by) or of a set of namespaces (a
- * limited caller's scope).  The other filters are conditions on the rows
- * the index yields, in id order.  Parameters: (created_by,) the
- * SCOPED_WHERE pairs: namespace set, namespace, name, version, status set
- * (comma lists for FIND_IN_SET; NULL: any); then limit, offset.
+ * Filtered lists: of a subject's tasks (created_by), by initiator,
+ * source_system, tags or a created_at range, or of a set of namespaces
+ * (a limited caller's scope).  One index is read (DRIVE: the first of
+ * these filters given, see drive_of) and the other filters are
+ * conditions on the rows it yields, in id order.  Parameters: the
+ * drive's keys, the SCOPED_WHERE pairs: namespace set, namespace, name,
+ * version, status set (comma lists for FIND_IN_SET), created_by,
+ * initiator, source_system, created after, created before, tags (a JSON
+ * array) (NULL: any); then limit, offset.
  */
 #define SCOPED_WHERE                                                       \
 	" (? IS NULL OR FIND_IN_SET(namespace, ?) > 0)"                    \
 	" AND (? IS NULL OR namespace = ?) AND (? IS NULL OR name = ?)"    \
 	" AND (? IS NULL OR version = ?)"                                  \
-	" AND (? IS NULL OR FIND_IN_SET(status, ?) > 0)"
-#define SCOPED_PARAMS 10
-#define SCOPED_PAGE(IDX, COND)                                             \
-	"SELECT " TASK_COLS " FROM (SELECT id FROM tasks FORCE INDEX ("    \
-	IDX ") WHERE " COND SCOPED_WHERE " ORDER BY id DESC LIMIT ?"        \
+	" AND (? IS NULL OR FIND_IN_SET(status, ?) > 0)"                   \
+	" AND (? IS NULL OR created_by = ?)"                               \
+	" AND (? IS NULL OR initiator = ?)"                                \
+	" AND (? IS NULL OR source_system = ?)"                            \
+	" AND (? IS NULL OR created_at > ?) AND (? IS NULL OR created_at < ?)" \
+	" AND (? IS NULL OR JSON_CONTAINS(tags, ?))"
+#define SCOPED_PARAMS 22
+/* FROM, the drive's key condition, the id it orders by. */
+#define SCOPED_PAGE_OF(FROM, COND, ORD)                                    \
+	"SELECT " TASK_COLS " FROM (SELECT " ORD " AS id FROM " FROM       \
+	" WHERE " COND SCOPED_WHERE " ORDER BY " ORD " DESC LIMIT ?"       \
 	" OFFSET ?) p JOIN tasks t ON t.id = p.id ORDER BY t.id DESC"
-static const char SQL_OWN_PAGE[] =
-    SCOPED_PAGE("ix_tasks_created_by", "created_by = ? AND");
-static const char SQL_OWN_COUNT[] =
-    "SELECT COUNT(*) FROM tasks FORCE INDEX (ix_tasks_created_by)"
-    " WHERE created_by = ? AND" SCOPED_WHERE;
-static const char SQL_NS_SET_PAGE[] = SCOPED_PAGE("PRIMARY", "");
+#define SCOPED_COUNT_OF(FROM, COND)                                        \
+	"SELECT COUNT(*) FROM " FROM " WHERE " COND SCOPED_WHERE
+#define SCOPED_PAGE(IDX, COND)                                             \
+	SCOPED_PAGE_OF("tasks FORCE INDEX (" IDX ")", COND, "id")
+#define SCOPED_COUNT(IDX, COND)                                            \
+	SCOPED_COUNT_OF("tasks FORCE INDEX (" IDX ")", COND)
+/* tags: the first tag's rows of task_tags, in task id order. */
+#define TAG_FROM                                                           \
+	"task_tags g FORCE INDEX (PRIMARY) JOIN tasks FORCE INDEX (PRIMARY)" \
+	" ON tasks.id = g.task_id"
+/* A range has both ends (drive_keys fills in the open one). */
+#define CREATED_COND "created_at BETWEEN ? AND ? AND"
+
+enum drive { D_TAG, D_OWN, D_INITIATOR, D_SOURCE, D_CREATED, D_NS,
+    D__COUNT };
+
+/* A drive's page, its count, and its page's EXPLAIN (for
+ * tk_task_store_list_plan: statements are cached by address, so each
+ * text is a static string). */
+#define DRIVE(PAGE, COUNT) { PAGE, COUNT, "EXPLAIN " PAGE }
+static const struct {
+	const char *page;
+	const char *count;
+	const char *explain;
+} drives[D__COUNT] = {
+	[D_TAG] = DRIVE(SCOPED_PAGE_OF(TAG_FROM, "g.tag = ? AND", "g.task_id"),
+	    SCOPED_COUNT_OF(TAG_FROM, "g.tag = ? AND")),
+	[D_OWN] = DRIVE(SCOPED_PAGE("ix_tasks_created_by",
+	    "created_by = ? AND"), SCOPED_COUNT("ix_tasks_created_by",
+	    "created_by = ? AND")),
+	[D_INITIATOR] = DRIVE(SCOPED_PAGE("ix_tasks_initiator",
+	    "initiator = ? AND"), SCOPED_COUNT("ix_tasks_initiator",
+	    "initiator = ? AND")),
+	[D_SOURCE] = DRIVE(SCOPED_PAGE("ix_tasks_source_system",
+	    "source_system = ? AND"), SCOPED_COUNT("ix_tasks_source_system",
+	    "source_system = ? AND")),
+	[D_CREATED] = DRIVE(SCOPED_PAGE("ix_tasks_created_at", CREATED_COND),
+	    SCOPED_COUNT("ix_tasks_created_at", CREATED_COND)),
+	[D_NS] = DRIVE(SCOPED_PAGE("PRIMARY", ""), NULL),
+};
 
 /*
  * A set of at most NS_BRANCHES namespaces: one ordered read of
@@ -302,24 +346,102 @@ scoped_params(const struct tk_task_filter *f, const char *statuses,
 	a[4] = a[5] = TK_POPT(f->name);
 	a[6] = a[7] = TK_POPT(f->version);
 	a[8] = a[9] = TK_POPT(statuses);
+	a[10] = a[11] = TK_POPT(f->created_by);
+	a[12] = a[13] = TK_POPT(f->initiator);
+	a[14] = a[15] = TK_POPT(f->source_system);
+	a[16] = a[17] = TK_POPT(f->created_after);
+	a[18] = a[19] = TK_POPT(f->created_before);
+	a[20] = a[21] = TK_POPT(f->tags_json);
 	return SCOPED_PARAMS;
 }
 
-/* How many of created_by's tasks match f. */
+/* The index f's filtered list reads (see drives); D__COUNT: none of
+ * these filters, the lists by shape serve it. */
+static enum drive
+drive_of(const struct tk_task_filter *f)
+{
+	if (f->tag != NULL)
+		return D_TAG;
+	if (f->created_by != NULL)
+		return D_OWN;
+	if (f->initiator != NULL)
+		return D_INITIATOR;
+	if (f->source_system != NULL)
+		return D_SOURCE;
+	if (f->created_after != NULL || f->created_before != NULL)
+		return D_CREATED;
+	if (f->ns_set != NULL)
+		return D_NS;
+	return D__COUNT;
+}
+
+/* The key parameters of drive d into a; returns how many. */
+static size_t
+drive_keys(const struct tk_task_filter *f, enum drive d, struct tk_dbarg *a)
+{
+	switch (d) {
+	case D_TAG:
+		a[0] = TK_PSTR(f->tag);
+		return 1;
+	case D_OWN:
+		a[0] = TK_PSTR(f->created_by);
+		return 1;
+	case D_INITIATOR:
+		a[0] = TK_PSTR(f->initiator);
+		return 1;
+	case D_SOURCE:
+		a[0] = TK_PSTR(f->source_system);
+		return 1;
+	case D_CREATED:
+		a[0] = TK_PSTR(f->created_after != NULL ? f->created_after :
+		    "1000-01-01 00:00:00");
+		a[1] = TK_PSTR(f->created_before != NULL ? f->created_before :
+		    "9999-12-31 23:59:59.999999");
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+#define DRIVE_ARGS (2 + SCOPED_PARAMS + 2)
+
+enum stmt_kind { S_PAGE, S_COUNT, S_EXPLAIN };
+
+/* Statement k of drive d and its parameters into a (DRIVE_ARGS); sets
+ * *np. */
+static const char *
+drive_stmt(const struct tk_task_filter *f, enum drive d, enum stmt_kind k,
+    unsigned long long offset, unsigned limit, char *st, struct tk_dbarg *a,
+    size_t *np)
+{
+	size_t n = drive_keys(f, d, a);
+
+	n += scoped_params(f, status_set(f->status_mask, st, STATUS_SET_SIZE),
+	    a + n);
+	if (k != S_COUNT) {
+		a[n++] = TK_PINT(limit);
+		a[n++] = TK_PINT(offset);
+	}
+	*np = n;
+	return k == S_COUNT ? drives[d].count : k == S_EXPLAIN ?
+	    drives[d].explain : drives[d].page;
+}
+
+/* How many tasks of drive d (not D_NS) match f. */
 static tk_err
-own_count(struct tk_db *db, const struct tk_task_filter *f,
+drive_count(struct tk_db *db, const struct tk_task_filter *f, enum drive d,
     unsigned long long *total)
 {
 	struct tk_rows r = TK_ROWS_INIT;
-	struct tk_dbarg a[1 + SCOPED_PARAMS];
+	struct tk_dbarg a[DRIVE_ARGS];
 	char st[STATUS_SET_SIZE];
+	const char *sql;
 	long long n;
+	size_t na;
 	tk_err e;
 
-	a[0] = TK_PSTR(f->created_by);
-	scoped_params(f, status_set(f->status_mask, st, sizeof(st)), a + 1);
-	if ((e = tk_db_query(db, SQL_OWN_COUNT, a, 1 + SCOPED_PARAMS, &r))
-	    != TK_OK)
+	sql = drive_stmt(f, d, S_COUNT, 0, 0, st, a, &na);
+	if ((e = tk_db_query(db, sql, a, na, &r)) != TK_OK)
 		return e;
 	n = tk_row_int(&r, 0, 0);
 	*total = n > 0 ? (unsigned long long)n : 0;
@@ -342,7 +464,7 @@ list_ns_branches(struct tk_db *db, const struct tk_task_filter *f,
 	const char *p = f->ns_set, *statuses;
 	size_t b, len, n = 0;
 
-	if (f->created_by != NULL || f->namespace_name != NULL)
+	if (drive_of(f) != D_NS || f->namespace_name != NULL)
 		return 0;
 	statuses = status_set(f->status_mask, st, sizeof(st));
 	for (b = 0; b < NS_BRANCHES; b++) {
@@ -367,16 +489,16 @@ list_ns_branches(struct tk_db *db, const struct tk_task_filter *f,
 	return 1;
 }
 
-/* tk_task_store_list() for a filter with created_by or ns_set. */
+/* tk_task_store_list() for a filter with a drive (drive_of). */
 static tk_err
 list_scoped(struct tk_db *db, const struct tk_task_filter *f,
     unsigned long long offset, unsigned limit, struct tk_rows *out,
     unsigned long long *total)
 {
-	struct tk_dbarg a[1 + SCOPED_PARAMS + 2];
+	struct tk_dbarg a[DRIVE_ARGS];
 	char st[STATUS_SET_SIZE];
-	const char *sql = SQL_NS_SET_PAGE;
-	size_t n = 0;
+	const char *sql;
+	size_t n;
 	tk_err e;
 
 	if ((e = tk_task_store_count(db, f, total)) != TK_OK ||
@@ -385,14 +507,7 @@ list_scoped(struct tk_db *db, const struct tk_task_filter *f,
 	if (f->ns_set != NULL &&
 	    list_ns_branches(db, f, offset, limit, out, &e))
 		return e;
-	if (f->created_by != NULL) {
-		a[n++] = TK_PSTR(f->created_by);
-		sql = SQL_OWN_PAGE;
-	}
-	n += scoped_params(f, status_set(f->status_mask, st, sizeof(st)),
-	    a + n);
-	a[n++] = TK_PINT(limit);
-	a[n++] = TK_PINT(offset);
+	sql = drive_stmt(f, drive_of(f), S_PAGE, offset, limit, st, a, &n);
 	return tk_task_query(db, sql, a, n, out);
 }
 
@@ -406,8 +521,8 @@ tk_task_store_count(struct tk_db *db, const struct tk_task_filter *f,
 	tk_err e;
 
 	*total = 0;
-	if (f->created_by != NULL)
-		return own_count(db, f, total);
+	if (drive_of(f) < D_NS)
+		return drive_count(db, f, drive_of(f), total);
 	n = count_params(f, a);
 	if (f->ns_set != NULL)
 		a[n++] = TK_PSTR(f->ns_set);
@@ -472,7 +587,7 @@ list_rows(struct tk_db *db, const struct tk_task_filter *f,
 	size_t n;
 	tk_err e;
 
-	if (f->created_by != NULL || f->ns_set != NULL)
+	if (drive_of(f) != D__COUNT)
 		return list_scoped(db, f, offset, limit, out, total);
 	if (f->hv_id == 0 && f->namespace_name != NULL && f->name != NULL &&
 	    f->version != NULL)
@@ -513,4 +628,34 @@ tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
 		e = tk_task_rows_take(&r, out);
 	tk_rows_free(&r);
 	return e;
+}
+
+tk_err
+tk_task_store_list_plan(struct tk_db *db, const struct tk_task_filter *f,
+    char *out, size_t outsz)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[DRIVE_ARGS];
+	char st[STATUS_SET_SIZE];
+	enum drive d = drive_of(f);
+	const char *sql, *table, *key;
+	size_t n, i, len = 0;
+	tk_err e;
+
+	out[0] = '\0';
+	if (d == D__COUNT)
+		return TK_ERR_INTERNAL;   /* the shape lists: FORCE INDEX */
+	sql = drive_stmt(f, d, S_EXPLAIN, 0, 25, st, a, &n);
+	if ((e = tk_db_query(db, sql, a, n, &r)) != TK_OK)
+		return e;
+	/* EXPLAIN: id, select_type, table, type, possible_keys, key, ... */
+	for (i = 0; i < r.nrows && len < outsz; i++) {
+		table = tk_row_str(&r, i, 2);
+		key = tk_row_str(&r, i, 5);
+		len += (size_t)snprintf(out + len, outsz - len, "%s%s:%s",
+		    i > 0 ? "," : "", table != NULL ? table : "NULL",
+		    key != NULL ? key : "NULL");
+	}
+	tk_rows_free(&r);
+	return TK_OK;
 }

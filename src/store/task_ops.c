@@ -11,6 +11,7 @@
 
 #include "tasker/handler.h"
 #include "rows.h"
+#include "task_rows.h"
 
 /* ---------------------------------------------------------------- statements */
 
@@ -27,10 +28,13 @@ static const char SQL_STEPS_CLEAR_READY[] =
 static const char SQL_STEPS_FAILED[] =
     "SELECT id, attempts FROM workflow_steps WHERE task_id = ?"
     " AND status = 'error' ORDER BY position FOR UPDATE";
+/* A reset step starts over: no attempt, start, end or error of the runs
+ * before the retry shows (those stay in its transitions). */
 static const char SQL_STEP_RESET[] =
     "UPDATE workflow_steps SET attempts = 0,"
     " ready_at = IF(unmet_parents = 0, UTC_TIMESTAMP(6), NULL),"
-    " lease_owner = NULL, lease_expires_at = NULL,"
+    " lease_owner = NULL, lease_expires_at = NULL, started_at = NULL,"
+    " completed_at = NULL, last_error = NULL,"
     " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
 static const char SQL_STEP_LOCK[] =
     "SELECT id, position, status, attempts FROM workflow_steps"
@@ -225,6 +229,9 @@ update_txn(struct tk_db *db, void *arg)
 	a[3] = TK_POPT(c->results);   /* the tags */
 	a[4] = TK_PBLOB(c->id, 16);
 	if ((e = tk_db_exec(db, SQL_TASK_UPDATE, a, 5, NULL, NULL)) != TK_OK)
+		return e;
+	if (c->set_tags &&
+	    (e = tk_task_tags_write(db, c->id, c->results, 1)) != TK_OK)
 		return e;
 	return read_back(db, c, NULL);
 }

@@ -46,4 +46,13 @@ tk_err tk_task_query(struct tk_db *db, const char *sql,
  */
 tk_err tk_task_rows_take(struct tk_rows *r, struct tk_task_list *out);
 
+/*
+ * The task_tags rows of task id (0006: the index of the tags filter) for
+ * tags, its JSON array text (NULL: none): written with the task, and
+ * rewritten (replace: the old rows go first) when PATCH changes them.
+ * In the caller's transaction.  (task_create.c)
+ */
+tk_err tk_task_tags_write(struct tk_db *db, const unsigned char id[16],
+    const char *tags, int replace);
+
 #endif

@@ -124,19 +124,28 @@ classify(const struct tk_handler_def *def, const struct tk_dep_step *steps,
 	return TK_DEP_READY;
 }
 
+/* "s" after a count other than one. */
+static const char *
+plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* Every step finished. */
 static void
 say_complete(const struct tally *t, char *out)
 {
-	size_t len;
-
-	snprintf(out, TK_ANALYSIS_SIZE, "Task is complete: all %zu steps "
-	    "finished%s", t->n, t->resolved ? "" : ".");
-	if (t->resolved) {
-		len = strlen(out);
-		snprintf(out + len, TK_ANALYSIS_SIZE - len,
-		    ", %zu of them resolved manually.", t->resolved);
-	}
+	if (t->n == 1)
+		snprintf(out, TK_ANALYSIS_SIZE, "Task is complete: its only "
+		    "step finished%s.", t->resolved ? ", resolved manually" :
+		    "");
+	else if (t->resolved)
+		snprintf(out, TK_ANALYSIS_SIZE, "Task is complete: all %zu "
+		    "steps finished, %zu of them resolved manually.", t->n,
+		    t->resolved);
+	else
+		snprintf(out, TK_ANALYSIS_SIZE, "Task is complete: all %zu "
+		    "steps finished.", t->n);
 }
 
 /* A step failed for good, or a cancelled one holds the rest back. */
@@ -147,24 +156,56 @@ say_stuck(const struct tk_handler_def *def, const struct tk_dep_step *steps,
 	enum tk_dep_class want = t->failed > 0 ? TK_DEP_FAILED :
 	    TK_DEP_CANCELLED;
 	size_t dep, many = t->failed > 0 ? t->failed : t->cancelled;
-	char names[200];
+	char names[200], deps[64];
 
 	name_list(names, sizeof(names), steps, t->n, cls, want);
 	dep = dependents(def, steps, t->n, cls, want);
-	if (want == TK_DEP_FAILED)
+	if (want == TK_DEP_FAILED) {
+		deps[0] = '\0';
+		if (dep > 0)
+			snprintf(deps, sizeof(deps), " and %zu dependent "
+			    "step%s cannot run", dep, plural(dep));
 		snprintf(out, TK_ANALYSIS_SIZE, "Task has failed: %s %s "
-		    "no attempts left and %zu dependent step%s cannot run; "
-		    "retry the task or resolve the step manually.", names,
-		    many == 1 ? "has" : "have", dep, dep == 1 ? "" : "s");
-	else if (dep > 0)
+		    "no attempts left%s; retry the task or resolve the "
+		    "step%s manually.", names, many == 1 ? "has" : "have",
+		    deps, plural(many));
+	} else if (dep > 0)
 		snprintf(out, TK_ANALYSIS_SIZE, "Task cannot finish: %s %s "
-		    "cancelled and %zu step%s depend%s on it.", names,
-		    many == 1 ? "was" : "were", dep, dep == 1 ? "" : "s",
-		    dep == 1 ? "s" : "");
+		    "cancelled and %zu step%s depend%s on %s.", names,
+		    many == 1 ? "was" : "were", dep, plural(dep),
+		    dep == 1 ? "s" : "", many == 1 ? "it" : "them");
 	else
 		snprintf(out, TK_ANALYSIS_SIZE, "Task cannot finish: %s %s "
 		    "cancelled; every other step is done.", names,
 		    many == 1 ? "was" : "were");
+}
+
+/*
+ * "1 running, 2 ready to run, 1 waiting on its parents": the parts of a
+ * moving task that have steps (none with 0), at out's end, the first
+ * after sep, then the sentence's end.
+ */
+static void
+say_parts(const struct tally *t, char *out, const char *sep)
+{
+	size_t len = strlen(out), ready = t->ready - t->running;
+
+	if (t->running > 0) {
+		len += (size_t)snprintf(out + len, TK_ANALYSIS_SIZE - len,
+		    "%s%zu running", sep, t->running);
+		sep = ", ";
+	}
+	if (ready > 0 && len < TK_ANALYSIS_SIZE) {
+		len += (size_t)snprintf(out + len, TK_ANALYSIS_SIZE - len,
+		    "%s%zu ready to run", sep, ready);
+		sep = ", ";
+	}
+	if (t->blocked > 0 && len < TK_ANALYSIS_SIZE)
+		len += (size_t)snprintf(out + len, TK_ANALYSIS_SIZE - len,
+		    "%s%zu waiting on %s parents", sep, t->blocked,
+		    t->blocked == 1 ? "its" : "their");
+	if (len < TK_ANALYSIS_SIZE)
+		snprintf(out + len, TK_ANALYSIS_SIZE - len, ".");
 }
 
 /* Retrying, not started, or on its way. */
@@ -172,28 +213,31 @@ static void
 say_moving(const struct tk_dep_step *steps, const enum tk_dep_class *cls,
     const struct tally *t, char *out)
 {
-	size_t i;
+	size_t i, others;
 
 	if (t->retrying > 0) {
+		others = t->retrying - 1;
 		for (i = 0; i < t->n; i++)
 			if (cls[i] == TK_DEP_READY &&
 			    steps[i].status == TK_ST_ERROR)
 				break;
-		snprintf(out, TK_ANALYSIS_SIZE, "Step '%s'%s failed and "
-		    "will be retried; %zu of %zu steps complete.",
-		    steps[i].name, t->retrying > 1 ? " and others" : "",
-		    t->completed, t->n);
-	} else if (t->completed == 0 && t->running == 0)
-		snprintf(out, TK_ANALYSIS_SIZE, "Task has not started "
-		    "yet: %zu step%s ready to run, %zu waiting on %s parents.",
-		    t->ready, t->ready == 1 ? "" : "s", t->blocked,
-		    t->blocked == 1 ? "its" : "their");
-	else
+		snprintf(out, TK_ANALYSIS_SIZE, "Step '%s'", steps[i].name);
+		if (others > 0)
+			snprintf(out + strlen(out), TK_ANALYSIS_SIZE -
+			    strlen(out), " and %zu other%s", others,
+			    plural(others));
+		snprintf(out + strlen(out), TK_ANALYSIS_SIZE - strlen(out),
+		    " failed and will be retried; %zu of %zu step%s "
+		    "complete.", t->completed, t->n, plural(t->n));
+	} else if (t->completed == 0 && t->running == 0) {
+		snprintf(out, TK_ANALYSIS_SIZE, "Task has not started yet");
+		say_parts(t, out, ": ");
+	} else {
 		snprintf(out, TK_ANALYSIS_SIZE, "Task is progressing normally "
-		    "through dependency chain: %zu of %zu steps complete, %zu "
-		    "in progress, %zu ready, %zu waiting on their parents.",
-		    t->completed, t->n, t->running, t->ready - t->running,
-		    t->blocked);
+		    "through dependency chain: %zu of %zu step%s complete",
+		    t->completed, t->n, plural(t->n));
+		say_parts(t, out, ", ");
+	}
 }
 
 /* The sentence picks the most important fact first (see the top). */
@@ -213,9 +257,11 @@ tk_deps_analyse(const struct tk_handler_def *def,
 		say_complete(&t, analysis);
 	else if (task_status == TK_ST_CANCELLED)
 		snprintf(analysis, TK_ANALYSIS_SIZE, "Task was cancelled with "
-		    "%zu of %zu steps complete%s", t.completed, t.n,
-		    t.running ? "; a running step may still finish but will "
-		    "not revive the task." : ".");
+		    "%zu of %zu step%s complete%s", t.completed, t.n,
+		    plural(t.n), t.running == 0 ? "." : t.running == 1 ?
+		    "; a running step may still finish but will not revive "
+		    "the task." : "; running steps may still finish but will "
+		    "not revive the task.");
 	else if (t.failed > 0 || (t.cancelled > 0 && t.ready == 0))
 		say_stuck(def, steps, cls, &t, analysis);
 	else

@@ -107,6 +107,27 @@ for v in 'abc' '1.0' '01.0.0' '1.0.0-' '1.0.0%00'; do
 	expect_jq '.error.code | type' '"string"'
 done
 
+case_begin "one rule for query parameters: unknown or repeated ones are 400, named"
+for p in '/handlers?sort=name' '/handlers/payments?page=2' \
+    '/handlers/payments/process_payment?verison=1.0.0'; do
+	req GET "$p"
+	expect_error 400 BadRequest BAD_REQUEST 'Invalid request parameters'
+	expect_jq '[.error.details[]]' '[["is not a known parameter"]]'
+done
+req GET '/handlers?sort=name'
+expect_jq '.error.details' '{"sort":["is not a known parameter"]}'
+req GET '/handlers/payments/process_payment?version=1.0.0&version=2.1.0'
+expect_error 400 BadRequest BAD_REQUEST
+expect_jq '.error.details' '{"version":["must be given at most once"]}'
+for p in /health/live /health/ready /metrics /api-docs.json; do
+	AUTH= req GET "$p?x=1"
+	expect_error 400 BadRequest BAD_REQUEST
+	expect_jq '.error.details' '{"x":["is not a known parameter"]}'
+done
+AUTH=$(token tasker.health_status:index) req GET '/health/status?verbose=1'
+expect_error 400 BadRequest BAD_REQUEST
+expect_jq '.error.details' '{"verbose":["is not a known parameter"]}'
+
 case_begin "path segments that cannot be names are 404 or 400, never 5xx"
 for p in '/handlers/Payments' '/handlers/pay-ments' '/handlers/%C3%A9t%C3%A9' \
     "/handlers/$(printf 'a%.0s' $(seq 1 300))" '/handlers/payments/..%2F..%2Fetc' \
@@ -119,6 +140,16 @@ for p in '/handlers/Payments' '/handlers/pay-ments' '/handlers/%C3%A9t%C3%A9' \
 	esac
 	expect_jq '.error.type | type' '"string"'
 done
+
+case_begin "a name echoed in a message is cut at 64 bytes and marked so"
+long=$(printf 'a%.0s' $(seq 1 300))
+req GET "/handlers/$long"
+expect_error 404 NamespaceNotFound NAMESPACE_NOT_FOUND "Namespace '$(printf 'a%.0s' $(seq 1 64))...' does not exist"
+req GET "/handlers/payments/$long?version=1.0.0"
+expect_error 404 HandlerNotFound HANDLER_NOT_FOUND "Handler '$(printf 'a%.0s' $(seq 1 64))...' not found in namespace 'payments' version '1.0.0'"
+# Short names are echoed whole, unmarked.
+req GET /handlers/nope
+expect_error 404 NamespaceNotFound NAMESPACE_NOT_FOUND "Namespace 'nope' does not exist"
 
 case_begin "an unknown path is 404 in the error format"
 req GET /nothing/here

@@ -311,8 +311,9 @@ expect_eq "$(nruns sleepy)" 0 "runs (it never got to log)"
 case_begin "output that is not a JSON object fails the attempt"
 new_task badjson
 wait_task "$TASK" error 20
-expect_eq "$(ssql "$TASK" chatty 'last_error')" "output is not a JSON object" \
-    "last_error"
+expect_eq "$(step chatty .last_error)" \
+    '"output is not a JSON object; stdout began: \"all done, no JSON here\\x0a\""' \
+    "last_error (with the first bytes of the output, escaped)"
 expect_eq "$(step chatty .results)" null "results"
 
 case_begin "output over worker.max_output_bytes fails the attempt"

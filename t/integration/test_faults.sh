@@ -74,20 +74,24 @@ slow=$(load_max_time)
 awk -v s="$slow" -v m="$FAST_S" 'BEGIN { exit !(s < m) }' ||
     fail "slowest answer took $slow s (bound $FAST_S s): requests in the gap must fail fast"
 
-case_begin "requests in the gap get 503 in the error format"
+case_begin "requests in the gap get 503 in the error format, with Retry-After"
 "$TASKER_QUICKSTART" _db stop
 sleep 1.3
 for p in /handlers /handlers/payments; do
 	req GET "$p"
 	expect_error 503 ServiceUnavailable SERVICE_UNAVAILABLE
+	expect_header Retry-After 5
 done
 if [ $HAVE_TASKS = 1 ]; then
 	req POST /tasks -H 'Content-Type: application/json' --data-binary "@$BODY"
 	expect_error 503 ServiceUnavailable SERVICE_UNAVAILABLE
+	expect_header Retry-After 5
 	req GET "/tasks/$(head -1 "$LOAD_DIR/ids")"
 	expect_error 503 ServiceUnavailable SERVICE_UNAVAILABLE
+	expect_header Retry-After 5
 	req GET /tasks
 	expect_error 503 ServiceUnavailable SERVICE_UNAVAILABLE
+	expect_header Retry-After 5
 fi
 "$TASKER_QUICKSTART" _db start >/dev/null 2>&1
 

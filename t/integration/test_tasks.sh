@@ -455,10 +455,19 @@ req GET "/tasks/$EID/workflow_steps/Bad%20Name"
 expect_error 404 StepNotFound STEP_NOT_FOUND
 
 case_begin "POST /tasks/{id}/retry: failed steps get fresh attempts, the task is pending again"
+# What a failed attempt leaves: when it started and why it failed.
+sql "UPDATE workflow_steps SET started_at = UTC_TIMESTAMP(6), last_error = 'exit status 1'
+    WHERE task_id = $(sql_id "$EID") AND name = 'a'"
+ntr=$(sql "SELECT COUNT(*) FROM step_transitions WHERE task_id = $(sql_id "$EID")")
 req POST "/tasks/$EID/retry" -H 'Content-Type: application/json' -d '{"reason": "gateway fixed"}'
 expect_status 200
 expect_jq '.status' '"pending"'
 expect_jq '.steps[0] | [.status, .attempts]' '["pending",0]'
+# A reset step shows nothing stale (the answer is read in the retry's
+# transaction, before a worker can run it again); the history stays in
+# its transitions.
+expect_jq '.steps[0] | [.started_at, .completed_at, .last_error]' '[null,null,null]'
+expect_eq "$(sql "SELECT COUNT(*) > $ntr FROM step_transitions WHERE task_id = $(sql_id "$EID")")" 1 "transitions kept and added"
 expect_jq '[.steps[1:][].status] | unique' '["pending"]'
 last=$(sql "SELECT CONCAT_WS(':', from_status, to_status, actor, reason) FROM step_transitions WHERE task_id = $(sql_id "$EID") AND actor = 'it-tests' ORDER BY id DESC LIMIT 1")
 expect_eq "$last" "error:pending:it-tests:gateway fixed" "step transition"
@@ -503,13 +512,20 @@ if wait_status "$GUIDE_ID" complete 20; then
 fi
 
 case_begin "PATCH .../workflow_steps/{step}: only resolved_manually or cancelled (422)"
+# The message says what the details say.
 req PATCH "/tasks/$EID/workflow_steps/d" -H 'Content-Type: application/json' -d '{"status": "complete"}'
-expect_error 422 ValidationError INVALID_TASK_CONFIG
+expect_error 422 ValidationError INVALID_TASK_CONFIG "A step can be set to resolved_manually or cancelled"
 expect_jq '.error.details.status' '["must be \"resolved_manually\" or \"cancelled\""]'
 req PATCH "/tasks/$EID/workflow_steps/d" -H 'Content-Type: application/json' -d '{"status": "cancelled", "results": {}}'
-expect_error 422 ValidationError INVALID_TASK_CONFIG
+expect_error 422 ValidationError INVALID_TASK_CONFIG "Results are an object, given only with resolved_manually"
+expect_jq '.error.details | keys' '["results"]'
+req PATCH "/tasks/$EID/workflow_steps/d" -H 'Content-Type: application/json' -d '{"status": "resolved_manually", "reason": ""}'
+expect_error 422 ValidationError INVALID_TASK_CONFIG "Invalid reason"
+expect_jq '.error.details | keys' '["reason"]'
+req PATCH "/tasks/$EID/workflow_steps/d" -H 'Content-Type: application/json' -d '{"status": "cancelled", "colour": 1}'
+expect_error 422 ValidationError INVALID_TASK_CONFIG "Invalid step change"
 req PATCH "/tasks/$EID/workflow_steps/d" -H 'Content-Type: application/json' -d '{}'
-expect_error 422 ValidationError INVALID_TASK_CONFIG
+expect_error 422 ValidationError INVALID_TASK_CONFIG "A step can be set to resolved_manually or cancelled"
 req PATCH "/tasks/$EID/workflow_steps/nope" -H 'Content-Type: application/json' -d '{"status": "cancelled"}'
 expect_error 404 StepNotFound STEP_NOT_FOUND
 

@@ -232,4 +232,57 @@ done <"$T_TMP/statements"
 expect_eq "$n" 16 "statements explained"
 sql "TRUNCATE mysql.general_log"
 
+# Last: these tasks would change the counts of the cases above.
+case_begin "tags (all of them), initiator, source_system, created_after/before filter the list"
+t0=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+post_task '{"name":"pages","namespace":"it_tasks2","context":{},"initiator":"it-filt-ann","source_system":"it-filt-src","tags":["it-red","it-blue"]}'
+F1=$(jq -r .id <"$BODY_FILE")
+post_task '{"name":"pages","namespace":"it_tasks2","context":{},"initiator":"it-filt-bo","source_system":"it-filt-src","tags":["it-red"]}'
+F2=$(jq -r .id <"$BODY_FILE")
+post_task '{"name":"pages","namespace":"it_tasks2","context":{},"initiator":"it-filt-ann","tags":["it, comma"]}'
+F3=$(jq -r .id <"$BODY_FILE")
+t1=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+req GET '/tasks?tags=it-red'
+expect_status 200
+expect_jq '[.tasks[].id]' "[\"$F2\",\"$F1\"]"
+expect_jq '.pagination.total_count' 2
+req GET '/tasks?tags=it-blue,it-red'
+expect_jq '[.tasks[].id]' "[\"$F1\"]"
+req GET '/tasks?tags=it-red,it-none'
+expect_jq '[.tasks[].id, .pagination.total_count]' '[0]'
+req GET '/tasks?initiator=it-filt-ann'
+expect_jq '[.tasks[].id]' "[\"$F3\",\"$F1\"]"
+req GET '/tasks?initiator=it-filt-ann&source_system=it-filt-src&tags=it-blue'
+expect_jq '[.tasks[].id]' "[\"$F1\"]"
+req GET '/tasks?source_system=it-filt-src&per_page=1&page=2'
+expect_jq '[.tasks[].id, .pagination.total_count]' "[\"$F1\",2]"
+req GET "/tasks?created_after=$t0&created_before=$t1&namespace=it_tasks2"
+expect_jq '[.tasks[].id]' "[\"$F3\",\"$F2\",\"$F1\"]"
+req GET "/tasks?created_after=$t1&initiator=it-filt-ann"
+expect_jq '.pagination.total_count' 0
+# The same instant with an offset ('+' sent as %2B).
+req GET "/tasks?created_before=2000-01-01T01:00:00%2B01:00&initiator=it-filt-ann"
+expect_status 200
+expect_jq '.pagination.total_count' 0
+# PATCH's tags are what the filter sees.
+AUTH=$(token tasker.task:update) req PATCH "/tasks/$F2" -H 'Content-Type: application/json' -d '{"tags":["it-green"]}'
+expect_status 200
+req GET '/tasks?tags=it-red'
+expect_jq '[.tasks[].id]' "[\"$F1\"]"
+req GET '/tasks?tags=it-green'
+expect_jq '[.tasks[].id]' "[\"$F2\"]"
+
+case_begin "the new filters: bad values are 400 naming each"
+for q in 'tags=' 'tags=a,,b' "tags=$(printf 'x%.0s' $(seq 1 65))" 'initiator=' \
+    'source_system=a%01b' 'created_after=yesterday' 'created_after=2026-02-30T00:00:00Z' \
+    'created_before=2026-12-07T04:05:06' 'created_before=2026-12-07T04:05:06+01:00' \
+    'created_after=0999-12-31T23:59:59Z' 'created_after=2026-12-07T24:00:00Z'; do
+	req GET "/tasks?$q"
+	expect_error 400 BadRequest BAD_REQUEST "Invalid request parameters"
+	expect_jq '.error.details | keys' "[\"${q%%=*}\"]"
+done
+req GET '/tasks?tags=a&initiator=&created_after=x'
+expect_error 400 BadRequest BAD_REQUEST
+expect_jq '.error.details | keys' '["created_after","initiator"]'
+
 finish

@@ -23,6 +23,9 @@
 #define HASH_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define HASH_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
+/* What the next create() sets besides its arguments (NULL: nothing). */
+static const char *next_initiator, *next_tags;
+
 /* A task of handler `handler` by `who` into id; the store's answer. */
 static tk_err
 create(const char *handler, const char *who, const char *key,
@@ -43,6 +46,8 @@ create(const char *handler, const char *who, const char *key,
 	t.context = "{\"n\":1}";
 	t.context_len = strlen(t.context);
 	t.source_system = "store_tests";
+	t.initiator = next_initiator;
+	t.tags = next_tags;
 	t.reason = "test";
 	t.actor = who;
 	t.created_by = who;
@@ -349,6 +354,100 @@ test_scope(void)
 	CU_ASSERT_EQUAL(total, all);
 }
 
+/* A task by st_filt with initiator and tags (JSON text, or NULL). */
+static int
+tagged(const char *initiator, const char *tags, unsigned char id[16])
+{
+	int ok;
+
+	next_initiator = initiator;
+	next_tags = tags;
+	ok = plain("order", "st_filt", id);
+	next_initiator = next_tags = NULL;
+	return ok;
+}
+
+/* f's plan names the index: "table:key" is in it. */
+static void
+plan_reads(const struct tk_task_filter *f, const char *table_key)
+{
+	char plan[512];
+
+	CU_ASSERT_FATAL(tk_task_store_list_plan(st_db(), f, plan,
+	    sizeof(plan)) == TK_OK);
+	if (strstr(plan, table_key) == NULL) {
+		fprintf(stderr, "\n  plan %s lacks %s\n", plan, table_key);
+		CU_FAIL("the filter's index is not in the plan");
+	}
+}
+
+/* GET /tasks's filters on what a task holds, each read off its index. */
+static void
+test_filters(void)
+{
+	struct tk_task_filter f;
+	struct tk_task_state out;
+	unsigned char a1[16], a2[16], a3[16];
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(tagged("st_filt_alice", "[\"st_red\",\"st_blue\"]",
+	    a1));
+	CU_ASSERT_FATAL(tagged("st_filt_bob", "[\"st_red\"]", a2));
+	CU_ASSERT_FATAL(tagged("st_filt_alice", NULL, a3));
+	memset(&f, 0, sizeof(f));
+	f.initiator = "st_filt_alice";
+	list(&f, 0, 10, 2, 2, a3);
+	plan_reads(&f, "tasks:ix_tasks_initiator");
+	f.status_mask = 1u << TK_ST_CANCELLED;
+	list(&f, 0, 10, 0, 0, NULL);
+	memset(&f, 0, sizeof(f));
+	f.tag = "st_red";
+	f.tags_json = "[\"st_red\"]";
+	list(&f, 0, 10, 2, 2, a2);
+	plan_reads(&f, "g:PRIMARY");
+	/* Every tag given: a task holding them all. */
+	f.tags_json = "[\"st_blue\",\"st_red\"]";
+	list(&f, 0, 10, 1, 1, a1);
+	f.initiator = "st_filt_bob";
+	list(&f, 0, 10, 0, 0, NULL);
+	memset(&f, 0, sizeof(f));
+	f.source_system = "store_tests";
+	f.created_by = "st_filt";
+	list(&f, 0, 10, 3, 3, a3);
+	memset(&f, 0, sizeof(f));
+	f.source_system = "store_tests";
+	plan_reads(&f, "tasks:ix_tasks_source_system");
+	f.initiator = "st_filt_bob";
+	plan_reads(&f, "tasks:ix_tasks_initiator");
+	memset(&f, 0, sizeof(f));
+	f.created_after = "2000-01-01 00:00:00.000000";
+	f.initiator = "st_filt_alice";
+	list(&f, 0, 10, 2, 2, a3);
+	f.initiator = NULL;
+	plan_reads(&f, "tasks:ix_tasks_created_at");
+	/* (An empty range: EXPLAIN says "Impossible WHERE", no plan.) */
+	f.created_before = "2000-01-01 00:00:00.000000";
+	list(&f, 0, 10, 0, 0, NULL);
+	memset(&f, 0, sizeof(f));
+	f.created_by = "st_filt";
+	plan_reads(&f, "tasks:ix_tasks_created_by");
+	/* PATCH's tags replace the task's rows of task_tags. */
+	memset(&out, 0, sizeof(out));
+	CU_ASSERT_FATAL(tk_task_store_update(db, a3, 0, NULL, 1,
+	    "[\"st_red\"]", &out) == TK_OK);
+	tk_task_state_free(&out);
+	CU_ASSERT_FATAL(tk_task_store_update(db, a1, 0, NULL, 1, NULL,
+	    &out) == TK_OK);
+	tk_task_state_free(&out);
+	memset(&f, 0, sizeof(f));
+	f.tag = "st_red";
+	f.tags_json = "[\"st_red\"]";
+	list(&f, 0, 10, 2, 2, a3);
+	CU_ASSERT_EQUAL(st_num(db, "SELECT COUNT(*) FROM task_tags WHERE "
+	    "tag = 'st_blue'"), 0);
+}
+
 static void
 test_cancel(void)
 {
@@ -458,5 +557,7 @@ TK_SUITE(store_tasks,
       "stored once", test_create_lost },
     { "list: filters, pages and totals", test_list },
     { "list and count: the scope filter", test_scope },
+    { "list: initiator, source_system, tags, created_at, by index",
+      test_filters },
     { "cancel: every step, once; unknown is not found", test_cancel },
     { "retry: only a task in error, which becomes pending", test_retry });

@@ -479,6 +479,46 @@ try_prefix(const char *yaml_value, struct tk_config *cfg, struct tk_diag *d)
 	return rc;
 }
 
+/* api.cors.allowed_origins: off by default, exact origins, no "*". */
+static void
+test_cors_origins(void)
+{
+	static const char good[] = "auth: {mode: none}\napi:\n  cors:\n"
+	    "    allowed_origins: [\"https://app.example.com\", "
+	    "\"http://localhost:8080\"]\n";
+	static const char bad[] = "auth: {mode: none}\napi:\n  cors:\n"
+	    "    allowed_origins:\n      - \"*\"\n"
+	    "      - https://app.example.com/\n      - https://ok.example\n";
+	struct tk_config cfg;
+	struct tk_diag d = TK_DIAG_INIT;
+	char path[64];
+
+	CU_ASSERT_EQUAL(tk_config_defaults(&cfg), TK_OK);
+	CU_ASSERT_EQUAL(cfg.api.ncors_origins, 0);
+	tk_config_free(&cfg);
+
+	write_tmp(path, good, sizeof(good) - 1);
+	CU_ASSERT_EQUAL(tk_config_load(path, &cfg, &d), TK_OK);
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(cfg.api.ncors_origins, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.api.cors_origins[0],
+	    "https://app.example.com");
+	CU_ASSERT_STRING_EQUAL(cfg.api.cors_origins[1],
+	    "http://localhost:8080");
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+
+	write_tmp(path, bad, sizeof(bad) - 1);
+	CU_ASSERT_EQUAL(tk_config_load(path, &cfg, &d), TK_ERR_CONFIG);
+	unlink(path);
+	CU_ASSERT_EQUAL(d.n, 2);
+	EXPECT_DIAG(&d, ":5: api.cors.allowed_origins[0]: must name one "
+	    "origin: \"*\" is not allowed");
+	EXPECT_DIAG(&d, ":6: api.cors.allowed_origins[1]: must be an origin");
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+}
+
 static void
 test_mount_prefix(void)
 {
@@ -1064,6 +1104,7 @@ TK_SUITE(config,
     { "nulls and empty strings", test_nulls },
     { "remote_user", test_remote_user },
     { "mount_prefix", test_mount_prefix },
+    { "api.cors.allowed_origins", test_cors_origins },
     { "unknown keys", test_unknown_keys },
     { "wrong types", test_wrong_type },
     { "out of range", test_out_of_range },

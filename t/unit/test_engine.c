@@ -234,8 +234,11 @@ test_error_text(void)
 static void
 test_failure_text(void)
 {
+	static char odd[] = "done \"ok\"\\\n\xc3\xa9";
+	static char longer[] = "01234567890123456789012345678901234567890123"
+	    "45678901234567890123tail";
 	struct tk_exec_result r;
-	char w[300];
+	char w[600];
 
 	memset(&r, 0, sizeof(r));
 	r.end = TK_EXEC_EXITED;
@@ -246,6 +249,21 @@ test_failure_text(void)
 	CU_ASSERT_STRING_EQUAL(tk_engine_failure(w, sizeof(w), &r,
 	    "output is not a JSON object", "x.sh", 30, 1024),
 	    "output is not a JSON object");
+	/* A refused output shows how it began, escaped, cut with "...". */
+	r.out = odd;
+	r.out_len = strlen(r.out);
+	CU_ASSERT_STRING_EQUAL(tk_engine_failure(w, sizeof(w), &r,
+	    "output is not a JSON object", "x.sh", 30, 1024),
+	    "output is not a JSON object; stdout began: "
+	    "\"done \\\"ok\\\"\\\\\\x0a\\xc3\\xa9\"");
+	r.out = longer;
+	r.out_len = strlen(r.out);
+	CU_ASSERT_STRING_EQUAL(tk_engine_failure(w, sizeof(w), &r,
+	    "output is not valid JSON", "x.sh", 30, 1024),
+	    "output is not valid JSON; stdout began: \"0123456789012345678901"
+	    "234567890123456789012345678901234567890123\"...");
+	r.out = NULL;
+	r.out_len = 0;
 	r.end = TK_EXEC_SIGNALED;
 	r.status = SIGKILL;
 	CU_ASSERT_STRING_EQUAL(tk_engine_failure(w, sizeof(w), &r, NULL,

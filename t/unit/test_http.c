@@ -445,6 +445,23 @@ test_response_defaults_and_head(void)
 	    "Content-Length: 5\r\n"));
 	CU_ASSERT_FALSE(tk_response_body_allowed(&res, "HEAD"));
 
+	/* Every 503 says when to come back; one that set its own keeps it. */
+	res.status = 503;
+	tk_buf_reset(&head);
+	tk_response_head(&res, &head);
+	CU_ASSERT_PTR_NOT_NULL(strstr(tk_buf_str(&head),
+	    "\r\nRetry-After: " TK_RETRY_AFTER_SECONDS "\r\n"));
+	CU_ASSERT_EQUAL(tk_response_set_header(&res, "Retry-After", "30"),
+	    TK_OK);
+	tk_buf_reset(&head);
+	tk_response_head(&res, &head);
+	CU_ASSERT_PTR_NULL(strstr(tk_buf_str(&head), "Retry-After: 5"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(tk_buf_str(&head), "Retry-After: 30"));
+	tk_response_free(&res);
+	tk_buf_reset(&head);
+	tk_response_head(&res, &head);   /* a 200 gets none */
+	CU_ASSERT_PTR_NULL(strstr(tk_buf_str(&head), "Retry-After"));
+
 	/* A status without a reason phrase is refused. */
 	res.status = 299;
 	tk_buf_reset(&head);

@@ -587,7 +587,62 @@ test_task_write(void)
 	tk_step_list_free(&s);
 }
 
+/* GET /tasks?created_after=...: RFC 3339 in, the database's UTC out. */
+static void
+test_time_parse(void)
+{
+	static const struct {
+		const char *in;
+		const char *out;   /* NULL: refused */
+	} cases[] = {
+		{ "2026-12-07T04:05:06Z", "2026-12-07 04:05:06.000000" },
+		{ "2026-12-07T04:05:06.5z", "2026-12-07 04:05:06.500000" },
+		{ "2026-12-07T04:05:06.123456789Z",
+		    "2026-12-07 04:05:06.123456" },
+		{ "2026-12-07T05:05:06+01:00", "2026-12-07 04:05:06.000000" },
+		{ "2026-01-01T00:30:00+01:00", "2025-12-31 23:30:00.000000" },
+		{ "2026-12-31T23:00:00-02:30", "2027-01-01 01:30:00.000000" },
+		{ "2024-02-29T00:00:00Z", "2024-02-29 00:00:00.000000" },
+		{ "2026-02-29T00:00:00Z", NULL },
+		{ "2026-02-30T00:00:00Z", NULL },
+		{ "2026-12-07T04:05:06", NULL },
+		{ "2026-12-07 04:05:06Z", NULL },
+		{ "2026-12-07T04:05:06 01:00", NULL },
+		{ "2026-12-07T24:00:00Z", NULL },
+		{ "2026-12-07T04:60:00Z", NULL },
+		{ "2026-12-07T04:05:60Z", NULL },
+		{ "2026-13-07T04:05:06Z", NULL },
+		{ "2026-12-07T04:05:06.Z", NULL },
+		{ "2026-12-07T04:05:06Zjunk", NULL },
+		{ "2026-12-07T04:05:06+1:00", NULL },
+		{ "0999-12-31T23:59:59Z", NULL },
+		{ "1000-01-01T00:30:00+01:00", NULL },
+		{ "+026-12-07T04:05:06Z", NULL },
+		{ "2026-12-07", NULL },
+		{ "", NULL },
+	};
+	char out[TK_DB_TIME_SIZE];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = tk_time_parse(cases[i].in, out);
+
+		if (cases[i].out == NULL) {
+			if (rc == 0)
+				fprintf(stderr, "\n  accepted %s\n", cases[i].in);
+			CU_ASSERT_EQUAL(rc, -1);
+		} else {
+			CU_ASSERT_EQUAL(rc, 0);
+			if (rc == 0 && strcmp(out, cases[i].out) != 0)
+				fprintf(stderr, "\n  %s -> %s\n", cases[i].in,
+				    out);
+			CU_ASSERT(rc == 0 && strcmp(out, cases[i].out) == 0);
+		}
+	}
+}
+
 TK_SUITE(task_json,
+    { "time_parse", test_time_parse },
     { "put_str", test_put_str },
     { "put_strn", test_put_strn },
     { "canonical_accepts", test_canonical_accepts },

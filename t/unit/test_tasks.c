@@ -683,16 +683,16 @@ test_deps(void)
 	CU_ASSERT_EQUAL(cls[2], TK_DEP_READY);
 	CU_ASSERT_EQUAL(cls[3], TK_DEP_BLOCKED);
 	CU_ASSERT_STRING_EQUAL(an, "Task is progressing normally through "
-	    "dependency chain: 1 of 4 steps complete, 1 in progress, 1 ready, "
-	    "1 waiting on their parents.");
+	    "dependency chain: 1 of 4 steps complete, 1 running, 1 ready to "
+	    "run, 1 waiting on its parents.");
 
 	st[0].status = TK_ST_PENDING;
 	st[1].status = TK_ST_PENDING;
 	tk_deps_analyse(&h, st, 4, TK_ST_PENDING, cls, an);
 	CU_ASSERT_EQUAL(cls[0], TK_DEP_READY);
 	CU_ASSERT_EQUAL(cls[1], TK_DEP_BLOCKED);
-	CU_ASSERT_STRING_EQUAL(an, "Task has not started yet: 1 step ready "
-	    "to run, 3 waiting on their parents.");
+	CU_ASSERT_STRING_EQUAL(an, "Task has not started yet: 1 ready to "
+	    "run, 3 waiting on their parents.");
 
 	st[0].status = TK_ST_COMPLETE;
 	st[1].status = TK_ST_ERROR;
@@ -727,6 +727,110 @@ test_deps(void)
 	CU_ASSERT_STRING_EQUAL(an, "Task was cancelled with 3 of 4 steps "
 	    "complete; a running step may still finish but will not revive "
 	    "the task.");
+}
+
+/* The analysis of the diamond with statuses a, b, c, d (attempts left
+ * for an error when left) in task status ts. */
+static const char *
+diamond_says(enum tk_status a, enum tk_status b, enum tk_status c,
+    enum tk_status d, int left, enum tk_status ts)
+{
+	static char an[TK_ANALYSIS_SIZE];
+	struct tk_handler_def h;
+	struct tk_step_def s[4];
+	struct tk_dep_step st[4] = { { "a", a, left }, { "b", b, left },
+	    { "c", c, left }, { "d", d, left } };
+	enum tk_dep_class cls[4];
+
+	diamond(&h, s);
+	tk_deps_analyse(&h, st, 4, ts, cls, an);
+	return an;
+}
+
+/* The sentence reads well in every state: no "0 ..." parts, "running"
+ * where a step runs, singular and plural right. */
+static void
+test_deps_wording(void)
+{
+	struct tk_handler_def h;
+	struct tk_step_def one;
+	struct tk_dep_step st = { "only", TK_ST_PENDING, 0 };
+	enum tk_dep_class cls[1];
+	char an[TK_ANALYSIS_SIZE];
+
+	/* Running, none ready: no "0 ready" beside ready_steps ["b"]. */
+	CU_ASSERT_STRING_EQUAL(diamond_says(TK_ST_COMPLETE, TK_ST_IN_PROGRESS,
+	    TK_ST_COMPLETE, TK_ST_PENDING, 0, TK_ST_IN_PROGRESS),
+	    "Task is progressing normally through dependency chain: 2 of 4 "
+	    "steps complete, 1 running, 1 waiting on its parents.");
+	CU_ASSERT_STRING_EQUAL(diamond_says(TK_ST_COMPLETE, TK_ST_IN_PROGRESS,
+	    TK_ST_IN_PROGRESS, TK_ST_PENDING, 0, TK_ST_IN_PROGRESS),
+	    "Task is progressing normally through dependency chain: 1 of 4 "
+	    "steps complete, 2 running, 1 waiting on its parents.");
+	CU_ASSERT_STRING_EQUAL(diamond_says(TK_ST_COMPLETE, TK_ST_COMPLETE,
+	    TK_ST_COMPLETE, TK_ST_PENDING, 0, TK_ST_IN_PROGRESS),
+	    "Task is progressing normally through dependency chain: 3 of 4 "
+	    "steps complete, 1 ready to run.");
+	/* Failed, nothing depends on it: no "0 dependent steps". */
+	CU_ASSERT_STRING_EQUAL(diamond_says(TK_ST_COMPLETE, TK_ST_COMPLETE,
+	    TK_ST_COMPLETE, TK_ST_ERROR, 0, TK_ST_ERROR),
+	    "Task has failed: step 'd' has no attempts left; retry the task "
+	    "or resolve the step manually.");
+	CU_ASSERT_STRING_EQUAL(diamond_says(TK_ST_COMPLETE, TK_ST_ERROR,
+	    TK_ST_ERROR, TK_ST_PENDING, 0, TK_ST_ERROR),
+	    "Task has failed: steps 'b' and 'c' have no attempts left and 1 "
+	    "dependent step cannot run; retry the task or resolve the steps "
+	    "manually.");
+	CU_ASSERT_STRING_EQUAL(diamond_says(TK_ST_ERROR, TK_ST_PENDING,
+	    TK_ST_PENDING, TK_ST_PENDING, 0, TK_ST_ERROR),
+	    "Task has failed: step 'a' has no attempts left and 3 dependent "
+	    "steps cannot run; retry the task or resolve the step manually.");
+	CU_ASSERT_STRING_EQUAL(diamond_says(TK_ST_COMPLETE, TK_ST_CANCELLED,
+	    TK_ST_CANCELLED, TK_ST_PENDING, 0, TK_ST_IN_PROGRESS),
+	    "Task cannot finish: steps 'b' and 'c' were cancelled and 1 step "
+	    "depends on them.");
+	CU_ASSERT_STRING_EQUAL(diamond_says(TK_ST_CANCELLED, TK_ST_PENDING,
+	    TK_ST_PENDING, TK_ST_PENDING, 0, TK_ST_IN_PROGRESS),
+	    "Task cannot finish: step 'a' was cancelled and 3 steps depend on "
+	    "it.");
+	CU_ASSERT_STRING_EQUAL(diamond_says(TK_ST_COMPLETE, TK_ST_ERROR,
+	    TK_ST_ERROR, TK_ST_PENDING, 1, TK_ST_IN_PROGRESS),
+	    "Step 'b' and 1 other failed and will be retried; 1 of 4 steps "
+	    "complete.");
+	CU_ASSERT_STRING_EQUAL(diamond_says(TK_ST_COMPLETE, TK_ST_IN_PROGRESS,
+	    TK_ST_IN_PROGRESS, TK_ST_PENDING, 0, TK_ST_CANCELLED),
+	    "Task was cancelled with 1 of 4 steps complete; running steps may "
+	    "still finish but will not revive the task.");
+
+	/* One step: singular throughout. */
+	memset(&h, 0, sizeof(h));
+	memset(&one, 0, sizeof(one));
+	h.steps = &one;
+	h.nsteps = 1;
+	tk_deps_analyse(&h, &st, 1, TK_ST_PENDING, cls, an);
+	CU_ASSERT_STRING_EQUAL(an, "Task has not started yet: 1 ready to "
+	    "run.");
+	st.status = TK_ST_IN_PROGRESS;
+	tk_deps_analyse(&h, &st, 1, TK_ST_IN_PROGRESS, cls, an);
+	CU_ASSERT_STRING_EQUAL(an, "Task is progressing normally through "
+	    "dependency chain: 0 of 1 step complete, 1 running.");
+	st.status = TK_ST_ERROR;
+	st.attempts_left = 1;
+	tk_deps_analyse(&h, &st, 1, TK_ST_IN_PROGRESS, cls, an);
+	CU_ASSERT_STRING_EQUAL(an, "Step 'only' failed and will be retried; "
+	    "0 of 1 step complete.");
+	st.status = TK_ST_RESOLVED_MANUALLY;
+	tk_deps_analyse(&h, &st, 1, TK_ST_COMPLETE, cls, an);
+	CU_ASSERT_STRING_EQUAL(an, "Task is complete: its only step "
+	    "finished, resolved manually.");
+	st.status = TK_ST_COMPLETE;
+	tk_deps_analyse(&h, &st, 1, TK_ST_COMPLETE, cls, an);
+	CU_ASSERT_STRING_EQUAL(an, "Task is complete: its only step "
+	    "finished.");
+	st.status = TK_ST_PENDING;
+	tk_deps_analyse(&h, &st, 1, TK_ST_CANCELLED, cls, an);
+	CU_ASSERT_STRING_EQUAL(an, "Task was cancelled with 0 of 1 step "
+	    "complete.");
 }
 
 /* Rows of one column holding copies of vals (NULL: SQL NULL). */
@@ -794,4 +898,5 @@ TK_SUITE(tasks,
     { "total pages", test_total_pages },
     { "status list", test_status_list },
     { "dependency analysis", test_deps },
+    { "dependency analysis wording in every state", test_deps_wording },
     { "DATETIME text to API time stamps", test_iso_time });
