@@ -252,6 +252,15 @@ replay "$STRICT" 304 GET "/tasks?created_by=it-tests" -H "If-None-Match: $etag"
 replay "$LOOSE" 400 GET '/tasks?per_page=0'
 replay "$LOOSE" 400 GET '/tasks?status=no_such_status'
 replay "$LOOSE" 400 GET '/tasks?no_such_parameter=1'
+# The filters of issue 17 (tags, initiator, source_system, created_*),
+# each alone and together, and their refusals.
+replay "$STRICT" 200 GET '/tasks?tags=a,b'
+replay "$STRICT" 200 GET '/tasks?initiator=it&source_system=ci'
+replay "$STRICT" 200 GET '/tasks?created_after=2020-01-01T00:00:00Z&created_before=2100-01-01T00:00:00%2B02:00'
+replay "$STRICT" 200 GET '/tasks?tags=x&initiator=it&source_system=ci&created_by=it-tests&created_after=2020-01-01T00:00:00Z'
+replay "$LOOSE" 400 GET '/tasks?created_after=yesterday'
+replay "$LOOSE" 400 GET '/tasks?initiator='
+replay "$LOOSE" 400 GET '/tasks?tags=a&tags=b'
 AUTH=not.a.token replay "$STRICT" 401 GET /tasks
 AUTH=$OTHER_TOKEN replay "$STRICT" 403 GET /tasks
 
@@ -357,6 +366,10 @@ for p in /health/live /health/ready /metrics /api-docs.json; do
 	    AUTH= replay "$STRICT" 304 GET "$p" -H "If-None-Match: $etag"
 done
 replay "$STRICT" 200 GET /health/status
+# One rule for query parameters on every route: unknown ones are a 400.
+replay "$LOOSE" 400 GET '/handlers?no_such_parameter=1'
+AUTH= replay "$LOOSE" 400 GET '/health/live?no_such_parameter=1'
+replay "$LOOSE" 400 GET '/health/status?no_such_parameter=1'
 AUTH=not.a.token replay "$STRICT" 401 GET /health/status
 AUTH=$OTHER_TOKEN replay "$STRICT" 403 GET /health/status
 
