@@ -273,7 +273,8 @@ set_grants(struct cfg_ctx *c, const struct cfg_field *f, json_object *v,
 		    "permissions, not a %s", cfg_kind(v));
 		return;
 	}
-	if ((len = (size_t)json_object_object_length(v)) > CFG_MAX_LIST) {
+	len = v != NULL ? (size_t)json_object_object_length(v) : 0;
+	if (len > CFG_MAX_LIST) {
 		cfg_err(c, line, path, "has more than %d entries",
 		    CFG_MAX_LIST);
 		return;

@@ -794,6 +794,32 @@ test_reader_line(void)
 	tk_diag_free(&d);
 }
 
+/*
+ * An empty users: or groups: of remote_user ("groups:" with nothing under
+ * it) means no grants, not a crash (a fuzz finding: json-c asserted on the
+ * null mapping).
+ */
+static void
+test_empty_grants(void)
+{
+	static const char text[] = "auth:\n"
+	    "  mode: remote_user\n"
+	    "  remote_user:\n"
+	    "    users:\n"
+	    "      alice: [tasker.handler:index]\n"
+	    "    groups:\n";
+	struct tk_config cfg;
+	struct tk_diag d = TK_DIAG_INIT;
+	tk_err rc;
+
+	rc = load_text(text, sizeof(text) - 1, &cfg, &d);
+	CU_ASSERT(rc == TK_OK || rc == TK_ERR_CONFIG);
+	if (rc == TK_OK)
+		CU_ASSERT_EQUAL(cfg.auth.ngroups, 0);
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+}
+
 /* A standard tag checks the value; the field's own rules still apply. */
 static void
 test_standard_tags(void)
@@ -1121,4 +1147,5 @@ TK_SUITE(config,
     { "password", test_password },
     { "many problems at once", test_many_problems },
     { "hostile echo", test_hostile_echo },
-    { "messages capped", test_many_messages_capped });
+    { "messages capped", test_many_messages_capped },
+    { "empty remote_user grants", test_empty_grants });
