@@ -166,7 +166,7 @@ tk_tasks_answer(struct tk_request *req, struct tk_response *res,
 
 /* The number of the n digits at s, or -1 when one is not a digit. */
 static int
-digits(const char *s, int n)
+fixed_digits(const char *s, int n)
 {
 	int v = 0;
 
@@ -188,8 +188,8 @@ utc_offset(const char *s, long *off)
 		*off = 0;
 		return s + 1;
 	}
-	if ((*s != '+' && *s != '-') || (h = digits(s + 1, 2)) < 0 ||
-	    s[3] != ':' || (m = digits(s + 4, 2)) < 0 || h > 23 || m > 59)
+	if ((*s != '+' && *s != '-') || (h = fixed_digits(s + 1, 2)) < 0 ||
+	    s[3] != ':' || (m = fixed_digits(s + 4, 2)) < 0 || h > 23 || m > 59)
 		return NULL;
 	*off = (*s == '-' ? -1 : 1) * (h * 3600L + m * 60L);
 	return s + 6;
@@ -208,12 +208,12 @@ tk_time_parse(const char *s, char out[TK_DB_TIME_SIZE])
 
 	if (strnlen(s, 19) < 19)
 		return -1;
-	y = digits(s, 4);
-	mo = digits(s + 5, 2);
-	d = digits(s + 8, 2);
-	h = digits(s + 11, 2);
-	mi = digits(s + 14, 2);
-	sec = digits(s + 17, 2);
+	y = fixed_digits(s, 4);
+	mo = fixed_digits(s + 5, 2);
+	d = fixed_digits(s + 8, 2);
+	h = fixed_digits(s + 11, 2);
+	mi = fixed_digits(s + 14, 2);
+	sec = fixed_digits(s + 17, 2);
 	if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 	    h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 ||
 	    s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||

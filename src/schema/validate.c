@@ -349,7 +349,7 @@ check_number(struct vctx *v, const struct tk_snode *n, json_object *inst)
 /* ---- strings ---- */
 
 static const char *
-plural(size_t n, const char *one, const char *many)
+noun(size_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
 }
@@ -365,11 +365,11 @@ check_string(struct vctx *v, const struct tk_snode *n, json_object *inst)
 		cps = tk_js_utf8_count(str, len);
 		if (cps < n->minlen)
 			CHECK(v, ok, report(v, "must be at least %zu %s long",
-			    n->minlen, plural(n->minlen, "character",
+			    n->minlen, noun(n->minlen, "character",
 			    "characters")));
 		if (n->maxlen != TK_NONE && cps > n->maxlen)
 			CHECK(v, ok, report(v, "must be at most %zu %s long",
-			    n->maxlen, plural(n->maxlen, "character",
+			    n->maxlen, noun(n->maxlen, "character",
 			    "characters")));
 	}
 	if (n->pattern != NULL &&
@@ -501,7 +501,7 @@ check_items(struct vctx *v, const struct tk_snode *n, json_object *inst)
 			if (push(v, NULL, i) == -1)
 				return 0;
 			report(v, "additional item is not allowed (at most "
-			    "%zu %s)", n->ntuple, plural(n->ntuple, "item",
+			    "%zu %s)", n->ntuple, noun(n->ntuple, "item",
 			    "items"));
 			pop(v);
 			ok = 0;
@@ -533,10 +533,10 @@ check_array(struct vctx *v, const struct tk_snode *n, json_object *inst)
 
 	if (len < n->minitems)
 		CHECK(v, ok, report(v, "must have at least %zu %s",
-		    n->minitems, plural(n->minitems, "item", "items")));
+		    n->minitems, noun(n->minitems, "item", "items")));
 	if (n->maxitems != TK_NONE && len > n->maxitems)
 		CHECK(v, ok, report(v, "must have at most %zu %s",
-		    n->maxitems, plural(n->maxitems, "item", "items")));
+		    n->maxitems, noun(n->maxitems, "item", "items")));
 	if (n->unique)
 		CHECK(v, ok, check_unique(v, inst));
 	CHECK(v, ok, check_items(v, n, inst));
@@ -699,11 +699,11 @@ check_object(struct vctx *v, const struct tk_snode *n, json_object *inst)
 
 	if (len < n->minprops)
 		CHECK(v, ok, report(v, "must have at least %zu %s",
-		    n->minprops, plural(n->minprops, "property",
+		    n->minprops, noun(n->minprops, "property",
 		    "properties")));
 	if (n->maxprops != TK_NONE && len > n->maxprops)
 		CHECK(v, ok, report(v, "must have at most %zu %s",
-		    n->maxprops, plural(n->maxprops, "property",
+		    n->maxprops, noun(n->maxprops, "property",
 		    "properties")));
 	CHECK(v, ok, check_required(v, n, inst));
 	CHECK(v, ok, check_deps(v, n, inst));
