@@ -160,7 +160,7 @@ function draw(ctx, t, steps, problem) {
 		h('h2', null, 'Steps'), stepTable(ctx, t, steps),
 		h('h2', null, 'Timeline of attempts'), timelineView(attemptsOf(steps)),
 		h('h2', null, 'Context'), jsonTree(t.context, 'context', true),
-	];
+	].filter(Boolean);
 }
 
 // #/tasks/ID

@@ -269,6 +269,14 @@ async function actionChecks(page) {
 	await shot(page, 'task-cancelled');
 
 	await go(page, `#/tasks/${T.broken1}`);
+	await page.locator('svg.graph').waitFor();
+	const bt = (await api('GET', `/tasks/${T.broken1}`)).body;
+	const bnodes = await page.locator('svg.graph g.node').evaluateAll((els) => els.map((e) =>
+	    [e.dataset.step, e.getAttribute('class').replace('node st-', ''),
+		e.querySelector('text.state').textContent]));
+	check('a failed task\'s graph: each step coloured and labelled with its status',
+	    same(bnodes, bt.steps.map((s) => [s.name, s.status, s.status.replace(/_/g, ' ')])) &&
+	    bnodes.some((x) => x[1] === 'error') && bnodes.some((x) => x[1] === 'pending'), JSON.stringify(bnodes));
 	const before = (await api('GET', `/tasks/${T.broken1}/workflow_steps/boom`)).body.transitions.length;
 	flash = await act(page, 'retry-task');
 	const retried = await until(async () => {
