@@ -124,7 +124,7 @@ function stepTable(ctx, t, steps) {
 		h('td', null, st.last_error ? h('pre', { class: 'last-error' }, st.last_error) : '\u2014'),
 		h('td', null, st.results === null || st.results === undefined ? '\u2014' :
 		    jsonTree(st.results, 'results')),
-		h('td', { class: 'actions' }, stepActions(ctx, t, st)))))));
+		h('td', null, h('div', { class: 'actions' }, stepActions(ctx, t, st))))))));
 }
 
 function draw(ctx, t, steps, problem) {
