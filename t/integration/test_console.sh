@@ -24,11 +24,11 @@ esac
 mkdir -p "$SHOTS"
 
 case_begin "/tasker/console redirects to the page, served with a strict CSP"
-AUTH= req GET "${TASKER_URL}/console"
+AUTH="" req GET "${TASKER_URL}/console"
 expect_status 301
 loc=$(header Location)
 [ "$loc" = "/${TASKER_URL#http://*/}/console/" ] || fail "Location: $loc"
-AUTH= req GET /console/
+AUTH="" req GET /console/
 expect_status 200
 expect_header Content-Type 'text/html'
 csp=$(header Content-Security-Policy)
@@ -43,7 +43,7 @@ expect_header X-Content-Type-Options nosniff
 
 case_begin "every console file is served from here, no CDN, no inline script or style"
 for f in $CONSOLE_FILES; do
-	AUTH= req GET "/console/$f"
+	AUTH="" req GET "/console/$f"
 	[ "$STATUS" = 200 ] || fail "$f: status $STATUS"
 	case $f in
 	*.js) expect_header Content-Type 'application/javascript' ;;
@@ -51,7 +51,7 @@ for f in $CONSOLE_FILES; do
 	grep -Eq '(src|href)="?https?:|url\(["'"'"']?https?:|@import|//cdn|fonts\.' "$BODY_FILE" &&
 	    fail "$f loads from another host"
 done
-AUTH= req GET /console/index.html
+AUTH="" req GET /console/index.html
 grep -Eq '<script>|<script [^>]*>[^<]|<style|[[:space:]]style=|[[:space:]]on[a-z]+=' "$BODY_FILE" &&
     fail "index.html holds inline script, style or handlers"
 
@@ -89,8 +89,8 @@ create() {
 # wait_status ID STATUS STEP STEPSTATUS: polls until the task (and one of
 # its steps) got there; the bound is on waiting, not on speed.
 wait_status() {
-	local i
-	for i in $(seq 1 150); do
+	local _
+	for _ in $(seq 1 150); do
 		req GET "/tasks/$1?include_dependencies=true"
 		if [ "$(jq -r .status "$BODY_FILE")" = "$2" ] &&
 		    [ "$(jq -r --arg s "$3" '.steps[] | select(.name == $s) | .status' "$BODY_FILE")" = "$4" ]; then
