@@ -26,7 +26,7 @@ function drawNav(current) {
 	    h('li', null, h('a', { href: `#/${k}`, 'aria-current': k === current ? 'page' : null }, label)))));
 	clear(who);
 	if (session.mode === 'remote_user') {
-		who.append('Signed in by the web server');
+		who.append('No sign-in here: the web server authenticates');
 		return;
 	}
 	const exp = session.expires ? `, expires ${session.expires.toLocaleString()}` : '';

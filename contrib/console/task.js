@@ -159,6 +159,8 @@ function draw(ctx, t, steps, problem) {
 		problem ? errorBox(problem) : null,
 		h('h2', null, 'Steps'), stepTable(ctx, t, steps),
 		h('h2', null, 'Timeline of attempts'), timelineView(attemptsOf(steps)),
+		steps.length > MAX_DETAIL ? h('p', { class: 'muted' },
+		    `The timeline shows the first ${MAX_DETAIL} of ${steps.length} steps.`) : null,
 		h('h2', null, 'Context'), jsonTree(t.context, 'context', true),
 	].filter(Boolean);
 }
