@@ -136,6 +136,7 @@ resolve(struct tk_request *req, const struct tk_task_request *r,
     const struct tk_catalog_version **v, tk_err *notfound)
 {
 	const struct tk_catalog_namespace *ns;
+	const struct tk_catalog_handler *h;
 	struct tk_catalog *cat;
 	char q1[72], q2[72], q3[72];
 	tk_err e;
@@ -149,8 +150,9 @@ resolve(struct tk_request *req, const struct tk_task_request *r,
 		*notfound = TK_ERR_NAMESPACE_NOT_FOUND;
 		return TK_OK;
 	}
-	*v = tk_catalog_version(tk_catalog_handler(ns, r->name),
-	    r->version != NULL ? &r->semver : NULL);
+	h = tk_catalog_handler(ns, r->name);
+	*v = r->is_range ? tk_catalog_match(h, &r->range) :
+	    tk_catalog_version(h, r->version != NULL ? &r->semver : NULL);
 	if (*v == NULL) {
 		tk_request_errorf(req, "Handler '%s' not found in namespace "
 		    "'%s' version '%s'", tk_quote(q1, r->name),
