@@ -36,45 +36,45 @@ show() {
 }
 
 case_begin "GET with a range answers the highest satisfying version"
-while read -r range want; do
+while IFS=';' read -r range want; do
 	show "$range"
 	expect_status 200
 	expect_jq '.version' "\"$want\""
 done <<'TABLE'
-^2.1 2.1.7
-^2 2.1.7
-~2.1.3 2.1.7
-~2.1 2.1.7
-~1.2.3 1.2.4
-^1.2.3 1.3.0
-^0.3 0.3.1
->=2.0.0 <3.0.0 2.1.7
->=1.0.0 <2.1.0 2.0.0
-2.x 2.1.7
-1.2.x 1.2.4
-1 1.3.0
-* 2.1.7
-1.0.0 - 1.2.3 1.2.3
-1.0 - 1.2 1.2.4
-<1.2.4 1.2.3
-<=1.2.4 1.2.4
->2.1.0 2.1.7
-^0.3 || ^1.2 1.3.0
-0.3.1 || 2.0.0 2.0.0
-=1.2.3 1.2.3
-v2.1.0 2.1.0
+^2.1;2.1.7
+^2;2.1.7
+~2.1.3;2.1.7
+~2.1;2.1.7
+~1.2.3;1.2.4
+^1.2.3;1.3.0
+^0.3;0.3.1
+>=2.0.0 <3.0.0;2.1.7
+>=1.0.0 <2.1.0;2.0.0
+2.x;2.1.7
+1.2.x;1.2.4
+1;1.3.0
+*;2.1.7
+1.0.0 - 1.2.3;1.2.3
+1.0 - 1.2;1.2.4
+<1.2.4;1.2.3
+<=1.2.4;1.2.4
+>2.1.0;2.1.7
+^0.3 || ^1.2;1.3.0
+0.3.1 || 2.0.0;2.0.0
+=1.2.3;1.2.3
+v2.1.0;2.1.0
 TABLE
 
 case_begin "pre-releases: only when the range names one on the same major.minor.patch"
-while read -r range want; do
+while IFS=';' read -r range want; do
 	show "$range"
 	expect_status 200
 	expect_jq '.version' "\"$want\""
 done <<'TABLE'
->=1.2.4-rc.0 <1.2.4 1.2.4-rc.1
-^2.0.0-beta.0 2.1.7
->=2.0.0-beta.0 <2.0.0 2.0.0-beta.1
->=3.0.0-rc.0 3.0.0-rc.1
+>=1.2.4-rc.0 <1.2.4;1.2.4-rc.1
+^2.0.0-beta.0;2.1.7
+>=2.0.0-beta.0 <2.0.0;2.0.0-beta.1
+>=3.0.0-rc.0;3.0.0-rc.1
 TABLE
 show '>=2.2.0'    # 3.0.0-rc.1 is higher, but a pre-release of 3.0.0
 expect_error 404 HandlerNotFound HANDLER_NOT_FOUND \
