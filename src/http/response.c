@@ -130,6 +130,78 @@ tk_response_set_header(struct tk_response *res, const char *name,
 	return TK_OK;
 }
 
+/* ---------------------------------------------------------------- Link */
+
+/* s percent-encoded (RFC 3986 unreserved bytes kept) onto b. */
+static void
+put_encoded(struct tk_buf *b, const char *s)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	unsigned char c;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			tk_buf_putc(b, (char)c);
+			continue;
+		}
+		tk_buf_putc(b, '%');
+		tk_buf_putc(b, hexd[c >> 4]);
+		tk_buf_putc(b, hexd[c & 15]);
+	}
+}
+
+static int
+dropped(const char *name, const char *const *drop)
+{
+	for (; drop != NULL && *drop != NULL; drop++)
+		if (strcmp(name, *drop) == 0)
+			return 1;
+	return 0;
+}
+
+tk_err
+tk_response_add_link(struct tk_response *res, const char *prefix,
+    const char *path, const struct tk_query *q, const char *const *drop,
+    const char *name, const char *value, const char *rel)
+{
+	const char *old = tk_response_header(res, "Link");
+	struct tk_buf b;
+	size_t i, n;
+	tk_err e;
+
+	tk_buf_init(&b);
+	n = prefix != NULL ? strlen(prefix) : 0;
+	while (n > 0 && prefix[n - 1] == '/')
+		n--;
+	if (old != NULL)
+		tk_buf_printf(&b, "%s, ", old);
+	tk_buf_printf(&b, "<%.*s%s?", (int)n, prefix != NULL ? prefix : "",
+	    path);
+	for (i = 0; q != NULL && i < q->n; i++) {
+		if (dropped(q->pair[i].name, drop))
+			continue;
+		put_encoded(&b, q->pair[i].name);
+		tk_buf_putc(&b, '=');
+		put_encoded(&b, q->pair[i].value);
+		tk_buf_putc(&b, '&');
+	}
+	put_encoded(&b, name);
+	tk_buf_putc(&b, '=');
+	put_encoded(&b, value);
+	tk_buf_printf(&b, ">; rel=\"%s\"", rel);
+	if (b.failed)
+		e = TK_ERR_NOMEM;
+	else if (b.len > TK_HEADER_VALUE_MAX)
+		e = TK_OK;   /* too long for a header: the body has it */
+	else
+		e = tk_response_set_header(res, "Link", tk_buf_str(&b));
+	tk_buf_free(&b);
+	return e;
+}
+
 /* ---------------------------------------------------------------- Head */
 
 const char *
