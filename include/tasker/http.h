@@ -292,6 +292,9 @@ void   tk_response_free(struct tk_response *res);
  */
 tk_err tk_response_set_header(struct tk_response *res, const char *name,
     const char *value);
+/* s[0..n) percent-encoded onto b: every byte but RFC 3986's unreserved
+ * ones (A-Z a-z 0-9 - . _ ~) as %XX. */
+void   tk_url_encode(struct tk_buf *b, const char *s, size_t n);
 /*
  * Adds a link (RFC 8288) to the Link header, after those added before:
  * <prefix path?query>; rel="rel", where query is q's pairs in their

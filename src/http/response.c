@@ -132,15 +132,15 @@ tk_response_set_header(struct tk_response *res, const char *name,
 
 /* ---------------------------------------------------------------- Link */
 
-/* s percent-encoded (RFC 3986 unreserved bytes kept) onto b. */
-static void
-put_encoded(struct tk_buf *b, const char *s)
+void
+tk_url_encode(struct tk_buf *b, const char *s, size_t n)
 {
 	static const char hexd[] = "0123456789ABCDEF";
 	unsigned char c;
+	size_t i;
 
-	for (; *s != '\0'; s++) {
-		c = (unsigned char)*s;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
 		    c == '_' || c == '~') {
@@ -183,14 +183,15 @@ tk_response_add_link(struct tk_response *res, const char *prefix,
 	for (i = 0; q != NULL && i < q->n; i++) {
 		if (dropped(q->pair[i].name, drop))
 			continue;
-		put_encoded(&b, q->pair[i].name);
+		tk_url_encode(&b, q->pair[i].name, strlen(q->pair[i].name));
 		tk_buf_putc(&b, '=');
-		put_encoded(&b, q->pair[i].value);
+		tk_url_encode(&b, q->pair[i].value,
+		    strlen(q->pair[i].value));
 		tk_buf_putc(&b, '&');
 	}
-	put_encoded(&b, name);
+	tk_url_encode(&b, name, strlen(name));
 	tk_buf_putc(&b, '=');
-	put_encoded(&b, value);
+	tk_url_encode(&b, value, strlen(value));
 	tk_buf_printf(&b, ">; rel=\"%s\"", rel);
 	if (b.failed)
 		e = TK_ERR_NOMEM;

@@ -790,19 +790,15 @@ plan_text(const struct tk_rows *r, char *out, size_t outsz)
 	}
 }
 
-tk_err
-tk_task_store_seek_plan(struct tk_db *db, const struct tk_task_filter *f,
-    char *out, size_t outsz)
+/* Runs the EXPLAIN sql and writes its plan_text into out. */
+static tk_err
+run_plan(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
+    size_t n, char *out, size_t outsz)
 {
 	struct tk_rows r = TK_ROWS_INIT;
-	struct tk_dbarg a[SEEK_ARGS];
-	char st[STATUS_SET_SIZE];
-	const char *sql;
-	size_t n;
 	tk_err e;
 
 	out[0] = '\0';
-	sql = seek_stmt(f, NULL, S_EXPLAIN, 0, 25, st, a, &n);
 	if ((e = tk_db_query(db, sql, a, n, &r)) != TK_OK)
 		return e;
 	plan_text(&r, out, outsz);
@@ -811,24 +807,31 @@ tk_task_store_seek_plan(struct tk_db *db, const struct tk_task_filter *f,
 }
 
 tk_err
+tk_task_store_seek_plan(struct tk_db *db, const struct tk_task_filter *f,
+    char *out, size_t outsz)
+{
+	struct tk_dbarg a[SEEK_ARGS];
+	char st[STATUS_SET_SIZE];
+	const char *sql;
+	size_t n;
+
+	sql = seek_stmt(f, NULL, S_EXPLAIN, 0, 25, st, a, &n);
+	return run_plan(db, sql, a, n, out, outsz);
+}
+
+tk_err
 tk_task_store_list_plan(struct tk_db *db, const struct tk_task_filter *f,
     char *out, size_t outsz)
 {
-	struct tk_rows r = TK_ROWS_INIT;
 	struct tk_dbarg a[DRIVE_ARGS];
 	char st[STATUS_SET_SIZE];
 	enum drive d = drive_of(f);
 	const char *sql;
 	size_t n;
-	tk_err e;
 
 	out[0] = '\0';
 	if (d == D__COUNT)
 		return TK_ERR_INTERNAL;   /* the shape lists: FORCE INDEX */
 	sql = drive_stmt(f, d, S_EXPLAIN, 0, 25, st, a, &n);
-	if ((e = tk_db_query(db, sql, a, n, &r)) != TK_OK)
-		return e;
-	plan_text(&r, out, outsz);
-	tk_rows_free(&r);
-	return TK_OK;
+	return run_plan(db, sql, a, n, out, outsz);
 }

@@ -119,7 +119,7 @@ tk_status_list_parse(const char *s, unsigned *mask, json_object *details)
 
 /* One filter field into the hashed text: absent and "" differ. */
 static void
-put_field(char *buf, size_t bufsz, size_t *len, const char *v)
+hash_field(char *buf, size_t bufsz, size_t *len, const char *v)
 {
 	int n;
 
@@ -143,7 +143,7 @@ tk_cursor_filter_hash(const struct tk_task_filter *f, unsigned char out[8])
 	len = (size_t)snprintf(buf, sizeof(buf), "v%d\x1f%u\x1f",
 	    CURSOR_VERSION, f->status_mask);
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		put_field(buf, sizeof(buf), &len, fields[i]);
+		hash_field(buf, sizeof(buf), &len, fields[i]);
 	if ((e = tk_sha256_hex(buf, len, hex)) != TK_OK)
 		return e;
 	for (i = 0; i < 8; i++)

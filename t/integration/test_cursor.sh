@@ -137,4 +137,19 @@ for bad in '' 'abc' "${c}00" "${c:0:51}g" "$flip" '%00' \
 	expect_jq '.error.code' '"BAD_REQUEST"'
 done
 
+case_begin "tasker-admin tasks list: the next page's --cursor, and --cursor itself"
+out=$($TASKER_ADMIN tasks list namespace=it_cursor --per-page 4 2>&1) || fail "list: $out"
+c=$(printf '%s\n' "$out" | sed -n 's/^next page: --cursor \([0-9a-f]\{52\}\)$/\1/p')
+[ -n "$c" ] || fail "no next page line: $out"
+first=$(printf '%s\n' "$out" | awk 'NR > 1 && NR <= 5 { print $1 }')
+out=$($TASKER_ADMIN tasks list namespace=it_cursor --per-page 4 --cursor "$c" 2>&1) || fail "list --cursor: $out"
+printf '%s\n' "$out" | grep -q '^[0-9]* tasks in all$' || fail "no total line: $out"
+printf '%s\n' "$out" | grep -q '^next page: --cursor [0-9a-f]\{52\}$' || fail "no next line: $out"
+second=$(printf '%s\n' "$out" | awk 'NR > 1 && NR <= 5 { print $1 }')
+expect_eq "$(printf '%s\n%s\n' "$first" "$second" | sort | uniq -d)" "" "tasks on both pages"
+expect_eq "$(printf '%s\n' "$second" | wc -l)" 4 "tasks on the second page"
+rc=0
+out=$($TASKER_ADMIN tasks list namespace=it_tasks --cursor "$c" 2>&1) || rc=$?
+expect_eq "$rc" 2 "exit status of another list's cursor ($out)"
+
 finish
