@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_cursor.sh - GET /tasks?cursor= through nginx -> tasker-fcgi ->
+# test_tasks_cursor.sh - GET /tasks?cursor= through nginx -> tasker-fcgi ->
 # MariaDB: keyset pages that follow their Link headers (RFC 8288), stay
 # stable while other clients create tasks, go back with rel="prev", and
 # refuse a cursor of another list, a cursor with page, and garbage.  The
