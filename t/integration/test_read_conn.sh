@@ -27,6 +27,7 @@ relay_start() {
 	setsid socat -d -d "UNIX-LISTEN:$PRIV/$1.sock,fork,mode=600" \
 	    "UNIX-CONNECT:$TASKER_DB_SOCKET" 2>>"$PRIV/$1.log" &
 	echo $! >"$PRIV/$1.pid"
+	disown	# its kill -9 is no job's news
 	for _ in $(seq 1 50); do [ -S "$PRIV/$1.sock" ] && return 0; sleep 0.1; done
 	return 1
 }
