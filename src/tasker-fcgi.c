@@ -4,7 +4,9 @@
  * Started by `spawn-fcgi -F N` or by Apache mod_fcgid, both of which hand
  * it the listening socket on fd 0.  One request at a time, no threads.  The
  * database connection is made lazily after the fork (by the first request
- * that needs it) and kept; see db.h for reconnection.
+ * that needs it) and kept; see db.h for reconnection.  With database.read
+ * a second one, for the read-only routes, is made and kept the same way
+ * (the route table in api/dispatch.c says which routes).
  *
  * SIGTERM / SIGINT / SIGUSR1: an idle process exits at once; a busy one
  * finishes the request in hand, then exits.  Both leave through main's
@@ -144,7 +146,8 @@ parse_args(int argc, char **argv, const char **cfg_path,
 /* The configuration, the log, the keys, the database handle and the
  * metrics: what every request needs.  0, or -1 (said on stderr). */
 static int
-setup(struct tk_app *app, struct tk_config *cfg, const char *cfg_path)
+setup(struct tk_app *app, struct tk_config *cfg,
+    struct tk_db_config *read_cfg, const char *cfg_path)
 {
 	struct tk_diag d = TK_DIAG_INIT;
 	int rc = -1;
@@ -161,6 +164,10 @@ setup(struct tk_app *app, struct tk_config *cfg, const char *cfg_path)
 		goto out;
 	}
 	if (tk_db_new(&cfg->db, &app->db) != TK_OK)
+		goto out;
+	/* database.read: the read-only routes' connection (api/dispatch.c) */
+	if (tk_db_config_read(&cfg->db, read_cfg) &&
+	    tk_db_new(read_cfg, &app->reader) != TK_OK)
 		goto out;
 	app->cfg = cfg;
 	if (tk_ops_init(cfg) != TK_OK)
@@ -214,6 +221,7 @@ int
 main(int argc, char **argv)
 {
 	struct tk_config cfg;
+	struct tk_db_config read_cfg;	/* borrows cfg's strings */
 	struct tk_app app;
 	const char *cfg_path = NULL, *log_path = NULL;
 	int rc;
@@ -224,7 +232,7 @@ main(int argc, char **argv)
 		return TK_EXIT_FAIL;
 	memset(&app, 0, sizeof(app));
 	rc = TK_EXIT_FAIL;
-	if (setup(&app, &cfg, cfg_path) == 0) {
+	if (setup(&app, &cfg, &read_cfg, cfg_path) == 0) {
 		install_signals();
 		if (serve_all(&app, &cfg) == 0)
 			rc = TK_EXIT_OK;
@@ -232,6 +240,7 @@ main(int argc, char **argv)
 	tk_ops_free();
 	tk_catalog_free(app.catalog);
 	tk_db_free(app.db);
+	tk_db_free(app.reader);
 	tk_auth_free(app.auth);
 	tk_config_free(&cfg);
 	return rc;

@@ -27,7 +27,12 @@
 /* What a controller reaches through req->app.  One per process. */
 struct tk_app {
 	const struct tk_config *cfg;
-	struct tk_db           *db;       /* connected lazily after the fork */
+	struct tk_db           *db;       /* the writer, connected lazily
+	                                     after the fork; while a read-only
+	                                     route's controller runs, the
+	                                     connection dispatch.c chose */
+	struct tk_db           *reader;   /* database.read, or NULL; lazily */
+	long long               reader_retry_ms; /* reader down until then */
 	struct tk_catalog      *catalog;  /* cached handler registry */
 	struct tk_auth         *auth;     /* verification keys */
 	struct tk_principal     principal; /* of the request in hand */

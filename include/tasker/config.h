@@ -29,6 +29,12 @@ struct tk_db_config {
 	unsigned  connect_timeout; /* seconds, default 3, 1..60 */
 	unsigned  read_timeout;    /* seconds, default 10, 1..3600 */
 	unsigned  write_timeout;   /* seconds, default 10, 1..3600 */
+	/* database.read: where tasker-fcgi's read-only routes read (a
+	   listener over every synced node of a cluster); the rest as above.
+	   Both NULL (the default): one connection for everything. */
+	char     *read_host;       /* NULL unless set */
+	unsigned  read_port;       /* default 3306 */
+	char     *read_socket;     /* unix socket path; NULL = TCP */
 };
 
 enum tk_auth_mode { TK_AUTH_JWT, TK_AUTH_REMOTE_USER, TK_AUTH_NONE };
@@ -149,6 +155,11 @@ struct tk_config {
 	struct tk_worker_config  worker;
 	struct tk_log_config     log;
 };
+
+/* 1 and *out filled when database.read is set: db with the read host,
+ * port and socket; *out borrows db's strings (db must outlive it). */
+int tk_db_config_read(const struct tk_db_config *db,
+    struct tk_db_config *out);
 
 /* Fills cfg with the defaults.  TK_ERR_NOMEM only. */
 tk_err tk_config_defaults(struct tk_config *cfg);

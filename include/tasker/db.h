@@ -60,6 +60,16 @@ void   tk_db_disconnect(struct tk_db *db);
 /* 1 when a connection is open (it may still have gone away). */
 int    tk_db_connected(const struct tk_db *db);
 
+/*
+ * Connects and sets the session's wsrep_sync_wait (Galera: 1 makes each
+ * read wait until this node has applied every write the cluster had
+ * committed when it began) unless the session has that value already;
+ * a new connection gets it again.  For a connection to a node other than
+ * the writer; a server without Galera accepts and ignores it.
+ * TK_ERR_DB_UNAVAILABLE when it cannot connect.
+ */
+tk_err tk_db_sync_wait(struct tk_db *db, int mask);
+
 /* on 0: a statement that lost its connection is not retried on a new
  * one (a caller with a time budget, e.g. lease renewal, retries itself). */
 void   tk_db_set_retry(struct tk_db *db, int on);

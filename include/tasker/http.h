@@ -354,6 +354,8 @@ tk_err tk_response_conditional(struct tk_response *res,
 typedef tk_err (*tk_route_fn)(struct tk_request *req, struct tk_response *res);
 
 #define TK_ROUTE_OPEN 0x1u   /* needs no authentication (health, docs) */
+#define TK_ROUTE_READ 0x2u   /* reads only: may use a read connection */
+#define TK_ROUTE_LATEST 0x4u /* reads only, and must see the latest write */
 
 /*
  * One entry of the caller's route table, declared as data:

@@ -7,7 +7,11 @@
  *   the CORS headers for an allowed Origin.
  *
  * The table is the one place that says which endpoint exists, which
- * permission it needs and which function answers it.
+ * permission it needs and which function answers it, and (its flags)
+ * which connection the controller reads through: TK_ROUTE_READ and
+ * TK_ROUTE_LATEST routes only read, and use database.read when it is
+ * set (route_conn below); every other route, and every transaction, uses
+ * the writer.
  */
 #include "tasker/api.h"
 
@@ -15,15 +19,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "tasker/buf.h"
+#include "tasker/clock.h"
 #include "tasker/log.h"
 #include "tasker/ops.h"
 #include "tasker/task_api.h"
 
 const struct tk_route tk_api_routes[] = {
 	/* method  pattern                        permission               flags controller                  name */
-	{ "GET", "/handlers",                  "tasker.handler:index", 0, tk_api_handlers_index,     "handlers.index" },
-	{ "GET", "/handlers/{namespace}",      "tasker.handler:index", 0, tk_api_handlers_namespace, "handlers.namespace" },
-	{ "GET", "/handlers/{namespace}/{name}", "tasker.handler:show", 0, tk_api_handlers_show,     "handlers.show" },
+	/* discovery: any synced node will do, a handler loaded a moment
+	   ago may show a moment later */
+	{ "GET", "/handlers",                  "tasker.handler:index", TK_ROUTE_READ, tk_api_handlers_index,     "handlers.index" },
+	{ "GET", "/handlers/{namespace}",      "tasker.handler:index", TK_ROUTE_READ, tk_api_handlers_namespace, "handlers.namespace" },
+	{ "GET", "/handlers/{namespace}/{name}", "tasker.handler:show", TK_ROUTE_READ, tk_api_handlers_show,     "handlers.show" },
 	/* operations (src/api/ops.c): open unless auth.open_health /
 	   auth.open_docs close them; /metrics then needs its permission */
 	{ "GET", "/health/live",               NULL, TK_ROUTE_OPEN, tk_api_health_live,  "health.live" },
@@ -31,15 +39,16 @@ const struct tk_route tk_api_routes[] = {
 	{ "GET", "/health/status",             "tasker.health_status:index", 0, tk_api_health_status, "health.status" },
 	{ "GET", "/metrics",                   "tasker.metrics:index", TK_ROUTE_OPEN, tk_api_metrics, "metrics" },
 	{ "GET", "/api-docs.json",             NULL, TK_ROUTE_OPEN, tk_api_docs_json,    "docs.openapi" },
-	/* tasks (src/api/task_controller.c, src/api/task_ops_controller.c) */
+	/* tasks (src/api/task_controller.c, src/api/task_ops_controller.c);
+	   a client reads what it just wrote: TK_ROUTE_LATEST */
 	{ "POST",   "/tasks",                 "tasker.task:create", 0, tk_api_tasks_create, "tasks.create" },
-	{ "GET",    "/tasks",                 "tasker.task:index",  0, tk_api_tasks_index,  "tasks.index" },
-	{ "GET",    "/tasks/{id}",            "tasker.task:show",   0, tk_api_tasks_show,   "tasks.show" },
+	{ "GET",    "/tasks",                 "tasker.task:index",  TK_ROUTE_LATEST, tk_api_tasks_index,  "tasks.index" },
+	{ "GET",    "/tasks/{id}",            "tasker.task:show",   TK_ROUTE_LATEST, tk_api_tasks_show,   "tasks.show" },
 	{ "PATCH",  "/tasks/{id}",            "tasker.task:update", 0, tk_api_tasks_update, "tasks.update" },
 	{ "DELETE", "/tasks/{id}",            "tasker.task:cancel", 0, tk_api_tasks_cancel, "tasks.cancel" },
 	{ "POST",   "/tasks/{id}/retry",      "tasker.task:retry",  0, tk_api_tasks_retry,  "tasks.retry" },
-	{ "GET",    "/tasks/{id}/workflow_steps", "tasker.workflow_step:index", 0, tk_api_steps_index, "steps.index" },
-	{ "GET",    "/tasks/{id}/workflow_steps/{step}", "tasker.workflow_step:show", 0, tk_api_steps_show, "steps.show" },
+	{ "GET",    "/tasks/{id}/workflow_steps", "tasker.workflow_step:index", TK_ROUTE_LATEST, tk_api_steps_index, "steps.index" },
+	{ "GET",    "/tasks/{id}/workflow_steps/{step}", "tasker.workflow_step:show", TK_ROUTE_LATEST, tk_api_steps_show, "steps.show" },
 	{ "PATCH",  "/tasks/{id}/workflow_steps/{step}", "tasker.workflow_step:update", 0, tk_api_steps_update, "steps.update" },
 };
 const size_t tk_api_nroutes = sizeof(tk_api_routes) / sizeof(tk_api_routes[0]);
@@ -102,6 +111,72 @@ authorize(struct tk_app *app, struct tk_request *req, struct tk_response *res)
 	return e;
 }
 
+#define READ_RETRY_MS 5000	/* a read connection that failed rests so long */
+
+/* The read connection failed: the writer answers for READ_RETRY_MS, so a
+ * dead read listener costs one failed connect, not one per request. */
+static void
+reader_down(struct tk_app *app)
+{
+	char q[300];
+
+	tk_log(TK_LOG_WARN, "event=read_db_unavailable error=%s retry_ms=%d",
+	    tk_log_quote(q, sizeof(q), tk_db_error(app->reader)),
+	    READ_RETRY_MS);
+	tk_db_disconnect(app->reader);
+	app->reader_retry_ms = tk_now_ms() + READ_RETRY_MS;
+}
+
+/*
+ * The one place that chooses a request's connection: the read connection
+ * (database.read) for a route that only reads, with wsrep_sync_wait 1
+ * when it must see the latest write (0 for discovery), as long as it
+ * answers; else the writer.
+ */
+static struct tk_db *
+route_conn(struct tk_app *app, const struct tk_route *r)
+{
+	if (app->reader == NULL ||
+	    (r->flags & (TK_ROUTE_READ | TK_ROUTE_LATEST)) == 0 ||
+	    tk_now_ms() < app->reader_retry_ms)
+		return app->db;
+	if (tk_db_sync_wait(app->reader, (r->flags & TK_ROUTE_LATEST) ?
+	    1 : 0) == TK_OK)
+		return app->reader;
+	reader_down(app);
+	return app->db;
+}
+
+/*
+ * Runs the route's controller with app->db lent the connection route_conn
+ * chose.  A read connection that fails under it (its node died or left
+ * the cluster) is set aside and the controller, which only reads, runs
+ * again on the writer: a read node's death never costs a request.
+ */
+static tk_err
+run_controller(struct tk_app *app, struct tk_request *req,
+    struct tk_response *res)
+{
+	struct tk_db *writer = app->db;
+	tk_err e;
+
+	app->db = route_conn(app, req->route);
+	e = req->route->handler(req, res);
+	if (app->db != writer &&
+	    (e == TK_ERR_DB_UNAVAILABLE || e == TK_ERR_DB)) {
+		reader_down(app);
+		app->db = writer;
+		json_object_put(app->details);
+		app->details = NULL;
+		req->error[0] = '\0';
+		tk_buf_reset(&res->body);
+		res->status = 200;
+		e = req->route->handler(req, res);
+	}
+	app->db = writer;
+	return e;
+}
+
 /* The pipeline; origin is the request's Origin when CORS allows it. */
 static void
 dispatch(struct tk_app *app, struct tk_request *req, struct tk_response *res,
@@ -133,7 +208,7 @@ dispatch(struct tk_app *app, struct tk_request *req, struct tk_response *res,
 		return;
 	json_object_put(app->details);
 	app->details = NULL;
-	e = req->route->handler(req, res);
+	e = run_controller(app, req, res);
 	if (e != TK_OK) {
 		if (e == TK_ERR_DB || e == TK_ERR_INTERNAL || e == TK_ERR_NOMEM)
 			tk_log(TK_LOG_ERROR, "event=error request_id=%s route=%s "

@@ -139,6 +139,7 @@ tk_config_defaults(struct tk_config *cfg)
 	cfg->db.connect_timeout = 3;
 	cfg->db.read_timeout = 10;
 	cfg->db.write_timeout = 10;
+	cfg->db.read_port = 3306;
 
 	cfg->auth.mode = TK_AUTH_JWT;
 	if ((cfg->auth.algorithms = calloc(1, sizeof(char *))) == NULL)
@@ -288,6 +289,8 @@ tk_config_free(struct tk_config *cfg)
 	}
 	free(cfg->db.password_file);
 	free(cfg->db.name);
+	free(cfg->db.read_host);
+	free(cfg->db.read_socket);
 
 	cfg_free_strv(cfg->auth.algorithms, cfg->auth.nalgorithms);
 	cfg_free_keys(cfg->auth.keys, cfg->auth.nkeys);
@@ -305,6 +308,19 @@ tk_config_free(struct tk_config *cfg)
 	free(cfg->worker.user);
 	free(cfg->worker.work_dir);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+int
+tk_db_config_read(const struct tk_db_config *db, struct tk_db_config *out)
+{
+	if (db->read_host == NULL && db->read_socket == NULL)
+		return 0;
+	*out = *db;
+	out->host = db->read_host != NULL ? db->read_host : db->host;
+	out->port = db->read_port;
+	out->socket = db->read_socket;
+	out->read_host = out->read_socket = NULL;
+	return 1;
 }
 
 const char *

@@ -134,6 +134,11 @@ cfg_cross_check(struct cfg_ctx *c, const struct tk_config *cfg)
 		    w->lease_seconds, w->heartbeat_seconds, TK_LEASE_RENEW_MS,
 		    TK_LEASE_MARGIN_MS);
 
+	if (cfg->db.read_host == NULL && cfg->db.read_socket == NULL &&
+	    cfg_line_of(c, "database.read") != 0)
+		cross(c, "database.read", NULL, "needs a host or a socket "
+		    "(without database.read, reads use the one connection)");
+
 	check_auth_keys(c, a);
 	if (a->mode == TK_AUTH_JWT) {
 		if (a->nalgorithms == 0)

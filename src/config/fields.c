@@ -388,6 +388,14 @@ set_keys(struct cfg_ctx *c, const struct cfg_field *f, json_object *v,
 	{ k, cfg_set_section, offsetof(t, m), 0, 0, 0, sub, NULL, NULL }
 #define F_END { NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL }
 
+/* database.read is a YAML sub-section; its fields live in tk_db_config. */
+static const struct cfg_field db_read_fields[] = {
+	F_OPTSTR("host", struct tk_db_config, read_host, 255),
+	F_UINT("port", struct tk_db_config, read_port, 1, 65535),
+	F_OPTPATH("socket", struct tk_db_config, read_socket),
+	F_END
+};
+
 static const struct cfg_field db_fields[] = {
 	F_STR("host", struct tk_db_config, host, 255, NULL),
 	F_UINT("port", struct tk_db_config, port, 1, 65535),
@@ -399,6 +407,7 @@ static const struct cfg_field db_fields[] = {
 	F_UINT("connect_timeout", struct tk_db_config, connect_timeout, 1, 60),
 	F_UINT("read_timeout", struct tk_db_config, read_timeout, 1, 3600),
 	F_UINT("write_timeout", struct tk_db_config, write_timeout, 1, 3600),
+	{ "read", cfg_set_section, 0, 0, 0, 0, db_read_fields, NULL, NULL },
 	F_END
 };
 

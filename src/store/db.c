@@ -37,6 +37,8 @@ struct tk_db {
 	MYSQL                     *conn;     /* NULL when disconnected */
 	int                        in_txn;
 	int                        no_retry;  /* tk_db_set_retry(db, 0) */
+	int                        sync_want; /* tk_db_sync_wait; -1: never */
+	int                        sync_have; /* on conn; -1 = the server's */
 	struct cached_stmt         cache[STMT_CACHE_MAX];
 	size_t                     ncache;
 	char                       err[512];
@@ -110,6 +112,7 @@ tk_db_new(const struct tk_db_config *cfg, struct tk_db **out)
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return TK_ERR_NOMEM;
 	db->cfg = cfg;
+	db->sync_want = -1;
 	*out = db;
 	return TK_OK;
 }
@@ -141,6 +144,22 @@ int
 tk_db_connected(const struct tk_db *db)
 {
 	return db->conn != NULL;
+}
+
+/* SET SESSION wsrep_sync_wait unless the session has it already. */
+static tk_err
+apply_sync_wait(struct tk_db *db)
+{
+	char q[64];
+
+	if (db->sync_have == db->sync_want)
+		return TK_OK;
+	snprintf(q, sizeof(q), "SET SESSION wsrep_sync_wait = %d",
+	    db->sync_want);
+	if (mysql_query(db->conn, q) != 0)
+		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	db->sync_have = db->sync_want;
+	return TK_OK;
 }
 
 tk_err
@@ -176,7 +195,27 @@ tk_db_ensure(struct tk_db *db)
 	}
 	db->conn = m;
 	db->in_txn = 0;
+	db->sync_have = -1;
+	/* A reconnection keeps what tk_db_sync_wait asked for. */
+	if (db->sync_want >= 0)
+		return apply_sync_wait(db);
 	return TK_OK;
+}
+
+tk_err
+tk_db_sync_wait(struct tk_db *db, int mask)
+{
+	int was_connected = db->conn != NULL;
+	tk_err e;
+
+	db->sync_want = mask;
+	if ((e = tk_db_ensure(db)) != TK_OK)
+		return e;
+	/* A dead idle connection shows up here: once more on a new one. */
+	if ((e = apply_sync_wait(db)) == TK_ERR_DB_UNAVAILABLE &&
+	    was_connected && (e = tk_db_ensure(db)) == TK_OK)
+		e = apply_sync_wait(db);
+	return e;
 }
 
 /* ---------------------------------------------------------------- statements */

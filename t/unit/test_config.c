@@ -136,6 +136,8 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(cfg.db.connect_timeout, 3);
 	CU_ASSERT_EQUAL(cfg.db.read_timeout, 10);
 	CU_ASSERT_EQUAL(cfg.db.write_timeout, 10);
+	CU_ASSERT_PTR_NULL(cfg.db.read_host);
+	CU_ASSERT_PTR_NULL(cfg.db.read_socket);
 
 	CU_ASSERT_EQUAL(cfg.auth.mode, TK_AUTH_JWT);
 	CU_ASSERT_EQUAL_FATAL(cfg.auth.nalgorithms, 1);
@@ -902,6 +904,37 @@ test_cross_fields(void)
 	tk_diag_free(&d);
 }
 
+/* database.read: a second connection's address, the rest shared; absent
+ * (every other fixture), there is none. */
+static void
+test_db_read(void)
+{
+	struct tk_config cfg;
+	struct tk_db_config r;
+	struct tk_diag d = TK_DIAG_INIT;
+
+	if (load_ok("db_read.yaml", &cfg, &d) == TK_OK) {
+		CU_ASSERT_EQUAL_FATAL(tk_db_config_read(&cfg.db, &r), 1);
+		CU_ASSERT_STRING_EQUAL(r.host, "127.0.0.1");
+		CU_ASSERT_EQUAL(r.port, 3307);
+		CU_ASSERT_PTR_NULL(r.socket);
+		CU_ASSERT_STRING_EQUAL(r.user, "svc");
+		CU_ASSERT_EQUAL(r.read_timeout, cfg.db.read_timeout);
+		CU_ASSERT_EQUAL(cfg.db.port, 3306);
+	}
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+	CU_ASSERT_EQUAL_FATAL(tk_config_defaults(&cfg), TK_OK);
+	CU_ASSERT_EQUAL(tk_db_config_read(&cfg.db, &r), 0);
+	tk_config_free(&cfg);
+	load_bad("db_read_bad.yaml", &cfg, &d, 2);
+	EXPECT_DIAG(&d, "db_read_bad.yaml:6: database.read.sockett: unknown");
+	EXPECT_DIAG(&d, "db_read_bad.yaml:4: database.read: needs a host or "
+	    "a socket");
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+}
+
 /* A lease must hold across a heartbeat, a renewal and the kill margin. */
 static void
 test_lease_too_short(void)
@@ -1122,6 +1155,7 @@ test_many_messages_capped(void)
 
 TK_SUITE(config,
     { "defaults", test_defaults },
+    { "database.read", test_db_read },
     { "full file sets every field", test_full_file },
     { "etc/tasker.yaml loads", test_example },
     { "relative config path", test_relative_config_path },
