@@ -32,6 +32,7 @@
 #include "tasker/state.h"
 #include "tasker/step_store.h"
 #include "tasker/tasks.h"
+#include "tasker/wake.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -335,8 +336,24 @@ log_attempt(struct tk_engine *eng, const struct claim *c,
 		    sizeof(q), o->reason) : "");
 }
 
+/* 1 when step pos of def has more than one child: its success makes
+ * more steps ready than this process will run next. */
+static int
+fans_out(const struct tk_handler_def *def, size_t pos)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; def != NULL && i < def->nsteps; i++)
+		for (k = 0; k < def->steps[i].nparents; k++)
+			if (def->steps[i].parents[k] == pos && ++n > 1)
+				return 1;
+	return 0;
+}
+
 /* Runs claim c to a recorded outcome (or to the reaper's, when the
- * attempt is lost). */
+ * attempt is lost).  The loop of the caller claims again at once, so
+ * a released child is this process's next step; when more than one
+ * was released, idle processes on this host are woken for the rest. */
 static tk_err
 run_claimed(struct tk_engine *eng, const struct claim *c)
 {
@@ -354,6 +371,9 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 		eng_execute(eng, c, def, sd, &o);
 	e = eng_settle(eng, c, def, &o, &lost, &again);
 	log_attempt(eng, c, &o, e, lost, again, t0);
+	if (e == TK_OK && !lost && o.kind == O_SUCCESS &&
+	    fans_out(def, c->position))
+		tk_wake_send(eng->cfg->run_dir);
 	free(o.results);
 	tk_buf_free(&o.error);
 	return e;
