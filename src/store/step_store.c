@@ -13,23 +13,27 @@
 #include "tasker/state.h"
 #include "rows.h"
 
-static const char SQL_CLAIM[] =
-    "SELECT id, task_id, position, name, status, attempts, retry_limit,"
+/*
+ * The claim, in its two forms: the oldest ready step of all, and the
+ * oldest ready step of one task (the chained claim of a step whose
+ * parent just completed, in the record's transaction, the task's row
+ * already locked).  A rule of which step may be claimed belongs in both.
+ */
+#define CLAIM_COLS \
+    "SELECT id, task_id, position, name, status, attempts, retry_limit," \
     " retryable, unmet_parents, lease_epoch FROM workflow_steps"
-    " FORCE INDEX (ix_steps_ready)"
+static const char SQL_CLAIM[] =
+    CLAIM_COLS " FORCE INDEX (ix_steps_ready)"
     " WHERE ready_at <= UTC_TIMESTAMP(6)"
+    " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
+static const char SQL_CLAIM_OF_TASK[] =
+    CLAIM_COLS " WHERE task_id = ? AND ready_at <= UTC_TIMESTAMP(6)"
     " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
 static const char SQL_TASK_CLAIM[] =
     "SELECT status, handler_version_id, namespace, name, version"
     " FROM tasks WHERE id = ? FOR UPDATE";
 static const char SQL_UNREADY[] =
     "UPDATE workflow_steps SET ready_at = NULL,"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_TAKE[] =
-    "UPDATE workflow_steps SET attempts = attempts + 1, lease_owner = ?,"
-    " lease_epoch = lease_epoch + 1,"
-    " lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND,"
-    " ready_at = NULL, started_at = UTC_TIMESTAMP(6), completed_at = NULL,"
     " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
 static const char SQL_RENEW[] =
     "UPDATE workflow_steps"
@@ -46,12 +50,6 @@ static const char SQL_MINE[] =
     " FROM workflow_steps WHERE id = ? FOR UPDATE";
 static const char SQL_TASK_LOCK[] =
     "SELECT status FROM tasks WHERE id = ? FOR UPDATE";
-/* last_error stays: why an earlier attempt failed is worth keeping. */
-static const char SQL_DONE[] =
-    "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, ready_at = NULL,"
-    " completed_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)"
-    " WHERE id = ?";
 static const char SQL_LATE_RESULTS[] =
     "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
     " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
@@ -177,16 +175,17 @@ str_by_id(struct tk_db *db, const char *sql, const char *s,
 
 /* ---------------------------------------------------------------- claim */
 
-tk_err
-tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *s,
-    int *found)
+/* One of the claim's two forms (a NULL or one argument, the task). */
+static tk_err
+claim_query(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
+    size_t na, struct tk_step_ready *s, int *found)
 {
 	struct tk_rows r = TK_ROWS_INIT;
 	tk_err e;
 
 	memset(s, 0, sizeof(*s));
 	*found = 0;
-	if ((e = tk_db_query(db, SQL_CLAIM, NULL, 0, &r)) != TK_OK)
+	if ((e = tk_db_query(db, sql, a, na, &r)) != TK_OK)
 		return e;
 	if (r.nrows == 0)
 		goto out;
@@ -204,6 +203,22 @@ tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *s,
 out:
 	tk_rows_free(&r);
 	return TK_OK;
+}
+
+tk_err
+tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *s,
+    int *found)
+{
+	return claim_query(db, SQL_CLAIM, NULL, 0, s, found);
+}
+
+tk_err
+tk_step_store_next_ready_of(struct tk_db *db, const unsigned char task[16],
+    struct tk_step_ready *s, int *found)
+{
+	struct tk_dbarg a = TK_PBLOB(task, 16);
+
+	return claim_query(db, SQL_CLAIM_OF_TASK, &a, 1, s, found);
 }
 
 tk_err
@@ -233,18 +248,6 @@ tk_err
 tk_step_store_unready(struct tk_db *db, unsigned long long id)
 {
 	return by_id(db, SQL_UNREADY, id);
-}
-
-tk_err
-tk_step_store_take(struct tk_db *db, unsigned long long id,
-    const char *owner, unsigned lease_seconds)
-{
-	struct tk_dbarg a[3];
-
-	a[0] = TK_PSTR(owner);
-	a[1] = TK_PINT(lease_seconds);
-	a[2] = TK_PINT(id);
-	return tk_db_exec(db, SQL_TAKE, a, 3, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- running */
@@ -363,13 +366,6 @@ tk_step_store_lock_task(struct tk_db *db, const unsigned char task[16],
 		*status = row_status(&r, 0, 0);
 	tk_rows_free(&r);
 	return TK_OK;
-}
-
-tk_err
-tk_step_store_done(struct tk_db *db, unsigned long long id,
-    const char *results)
-{
-	return str_by_id(db, SQL_DONE, results, id);
 }
 
 tk_err
