@@ -5,7 +5,7 @@
  * of its own in <run_dir>/wake/ (named by its pid).  Whoever makes a step
  * ready on this host -- tasker-fcgi after the commit of POST /tasks or
  * of a task retry, a worker whose finished step released more than one
- * child -- sends one empty datagram to every socket there: never
+ * child -- sends a one-byte datagram to every socket there: never
  * blocking, every error ignored (a full queue already means "wake up").
  * A woken worker claims at once; the others find nothing and wait again.
  *
