@@ -109,6 +109,11 @@ tk_err tk_step_store_context(struct tk_db *db, const unsigned char task[16],
     char **out, size_t *len);
 tk_err tk_step_store_parent_results(struct tk_db *db,
     const unsigned char task[16], const char *name, char **out, size_t *len);
+/* Both at once: the context and the results of the step named name, in
+ * one round trip (the caller frees *ctx and *res). */
+tk_err tk_step_store_context_parent(struct tk_db *db,
+    const unsigned char task[16], const char *name, char **ctx,
+    size_t *ctx_len, char **res, size_t *res_len);
 /* The server's max_allowed_packet; *bytes 0 when it did not say. */
 tk_err tk_step_store_max_packet(struct tk_db *db, unsigned long long *bytes);
 

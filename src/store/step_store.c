@@ -45,6 +45,10 @@ static const char SQL_CONTEXT[] =
     "SELECT context FROM tasks WHERE id = ?";
 static const char SQL_PARENT[] =
     "SELECT results FROM workflow_steps WHERE task_id = ? AND name = ?";
+/* The context and one parent's results in one round trip. */
+static const char SQL_CONTEXT_PARENT[] =
+    "SELECT t.context, (SELECT s.results FROM workflow_steps s"
+    " WHERE s.task_id = t.id AND s.name = ?) FROM tasks t WHERE t.id = ?";
 static const char SQL_MINE[] =
     "SELECT status, attempts, lease_owner, retryable, retry_limit"
     " FROM workflow_steps WHERE id = ? FOR UPDATE";
@@ -130,26 +134,36 @@ row_status(const struct tk_rows *r, size_t row, size_t col)
 	return tk_status_parse(tk_row_str(r, row, col));
 }
 
+/* A copy of cell (0, col) of r: *out NULL for SQL NULL or no row. */
+static tk_err
+copy_first(const struct tk_rows *r, size_t col, char **out, size_t *len)
+{
+	const char *s = tk_row_str(r, 0, col);
+
+	*out = NULL;
+	*len = 0;
+	if (s == NULL)
+		return TK_OK;
+	*len = tk_row_len(r, 0, col);
+	if ((*out = malloc(*len + 1)) == NULL)
+		return TK_ERR_NOMEM;
+	memcpy(*out, s, *len + 1);
+	return TK_OK;
+}
+
 /* A copy of the first row's first cell (NULL for SQL NULL or no row). */
 static tk_err
 first_cell(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
     size_t na, char **out, size_t *len)
 {
 	struct tk_rows r = TK_ROWS_INIT;
-	const char *s;
 	tk_err e;
 
 	*out = NULL;
 	*len = 0;
 	if ((e = tk_db_query(db, sql, a, na, &r)) != TK_OK)
 		return e;
-	if ((s = tk_row_str(&r, 0, 0)) != NULL) {
-		*len = tk_row_len(&r, 0, 0);
-		if ((*out = malloc(*len + 1)) == NULL)
-			e = TK_ERR_NOMEM;
-		else
-			memcpy(*out, s, *len + 1);
-	}
+	e = copy_first(&r, 0, out, len);
 	tk_rows_free(&r);
 	return e;
 }
@@ -308,6 +322,30 @@ tk_step_store_parent_results(struct tk_db *db, const unsigned char task[16],
 	a[0] = TK_PBLOB(task, 16);
 	a[1] = TK_PSTR(name);
 	return first_cell(db, SQL_PARENT, a, 2, out, len);
+}
+
+tk_err
+tk_step_store_context_parent(struct tk_db *db, const unsigned char task[16],
+    const char *name, char **ctx, size_t *ctx_len, char **res,
+    size_t *res_len)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[2];
+	tk_err e;
+
+	*ctx = *res = NULL;
+	*ctx_len = *res_len = 0;
+	a[0] = TK_PSTR(name);
+	a[1] = TK_PBLOB(task, 16);
+	if ((e = tk_db_query(db, SQL_CONTEXT_PARENT, a, 2, &r)) != TK_OK)
+		return e;
+	if ((e = copy_first(&r, 0, ctx, ctx_len)) == TK_OK &&
+	    (e = copy_first(&r, 1, res, res_len)) != TK_OK) {
+		free(*ctx);
+		*ctx = NULL;
+	}
+	tk_rows_free(&r);
+	return e;
 }
 
 tk_err

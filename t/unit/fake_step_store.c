@@ -379,6 +379,24 @@ tk_step_store_parent_results(struct tk_db *db, const unsigned char task[16],
 }
 
 tk_err
+tk_step_store_context_parent(struct tk_db *db, const unsigned char task[16],
+    const char *name, char **ctx, size_t *ctx_len, char **res,
+    size_t *res_len)
+{
+	tk_err e;
+
+	*res = NULL;
+	if ((e = tk_step_store_context(db, task, ctx, ctx_len)) != TK_OK)
+		return e;
+	if ((e = tk_step_store_parent_results(db, task, name, res,
+	    res_len)) != TK_OK) {
+		free(*ctx);
+		*ctx = NULL;
+	}
+	return e;
+}
+
+tk_err
 tk_step_store_max_packet(struct tk_db *db, unsigned long long *bytes)
 {
 	(void)db;
