@@ -84,14 +84,16 @@ struct tk_step_expired {
 /* *found 0: no step is ready (or every ready one is locked). */
 tk_err tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *out,
     int *found);
+/* The same among the steps of one task (locks, SKIP LOCKED): the chained
+ * claim of a child its parent's record made ready. */
+tk_err tk_step_store_next_ready_of(struct tk_db *db,
+    const unsigned char task[16], struct tk_step_ready *out, int *found);
 tk_err tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
     struct tk_step_task *out);
 /* Clears a ready mark that is wrong, so the claim does not find it again. */
 tk_err tk_step_store_unready(struct tk_db *db, unsigned long long id);
-/* Takes the step: attempts + 1, owner's lease of lease_seconds, epoch + 1,
- * started now. */
-tk_err tk_step_store_take(struct tk_db *db, unsigned long long id,
-    const char *owner, unsigned lease_seconds);
+/* Taking the step (attempts + 1, a lease, epoch + 1, started now) is
+ * part of its compare-and-set: transition_store.h, TK_ALSO_TAKE. */
 
 /* ---- while it runs (the lease connection) */
 
@@ -107,6 +109,11 @@ tk_err tk_step_store_context(struct tk_db *db, const unsigned char task[16],
     char **out, size_t *len);
 tk_err tk_step_store_parent_results(struct tk_db *db,
     const unsigned char task[16], const char *name, char **out, size_t *len);
+/* Both at once: the context and the results of the step named name, in
+ * one round trip (the caller frees *ctx and *res). */
+tk_err tk_step_store_context_parent(struct tk_db *db,
+    const unsigned char task[16], const char *name, char **ctx,
+    size_t *ctx_len, char **res, size_t *res_len);
 /* The server's max_allowed_packet; *bytes 0 when it did not say. */
 tk_err tk_step_store_max_packet(struct tk_db *db, unsigned long long *bytes);
 
@@ -117,9 +124,8 @@ tk_err tk_step_store_lock_held(struct tk_db *db, unsigned long long id,
 /* The task's status (locks); -1 when there is no such task. */
 tk_err tk_step_store_lock_task(struct tk_db *db, const unsigned char task[16],
     int *status);
-/* A success: results, lease dropped, completed now. */
-tk_err tk_step_store_done(struct tk_db *db, unsigned long long id,
-    const char *results);
+/* A success (results, lease dropped, completed now) is part of its
+ * compare-and-set: transition_store.h, TK_ALSO_DONE. */
 /* A failure: last_error, lease dropped, ready again after delay_us when
  * again (else not ready). */
 tk_err tk_step_store_failed(struct tk_db *db, unsigned long long id,

@@ -31,6 +31,7 @@
 #include "tasker/task_writer.h"
 #include "tasker/uuid.h"
 #include "tasker/utf8.h"
+#include "tasker/wake.h"
 
 #define IDEM_KEY_MAX 255
 #define LOCATION_MAX (TK_PREFIX_MAX + 64)
@@ -364,6 +365,8 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 	}
 	if (e != TK_OK)
 		goto out;
+	/* Committed: an idle worker on this host may start it now. */
+	tk_wake_send(app->cfg->run_dir);
 	if (key != NULL && rand() % 16 == 0)
 		tk_task_store_idem_purge(app->db);
 	if ((e = created_body(res, &t, created_at)) == TK_OK)

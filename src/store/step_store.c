@@ -13,23 +13,27 @@
 #include "tasker/state.h"
 #include "rows.h"
 
-static const char SQL_CLAIM[] =
-    "SELECT id, task_id, position, name, status, attempts, retry_limit,"
+/*
+ * The claim, in its two forms: the oldest ready step of all, and the
+ * oldest ready step of one task (the chained claim of a step whose
+ * parent just completed, in the record's transaction, the task's row
+ * already locked).  A rule of which step may be claimed belongs in both.
+ */
+#define CLAIM_COLS \
+    "SELECT id, task_id, position, name, status, attempts, retry_limit," \
     " retryable, unmet_parents, lease_epoch FROM workflow_steps"
-    " FORCE INDEX (ix_steps_ready)"
+static const char SQL_CLAIM[] =
+    CLAIM_COLS " FORCE INDEX (ix_steps_ready)"
     " WHERE ready_at <= UTC_TIMESTAMP(6)"
+    " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
+static const char SQL_CLAIM_OF_TASK[] =
+    CLAIM_COLS " WHERE task_id = ? AND ready_at <= UTC_TIMESTAMP(6)"
     " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
 static const char SQL_TASK_CLAIM[] =
     "SELECT status, handler_version_id, namespace, name, version"
     " FROM tasks WHERE id = ? FOR UPDATE";
 static const char SQL_UNREADY[] =
     "UPDATE workflow_steps SET ready_at = NULL,"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_TAKE[] =
-    "UPDATE workflow_steps SET attempts = attempts + 1, lease_owner = ?,"
-    " lease_epoch = lease_epoch + 1,"
-    " lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND,"
-    " ready_at = NULL, started_at = UTC_TIMESTAMP(6), completed_at = NULL,"
     " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
 static const char SQL_RENEW[] =
     "UPDATE workflow_steps"
@@ -41,17 +45,15 @@ static const char SQL_CONTEXT[] =
     "SELECT context FROM tasks WHERE id = ?";
 static const char SQL_PARENT[] =
     "SELECT results FROM workflow_steps WHERE task_id = ? AND name = ?";
+/* The context and one parent's results in one round trip. */
+static const char SQL_CONTEXT_PARENT[] =
+    "SELECT t.context, (SELECT s.results FROM workflow_steps s"
+    " WHERE s.task_id = t.id AND s.name = ?) FROM tasks t WHERE t.id = ?";
 static const char SQL_MINE[] =
     "SELECT status, attempts, lease_owner, retryable, retry_limit"
     " FROM workflow_steps WHERE id = ? FOR UPDATE";
 static const char SQL_TASK_LOCK[] =
     "SELECT status FROM tasks WHERE id = ? FOR UPDATE";
-/* last_error stays: why an earlier attempt failed is worth keeping. */
-static const char SQL_DONE[] =
-    "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, ready_at = NULL,"
-    " completed_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)"
-    " WHERE id = ?";
 static const char SQL_LATE_RESULTS[] =
     "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
     " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
@@ -132,26 +134,36 @@ row_status(const struct tk_rows *r, size_t row, size_t col)
 	return tk_status_parse(tk_row_str(r, row, col));
 }
 
+/* A copy of cell (0, col) of r: *out NULL for SQL NULL or no row. */
+static tk_err
+copy_first(const struct tk_rows *r, size_t col, char **out, size_t *len)
+{
+	const char *s = tk_row_str(r, 0, col);
+
+	*out = NULL;
+	*len = 0;
+	if (s == NULL)
+		return TK_OK;
+	*len = tk_row_len(r, 0, col);
+	if ((*out = malloc(*len + 1)) == NULL)
+		return TK_ERR_NOMEM;
+	memcpy(*out, s, *len + 1);
+	return TK_OK;
+}
+
 /* A copy of the first row's first cell (NULL for SQL NULL or no row). */
 static tk_err
 first_cell(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
     size_t na, char **out, size_t *len)
 {
 	struct tk_rows r = TK_ROWS_INIT;
-	const char *s;
 	tk_err e;
 
 	*out = NULL;
 	*len = 0;
 	if ((e = tk_db_query(db, sql, a, na, &r)) != TK_OK)
 		return e;
-	if ((s = tk_row_str(&r, 0, 0)) != NULL) {
-		*len = tk_row_len(&r, 0, 0);
-		if ((*out = malloc(*len + 1)) == NULL)
-			e = TK_ERR_NOMEM;
-		else
-			memcpy(*out, s, *len + 1);
-	}
+	e = copy_first(&r, 0, out, len);
 	tk_rows_free(&r);
 	return e;
 }
@@ -177,16 +189,17 @@ str_by_id(struct tk_db *db, const char *sql, const char *s,
 
 /* ---------------------------------------------------------------- claim */
 
-tk_err
-tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *s,
-    int *found)
+/* One of the claim's two forms (a NULL or one argument, the task). */
+static tk_err
+claim_query(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
+    size_t na, struct tk_step_ready *s, int *found)
 {
 	struct tk_rows r = TK_ROWS_INIT;
 	tk_err e;
 
 	memset(s, 0, sizeof(*s));
 	*found = 0;
-	if ((e = tk_db_query(db, SQL_CLAIM, NULL, 0, &r)) != TK_OK)
+	if ((e = tk_db_query(db, sql, a, na, &r)) != TK_OK)
 		return e;
 	if (r.nrows == 0)
 		goto out;
@@ -204,6 +217,22 @@ tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *s,
 out:
 	tk_rows_free(&r);
 	return TK_OK;
+}
+
+tk_err
+tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *s,
+    int *found)
+{
+	return claim_query(db, SQL_CLAIM, NULL, 0, s, found);
+}
+
+tk_err
+tk_step_store_next_ready_of(struct tk_db *db, const unsigned char task[16],
+    struct tk_step_ready *s, int *found)
+{
+	struct tk_dbarg a = TK_PBLOB(task, 16);
+
+	return claim_query(db, SQL_CLAIM_OF_TASK, &a, 1, s, found);
 }
 
 tk_err
@@ -233,18 +262,6 @@ tk_err
 tk_step_store_unready(struct tk_db *db, unsigned long long id)
 {
 	return by_id(db, SQL_UNREADY, id);
-}
-
-tk_err
-tk_step_store_take(struct tk_db *db, unsigned long long id,
-    const char *owner, unsigned lease_seconds)
-{
-	struct tk_dbarg a[3];
-
-	a[0] = TK_PSTR(owner);
-	a[1] = TK_PINT(lease_seconds);
-	a[2] = TK_PINT(id);
-	return tk_db_exec(db, SQL_TAKE, a, 3, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- running */
@@ -308,6 +325,30 @@ tk_step_store_parent_results(struct tk_db *db, const unsigned char task[16],
 }
 
 tk_err
+tk_step_store_context_parent(struct tk_db *db, const unsigned char task[16],
+    const char *name, char **ctx, size_t *ctx_len, char **res,
+    size_t *res_len)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[2];
+	tk_err e;
+
+	*ctx = *res = NULL;
+	*ctx_len = *res_len = 0;
+	a[0] = TK_PSTR(name);
+	a[1] = TK_PBLOB(task, 16);
+	if ((e = tk_db_query(db, SQL_CONTEXT_PARENT, a, 2, &r)) != TK_OK)
+		return e;
+	if ((e = copy_first(&r, 0, ctx, ctx_len)) == TK_OK &&
+	    (e = copy_first(&r, 1, res, res_len)) != TK_OK) {
+		free(*ctx);
+		*ctx = NULL;
+	}
+	tk_rows_free(&r);
+	return e;
+}
+
+tk_err
 tk_step_store_max_packet(struct tk_db *db, unsigned long long *bytes)
 {
 	struct tk_rows r = TK_ROWS_INIT;
@@ -363,13 +404,6 @@ tk_step_store_lock_task(struct tk_db *db, const unsigned char task[16],
 		*status = row_status(&r, 0, 0);
 	tk_rows_free(&r);
 	return TK_OK;
-}
-
-tk_err
-tk_step_store_done(struct tk_db *db, unsigned long long id,
-    const char *results)
-{
-	return str_by_id(db, SQL_DONE, results, id);
 }
 
 tk_err
