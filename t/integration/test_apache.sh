@@ -76,6 +76,7 @@ site() {
 	sed -e "s|/usr/local/bin/tasker-fcgi|$A/$1/tasker-fcgi|g" \
 	    -e "s|/usr/local/etc/tasker.yaml|$A/$1/tasker.yaml|g" \
 	    -e "s|/usr/local/etc/tasker/htpasswd|$A/htpasswd|g" \
+	    -e "s|/usr/local/share/tasker/console|$A/console|g" \
 	    "$APACHE_CONF/tasker.conf" |
 	    awk -v doc="$OPENAPI" '{ print }
 	        /^FcgidCmdOptions / && doc != "" { printf "\tInitialEnv TASKER_OPENAPI=%s \\\n", doc }'
@@ -86,6 +87,9 @@ setup() {
 	mkdir -p "$A"/{conf,logs,run,ipc,secrets,jwt,ru,none,alice,nopass} \
 	    "$A/home/alice/public_html/tasker"
 	cp "$TASKER_RUN/secrets/db.password" "$TASKER_RUN/secrets/jwt.secret" "$A/secrets/"
+	mkdir -p "$A/console"
+	cp "$TASKER_ROOT"/contrib/console/*.{html,css,svg,js} "$A/console/"
+	chmod -R a+rX "$A/console"
 	OPENAPI=""
 	for m in "${TASKER_OPENAPI:-}" "$TASKER_ROOT/contrib/openapi/openapi.json"; do
 		if [ -n "$m" ] && [ -f "$m" ]; then
@@ -177,6 +181,7 @@ Group $AUSER"
 	LoadModule authz_user_module $MODS/mod_authz_user.so
 	LoadModule alias_module $MODS/mod_alias.so
 	LoadModule mime_module $MODS/mod_mime.so
+	LoadModule headers_module $MODS/mod_headers.so
 	LoadModule rewrite_module $MODS/mod_rewrite.so
 	LoadModule fcgid_module $MODS/mod_fcgid.so
 	TypesConfig /etc/mime.types
@@ -283,6 +288,22 @@ req GET '/handlers/payments/process_payment?version=2.1.0'
 expect_status 200
 expect_jq 'del(.step_templates[].depends_on_steps) | del(.dependency_graph.execution_levels)' \
     "$(jq -c . "$GUIDE/process_payment_2.1.0.json")"
+
+case_begin "Apache: the console's files are served at /tasker/console/ with the CSP, the API beside them"
+AUTH= req GET /console/
+expect_status 200
+expect_header Content-Type 'text/html'
+grep -q 'src="app.js"' "$BODY_FILE" || fail "not the console's index.html"
+case $(header Content-Security-Policy) in
+"default-src 'self';"*) ;;
+*) fail "Content-Security-Policy: $(header Content-Security-Policy)" ;;
+esac
+AUTH= req GET /console/app.js
+expect_status 200
+AUTH= req GET /console/nothing.js
+expect_status 404
+req GET /handlers
+expect_status 200
 
 case_begin "Apache: 404s in the API's format"
 req GET /handlers/unknown_namespace

@@ -46,6 +46,13 @@ out=$(cd "$P/share/tasker" && echo '{"task":{},"step":{},"parents":{}}' |
     env -i PATH=/usr/bin:/bin "$cmd" 2>&1) || fail "$cmd: exit $?: $out"
 expect_eq "$(printf '%s' "$out" | jq -c 'type' 2>&1)" '"object"' "$cmd output"
 
+case_begin "make install puts every file of the operator console into pkgdatadir/console"
+for f in "$TASKER_ROOT"/contrib/console/*.html "$TASKER_ROOT"/contrib/console/*.css \
+    "$TASKER_ROOT"/contrib/console/*.svg "$TASKER_ROOT"/contrib/console/*.js; do
+	cmp -s "$f" "$P/share/tasker/console/${f##*/}" ||
+	    fail "console/${f##*/} is not installed as in contrib/console"
+done
+
 case_begin "make uninstall removes tasker.yaml again"
 make -s -C "$TASKER_BUILD" uninstall prefix="$P" >>"$T_TMP/install.log" 2>&1 ||
     fail "make uninstall: $(tail -5 "$T_TMP/install.log")"
