@@ -38,6 +38,10 @@
 #define TK_EXEC_TIMEOUT_MAX    86400  /* seconds */
 #define TK_EXEC_MAX_ARGS       256
 #define TK_EXEC_MAX_ENV        64
+/* A task's priority (POST /tasks, a handler's default_priority): higher
+ * first, 0 when neither gives one. */
+#define TK_PRIORITY_MIN        (-100)
+#define TK_PRIORITY_MAX        100
 
 /*
  * The runnable part of a step's handler_config, parsed.  runnable is 1
@@ -81,6 +85,7 @@ struct tk_handler_def {
 	char               *task_handler_class;
 	char               *module_namespace;
 	char               *default_dependent_system;
+	int                 default_priority; /* 0 when absent */
 	json_object        *schema;         /* object, or NULL */
 	struct tk_step_def *steps;          /* definition order */
 	size_t              nsteps;

@@ -81,9 +81,14 @@ struct tk_step_expired {
 
 /* ---- claim */
 
-/* *found 0: no step is ready (or every ready one is locked). */
+/* *found 0: no step is ready (or every ready one is locked).  The
+ * highest effective priority first: the task's priority plus one point
+ * per second since the step became ready (0011_priority.sql). */
 tk_err tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *out,
     int *found);
+/* The claim's EXPLAIN as "type:key:Extra" (for the store tests: the
+ * claim is an ordered range read of ix_steps_claim, no sort). */
+tk_err tk_step_store_claim_plan(struct tk_db *db, char *out, size_t outsz);
 /* The same among the steps of one task (locks, SKIP LOCKED): the chained
  * claim of a child its parent's record made ready. */
 tk_err tk_step_store_next_ready_of(struct tk_db *db,

@@ -45,6 +45,7 @@ struct tk_task_row {
 	char           *updated_at;
 	char           *completed_at;
 	char           *created_by;
+	int             priority;       /* -100..100, higher first */
 };
 
 /* A step run. */
@@ -120,6 +121,7 @@ struct tk_task_new {
 	const char                  *tags;      /* JSON array text, or NULL */
 	const char                  *actor;     /* of the first transition */
 	const char                  *created_by; /* the subject (1..256 bytes) */
+	int                          priority;  /* -100..100; its steps' too */
 	/* Idempotency-Key: idem_key NULL when the request has none. */
 	const char                  *idem_principal;
 	const char                  *idem_key;

@@ -233,6 +233,7 @@ created_body(struct tk_response *res, const struct tk_task_new *t,
 	v.tags = t->tags;
 	v.tags_len = t->tags != NULL ? strlen(t->tags) : 0;
 	v.created_by = t->created_by;
+	v.priority = t->priority;
 	tk_buf_reset(&res->body);
 	if ((e = tk_task_view_write(&res->body, &v, NULL, NULL)) == TK_OK)
 		res->status = 201;
@@ -304,6 +305,8 @@ new_task(struct tk_request *req, const struct tk_task_request *r,
 	t->reason = r->reason;
 	t->tags = r->tags != NULL ? tk_json_text(r->tags, NULL) : NULL;
 	t->actor = actor;
+	t->priority = r->has_priority ? r->priority :
+	    v->def->default_priority;
 	t->created_by = app->principal.subject != NULL ?
 	    app->principal.subject : "unknown";
 	if (t->context == NULL || (r->tags != NULL && t->tags == NULL))

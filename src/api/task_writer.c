@@ -136,6 +136,7 @@ tk_task_view_write(struct tk_buf *b, const struct tk_task_view *v,
 	tk_json_put_stored(b, v->tags, v->tags_len, "[]");
 	put_field(b, ",\"completed_at\":", v->completed_at);
 	put_field(b, ",\"created_by\":", v->created_by);
+	tk_buf_printf(b, ",\"priority\":%d", v->priority);
 	return tk_buf_putc(b, '}');
 }
 
@@ -159,6 +160,7 @@ tk_task_view_of_row(const struct tk_task_row *t, struct tk_task_view *v)
 	v->tags_len = t->tags_len;
 	v->completed_at = t->completed_at;
 	v->created_by = t->created_by;
+	v->priority = t->priority;
 }
 
 tk_err

@@ -104,6 +104,11 @@ tk_handler_to_json(const struct tk_handler_def *h)
 	put_string(o, "module_namespace", h->module_namespace, &bad);
 	put_string(o, "default_dependent_system", h->default_dependent_system,
 	    &bad);
+	/* Only when set: the canonical form (and hash) of a handler without
+	 * one stays what it was before priorities. */
+	if (h->default_priority != 0)
+		put(o, "default_priority",
+		    json_object_new_int(h->default_priority), &bad);
 	put_copy(o, "schema", h->schema, &bad);
 	if ((steps = json_object_new_array()) == NULL)
 		bad = 1;

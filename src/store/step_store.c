@@ -7,6 +7,7 @@
  */
 #include "tasker/step_store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@
 #include "rows.h"
 
 /*
- * The claim, in its two forms: the oldest ready step of all, and the
+ * The claim, in its two forms: the first ready step of all, and the
  * oldest ready step of one task (the chained claim of a step whose
  * parent just completed, in the record's transaction, the task's row
  * already locked).  A rule of which step may be claimed belongs in both.
@@ -22,10 +23,22 @@
 #define CLAIM_COLS \
     "SELECT id, task_id, position, name, status, attempts, retry_limit," \
     " retryable, unmet_parents, lease_epoch FROM workflow_steps"
-static const char SQL_CLAIM[] =
-    CLAIM_COLS " FORCE INDEX (ix_steps_ready)"
-    " WHERE ready_at <= UTC_TIMESTAMP(6)"
-    " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
+/*
+ * The claim of all: the ready step of the highest effective priority
+ * (its task's priority plus one point per second waited: the smallest
+ * claim_at, 0011_priority.sql), read off ix_steps_claim.  claim_at is at
+ * most TK_PRIORITY_MAX seconds before ready_at, so a step that may run
+ * has claim_at <= now + 100 s; a step whose retry is still ahead of it
+ * can sort before it and is passed over (ready_at <= now).  With every
+ * priority 0 this is the old FIFO claim over the same kind of index.
+ */
+#define CLAIM_ALL \
+    CLAIM_COLS " FORCE INDEX (ix_steps_claim)" \
+    " WHERE claim_at <= UTC_TIMESTAMP(6) + INTERVAL 100 SECOND" \
+    " AND ready_at <= UTC_TIMESTAMP(6)" \
+    " ORDER BY claim_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+static const char SQL_CLAIM[] = CLAIM_ALL;
+static const char SQL_CLAIM_EXPLAIN[] = "EXPLAIN " CLAIM_ALL;
 static const char SQL_CLAIM_OF_TASK[] =
     CLAIM_COLS " WHERE task_id = ? AND ready_at <= UTC_TIMESTAMP(6)"
     " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
@@ -224,6 +237,29 @@ tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *s,
     int *found)
 {
 	return claim_query(db, SQL_CLAIM, NULL, 0, s, found);
+}
+
+tk_err
+tk_step_store_claim_plan(struct tk_db *db, char *out, size_t outsz)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	const char *type, *key, *extra;
+	tk_err e;
+
+	out[0] = '\0';
+	if ((e = tk_db_query(db, SQL_CLAIM_EXPLAIN, NULL, 0, &r)) != TK_OK)
+		return e;
+	/* EXPLAIN: id, select_type, table, type, possible_keys, key,
+	 * key_len, ref, rows, Extra. */
+	if (r.nrows == 1 && r.ncols >= 10) {
+		type = tk_row_str(&r, 0, 3);
+		key = tk_row_str(&r, 0, 5);
+		extra = tk_row_str(&r, 0, 9);
+		snprintf(out, outsz, "%s:%s:%s", type ? type : "NULL",
+		    key ? key : "NULL", extra ? extra : "");
+	}
+	tk_rows_free(&r);
+	return TK_OK;
 }
 
 tk_err

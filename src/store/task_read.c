@@ -36,7 +36,8 @@ static const char SQL_STEPS[] =
 	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
 	" t.status, IF(s.position = 0, t.context, NULL), t.initiator,"     \
 	" t.source_system, t.reason, IF(s.position = 0, t.tags, NULL),"    \
-	" t.created_at, t.updated_at, t.completed_at, t.created_by"
+	" t.created_at, t.updated_at, t.completed_at, t.created_by,"       \
+	" t.priority"
 #define STEP_COLS_S                                                        \
 	"s.id, s.position, s.name, s.status, s.attempts, s.retry_limit,"   \
 	" s.retryable, s.skippable, s.unmet_parents, s.results,"           \
@@ -215,6 +216,7 @@ task_take(struct tk_rows *r, size_t i, struct tk_task_row *t)
 	t->updated_at = tk_row_take(r, i, TC_UPDATED, NULL);
 	t->completed_at = tk_row_take(r, i, TC_COMPLETED, NULL);
 	t->created_by = tk_row_take(r, i, TC_CREATED_BY, NULL);
+	t->priority = (int)tk_row_int(r, i, TC_PRIORITY);
 	return TK_OK;
 }
 

@@ -477,6 +477,55 @@ test_request_hash_pinned(void)
 	    "464ce53008a437f6612e9fd2ef933c45");
 }
 
+/* "priority": a whole number from -100 to 100; null is absent; its
+ * fingerprint member only when given (older keys keep theirs). */
+static void
+test_request_priority(void)
+{
+	static const char *const bad[] = { "101", "-101", "1.5", "\"5\"",
+	    "true", "18446744073709551615", "-9223372036854775808", "[1]" };
+	char body[128], a[65], b[65];
+	json_object *j, *d;
+	struct tk_task_request r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(body, sizeof(body), "{\"name\":\"a\",\"namespace\":"
+		    "\"b\",\"priority\":%s}", bad[i]);
+		d = json_object_new_object();
+		j = parse_ok(body);
+		CU_ASSERT_EQUAL(tk_task_request_parse(j, &r, d),
+		    TK_ERR_VALIDATION);
+		CU_ASSERT(has_detail(d, "priority", "from -100 to 100"));
+		CU_ASSERT_EQUAL(tk_details_count(d), 1);
+		CU_ASSERT_FALSE(r.has_priority);
+		tk_task_request_free(&r);
+		json_object_put(j);
+		json_object_put(d);
+	}
+	d = json_object_new_object();
+	j = parse_ok("{\"task\":{\"name\":\"a\",\"namespace\":\"b\","
+	    "\"priority\":-100}}");
+	CU_ASSERT_EQUAL(tk_task_request_parse(j, &r, d), TK_OK);
+	CU_ASSERT(r.has_priority);
+	CU_ASSERT_EQUAL(r.priority, -100);
+	tk_task_request_free(&r);
+	json_object_put(j);
+	j = parse_ok("{\"name\":\"a\",\"namespace\":\"b\",\"priority\":null}");
+	CU_ASSERT_EQUAL(tk_task_request_parse(j, &r, d), TK_OK);
+	CU_ASSERT_FALSE(r.has_priority);
+	tk_task_request_free(&r);
+	json_object_put(j);
+	json_object_put(d);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\",\"priority\":null}", a);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\"}", b);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\",\"priority\":0}", a);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\",\"priority\":1}", b);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+}
+
 static void
 test_update_parse(void)
 {
@@ -891,6 +940,7 @@ TK_SUITE(tasks,
     { "request: every problem at once", test_request_problems },
     { "request: fingerprint", test_request_hash },
     { "request: fingerprint, pinned", test_request_hash_pinned },
+    { "request: priority", test_request_priority },
     { "update request", test_update_parse },
     { "step update request", test_step_update_parse },
     { "retry request", test_retry_parse },
