@@ -204,6 +204,9 @@ struct tk_task_filter {
 	const char *tags_json;      /* JSON array: the task holds them all */
 	const char *created_after;  /* 'YYYY-MM-DD HH:MM:SS.ffffff' UTC, */
 	const char *created_before; /*   both exclusive */
+	int         has_priority;   /* priority_min..max (inclusive) given */
+	int         priority_min;
+	int         priority_max;
 };
 
 /*

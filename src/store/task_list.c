@@ -132,7 +132,8 @@ static const struct {
  * drive's keys, the SCOPED_WHERE pairs: namespace set, namespace, name,
  * version, status set (comma lists for FIND_IN_SET), created_by,
  * initiator, source_system, created after, created before, tags (a JSON
- * array) (NULL: any); then limit, offset.
+ * array) (NULL: any), priority range (a marker, NULL: any; low; high);
+ * then limit, offset.
  */
 #define SCOPED_WHERE                                                       \
 	" (? IS NULL OR FIND_IN_SET(namespace, ?) > 0)"                    \
@@ -143,8 +144,9 @@ static const struct {
 	" AND (? IS NULL OR initiator = ?)"                                \
 	" AND (? IS NULL OR source_system = ?)"                            \
 	" AND (? IS NULL OR created_at > ?) AND (? IS NULL OR created_at < ?)" \
-	" AND (? IS NULL OR JSON_CONTAINS(tags, ?))"
-#define SCOPED_PARAMS 22
+	" AND (? IS NULL OR JSON_CONTAINS(tags, ?))"                       \
+	" AND (? IS NULL OR priority BETWEEN ? AND ?)"
+#define SCOPED_PARAMS 25
 /* FROM, the drive's key condition, the id it orders by. */
 #define SCOPED_PAGE_OF(FROM, COND, ORD)                                    \
 	"SELECT " TASK_COLS " FROM (SELECT " ORD " AS id FROM " FROM       \
@@ -162,9 +164,12 @@ static const struct {
 	" ON tasks.id = g.task_id"
 /* A range has both ends (drive_keys fills in the open one). */
 #define CREATED_COND "created_at BETWEEN ? AND ? AND"
+/* priority= / priority_min= / priority_max= (0011): ix_tasks_priority;
+ * one priority is read in id order, a range is sorted by id. */
+#define PRIORITY_COND "priority BETWEEN ? AND ? AND"
 
-enum drive { D_TAG, D_OWN, D_INITIATOR, D_SOURCE, D_CREATED, D_NS,
-    D__COUNT };
+enum drive { D_TAG, D_OWN, D_INITIATOR, D_SOURCE, D_CREATED, D_PRIORITY,
+    D_NS, D__COUNT };
 
 /* A drive's page, its count, and its page's EXPLAIN (for
  * tk_task_store_list_plan: statements are cached by address, so each
@@ -189,6 +194,8 @@ static const struct {
 	[D_CREATED] = DRIVE(SCOPED_PAGE("ix_tasks_created_at", CREATED_COND),
 	    SCOPED_COUNT("ix_tasks_created_at", CREATED_COND)),
 	[D_NS] = DRIVE(SCOPED_PAGE("PRIMARY", ""), NULL),
+	[D_PRIORITY] = DRIVE(SCOPED_PAGE("ix_tasks_priority", PRIORITY_COND),
+	    SCOPED_COUNT("ix_tasks_priority", PRIORITY_COND)),
 };
 
 /*
@@ -352,6 +359,9 @@ scoped_params(const struct tk_task_filter *f, const char *statuses,
 	a[16] = a[17] = TK_POPT(f->created_after);
 	a[18] = a[19] = TK_POPT(f->created_before);
 	a[20] = a[21] = TK_POPT(f->tags_json);
+	a[22] = f->has_priority ? TK_PINT(1) : TK_PNULL;
+	a[23] = TK_PINT(f->priority_min);
+	a[24] = TK_PINT(f->priority_max);
 	return SCOPED_PARAMS;
 }
 
@@ -370,6 +380,8 @@ drive_of(const struct tk_task_filter *f)
 		return D_SOURCE;
 	if (f->created_after != NULL || f->created_before != NULL)
 		return D_CREATED;
+	if (f->has_priority)
+		return D_PRIORITY;
 	if (f->ns_set != NULL)
 		return D_NS;
 	return D__COUNT;
@@ -397,6 +409,10 @@ drive_keys(const struct tk_task_filter *f, enum drive d, struct tk_dbarg *a)
 		    "1000-01-01 00:00:00");
 		a[1] = TK_PSTR(f->created_before != NULL ? f->created_before :
 		    "9999-12-31 23:59:59.999999");
+		return 2;
+	case D_PRIORITY:
+		a[0] = TK_PINT(f->priority_min);
+		a[1] = TK_PINT(f->priority_max);
 		return 2;
 	default:
 		return 0;

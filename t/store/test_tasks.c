@@ -577,6 +577,7 @@ static void
 test_priority(void)
 {
 	unsigned char hi[16], old[16], got[16];
+	struct tk_task_filter f;
 	char plan[256];
 	struct tk_db *db;
 
@@ -607,6 +608,22 @@ test_priority(void)
 	    "s.ready_at IS NOT NULL") == 0);
 	CU_ASSERT_FATAL(claimed_task(got));
 	CU_ASSERT(memcmp(got, old, 16) == 0);
+	/* GET /tasks?priority=, priority_min=: off ix_tasks_priority; with
+	 * another filter, a condition on its rows. */
+	memset(&f, 0, sizeof(f));
+	f.has_priority = 1;
+	f.priority_min = f.priority_max = 100;
+	list(&f, 0, 10, 1, 1, hi);
+	plan_reads(&f, "tasks:ix_tasks_priority");
+	f.priority_min = -100;
+	f.priority_max = -1;
+	list(&f, 0, 10, 0, 0, NULL);
+	f.created_by = "st_prio";
+	f.priority_min = 0;
+	f.priority_max = 100;
+	list(&f, 0, 10, 2, 2, old);
+	f.priority_max = 99;
+	list(&f, 0, 10, 1, 1, old);
 	/* Nothing of this case stays claimable for the others. */
 	CU_ASSERT(st_sql(db, "UPDATE workflow_steps s JOIN tasks t ON "
 	    "t.id = s.task_id SET s.ready_at = NULL WHERE t.created_by = "
