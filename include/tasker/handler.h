@@ -42,6 +42,8 @@
  * first, 0 when neither gives one. */
 #define TK_PRIORITY_MIN        (-100)
 #define TK_PRIORITY_MAX        100
+/* A step template's max_in_flight: 1..this (0: no limit). */
+#define TK_IN_FLIGHT_MAX       100000
 
 /*
  * The runnable part of a step's handler_config, parsed.  runnable is 1
@@ -71,6 +73,11 @@ struct tk_step_def {
 	int           retryable;        /* default 1 */
 	unsigned      retry_limit;      /* default 3, 0..TK_RETRY_LIMIT_MAX */
 	int           skippable;        /* default 0 */
+	unsigned      max_in_flight;    /* 0: no limit; else at most this
+	                                   many attempts of the template
+	                                   (its namespace, handler and
+	                                   name, any version) leased at
+	                                   once across the fleet */
 	json_object  *custom_events;    /* array of strings, never NULL */
 	json_object  *handler_config;   /* object, or NULL when absent */
 	struct tk_exec_def exec;

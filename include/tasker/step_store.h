@@ -83,7 +83,7 @@ struct tk_step_expired {
 
 /* *found 0: no step is ready (or every ready one is locked).  The
  * highest effective priority first: the task's priority plus one point
- * per second since the step became ready (0011_priority.sql). */
+ * per second since the step became ready (0011_flow_control.sql). */
 tk_err tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *out,
     int *found);
 /* The claim's EXPLAIN as "type:key:Extra" (for the store tests: the
@@ -97,6 +97,18 @@ tk_err tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
     struct tk_step_task *out);
 /* Clears a ready mark that is wrong, so the claim does not find it again. */
 tk_err tk_step_store_unready(struct tk_db *db, unsigned long long id);
+/*
+ * max_in_flight, in the claim's transaction: locks key's row of
+ * flow_limits (every claim of key across the fleet queues there until
+ * commit), counts the steps of key whose lease is unexpired and, below
+ * limit, marks step id with key: *taken 1.  A record clears the lease
+ * and a dead worker's expires: its slot comes back with it.
+ */
+tk_err tk_step_store_slot_take(struct tk_db *db, const char *key,
+    unsigned limit, unsigned long long id, int *taken);
+/* A step held back by a limit stays pending; the claim looks at it again
+ * in half a second. */
+tk_err tk_step_store_hold(struct tk_db *db, unsigned long long id);
 /* Taking the step (attempts + 1, a lease, epoch + 1, started now) is
  * part of its compare-and-set: transition_store.h, TK_ALSO_TAKE. */
 

@@ -170,14 +170,50 @@ tk_engine_claim_stale(const struct tk_step_ready *s,
 	    (s->status == TK_ST_ERROR && s->attempts >= max) || !t->names_ok;
 }
 
+static const struct tk_handler_def *lookup_def(struct tk_engine *eng,
+    unsigned hv, tk_err *e);
+
+/*
+ * A step template's max_in_flight: *held 1 when ready step s of task t
+ * (both locked) must wait for a slot (it stays pending and is looked at
+ * again shortly); else a slot is ours or the template has no limit.  An
+ * unknown definition is the run's to report: no limit here.
+ */
+static tk_err
+claim_slot(struct tk_engine *eng, const struct tk_step_ready *s,
+    const struct tk_step_task *t, int *held)
+{
+	const struct tk_handler_def *def;
+	const struct tk_step_def *sd;
+	char key[3 * 64 + 3];
+	int taken = 0;
+	tk_err e;
+
+	*held = 0;
+	if ((def = lookup_def(eng, t->hv, &e)) == NULL ||
+	    s->position >= def->nsteps)
+		return e;
+	sd = &def->steps[s->position];
+	if (sd->max_in_flight == 0)
+		return TK_OK;
+	snprintf(key, sizeof(key), "%s/%s/%s", t->ns, t->handler, sd->name);
+	if ((e = tk_step_store_slot_take(eng->db, key, sd->max_in_flight,
+	    s->id, &taken)) != TK_OK || taken)
+		return e;
+	*held = 1;
+	return tk_step_store_hold(eng->db, s->id);
+}
+
 /* Ready step s (locked) of task t (locked) becomes ours in a, or its
- * wrong ready mark is cleared. */
+ * wrong ready mark is cleared, or it waits for a slot (a->cleared: the
+ * loop looks again). */
 static tk_err
 claim_take(struct tk_engine *eng, struct claim_arg *a,
     const struct tk_step_ready *s, const struct tk_step_task *t)
 {
 	struct claim *c = &a->c;
 	struct tk_step_also also;
+	int held;
 	tk_err e;
 
 	if (tk_engine_claim_stale(s, t)) {
@@ -188,6 +224,10 @@ claim_take(struct tk_engine *eng, struct claim_arg *a,
 			e = tk_state_task_refresh_held(eng->db, c->task,
 			    t->status, t->hv, eng->actor,
 			    "step has no attempt left", NULL);
+		return e;
+	}
+	if ((e = claim_slot(eng, s, t, &held)) != TK_OK || held) {
+		a->cleared = held;
 		return e;
 	}
 	memcpy(c->ns, t->ns, sizeof(c->ns));

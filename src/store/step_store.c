@@ -26,8 +26,8 @@
 /*
  * The claim of all: the ready step of the highest effective priority
  * (its task's priority plus one point per second waited: the smallest
- * claim_at, 0011_priority.sql), read off ix_steps_claim.  claim_at is at
- * most TK_PRIORITY_MAX seconds before ready_at, so a step that may run
+ * claim_at, 0011_flow_control.sql), read off ix_steps_claim.  claim_at
+ * is at most TK_PRIORITY_MAX seconds before ready_at, so a step that may run
  * has claim_at <= now + 100 s; a step whose retry is still ahead of it
  * can sort before it and is passed over (ready_at <= now).  With every
  * priority 0 this is the old FIFO claim over the same kind of index.
@@ -45,6 +45,22 @@ static const char SQL_CLAIM_OF_TASK[] =
 static const char SQL_TASK_CLAIM[] =
     "SELECT status, handler_version_id, namespace, name, version"
     " FROM tasks WHERE id = ? FOR UPDATE";
+/* max_in_flight (0011): the key's row locked (created if need be), the
+ * leased attempts of the key counted, the step marked with its key. */
+static const char SQL_SLOT_LOCK[] =
+    "INSERT INTO flow_limits (limit_key, taken) VALUES (?, 0)"
+    " ON DUPLICATE KEY UPDATE taken = taken";
+static const char SQL_SLOT_COUNT[] =
+    "SELECT COUNT(*) FROM workflow_steps FORCE INDEX (ix_steps_limit)"
+    " WHERE limit_key = ? AND lease_expires_at > UTC_TIMESTAMP(6)";
+static const char SQL_SLOT_MARK[] =
+    "UPDATE workflow_steps SET limit_key = ? WHERE id = ?";
+static const char SQL_SLOT_TAKEN[] =
+    "UPDATE flow_limits SET taken = taken + 1 WHERE limit_key = ?";
+/* A step held back: pending still, looked at again in half a second. */
+static const char SQL_HOLD[] =
+    "UPDATE workflow_steps SET ready_at = UTC_TIMESTAMP(6)"
+    " + INTERVAL 500000 MICROSECOND WHERE id = ?";
 static const char SQL_UNREADY[] =
     "UPDATE workflow_steps SET ready_at = NULL,"
     " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
@@ -292,6 +308,36 @@ tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
 	}
 	tk_rows_free(&r);
 	return TK_OK;
+}
+
+tk_err
+tk_step_store_slot_take(struct tk_db *db, const char *key, unsigned limit,
+    unsigned long long id, int *taken)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PSTR(key);
+	long long n;
+	tk_err e;
+
+	*taken = 0;
+	if ((e = tk_db_exec(db, SQL_SLOT_LOCK, &a, 1, NULL, NULL)) != TK_OK ||
+	    (e = tk_db_query(db, SQL_SLOT_COUNT, &a, 1, &r)) != TK_OK)
+		return e;
+	n = r.nrows == 1 ? tk_row_int(&r, 0, 0) : -1;
+	tk_rows_free(&r);
+	if (n < 0 || (unsigned long long)n >= limit)
+		return TK_OK;
+	if ((e = str_by_id(db, SQL_SLOT_MARK, key, id)) != TK_OK ||
+	    (e = tk_db_exec(db, SQL_SLOT_TAKEN, &a, 1, NULL, NULL)) != TK_OK)
+		return e;
+	*taken = 1;
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_hold(struct tk_db *db, unsigned long long id)
+{
+	return by_id(db, SQL_HOLD, id);
 }
 
 tk_err

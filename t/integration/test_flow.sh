@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # test_flow.sh - flow control through the real stack (issue 19):
 # task priorities (POST /tasks "priority", a handler's default_priority)
-# and the claim's order, higher first with aging (0011_priority.sql: a
+# and the claim's order, higher first with aging (0011_flow_control.sql: a
 # step is never overtaken by a step that became ready more than
-# (its priority difference) seconds after it).
+# (its priority difference) seconds after it); a step template's
+# max_in_flight across workers, held steps pending, and a killed
+# worker's slot back with its lease.
 #
 # Handlers: t/fixtures/flow (namespace it_flow); steps run
 # t/fixtures/engine/bin/it_step.sh, which logs each run to runs.log in
@@ -19,6 +21,9 @@ WORKER=$TASKER_BUILD/tasker-worker
 WPID=""
 
 worker_conf "$CONF" "processes: 1" "lease_seconds: 30"
+# The limits' cases: two processes a worker, short leases.
+CONF2=$E/tasker2.yaml
+worker_conf "$CONF2" "processes: 2" "lease_seconds: 4" "heartbeat_seconds: 1"
 
 worker_stop() {
 	local c
@@ -35,8 +40,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# worker_start [CONF]: a tasker-worker of our own; WPID.
 worker_start() {
-	"$WORKER" -c "$CONF" -l "$E/worker.log" </dev/null >>"$E/worker.log" 2>&1 &
+	"$WORKER" -c "${1:-$CONF}" -l "$E/worker.log" </dev/null >>"$E/worker.log" 2>&1 &
 	WPID=$!
 }
 
@@ -57,9 +63,9 @@ post() {
 # wait_done DIR N SECONDS: until DIR/runs.log has N lines.
 wait_done() {
 	local end=$((SECONDS + $3))
-	while [ "$(wc -l < "$1/runs.log" 2>/dev/null || echo 0)" -lt "$2" ]; do
+	while [ "$(cat "$1/runs.log" 2>/dev/null | wc -l)" -lt "$2" ]; do
 		if [ $SECONDS -ge "$end" ]; then
-			fail "$(wc -l < "$1/runs.log" 2>/dev/null || echo 0) of $2 runs after $3 s"
+			fail "$(cat "$1/runs.log" 2>/dev/null | wc -l) of $2 runs after $3 s"
 			return 1
 		fi
 		sleep 0.2
@@ -130,7 +136,7 @@ D=$E/order
 for _ in 1 2 3 4; do post one "$D" ', "priority": -10'; done
 for _ in 1 2 3 4; do post one "$D" ', "priority": 50'; done
 worker_start
-wait_done "$D" 8 60
+wait_done "$D" 8 120
 # Tasks by the order their step started: the four of priority 50 (created
 # last) first.
 order=$(sql "SELECT GROUP_CONCAT(t.priority ORDER BY s.started_at
@@ -140,19 +146,19 @@ expect_eq "$order" "50 50 50 50 -10 -10 -10 -10" "priorities in start order"
 
 case_begin "aging: a steady stream of urgent tasks overtakes a step only for its priority difference in seconds"
 # One worker process, 0.3 s a step: a stream of tasks of priority 3, a
-# few a second for 8 s, builds up a backlog.  A task of priority 0
+# few a second for some 5 s, builds up a backlog.  A task of priority 0
 # created 1 s in must be overtaken only by urgent tasks created less
 # than 3 s after it.
 D=$E/aging
 mkdir -p "$D"
 (
-	for _ in $(seq 1 60); do
+	for _ in $(seq 1 25); do
 		curl -s -o /dev/null -H "Authorization: Bearer $AUTH" \
 		    -H 'Content-Type: application/json' -d "{\"namespace\":
 		    \"it_flow\", \"name\": \"one\", \"version\": \"1.0.0\",
 		    \"priority\": 3, \"context\": {\"dir\": \"$D\"}}" \
 		    "$TASKER_URL/tasks"
-		sleep 0.1
+		sleep 0.2
 	done
 ) &
 SPID=$!
@@ -160,8 +166,8 @@ sleep 1
 post one "$D/low"
 LOW=$TASK
 wait "$SPID"
-wait_done "$D/low" 1 120
-wait_done "$D" 60 120
+wait_done "$D/low" 1 300
+wait_done "$D" 25 300
 # Urgent tasks that started before the low one, though created more than
 # 3 s after it: none (the bound).  Created after it and started before
 # it: some (the stream did overtake).
@@ -186,5 +192,54 @@ behind=$(sql "SELECT COUNT(*) FROM tasks u JOIN workflow_steps us
 [ "$behind" -ge 1 ] 2>/dev/null ||
     fail "no urgent task was waiting when it started ($behind): no backlog, nothing shown"
 worker_stop
+
+case_begin "max_in_flight: 2: never more than 2 attempts at once across 2 workers of 2 processes"
+D=$E/limited
+for _ in $(seq 1 8); do post limited "$D"; done
+worker_start "$CONF2"
+W1=$WPID
+worker_start "$CONF2"
+W2=$WPID
+wait_done "$D" 8 120
+# The runs' [start, end] intervals (inside their leases): at most 2
+# overlap at any start, and 2 did (the limit, not the fleet, held them).
+most=$(awk '{ s[NR] = $4; e[NR] = $5 } END {
+	m = 0
+	for (i = 1; i <= NR; i++) {
+		n = 0
+		for (j = 1; j <= NR; j++) if (s[j] <= s[i] && s[i] < e[j]) n++
+		if (n > m) m = n
+	}
+	print m }' "$D/runs.log")
+expect_eq "$most" 2 "most runs at once"
+WPID=$W1 worker_stop
+WPID=$W2 worker_stop
+
+case_begin "a step held back by max_in_flight stays pending, and a killed worker's slot comes back with its lease"
+A=$E/single_a
+B=$E/single_b
+mkdir -p "$B"
+touch "$B/release"
+worker_start "$CONF2"
+W1=$WPID
+post single "$A"
+end=$((SECONDS + 30))
+while [ ! -e "$A/s.started" ] && [ $SECONDS -lt $end ]; do sleep 0.1; done
+[ -e "$A/s.started" ] || fail "the first task's step did not start"
+worker_start "$CONF2"
+W2=$WPID
+post single "$B"
+TB=$TASK
+sleep 2
+[ ! -e "$B/runs.log" ] || fail "the second step ran while the first held the only slot"
+req GET "/tasks/$TB"
+expect_jq '[.status, .steps[0].status, .steps[0].attempts]' '["pending","pending",0]'
+# The first worker dies with its step: nothing records it, its lease
+# (lease_seconds: 4) expires, and the slot is free again.
+kill -9 "$(cat "$A/s.started")" 2>/dev/null || true
+WPID=$W1 worker_stop
+touch "$A/release"
+wait_done "$B" 1 60
+WPID=$W2 worker_stop
 
 finish
