@@ -106,9 +106,11 @@ tk_err tk_step_store_unready(struct tk_db *db, unsigned long long id);
  */
 tk_err tk_step_store_slot_take(struct tk_db *db, const char *key,
     unsigned limit, unsigned long long id, int *taken);
-/* A step held back by a limit stays pending; the claim looks at it again
- * in half a second. */
-tk_err tk_step_store_hold(struct tk_db *db, unsigned long long id);
+/* A step held back by limit key stays pending, marked with key (the
+ * dependency analysis says why it waits); the claim looks at it again in
+ * half a second. */
+tk_err tk_step_store_hold(struct tk_db *db, const char *key,
+    unsigned long long id);
 /* Taking the step (attempts + 1, a lease, epoch + 1, started now) is
  * part of its compare-and-set: transition_store.h, TK_ALSO_TAKE. */
 

@@ -67,6 +67,8 @@ struct tk_step_row {
 	char           *completed_at;
 	char           *created_at;
 	char           *updated_at;
+	int             limited;        /* claimed or held under a
+	                                   max_in_flight (0011) */
 };
 
 /* A step's status change (the statuses as written: text). */

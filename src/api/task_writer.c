@@ -313,6 +313,8 @@ tk_deps_json(const struct tk_step_list *steps, const struct tk_handler_def *def,
 		st[pos].status = steps->v[i].status;
 		st[pos].attempts_left = st[pos].status == TK_ST_ERROR &&
 		    steps->v[i].ready_at != NULL;
+		st[pos].held = st[pos].status == TK_ST_PENDING &&
+		    steps->v[i].ready_at != NULL && steps->v[i].limited;
 	}
 	tk_deps_analyse(def, st, n, task_status, cls, analysis);
 	if ((o = json_object_new_object()) == NULL)

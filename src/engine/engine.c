@@ -201,7 +201,7 @@ claim_slot(struct tk_engine *eng, const struct tk_step_ready *s,
 	    s->id, &taken)) != TK_OK || taken)
 		return e;
 	*held = 1;
-	return tk_step_store_hold(eng->db, s->id);
+	return tk_step_store_hold(eng->db, key, s->id);
 }
 
 /* Ready step s (locked) of task t (locked) becomes ours in a, or its

@@ -59,7 +59,7 @@ static const char SQL_SLOT_TAKEN[] =
     "UPDATE flow_limits SET taken = taken + 1 WHERE limit_key = ?";
 /* A step held back: pending still, looked at again in half a second. */
 static const char SQL_HOLD[] =
-    "UPDATE workflow_steps SET ready_at = UTC_TIMESTAMP(6)"
+    "UPDATE workflow_steps SET limit_key = ?, ready_at = UTC_TIMESTAMP(6)"
     " + INTERVAL 500000 MICROSECOND WHERE id = ?";
 static const char SQL_UNREADY[] =
     "UPDATE workflow_steps SET ready_at = NULL,"
@@ -335,9 +335,11 @@ tk_step_store_slot_take(struct tk_db *db, const char *key, unsigned limit,
 }
 
 tk_err
-tk_step_store_hold(struct tk_db *db, unsigned long long id)
+tk_step_store_hold(struct tk_db *db, const char *key, unsigned long long id)
 {
-	return by_id(db, SQL_HOLD, id);
+	/* The key marks it for the dependency analysis; a pending step has
+	 * no lease, so it takes no slot. */
+	return str_by_id(db, SQL_HOLD, key, id);
 }
 
 tk_err

@@ -17,7 +17,8 @@
 #define STEP_COLS                                                          \
 	"id, position, name, status, attempts, retry_limit, retryable,"    \
 	" skippable, unmet_parents, results, last_error, ready_at,"        \
-	" started_at, completed_at, created_at, updated_at"
+	" started_at, completed_at, created_at, updated_at,"               \
+	" limit_key IS NOT NULL"
 
 
 static const char SQL_TASK_GET[] =
@@ -42,7 +43,7 @@ static const char SQL_STEPS[] =
 	"s.id, s.position, s.name, s.status, s.attempts, s.retry_limit,"   \
 	" s.retryable, s.skippable, s.unmet_parents, s.results,"           \
 	" s.last_error, s.ready_at, s.started_at, s.completed_at,"         \
-	" s.created_at, s.updated_at"
+	" s.created_at, s.updated_at, s.limit_key IS NOT NULL"
 static const char SQL_TASK_ALL[] =
     "SELECT " TASK_COLS_ONCE ", " STEP_COLS_S " FROM workflow_steps s"
     " FORCE INDEX (ix_steps_task_position) JOIN tasks t ON t.id = s.task_id"
@@ -59,6 +60,7 @@ enum step_col {
 	SC_ID, SC_POSITION, SC_NAME, SC_STATUS, SC_ATTEMPTS, SC_RETRY_LIMIT,
 	SC_RETRYABLE, SC_SKIPPABLE, SC_UNMET, SC_RESULTS, SC_LAST_ERROR,
 	SC_READY_AT, SC_STARTED, SC_COMPLETED, SC_CREATED, SC_UPDATED,
+	SC_LIMITED,
 	SC__NCOLS
 };
 
@@ -265,6 +267,7 @@ step_take(struct tk_rows *r, size_t i, size_t b, struct tk_step_row *s)
 	s->completed_at = tk_row_take(r, i, b + SC_COMPLETED, NULL);
 	s->created_at = tk_row_take(r, i, b + SC_CREATED, NULL);
 	s->updated_at = tk_row_take(r, i, b + SC_UPDATED, NULL);
+	s->limited = tk_row_int(r, i, b + SC_LIMITED) != 0;
 	return TK_OK;
 }
 

@@ -232,8 +232,9 @@ post single "$B"
 TB=$TASK
 sleep 2
 [ ! -e "$B/runs.log" ] || fail "the second step ran while the first held the only slot"
-req GET "/tasks/$TB"
+req GET "/tasks/$TB?include_dependencies=true"
 expect_jq '[.status, .steps[0].status, .steps[0].attempts]' '["pending","pending",0]'
+expect_jq '.dependencies.analysis' '"Task has not started yet: 1 waiting for a concurrency slot."'
 # The first worker dies with its step: nothing records it, its lease
 # (lease_seconds: 4) expires, and the slot is free again.
 kill -9 "$(cat "$A/s.started")" 2>/dev/null || true

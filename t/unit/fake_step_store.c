@@ -290,9 +290,10 @@ tk_step_store_slot_take(struct tk_db *db, const char *key, unsigned limit,
 }
 
 tk_err
-tk_step_store_hold(struct tk_db *db, unsigned long long id)
+tk_step_store_hold(struct tk_db *db, const char *key, unsigned long long id)
 {
 	(void)db;
+	(void)key;
 	(void)id;
 	return TK_OK;
 }

@@ -720,8 +720,8 @@ test_deps(void)
 	struct tk_handler_def h;
 	struct tk_step_def s[4];
 	struct tk_dep_step st[4] = {
-		{ "a", TK_ST_COMPLETE, 0 }, { "b", TK_ST_IN_PROGRESS, 0 },
-		{ "c", TK_ST_PENDING, 0 }, { "d", TK_ST_PENDING, 0 } };
+		{ "a", TK_ST_COMPLETE, 0, 0 }, { "b", TK_ST_IN_PROGRESS, 0, 0 },
+		{ "c", TK_ST_PENDING, 0, 0 }, { "d", TK_ST_PENDING, 0, 0 } };
 	enum tk_dep_class cls[4];
 	char an[TK_ANALYSIS_SIZE];
 
@@ -787,8 +787,8 @@ diamond_says(enum tk_status a, enum tk_status b, enum tk_status c,
 	static char an[TK_ANALYSIS_SIZE];
 	struct tk_handler_def h;
 	struct tk_step_def s[4];
-	struct tk_dep_step st[4] = { { "a", a, left }, { "b", b, left },
-	    { "c", c, left }, { "d", d, left } };
+	struct tk_dep_step st[4] = { { "a", a, left, 0 }, { "b", b, left, 0 },
+	    { "c", c, left, 0 }, { "d", d, left, 0 } };
 	enum tk_dep_class cls[4];
 
 	diamond(&h, s);
@@ -798,12 +798,33 @@ diamond_says(enum tk_status a, enum tk_status b, enum tk_status c,
 
 /* The sentence reads well in every state: no "0 ..." parts, "running"
  * where a step runs, singular and plural right. */
+/* A step held back by max_in_flight: pending with the reason, not
+ * "ready to run". */
+static void
+test_deps_held(void)
+{
+	struct tk_handler_def h;
+	struct tk_step_def s[4];
+	struct tk_dep_step st[4] = {
+		{ "a", TK_ST_COMPLETE, 0, 0 }, { "b", TK_ST_PENDING, 0, 1 },
+		{ "c", TK_ST_PENDING, 0, 0 }, { "d", TK_ST_PENDING, 0, 0 } };
+	enum tk_dep_class cls[4];
+	char an[TK_ANALYSIS_SIZE];
+
+	diamond(&h, s);
+	tk_deps_analyse(&h, st, 4, TK_ST_IN_PROGRESS, cls, an);
+	CU_ASSERT_EQUAL(cls[1], TK_DEP_READY);
+	CU_ASSERT_STRING_EQUAL(an, "Task is progressing normally through "
+	    "dependency chain: 1 of 4 steps complete, 1 ready to run, "
+	    "1 waiting for a concurrency slot, 1 waiting on its parents.");
+}
+
 static void
 test_deps_wording(void)
 {
 	struct tk_handler_def h;
 	struct tk_step_def one;
-	struct tk_dep_step st = { "only", TK_ST_PENDING, 0 };
+	struct tk_dep_step st = { "only", TK_ST_PENDING, 0, 0 };
 	enum tk_dep_class cls[1];
 	char an[TK_ANALYSIS_SIZE];
 
@@ -949,4 +970,5 @@ TK_SUITE(tasks,
     { "status list", test_status_list },
     { "dependency analysis", test_deps },
     { "dependency analysis wording in every state", test_deps_wording },
+    { "dependency analysis: held by a limit", test_deps_held },
     { "DATETIME text to API time stamps", test_iso_time });
