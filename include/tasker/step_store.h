@@ -55,10 +55,12 @@ struct tk_step_task {
 	char      version[TK_NAME_MAX + 1];
 };
 
-/* A step as its lease holder sees it before recording (locks). */
+/* A step as its lease holder sees it before recording, with its task's
+ * status (locks both, the step first, in one statement). */
 struct tk_step_held {
 	int       found;
 	int       status;
+	int       task_status; /* -1: no such task */
 	unsigned  attempts;
 	int       has_owner;   /* lease_owner is not NULL (and fits) */
 	char      owner[TK_STEP_OWNER_SIZE];

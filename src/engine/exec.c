@@ -2,13 +2,14 @@
  * exec.c - runs one step handler process (see exec.h).
  *
  * Shape: four pipes (stdin, stdout, stderr, and a close-on-exec pipe the
- * child reports a failed chdir/setuid/exec through), fork, then one poll()
+ * child reports a failed chdir/setuid/exec through), vfork, then one poll()
  * loop in the parent that feeds stdin, drains stdout and stderr, and
  * watches the clock (timeout, ticks) until the handler is reaped.
  *
- * The child runs only async-signal-safe calls up to execvp() (plus the
- * environ assignment that makes execvp search the handler's own PATH):
- * the worker is single-threaded, but the discipline costs nothing.
+ * The child is a vfork() child: it shares the worker's memory until it
+ * execs, so it runs only async-signal-safe calls up to execvp() (plus the
+ * environ assignment that makes execvp search the handler's own PATH,
+ * which the parent undoes), never returns, and leaves with _exit().
  */
 #include "tasker/exec.h"
 
@@ -622,6 +623,8 @@ tk_exec_run(const struct tk_exec_spec *sp, struct tk_exec_result *res)
 	struct pipes p;
 	struct stream so, se;
 	struct sigaction ign, old;
+	sigset_t all, mask;
+	char **env;
 	long long t0 = tk_now_ms();
 	pid_t pid, parent = getpid();
 	tk_err e = TK_OK;
@@ -640,12 +643,25 @@ tk_exec_run(const struct tk_exec_spec *sp, struct tk_exec_result *res)
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
 	(void)sigaction(SIGPIPE, &ign, &old);
-	if ((pid = fork()) < 0) {
+	/*
+	 * vfork: the child borrows this process's memory until it execs, so
+	 * starting a handler copies no page tables (a fork of the worker
+	 * cost more CPU than the handler itself).  What the child writes
+	 * that we read afterwards: environ (restored below) and errno (not
+	 * read).  Every signal stays blocked until the child has reset the
+	 * handlers it inherits, so none of ours runs in it on our memory.
+	 */
+	sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, &mask);
+	env = environ;
+	if ((pid = vfork()) == 0)
+		child(sp, p.in[0], p.out[1], p.err[1], p.ex[1], parent);
+	environ = env;
+	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
+	if (pid < 0) {
 		e = TK_ERR_IO;
 		goto restore;
 	}
-	if (pid == 0)
-		child(sp, p.in[0], p.out[1], p.err[1], p.ex[1], parent);
 	/* The child's ends: EOF on ex[0] once it has exec'd. */
 	close_fd(&p.in[0]);
 	close_fd(&p.out[1]);

@@ -140,14 +140,13 @@ record_txn(struct tk_engine *eng, void *p)
 		ra->lost = 1;
 		return TK_OK;
 	}
-	if ((e = tk_step_store_lock_task(eng->db, c->task, &tst)) != TK_OK)
-		goto out;
+	/* The task was locked with the step (lock order: the step first). */
+	tst = h.task_status;
 	if (h.status != TK_ST_IN_PROGRESS)
 		e = record_late(eng, c, ra->o, h.status);
 	else
 		e = record_outcome(eng, ra, tst, h.attempts,
 		    tk_step_max_attempts(h.retryable, h.retry_limit));
-out:
 	if (e == TK_ERR_CONFLICT) {
 		/* The status moved under our lock: impossible; say lost. */
 		ra->lost = 1;

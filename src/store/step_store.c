@@ -78,9 +78,12 @@ static const char SQL_PARENT[] =
 static const char SQL_CONTEXT_PARENT[] =
     "SELECT t.context, (SELECT s.results FROM workflow_steps s"
     " WHERE s.task_id = t.id AND s.name = ?) FROM tasks t WHERE t.id = ?";
+/* The step, then its task (both constant lookups by primary key, read
+ * in that order): the engine's lock order in one round trip. */
 static const char SQL_MINE[] =
-    "SELECT status, attempts, lease_owner, retryable, retry_limit"
-    " FROM workflow_steps WHERE id = ? FOR UPDATE";
+    "SELECT s.status, s.attempts, s.lease_owner, s.retryable,"
+    " s.retry_limit, t.status FROM workflow_steps s"
+    " LEFT JOIN tasks t ON t.id = s.task_id WHERE s.id = ? FOR UPDATE";
 static const char SQL_TASK_LOCK[] =
     "SELECT status FROM tasks WHERE id = ? FOR UPDATE";
 static const char SQL_LATE_RESULTS[] =
@@ -458,7 +461,7 @@ tk_step_store_lock_held(struct tk_db *db, unsigned long long id,
 	tk_err e;
 
 	memset(h, 0, sizeof(*h));
-	h->status = -1;
+	h->status = h->task_status = -1;
 	if ((e = tk_db_query(db, SQL_MINE, &a, 1, &r)) != TK_OK)
 		return e;
 	if (r.nrows == 1) {
@@ -468,6 +471,7 @@ tk_step_store_lock_held(struct tk_db *db, unsigned long long id,
 		h->has_owner = copy_cell(h->owner, sizeof(h->owner), &r, 0, 2);
 		h->retryable = tk_row_int(&r, 0, 3) != 0;
 		h->retry_limit = (unsigned)tk_row_int(&r, 0, 4);
+		h->task_status = row_status(&r, 0, 5);
 	}
 	tk_rows_free(&r);
 	return TK_OK;

@@ -446,6 +446,7 @@ tk_step_store_lock_held(struct tk_db *db, unsigned long long id,
 	put(out->owner, sizeof(out->owner), s->owner);
 	out->retryable = s->retryable;
 	out->retry_limit = s->retry_limit;
+	out->task_status = our_task(s->task) ? fake.task.status : -1;
 	return TK_OK;
 }
 
