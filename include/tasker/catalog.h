@@ -88,6 +88,10 @@ const struct tk_catalog_handler *tk_catalog_handler(
  * the latest when v is NULL; NULL when there is none. */
 const struct tk_catalog_version *tk_catalog_version(
     const struct tk_catalog_handler *h, const struct tk_semver *v);
+/* The highest version that satisfies the range r (npm's maxSatisfying:
+ * pre-releases only as r allows them); NULL when none does. */
+const struct tk_catalog_version *tk_catalog_match(
+    const struct tk_catalog_handler *h, const struct tk_semver_range *r);
 /*
  * Version resolution, pure: sorts v[0..n) newest first by semver precedence
  * and returns the index of the latest: the newest release, or the newest

@@ -292,6 +292,21 @@ void   tk_response_free(struct tk_response *res);
  */
 tk_err tk_response_set_header(struct tk_response *res, const char *name,
     const char *value);
+/* s[0..n) percent-encoded onto b: every byte but RFC 3986's unreserved
+ * ones (A-Z a-z 0-9 - . _ ~) as %XX. */
+void   tk_url_encode(struct tk_buf *b, const char *s, size_t n);
+/*
+ * Adds a link (RFC 8288) to the Link header, after those added before:
+ * <prefix path?query>; rel="rel", where query is q's pairs in their
+ * order without those named in drop (NULL-ended), then name=value; every
+ * name and value percent-encoded again (unreserved bytes as they are).
+ * The target is a path reference: it keeps the mount prefix and the
+ * scheme and host the client used.  A link that would make the header
+ * longer than TK_HEADER_VALUE_MAX is left out (TK_OK).  TK_ERR_NOMEM.
+ */
+tk_err tk_response_add_link(struct tk_response *res, const char *prefix,
+    const char *path, const struct tk_query *q, const char *const *drop,
+    const char *name, const char *value, const char *rel);
 /* The value of a header set before, or NULL. */
 const char *tk_response_header(const struct tk_response *res,
     const char *name);

@@ -44,4 +44,39 @@ unsigned long long tk_page_total_pages(unsigned long long total,
 tk_err tk_status_list_parse(const char *s, unsigned *mask,
     json_object *details);
 
+/*
+ * Cursors of GET /tasks (keyset pagination).  A cursor names a task id
+ * and a direction: NEXT, the tasks older than it; PREV, the tasks newer
+ * than it (both shown newest first).  Its text is opaque to clients:
+ * TK_CURSOR_LEN lower-case hex digits of a version byte, the direction,
+ * 8 bytes of the SHA-256 of the list's filters (tk_cursor_filter_hash)
+ * and the 16 id bytes.  A cursor of another filter, or one that does not
+ * decode, is refused; one is never trusted beyond the id it seeks from
+ * (the filters and the caller's scope are applied as always).
+ */
+#define TK_CURSOR_LEN 52
+
+struct tk_task_filter;
+
+enum tk_cursor_dir { TK_CURSOR_NEXT = 1, TK_CURSOR_PREV = 2 };
+
+struct tk_cursor {
+	enum tk_cursor_dir dir;
+	unsigned char      id[16];
+	unsigned char      filter[8];  /* tk_cursor_filter_hash */
+};
+
+/* The hash of f's filters (every field but hv_id, which follows from
+ * them) into out.  TK_ERR_INTERNAL when OpenSSL fails. */
+tk_err tk_cursor_filter_hash(const struct tk_task_filter *f,
+    unsigned char out[8]);
+void   tk_cursor_encode(const struct tk_cursor *c,
+    char out[TK_CURSOR_LEN + 1]);
+/*
+ * Decodes s into out; its filter hash must be filter.  Problems go into
+ * details["cursor"]; TK_ERR_BAD_REQUEST then.
+ */
+tk_err tk_cursor_decode(const char *s, const unsigned char filter[8],
+    struct tk_cursor *out, json_object *details);
+
 #endif

@@ -28,6 +28,8 @@ struct tk_task_request {
 	const char       *namespace_name;
 	const char       *version;      /* NULL: the latest */
 	struct tk_semver  semver;       /* parsed version when given */
+	int               is_range;     /* version is a range, not exact */
+	struct tk_semver_range range;   /* the range, when is_range */
 	json_object      *context;      /* a reference of our own */
 	const char       *initiator;    /* NULL when absent */
 	const char       *source_system;

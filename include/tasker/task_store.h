@@ -237,6 +237,23 @@ tk_err tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
     unsigned long long *total);
 
 /*
+ * Keyset pages (GET /tasks?cursor=): up to limit tasks of f older than
+ * key (newer 0), or newer than key (newer 1), shown newest first either
+ * way; key NULL: from the newest.  One index is read from key on, by
+ * seek, not offset: the same work for the first page and the 40,000th,
+ * and a page is not shifted by tasks created meanwhile.  The index is the
+ * one of f's first filter (as for tk_task_store_list's filtered lists,
+ * else namespace/name/version's, else the primary key); the other filters
+ * are conditions on the rows it yields.
+ */
+tk_err tk_task_store_seek(struct tk_db *db, const struct tk_task_filter *f,
+    const unsigned char *key, int newer, unsigned limit,
+    struct tk_task_list *out);
+/* The plan of f's older-than page, as tk_task_store_list_plan. */
+tk_err tk_task_store_seek_plan(struct tk_db *db,
+    const struct tk_task_filter *f, char *out, size_t outsz);
+
+/*
  * How many tasks match f, from task_counts (per handler version and
  * status) joined to the registry: no scan of tasks.  With created_by: a
  * count over ix_tasks_created_by (grows with that subject's tasks).

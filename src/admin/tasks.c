@@ -35,6 +35,8 @@
 #include "tasker/buf.h"
 #include "tasker/cli.h"
 #include "tasker/diag.h"
+#include "tasker/http.h"
+#include "tasker/page.h"
 
 #define SEE "tasker-admin help tasks"
 #define SUBJECT_SIZE 96
@@ -86,25 +88,6 @@ admin_subject(char out[SUBJECT_SIZE])
 		    (unsigned long)geteuid());
 }
 
-/* Appends s percent-encoded (everything but unreserved bytes). */
-static void
-put_encoded(struct tk_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if ((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' &&
-		    p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
-		    strchr("-._~", p[i]) != NULL)
-			tk_buf_putc(b, (char)p[i]);
-		else
-			tk_buf_printf(b, "%%%c%c", hex[p[i] >> 4],
-			    hex[p[i] & 15]);
-	}
-}
-
 /* One query parameter, NAME with '-' read as '_'. */
 static void
 put_param(struct tk_buf *b, const char *name, size_t n, const char *value)
@@ -116,7 +99,7 @@ put_param(struct tk_buf *b, const char *name, size_t n, const char *value)
 	for (i = 0; i < n; i++)
 		tk_buf_putc(b, name[i] == '-' ? '_' : name[i]);
 	tk_buf_putc(b, '=');
-	put_encoded(b, value, strlen(value));
+	tk_url_encode(b, value, strlen(value));
 }
 
 /*
@@ -308,9 +291,33 @@ print_tasks(json_object *doc)
 		put_cell(stdout, member(t, "name"), 0, " ");
 		put_cell(stdout, member(t, "version"), 0, "\n");
 	}
+	if (json_object_object_get_ex(pg, "next_cursor", NULL)) {
+		/* A cursor answer (--cursor): no page numbers; the way
+		 * on is print_next_link's. */
+		printf("%s task%s in all\n", member(pg, "total_count"),
+		    strcmp(member(pg, "total_count"), "1") == 0 ? "" : "s");
+		return;
+	}
 	printf("page %s of %s, %s task%s\n", member(pg, "current_page"),
 	    member(pg, "total_pages"), member(pg, "total_count"),
 	    strcmp(member(pg, "total_count"), "1") == 0 ? "" : "s");
+}
+
+/*
+ * The way on by cursor, from the Link header (the page form's body has
+ * page numbers only): "next page: --cursor C" when there is a next page.
+ */
+static void
+print_next_link(const struct tk_response *res)
+{
+	const char *link = tk_response_header(res, "Link"), *c, *end;
+
+	if (link == NULL || (end = strstr(link, ">; rel=\"next\"")) == NULL)
+		return;
+	for (c = end; c > link && c[-1] != '='; c--)
+		;
+	if (end - c == TK_CURSOR_LEN)
+		printf("next page: --cursor %.*s\n", (int)(end - c), c);
 }
 
 /* A task answer (with its steps) as a summary and a table of steps. */
@@ -382,8 +389,11 @@ tasks_list(const struct tk_config *cfg, int argc, char **argv, int json)
 	else if (call_open(&c, cfg) != TK_OK)
 		rc = TK_EXIT_FAIL;
 	else if ((rc = call_run(&c, "GET", "/tasks", tk_buf_str(&qs),
-	    NULL)) == 0)
+	    NULL)) == 0) {
 		rc = answer(&c, json, print_tasks);
+		if (rc == 0 && !json)
+			print_next_link(&c.res);
+	}
 	call_close(&c);
 	tk_buf_free(&qs);
 	return rc;
@@ -405,7 +415,7 @@ tasks_one(const struct tk_config *cfg, const char *method, const char *tail,
 	call_init(&c, cfg);
 	tk_buf_init(&path);
 	tk_buf_puts(&path, "/tasks/");
-	put_encoded(&path, id, strlen(id));
+	tk_url_encode(&path, id, strlen(id));
 	tk_buf_puts(&path, tail);
 	if (reason != NULL && (body = json_object_new_object()) != NULL)
 		json_object_object_add(body, "reason",

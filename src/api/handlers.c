@@ -341,12 +341,15 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 	const struct tk_catalog_namespace *ns;
 	struct tk_catalog *cat;
 	struct tk_semver want;
+	struct tk_semver_range range;
 	char c1[CLIP_SIZE], c2[CLIP_SIZE], c3[CLIP_SIZE];
+	int is_range = 0;
 	tk_err e;
 
 	if ((e = tk_api_query_check(req, params)) != TK_OK)
 		return e;
-	if (vtext != NULL && tk_semver_parse(vtext, &want) != TK_OK)
+	if (vtext != NULL && tk_semver_want_parse(vtext, &want, &range,
+	    &is_range) != TK_OK)
 		return tk_api_reject(req, TK_ERR_BAD_REQUEST,
 		    "Invalid request parameters", tk_api_details1("version",
 		    "must be a valid semantic version"));
@@ -358,7 +361,10 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 	if ((ns = tk_catalog_namespace(cat, nsname)) == NULL)
 		return namespace_not_found(req, nsname);
 	v = NULL;
-	if (valid_name(name))
+	if (valid_name(name) && is_range)
+		v = (struct tk_catalog_version *)tk_catalog_match(
+		    tk_catalog_handler(ns, name), &range);
+	else if (valid_name(name))
 		v = (struct tk_catalog_version *)tk_catalog_version(
 		    tk_catalog_handler(ns, name), vtext != NULL ? &want : NULL);
 	if (v == NULL) {

@@ -139,6 +139,7 @@ resolve(struct tk_request *req, const struct tk_task_request *r,
     const struct tk_catalog_version **v, tk_err *notfound)
 {
 	const struct tk_catalog_namespace *ns;
+	const struct tk_catalog_handler *h;
 	struct tk_catalog *cat;
 	char q1[72], q2[72], q3[72];
 	tk_err e;
@@ -152,8 +153,9 @@ resolve(struct tk_request *req, const struct tk_task_request *r,
 		*notfound = TK_ERR_NAMESPACE_NOT_FOUND;
 		return TK_OK;
 	}
-	*v = tk_catalog_version(tk_catalog_handler(ns, r->name),
-	    r->version != NULL ? &r->semver : NULL);
+	h = tk_catalog_handler(ns, r->name);
+	*v = r->is_range ? tk_catalog_match(h, &r->range) :
+	    tk_catalog_version(h, r->version != NULL ? &r->semver : NULL);
 	if (*v == NULL) {
 		tk_request_errorf(req, "Handler '%s' not found in namespace "
 		    "'%s' version '%s'", tk_quote(q1, r->name),
@@ -643,24 +645,200 @@ list_filter(struct tk_request *req, struct tk_task_filter *f,
 	return TK_OK;
 }
 
+/* The query parameters a list link drops (the new cursor replaces them). */
+static const char *const link_drop[] = { "page", "cursor", NULL };
+
+/* Adds a Link to the list with a cursor of dir from id (rel next/prev)
+ * and, when text is not NULL, writes the cursor there too. */
+static tk_err
+list_link(struct tk_request *req, struct tk_response *res,
+    const unsigned char filter[8], enum tk_cursor_dir dir,
+    const unsigned char id[16], char text[TK_CURSOR_LEN + 1])
+{
+	struct tk_app *app = req->app;
+	struct tk_cursor c;
+	char buf[TK_CURSOR_LEN + 1];
+
+	c.dir = dir;
+	memcpy(c.id, id, 16);
+	memcpy(c.filter, filter, 8);
+	tk_cursor_encode(&c, text != NULL ? text : buf);
+	return tk_response_add_link(res, app->cfg->api.mount_prefix, "/tasks",
+	    &req->query, link_drop, "cursor", text != NULL ? text : buf,
+	    dir == TK_CURSOR_NEXT ? "next" : "prev");
+}
+
+/* {"tasks": [ rows ], "pagination": { (open: the caller ends it) */
+static void
+write_rows(struct tk_buf *b, const struct tk_task_list *rows)
+{
+	size_t i;
+
+	tk_buf_reset(b);
+	tk_buf_puts(b, "{\"tasks\":[");
+	for (i = 0; i < rows->n; i++) {
+		if (i > 0)
+			tk_buf_putc(b, ',');
+		tk_task_write(b, &rows->v[i], NULL, NULL);
+	}
+	tk_buf_puts(b, "],\"pagination\":{");
+}
+
+/*
+ * The guide's page form: its body unchanged; Link next/prev carry
+ * cursors from the page's ends, so a client can go on by seek.
+ */
+static tk_err
+list_by_page(struct tk_request *req, struct tk_response *res,
+    const struct tk_task_filter *f, int empty, const struct tk_page *pg)
+{
+	struct tk_app *app = req->app;
+	struct tk_task_list rows = { NULL, 0 };
+	unsigned long long total = 0;
+	unsigned char filter[8];
+	tk_err e;
+
+	if (!empty && (e = tk_task_store_list(app->db, f, pg->offset,
+	    pg->per_page, &rows, &total)) != TK_OK)
+		return e;
+	/* written straight into the body (tk_task_write: the bytes json-c
+	 * would print) */
+	write_rows(&res->body, &rows);
+	tk_buf_printf(&res->body, "\"current_page\":%lld,"
+	    "\"per_page\":%u,\"total_pages\":%lld,\"total_count\":%lld}}",
+	    (long long)pg->page, pg->per_page,
+	    (long long)tk_page_total_pages(total, pg->per_page),
+	    (long long)total);
+	e = tk_cursor_filter_hash(f, filter);
+	if (e == TK_OK && rows.n > 0 && pg->offset + rows.n < total)
+		e = list_link(req, res, filter, TK_CURSOR_NEXT,
+		    rows.v[rows.n - 1].id, NULL);
+	if (e == TK_OK && rows.n > 0 && pg->page > 1)
+		e = list_link(req, res, filter, TK_CURSOR_PREV, rows.v[0].id,
+		    NULL);
+	tk_task_list_free(&rows);
+	return e;
+}
+
+/* A cursor of the pagination object: "name":"text" or "name":null. */
+static void
+put_cursor(struct tk_buf *b, const char *name, const char *text)
+{
+	if (text[0] != '\0')
+		tk_buf_printf(b, ",\"%s\":\"%s\"", name, text);
+	else
+		tk_buf_printf(b, ",\"%s\":null", name);
+}
+
+/*
+ * Reads a keyset page of cur (NULL: the first) into rows: at most
+ * per_page, and whether there are more each way (*more_older,
+ * *more_newer).  One row beyond the page is asked for to know.
+ */
+static tk_err
+seek_page(struct tk_db *db, const struct tk_task_filter *f,
+    const struct tk_cursor *cur, unsigned per_page,
+    struct tk_task_list *rows, int *more_older, int *more_newer)
+{
+	int newer = cur != NULL && cur->dir == TK_CURSOR_PREV;
+	tk_err e;
+
+	*more_older = newer;       /* the cursor's own task, at least */
+	*more_newer = cur != NULL && !newer;
+	if ((e = tk_task_store_seek(db, f, cur != NULL ? cur->id : NULL,
+	    newer, per_page + 1, rows)) != TK_OK || rows->n <= per_page)
+		return e;
+	/* One too many: the far end from the cursor goes. */
+	if (newer) {
+		tk_task_row_free(&rows->v[0]);
+		memmove(rows->v, rows->v + 1, per_page * sizeof(*rows->v));
+		*more_newer = 1;
+	} else {
+		tk_task_row_free(&rows->v[per_page]);
+		*more_older = 1;
+	}
+	rows->n = per_page;
+	return TK_OK;
+}
+
+/* GET /tasks?cursor=: a keyset page; pagination carries the cursors. */
+static tk_err
+list_by_cursor(struct tk_request *req, struct tk_response *res,
+    const struct tk_task_filter *f, int empty, const struct tk_cursor *cur,
+    unsigned per_page)
+{
+	struct tk_app *app = req->app;
+	struct tk_task_list rows = { NULL, 0 };
+	char next[TK_CURSOR_LEN + 1] = "", prev[TK_CURSOR_LEN + 1] = "";
+	unsigned long long total = 0;
+	int older = 0, newer = 0;
+	tk_err e = TK_OK;
+
+	if (!empty && ((e = seek_page(app->db, f, cur, per_page, &rows,
+	    &older, &newer)) != TK_OK ||
+	    (e = tk_task_store_count(app->db, f, &total)) != TK_OK))
+		goto out;
+	if (older)
+		e = list_link(req, res, cur->filter, TK_CURSOR_NEXT,
+		    rows.n > 0 ? rows.v[rows.n - 1].id : cur->id, next);
+	if (e == TK_OK && newer)
+		e = list_link(req, res, cur->filter, TK_CURSOR_PREV,
+		    rows.n > 0 ? rows.v[0].id : cur->id, prev);
+	write_rows(&res->body, &rows);
+	tk_buf_printf(&res->body, "\"per_page\":%u,\"total_count\":%lld",
+	    per_page, (long long)total);
+	put_cursor(&res->body, "next_cursor", next);
+	put_cursor(&res->body, "prev_cursor", prev);
+	tk_buf_puts(&res->body, "}}");
+out:
+	tk_task_list_free(&rows);
+	return e;
+}
+
+/*
+ * page/per_page, or cursor/per_page (never page and cursor), into pg or
+ * cur; *has_cursor says which.  Problems go into details.
+ */
+static void
+list_paging(struct tk_request *req, const struct tk_task_filter *f,
+    struct tk_page *pg, struct tk_cursor *cur, int *has_cursor,
+    json_object *details)
+{
+	struct tk_app *app = req->app;
+	const char *page = tk_query_get(&req->query, "page");
+	const char *cursor = tk_query_get(&req->query, "cursor");
+	unsigned char filter[8];
+
+	*has_cursor = cursor != NULL;
+	(void)tk_page_parse(cursor != NULL ? NULL : page,
+	    tk_query_get(&req->query, "per_page"),
+	    app->cfg->api.default_per_page, app->cfg->api.max_per_page, pg,
+	    details);
+	if (cursor == NULL)
+		return;
+	if (page != NULL)
+		tk_details_add(details, "cursor", "cannot be given with page: "
+		    "a list is paged by one or the other");
+	else if (tk_cursor_filter_hash(f, filter) == TK_OK)
+		(void)tk_cursor_decode(cursor, filter, cur, details);
+	else
+		tk_details_add(details, "cursor", "could not be checked");
+}
+
 tk_err
 tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 {
 	static const char *const params[] = { "namespace", "name", "version",
 	    "status", "created_by", "initiator", "source_system", "tags",
-	    "created_after", "created_before", "page", "per_page",
+	    "created_after", "created_before", "page", "per_page", "cursor",
 	    "priority", "priority_min", "priority_max", NULL };
-	struct tk_app *app = req->app;
 	struct list_text lt = { NULL, "", "" };
 	struct tk_task_filter f;
 	char nsbuf[NS_SET_SIZE];
-	int empty = 0;
+	int empty = 0, has_cursor = 0;
 	struct tk_page pg;
-	struct tk_task_list rows = { NULL, 0 };
-	struct tk_buf *b;
-	unsigned long long total = 0;
+	struct tk_cursor cur;
 	json_object *details;
-	size_t i;
 	tk_err e;
 
 	if ((e = tk_api_query_check(req, params)) != TK_OK)
@@ -671,37 +849,17 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 		json_object_put(details);
 		goto out;
 	}
-	(void)tk_page_parse(tk_query_get(&req->query, "page"),
-	    tk_query_get(&req->query, "per_page"),
-	    app->cfg->api.default_per_page, app->cfg->api.max_per_page, &pg,
-	    details);
+	list_paging(req, &f, &pg, &cur, &has_cursor, details);
 	if (tk_details_count(details) > 0) {
 		e = tk_api_reject(req, TK_ERR_BAD_REQUEST,
 		    "Invalid request parameters", details);
 		goto out;
 	}
 	json_object_put(details);
-
-	if (!empty && (e = tk_task_store_list(app->db, &f, pg.offset,
-	    pg.per_page, &rows, &total)) != TK_OK)
-		goto out;
-	/* {"tasks": [...], "pagination": {...}}, written straight into the
-	 * body (tk_task_write: the bytes json-c would print). */
-	b = &res->body;
-	tk_buf_reset(b);
-	tk_buf_puts(b, "{\"tasks\":[");
-	for (i = 0; i < rows.n; i++) {
-		if (i > 0)
-			tk_buf_putc(b, ',');
-		tk_task_write(b, &rows.v[i], NULL, NULL);
-	}
-	tk_task_list_free(&rows);
-	tk_buf_printf(b, "],\"pagination\":{\"current_page\":%lld,"
-	    "\"per_page\":%u,\"total_pages\":%lld,\"total_count\":%lld}}",
-	    (long long)pg.page, pg.per_page,
-	    (long long)tk_page_total_pages(total, pg.per_page),
-	    (long long)total);
-	e = b->failed ? TK_ERR_NOMEM : TK_OK;
+	e = has_cursor ? list_by_cursor(req, res, &f, empty, &cur,
+	    pg.per_page) : list_by_page(req, res, &f, empty, &pg);
+	if (e == TK_OK && res->body.failed)
+		e = TK_ERR_NOMEM;
 	if (e == TK_OK)
 		res->status = 200;
 out:

@@ -13,7 +13,7 @@
 #define ALLOW_HEADERS "Authorization, Content-Type, Idempotency-Key, " \
 	"If-None-Match, X-Request-Id"
 /* The response headers a script may read besides the simple ones. */
-#define EXPOSE_HEADERS "ETag, Location, X-Request-Id, Retry-After"
+#define EXPOSE_HEADERS "ETag, Location, X-Request-Id, Retry-After, Link"
 /* How long a browser may keep a preflight's answer (seconds). */
 #define MAX_AGE "600"
 

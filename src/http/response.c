@@ -130,6 +130,79 @@ tk_response_set_header(struct tk_response *res, const char *name,
 	return TK_OK;
 }
 
+/* ---------------------------------------------------------------- Link */
+
+void
+tk_url_encode(struct tk_buf *b, const char *s, size_t n)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			tk_buf_putc(b, (char)c);
+			continue;
+		}
+		tk_buf_putc(b, '%');
+		tk_buf_putc(b, hexd[c >> 4]);
+		tk_buf_putc(b, hexd[c & 15]);
+	}
+}
+
+static int
+dropped(const char *name, const char *const *drop)
+{
+	for (; drop != NULL && *drop != NULL; drop++)
+		if (strcmp(name, *drop) == 0)
+			return 1;
+	return 0;
+}
+
+tk_err
+tk_response_add_link(struct tk_response *res, const char *prefix,
+    const char *path, const struct tk_query *q, const char *const *drop,
+    const char *name, const char *value, const char *rel)
+{
+	const char *old = tk_response_header(res, "Link");
+	struct tk_buf b;
+	size_t i, n;
+	tk_err e;
+
+	tk_buf_init(&b);
+	n = prefix != NULL ? strlen(prefix) : 0;
+	while (n > 0 && prefix[n - 1] == '/')
+		n--;
+	if (old != NULL)
+		tk_buf_printf(&b, "%s, ", old);
+	tk_buf_printf(&b, "<%.*s%s?", (int)n, prefix != NULL ? prefix : "",
+	    path);
+	for (i = 0; q != NULL && i < q->n; i++) {
+		if (dropped(q->pair[i].name, drop))
+			continue;
+		tk_url_encode(&b, q->pair[i].name, strlen(q->pair[i].name));
+		tk_buf_putc(&b, '=');
+		tk_url_encode(&b, q->pair[i].value,
+		    strlen(q->pair[i].value));
+		tk_buf_putc(&b, '&');
+	}
+	tk_url_encode(&b, name, strlen(name));
+	tk_buf_putc(&b, '=');
+	tk_url_encode(&b, value, strlen(value));
+	tk_buf_printf(&b, ">; rel=\"%s\"", rel);
+	if (b.failed)
+		e = TK_ERR_NOMEM;
+	else if (b.len > TK_HEADER_VALUE_MAX)
+		e = TK_OK;   /* too long for a header: the body has it */
+	else
+		e = tk_response_set_header(res, "Link", tk_buf_str(&b));
+	tk_buf_free(&b);
+	return e;
+}
+
 /* ---------------------------------------------------------------- Head */
 
 const char *

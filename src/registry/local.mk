@@ -10,4 +10,5 @@ libtasker_a_SOURCES += \
 	src/registry/canon.c src/registry/diff.c \
 	src/registry/defset.c
 t_unit_tests_SOURCES += t/unit/test_semver.c t/unit/test_dag.c \
+	t/unit/test_semver_range.c \
 	t/unit/test_handler.c

@@ -92,6 +92,19 @@ tk_catalog_version(const struct tk_catalog_handler *h,
 }
 
 const struct tk_catalog_version *
+tk_catalog_match(const struct tk_catalog_handler *h,
+    const struct tk_semver_range *r)
+{
+	size_t i;
+
+	/* Newest first: the first that satisfies is the highest. */
+	for (i = 0; h != NULL && i < h->nversions; i++)
+		if (tk_semver_range_test(r, &h->versions[i].def->semver))
+			return &h->versions[i];
+	return NULL;
+}
+
+const struct tk_catalog_version *
 tk_catalog_by_id(const struct tk_catalog *cat, unsigned id)
 {
 	size_t i, j, k;

@@ -222,6 +222,48 @@ static const char SQL_NS_BRANCHES_PAGE[] =
 _Static_assert(NS_BRANCHES * NS_BRANCH_PARAMS + 2 <= 64,
     "within db.c's parameter limit");
 
+/*
+ * Keyset pages (cursor): the index of the filter's first key (a drive's,
+ * else the shape's; SCOPED_WHERE for every filter), read from the key
+ * on: "<" and DESC for older tasks, ">" and ASC for newer ones (then
+ * shown newest first).  Parameters: the index's keys, the key (16
+ * bytes), the SCOPED_WHERE pairs, limit.
+ */
+#define SEEK_PAGE(FROM, COND, ORD, CMP, DIR)                               \
+	"SELECT " TASK_COLS " FROM (SELECT " ORD " AS id FROM " FROM       \
+	" WHERE " COND " " ORD " " CMP " ? AND" SCOPED_WHERE               \
+	" ORDER BY " ORD " " DIR " LIMIT ?) p JOIN tasks t ON t.id = p.id" \
+	" ORDER BY t.id DESC"
+#define SEEK_OF(FROM, COND, ORD) {                                         \
+	SEEK_PAGE(FROM, COND, ORD, "<", "DESC"),                           \
+	SEEK_PAGE(FROM, COND, ORD, ">", "ASC"),                            \
+	"EXPLAIN " SEEK_PAGE(FROM, COND, ORD, "<", "DESC") }
+#define SEEK(IDX, COND) SEEK_OF("tasks FORCE INDEX (" IDX ")", COND, "id")
+
+enum seek_ix { X_ALL, X_NS, X_NS_NAME, X_VER, X_NS_VER, X_NAME, X_NAME_VER,
+    X_TAG, X_OWN, X_INITIATOR, X_SOURCE, X_CREATED, X_PRIORITY, X__COUNT };
+
+static const struct {
+	const char *older;
+	const char *newer;
+	const char *explain;
+} seeks[X__COUNT] = {
+	[X_ALL] = SEEK("PRIMARY", ""),
+	[X_NS] = SEEK("ix_tasks_ns", "namespace = ? AND"),
+	[X_NS_NAME] = SEEK("ix_tasks_ns_name",
+	    "namespace = ? AND name = ? AND"),
+	[X_VER] = SEEK("ix_tasks_ver", "version = ? AND"),
+	[X_NS_VER] = SEEK("ix_tasks_ns_ver", "namespace = ? AND version = ? AND"),
+	[X_NAME] = SEEK("ix_tasks_name", "name = ? AND"),
+	[X_NAME_VER] = SEEK("ix_tasks_name_ver", "name = ? AND version = ? AND"),
+	[X_TAG] = SEEK_OF(TAG_FROM, "g.tag = ? AND", "g.task_id"),
+	[X_OWN] = SEEK("ix_tasks_created_by", "created_by = ? AND"),
+	[X_INITIATOR] = SEEK("ix_tasks_initiator", "initiator = ? AND"),
+	[X_SOURCE] = SEEK("ix_tasks_source_system", "source_system = ? AND"),
+	[X_CREATED] = SEEK("ix_tasks_created_at", CREATED_COND),
+	[X_PRIORITY] = SEEK("ix_tasks_priority", PRIORITY_COND),
+};
+
 /* ---------------------------------------------------------------- lists and counts */
 
 static enum shape_kind
@@ -646,32 +688,169 @@ tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
 	return e;
 }
 
+/* ---------------------------------------------------------------- keyset pages */
+
+/* The index a keyset page of f reads (see seeks). */
+static enum seek_ix
+seek_ix_of(const struct tk_task_filter *f)
+{
+	static const enum seek_ix by_drive[D__COUNT] = {
+		[D_TAG] = X_TAG, [D_OWN] = X_OWN, [D_INITIATOR] = X_INITIATOR,
+		[D_SOURCE] = X_SOURCE, [D_CREATED] = X_CREATED, [D_NS] = X_ALL,
+		[D_PRIORITY] = X_PRIORITY,
+	};
+	static const enum seek_ix by_shape[K__COUNT] = {
+		[K_ALL] = X_ALL, [K_NS] = X_NS, [K_NS_NAME] = X_NS_NAME,
+		[K_HV] = X_NS_NAME, [K_VER] = X_VER, [K_NS_VER] = X_NS_VER,
+		[K_NAME] = X_NAME, [K_NAME_VER] = X_NAME_VER,
+	};
+	enum drive d = drive_of(f);
+
+	if (d != D__COUNT && d != D_NS)
+		return by_drive[d];
+	if (f->namespace_name == NULL && f->name == NULL &&
+	    f->version == NULL)
+		return X_ALL;   /* a namespace set alone: the primary key */
+	return by_shape[shape_of(f)];
+}
+
+/* The key parameters of index x into a; returns how many. */
+static size_t
+seek_keys(const struct tk_task_filter *f, enum seek_ix x, struct tk_dbarg *a)
+{
+	static const enum drive drive_ix[X__COUNT] = {
+		[X_TAG] = D_TAG, [X_OWN] = D_OWN, [X_INITIATOR] = D_INITIATOR,
+		[X_SOURCE] = D_SOURCE, [X_CREATED] = D_CREATED,
+		[X_PRIORITY] = D_PRIORITY,
+	};
+
+	switch (x) {
+	case X_ALL:
+		return 0;
+	case X_NS:
+		return keys_of(f, K_NS, a);
+	case X_NS_NAME:
+		return keys_of(f, K_NS_NAME, a);
+	case X_VER:
+		return keys_of(f, K_VER, a);
+	case X_NS_VER:
+		return keys_of(f, K_NS_VER, a);
+	case X_NAME:
+		return keys_of(f, K_NAME, a);
+	case X_NAME_VER:
+		return keys_of(f, K_NAME_VER, a);
+	default:
+		return drive_keys(f, drive_ix[x], a);
+	}
+}
+
+#define SEEK_ARGS (2 + 1 + SCOPED_PARAMS + 1)
+
+/* The keyset statement of f (older, newer or its EXPLAIN) and its
+ * parameters into a (SEEK_ARGS); sets *np. */
+static const char *
+seek_stmt(const struct tk_task_filter *f, const unsigned char *key,
+    enum stmt_kind k, int newer, unsigned limit, char *st,
+    struct tk_dbarg *a, size_t *np)
+{
+	/* Above every UUIDv7 (its version nibble is 7): "from the newest". */
+	static const unsigned char top[16] = { 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	enum seek_ix x = seek_ix_of(f);
+	size_t n = seek_keys(f, x, a);
+
+	a[n++] = TK_PBLOB(key != NULL ? key : top, 16);
+	n += scoped_params(f, status_set(f->status_mask, st, STATUS_SET_SIZE),
+	    a + n);
+	a[n++] = TK_PINT(limit);
+	*np = n;
+	if (k == S_EXPLAIN)
+		return seeks[x].explain;
+	return newer ? seeks[x].newer : seeks[x].older;
+}
+
+tk_err
+tk_task_store_seek(struct tk_db *db, const struct tk_task_filter *f,
+    const unsigned char *key, int newer, unsigned limit,
+    struct tk_task_list *out)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[SEEK_ARGS];
+	char st[STATUS_SET_SIZE];
+	const char *sql;
+	size_t n;
+	tk_err e;
+
+	memset(out, 0, sizeof(*out));
+	if (newer && key == NULL)
+		return TK_OK;   /* nothing is newer than the newest */
+	sql = seek_stmt(f, key, S_PAGE, newer, limit, st, a, &n);
+	if ((e = tk_task_query(db, sql, a, n, &r)) == TK_OK)
+		e = tk_task_rows_take(&r, out);
+	tk_rows_free(&r);
+	return e;
+}
+
+/* EXPLAIN rows (id, select_type, table, type, possible_keys, key, ...)
+ * as "table:key,..." into out. */
+static void
+plan_text(const struct tk_rows *r, char *out, size_t outsz)
+{
+	const char *table, *key;
+	size_t i, len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < r->nrows && len < outsz; i++) {
+		table = tk_row_str(r, i, 2);
+		key = tk_row_str(r, i, 5);
+		len += (size_t)snprintf(out + len, outsz - len, "%s%s:%s",
+		    i > 0 ? "," : "", table != NULL ? table : "NULL",
+		    key != NULL ? key : "NULL");
+	}
+}
+
+/* Runs the EXPLAIN sql and writes its plan_text into out. */
+static tk_err
+run_plan(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
+    size_t n, char *out, size_t outsz)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	tk_err e;
+
+	out[0] = '\0';
+	if ((e = tk_db_query(db, sql, a, n, &r)) != TK_OK)
+		return e;
+	plan_text(&r, out, outsz);
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+tk_err
+tk_task_store_seek_plan(struct tk_db *db, const struct tk_task_filter *f,
+    char *out, size_t outsz)
+{
+	struct tk_dbarg a[SEEK_ARGS];
+	char st[STATUS_SET_SIZE];
+	const char *sql;
+	size_t n;
+
+	sql = seek_stmt(f, NULL, S_EXPLAIN, 0, 25, st, a, &n);
+	return run_plan(db, sql, a, n, out, outsz);
+}
+
 tk_err
 tk_task_store_list_plan(struct tk_db *db, const struct tk_task_filter *f,
     char *out, size_t outsz)
 {
-	struct tk_rows r = TK_ROWS_INIT;
 	struct tk_dbarg a[DRIVE_ARGS];
 	char st[STATUS_SET_SIZE];
 	enum drive d = drive_of(f);
-	const char *sql, *table, *key;
-	size_t n, i, len = 0;
-	tk_err e;
+	const char *sql;
+	size_t n;
 
 	out[0] = '\0';
 	if (d == D__COUNT)
 		return TK_ERR_INTERNAL;   /* the shape lists: FORCE INDEX */
 	sql = drive_stmt(f, d, S_EXPLAIN, 0, 25, st, a, &n);
-	if ((e = tk_db_query(db, sql, a, n, &r)) != TK_OK)
-		return e;
-	/* EXPLAIN: id, select_type, table, type, possible_keys, key, ... */
-	for (i = 0; i < r.nrows && len < outsz; i++) {
-		table = tk_row_str(&r, i, 2);
-		key = tk_row_str(&r, i, 5);
-		len += (size_t)snprintf(out + len, outsz - len, "%s%s:%s",
-		    i > 0 ? "," : "", table != NULL ? table : "NULL",
-		    key != NULL ? key : "NULL");
-	}
-	tk_rows_free(&r);
-	return TK_OK;
+	return run_plan(db, sql, a, n, out, outsz);
 }

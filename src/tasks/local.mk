@@ -14,4 +14,4 @@ libtasker_a_SOURCES += \
 	src/api/task_controller.c src/api/task_ops_controller.c \
 	include/tasker/task_writer.h src/api/task_writer.c
 t_unit_tests_SOURCES += t/unit/test_tasks.c t/unit/test_tasks_schema.c \
-	t/unit/test_task_json.c
+	t/unit/test_task_json.c t/unit/test_cursor.c

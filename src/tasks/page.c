@@ -4,8 +4,13 @@
 #include "tasker/page.h"
 
 #include "tasker/body_parser.h"
+#include "tasker/hex.h"
+#include "tasker/task_store.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#define CURSOR_VERSION 1
 
 /* Digits only; the value saturates at ULLONG_MAX.  -1 when not digits. */
 static int
@@ -108,4 +113,97 @@ tk_status_list_parse(const char *s, unsigned *mask, json_object *details)
 			break;
 	}
 	return bad ? TK_ERR_BAD_REQUEST : TK_OK;
+}
+
+/* ---------------------------------------------------------------- cursors */
+
+/* One filter field into the hashed text: absent and "" differ. */
+static void
+hash_field(char *buf, size_t bufsz, size_t *len, const char *v)
+{
+	int n;
+
+	n = snprintf(buf + *len, bufsz - *len, "%s%s\x1f",
+	    v != NULL ? "=" : "-", v != NULL ? v : "");
+	*len += n > 0 ? (size_t)n : 0;
+	if (*len >= bufsz)
+		*len = bufsz - 1;
+}
+
+tk_err
+tk_cursor_filter_hash(const struct tk_task_filter *f, unsigned char out[8])
+{
+	const char *fields[] = { f->namespace_name, f->name, f->version,
+	    f->created_by, f->ns_set, f->initiator, f->source_system,
+	    f->tags_json, f->created_after, f->created_before };
+	char buf[8192], hex[65];
+	size_t i, len = 0;
+	int n;
+	tk_err e;
+
+	len = (size_t)snprintf(buf, sizeof(buf), "v%d\x1f%u\x1f",
+	    CURSOR_VERSION, f->status_mask);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		hash_field(buf, sizeof(buf), &len, fields[i]);
+	/* Only when given: cursors of lists without it stay valid. */
+	if (f->has_priority && len < sizeof(buf)) {
+		n = snprintf(buf + len, sizeof(buf) - len, "p%d..%d\x1f",
+		    f->priority_min, f->priority_max);
+		len += n > 0 ? (size_t)n : 0;
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;
+	}
+	if ((e = tk_sha256_hex(buf, len, hex)) != TK_OK)
+		return e;
+	for (i = 0; i < 8; i++)
+		out[i] = (unsigned char)(tk_hexval(hex[2 * i]) << 4 |
+		    tk_hexval(hex[2 * i + 1]));
+	return TK_OK;
+}
+
+void
+tk_cursor_encode(const struct tk_cursor *c, char out[TK_CURSOR_LEN + 1])
+{
+	unsigned char raw[TK_CURSOR_LEN / 2];
+
+	raw[0] = CURSOR_VERSION;
+	raw[1] = (unsigned char)c->dir;
+	memcpy(raw + 2, c->filter, 8);
+	memcpy(raw + 10, c->id, 16);
+	tk_hex_encode(out, raw, sizeof(raw));
+}
+
+tk_err
+tk_cursor_decode(const char *s, const unsigned char filter[8],
+    struct tk_cursor *out, json_object *details)
+{
+	unsigned char raw[TK_CURSOR_LEN / 2];
+	size_t i;
+	int hi, lo;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(s) != TK_CURSOR_LEN)
+		goto bad;
+	for (i = 0; i < sizeof(raw); i++) {
+		if ((hi = tk_hexval(s[2 * i])) < 0 ||
+		    (lo = tk_hexval(s[2 * i + 1])) < 0)
+			goto bad;
+		raw[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (raw[0] != CURSOR_VERSION ||
+	    (raw[1] != TK_CURSOR_NEXT && raw[1] != TK_CURSOR_PREV))
+		goto bad;
+	if (memcmp(raw + 2, filter, 8) != 0) {
+		tk_details_add(details, "cursor", "belongs to a list with "
+		    "other filters; start again without a cursor");
+		return TK_ERR_BAD_REQUEST;
+	}
+	out->dir = (enum tk_cursor_dir)raw[1];
+	memcpy(out->filter, filter, 8);
+	memcpy(out->id, raw + 10, 16);
+	return TK_OK;
+bad:
+	tk_details_add(details, "cursor", "must be a cursor from a previous "
+	    "answer's pagination or Link header");
+	return TK_ERR_BAD_REQUEST;
 }

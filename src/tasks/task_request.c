@@ -245,8 +245,8 @@ tk_task_request_parse(json_object *body, struct tk_task_request *out,
 	    details);
 	if (json_object_object_get_ex(obj, "version", &v) && v != NULL) {
 		if (tk_json_cstr(v) == NULL ||
-		    tk_semver_parse(json_object_get_string(v), &out->semver)
-		    != TK_OK)
+		    tk_semver_want_parse(json_object_get_string(v),
+		    &out->semver, &out->range, &out->is_range) != TK_OK)
 			tk_details_add(details, "version",
 			    "must be a valid semantic version");
 		else

@@ -25,7 +25,7 @@ no_cors_headers() {
 allowed_headers() {
 	expect_header Access-Control-Allow-Origin "$1"
 	expect_header Vary Origin
-	expect_header Access-Control-Expose-Headers 'ETag, Location, X-Request-Id, Retry-After'
+	expect_header Access-Control-Expose-Headers 'ETag, Location, X-Request-Id, Retry-After, Link'
 }
 
 case_begin "CORS is off by default: the stack adds nothing for an Origin"

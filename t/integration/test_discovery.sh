@@ -98,7 +98,7 @@ req GET '/handlers/payments/process_payment?version=9.9.9'
 expect_error 404 HandlerNotFound HANDLER_NOT_FOUND "Handler 'process_payment' not found in namespace 'payments' version '9.9.9'"
 
 case_begin "a malformed version is 400 with details.version"
-for v in 'abc' '1.0' '01.0.0' '1.0.0-' '1.0.0%00'; do
+for v in 'abc' '1.0.0.0' '01.0.0' '1.0.0-' '1.0.0%00' '%5E1.x.5' '1.0%20-' '%20'; do
 	req GET "/handlers/payments/process_payment?version=$v"
 	case "$v" in
 	*%00*) expect_status 400 ;;

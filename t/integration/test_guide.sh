@@ -73,7 +73,7 @@ expect_jq '.dependencies.completed_steps' '[]'
 
 case_begin "the guide's validation error, byte for byte"
 req POST /tasks -H 'Content-Type: application/json' \
-    --data-binary '{"name":"process_payment","version":"2.x"}'
+    --data-binary '{"name":"process_payment","version":"2.x.0"}'
 expect_status 422
 expect_jq . "$(jq -c . "$GUIDE/error_validation.json")"
 

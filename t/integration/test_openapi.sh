@@ -208,6 +208,12 @@ expect_order StepTemplate '.step_templates[0]'
 replay "$STRICT" 200 GET '/handlers/payments/process_payment?version=2.1.0'
 replay "$STRICT" 404 GET '/handlers/payments/process_payment?version=9.9.9'
 replay "$STRICT" 400 GET '/handlers/payments/process_payment?version=not-semver'
+# Semver ranges (issue 20): the exact version chosen, or 404 naming the range.
+replay "$STRICT" 200 GET '/handlers/payments/process_payment?version=%5E2.0'
+expect_jq .version '"2.1.0"'
+replay "$STRICT" 200 GET '/handlers/payments/process_payment?version=%3E%3D1.0.0%20%3C3.0.0'
+replay "$STRICT" 404 GET '/handlers/payments/process_payment?version=~9.1'
+replay "$STRICT" 400 GET '/handlers/payments/process_payment?version=1.x.5'
 replay "$STRICT" 404 GET /handlers/payments/no_such_handler
 AUTH=$OTHER_TOKEN replay "$STRICT" 403 GET /handlers/payments/process_payment
 
@@ -227,6 +233,10 @@ replay "$STRICT" 200 POST /tasks -H 'Content-Type: application/json' -H "Idempot
     -d "$(json '{"name":"inert","namespace":"it_tasks"}')"
 replay "$STRICT" 404 POST /tasks -H 'Content-Type: application/json' \
     -d "$(json '{"name":"no_such_handler","namespace":"it_tasks"}')"
+replay "$STRICT" 201 POST /tasks -H 'Content-Type: application/json' \
+    -d "$(json '{"name":"inert","namespace":"it_tasks","version":">=1.0.0 <2"}')"
+replay "$STRICT" 404 POST /tasks -H 'Content-Type: application/json' \
+    -d "$(json '{"name":"inert","namespace":"it_tasks","version":"^7"}')"
 AUTH=not.a.token replay "$STRICT" 401 POST /tasks -H 'Content-Type: application/json' \
     -d "$(json '{"name":"inert","namespace":"it_tasks"}')"
 AUTH=$OTHER_TOKEN replay "$STRICT" 403 POST /tasks -H 'Content-Type: application/json' \
@@ -250,6 +260,14 @@ expect_order Pagination .pagination
 etag=$(header etag)
 replay "$STRICT" 304 GET "/tasks?created_by=it-tests" -H "If-None-Match: $etag"
 replay "$LOOSE" 400 GET '/tasks?per_page=0'
+# Cursor pagination (issue 20): the page form's Link next, then the cursor form.
+replay "$STRICT" 200 GET '/tasks?created_by=it-tests&per_page=1'
+cursor=$(header link | sed -n 's/.*cursor=\([0-9a-f]*\)>; rel="next".*/\1/p')
+[ -n "$cursor" ] || fail "no Link rel=next on a first page: $(header link)"
+replay "$STRICT" 200 GET "/tasks?created_by=it-tests&per_page=1&cursor=$cursor"
+expect_order CursorPagination .pagination
+replay "$LOOSE" 400 GET "/tasks?created_by=it-tests&page=2&cursor=$cursor"
+replay "$LOOSE" 400 GET "/tasks?namespace=it_tasks&cursor=$cursor"
 replay "$LOOSE" 400 GET '/tasks?status=no_such_status'
 replay "$LOOSE" 400 GET '/tasks?no_such_parameter=1'
 # The filters of issue 17 (tags, initiator, source_system, created_*),

@@ -178,7 +178,7 @@ expect_jq '[.steps[].name]' '["a","b","c","d"]'
 # ---------------------------------------------------------------- validation
 
 case_begin "422: the guide's example details, every field problem at once"
-post_task '{"name": "process_payment", "version": "2.1", "context": {}}'
+post_task '{"name": "process_payment", "version": "2.1.0.0", "context": {}}'
 expect_error 422 ValidationError INVALID_TASK_CONFIG "Invalid task configuration"
 expect_jq '.error.details' '{"namespace":["must be present"],"version":["must be a valid semantic version"]}'
 

@@ -86,7 +86,7 @@ test_headers(void)
 	CU_ASSERT_STRING_EQUAL(tk_response_header(&res, "Vary"), "Origin");
 	CU_ASSERT_STRING_EQUAL(tk_response_header(&res,
 	    "Access-Control-Expose-Headers"),
-	    "ETag, Location, X-Request-Id, Retry-After");
+	    "ETag, Location, X-Request-Id, Retry-After, Link");
 	tk_response_free(&res);
 }
 

@@ -344,7 +344,7 @@ test_request_problems(void)
 	big[300] = '\0';
 	b = json_object_new_object();
 	json_object_object_add(b, "name", json_object_new_string("Bad Name"));
-	json_object_object_add(b, "version", json_object_new_string("2.1"));
+	json_object_object_add(b, "version", json_object_new_string("2.1.0.0"));
 	json_object_object_add(b, "context", json_object_new_array());
 	json_object_object_add(b, "initiator", json_object_new_string(big));
 	json_object_object_add(b, "source_system", json_object_new_int(3));
