@@ -24,6 +24,7 @@ struct tk_dep_step {
 	const char     *name;
 	enum tk_status  status;
 	int             attempts_left;  /* error with a retry scheduled */
+	int             held;           /* pending, held back by a limit */
 };
 
 #define TK_ANALYSIS_SIZE 400

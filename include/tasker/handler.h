@@ -38,6 +38,12 @@
 #define TK_EXEC_TIMEOUT_MAX    86400  /* seconds */
 #define TK_EXEC_MAX_ARGS       256
 #define TK_EXEC_MAX_ENV        64
+/* A task's priority (POST /tasks, a handler's default_priority): higher
+ * first, 0 when neither gives one. */
+#define TK_PRIORITY_MIN        (-100)
+#define TK_PRIORITY_MAX        100
+/* A step template's max_in_flight: 1..this (0: no limit). */
+#define TK_IN_FLIGHT_MAX       100000
 
 /*
  * The runnable part of a step's handler_config, parsed.  runnable is 1
@@ -67,6 +73,11 @@ struct tk_step_def {
 	int           retryable;        /* default 1 */
 	unsigned      retry_limit;      /* default 3, 0..TK_RETRY_LIMIT_MAX */
 	int           skippable;        /* default 0 */
+	unsigned      max_in_flight;    /* 0: no limit; else at most this
+	                                   many attempts of the template
+	                                   (its namespace, handler and
+	                                   name, any version) leased at
+	                                   once across the fleet */
 	json_object  *custom_events;    /* array of strings, never NULL */
 	json_object  *handler_config;   /* object, or NULL when absent */
 	struct tk_exec_def exec;
@@ -81,6 +92,7 @@ struct tk_handler_def {
 	char               *task_handler_class;
 	char               *module_namespace;
 	char               *default_dependent_system;
+	int                 default_priority; /* 0 when absent */
 	json_object        *schema;         /* object, or NULL */
 	struct tk_step_def *steps;          /* definition order */
 	size_t              nsteps;

@@ -98,6 +98,13 @@ enum tk_status tk_state_task_derive(const struct tk_step_state *steps,
 tk_err tk_state_step(struct tk_db *db, unsigned long long step_id,
     const unsigned char task_id[16], enum tk_status from, enum tk_status to,
     unsigned attempt, const char *actor, const char *reason);
+/* The same, also writing what also says (transition_store.h: the
+ * claim's lease, a success's results) in the compare-and-set itself. */
+struct tk_step_also;
+tk_err tk_state_step_also(struct tk_db *db, unsigned long long step_id,
+    const unsigned char task_id[16], enum tk_status from, enum tk_status to,
+    unsigned attempt, const char *actor, const char *reason,
+    const struct tk_step_also *also);
 
 /*
  * Sets task task_id from `from` to `to`, compare-and-set as above; moves
@@ -123,6 +130,12 @@ tk_err tk_state_task_created(struct tk_db *db, const unsigned char task_id[16],
  * resulting status.
  */
 tk_err tk_state_task_refresh(struct tk_db *db, const unsigned char task_id[16],
+    const char *actor, const char *reason, enum tk_status *now);
+/* The same for a task the caller locked in this transaction and read
+ * as cur (a status, or -1: no such task), hv its handler version (0: read
+ * it when needed): one round trip or two fewer. */
+tk_err tk_state_task_refresh_held(struct tk_db *db,
+    const unsigned char task_id[16], int cur, unsigned hv,
     const char *actor, const char *reason, enum tk_status *now);
 
 /*

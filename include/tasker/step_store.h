@@ -55,10 +55,12 @@ struct tk_step_task {
 	char      version[TK_NAME_MAX + 1];
 };
 
-/* A step as its lease holder sees it before recording (locks). */
+/* A step as its lease holder sees it before recording, with its task's
+ * status (locks both, the step first, in one statement). */
 struct tk_step_held {
 	int       found;
 	int       status;
+	int       task_status; /* -1: no such task */
 	unsigned  attempts;
 	int       has_owner;   /* lease_owner is not NULL (and fits) */
 	char      owner[TK_STEP_OWNER_SIZE];
@@ -81,17 +83,38 @@ struct tk_step_expired {
 
 /* ---- claim */
 
-/* *found 0: no step is ready (or every ready one is locked). */
+/* *found 0: no step is ready (or every ready one is locked).  The
+ * highest effective priority first: the task's priority plus one point
+ * per second since the step became ready (0011_flow_control.sql). */
 tk_err tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *out,
     int *found);
+/* The claim's EXPLAIN as "type:key:Extra" (for the store tests: the
+ * claim is an ordered range read of ix_steps_claim, no sort). */
+tk_err tk_step_store_claim_plan(struct tk_db *db, char *out, size_t outsz);
+/* The same among the steps of one task (locks, SKIP LOCKED): the chained
+ * claim of a child its parent's record made ready. */
+tk_err tk_step_store_next_ready_of(struct tk_db *db,
+    const unsigned char task[16], struct tk_step_ready *out, int *found);
 tk_err tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
     struct tk_step_task *out);
 /* Clears a ready mark that is wrong, so the claim does not find it again. */
 tk_err tk_step_store_unready(struct tk_db *db, unsigned long long id);
-/* Takes the step: attempts + 1, owner's lease of lease_seconds, epoch + 1,
- * started now. */
-tk_err tk_step_store_take(struct tk_db *db, unsigned long long id,
-    const char *owner, unsigned lease_seconds);
+/*
+ * max_in_flight, in the claim's transaction: locks key's row of
+ * flow_limits (every claim of key across the fleet queues there until
+ * commit), counts the steps of key whose lease is unexpired and, below
+ * limit, marks step id with key: *taken 1.  A record clears the lease
+ * and a dead worker's expires: its slot comes back with it.
+ */
+tk_err tk_step_store_slot_take(struct tk_db *db, const char *key,
+    unsigned limit, unsigned long long id, int *taken);
+/* A step held back by limit key stays pending, marked with key (the
+ * dependency analysis says why it waits); the claim looks at it again in
+ * half a second. */
+tk_err tk_step_store_hold(struct tk_db *db, const char *key,
+    unsigned long long id);
+/* Taking the step (attempts + 1, a lease, epoch + 1, started now) is
+ * part of its compare-and-set: transition_store.h, TK_ALSO_TAKE. */
 
 /* ---- while it runs (the lease connection) */
 
@@ -107,6 +130,11 @@ tk_err tk_step_store_context(struct tk_db *db, const unsigned char task[16],
     char **out, size_t *len);
 tk_err tk_step_store_parent_results(struct tk_db *db,
     const unsigned char task[16], const char *name, char **out, size_t *len);
+/* Both at once: the context and the results of the step named name, in
+ * one round trip (the caller frees *ctx and *res). */
+tk_err tk_step_store_context_parent(struct tk_db *db,
+    const unsigned char task[16], const char *name, char **ctx,
+    size_t *ctx_len, char **res, size_t *res_len);
 /* The server's max_allowed_packet; *bytes 0 when it did not say. */
 tk_err tk_step_store_max_packet(struct tk_db *db, unsigned long long *bytes);
 
@@ -117,9 +145,8 @@ tk_err tk_step_store_lock_held(struct tk_db *db, unsigned long long id,
 /* The task's status (locks); -1 when there is no such task. */
 tk_err tk_step_store_lock_task(struct tk_db *db, const unsigned char task[16],
     int *status);
-/* A success: results, lease dropped, completed now. */
-tk_err tk_step_store_done(struct tk_db *db, unsigned long long id,
-    const char *results);
+/* A success (results, lease dropped, completed now) is part of its
+ * compare-and-set: transition_store.h, TK_ALSO_DONE. */
 /* A failure: last_error, lease dropped, ready again after delay_us when
  * again (else not ready). */
 tk_err tk_step_store_failed(struct tk_db *db, unsigned long long id,

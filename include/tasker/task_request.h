@@ -35,12 +35,15 @@ struct tk_task_request {
 	const char       *source_system;
 	const char       *reason;
 	json_object      *tags;         /* array of strings, or NULL */
+	int               has_priority; /* "priority" given */
+	int               priority;     /* TK_PRIORITY_MIN..MAX when given */
 };
 
 /*
  * Reads a create request: the guide's {"name", "namespace", "version",
  * "context"} or Tasker's wrapped {"task": {...}}, plus optional
- * "initiator", "source_system", "reason" and "tags".  Every problem is
+ * "initiator", "source_system", "reason", "tags" and "priority" (a whole
+ * number from -100 to 100; null is absent).  Every problem is
  * added to details by field name.  TK_OK when details got nothing from
  * this call, TK_ERR_VALIDATION otherwise (out is usable for what was
  * valid either way, and must be freed).  TK_ERR_NOMEM.

@@ -45,6 +45,7 @@ struct tk_task_row {
 	char           *updated_at;
 	char           *completed_at;
 	char           *created_by;
+	int             priority;       /* -100..100, higher first */
 };
 
 /* A step run. */
@@ -66,6 +67,8 @@ struct tk_step_row {
 	char           *completed_at;
 	char           *created_at;
 	char           *updated_at;
+	int             limited;        /* claimed or held under a
+	                                   max_in_flight (0011) */
 };
 
 /* A step's status change (the statuses as written: text). */
@@ -120,6 +123,7 @@ struct tk_task_new {
 	const char                  *tags;      /* JSON array text, or NULL */
 	const char                  *actor;     /* of the first transition */
 	const char                  *created_by; /* the subject (1..256 bytes) */
+	int                          priority;  /* -100..100; its steps' too */
 	/* Idempotency-Key: idem_key NULL when the request has none. */
 	const char                  *idem_principal;
 	const char                  *idem_key;
@@ -202,6 +206,9 @@ struct tk_task_filter {
 	const char *tags_json;      /* JSON array: the task holds them all */
 	const char *created_after;  /* 'YYYY-MM-DD HH:MM:SS.ffffff' UTC, */
 	const char *created_before; /*   both exclusive */
+	int         has_priority;   /* priority_min..max (inclusive) given */
+	int         priority_min;
+	int         priority_max;
 };
 
 /*

@@ -38,6 +38,7 @@ struct tk_task_view {
 	size_t               tags_len;
 	const char          *completed_at;
 	const char          *created_by;
+	int                  priority;
 };
 
 /*
@@ -45,7 +46,8 @@ struct tk_task_view {
  * list items, the answers of the task operations): appends v as the
  * guide shows it to b: id, name, namespace, version, full_name, status,
  * context, [steps], [dependencies], created_at, updated_at, then
- * initiator, source_system, reason, tags, completed_at, created_by.
+ * initiator, source_system, reason, tags, completed_at, created_by,
+ * priority.
  * steps (NULL: no "steps" member) are shown in brief:
  * name, status, results, attempts, started_at, completed_at, and
  * last_error / next_attempt_at when they apply; deps (NULL: none) is printed as the

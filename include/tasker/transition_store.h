@@ -28,6 +28,27 @@ struct tk_transition_step {
 tk_err tk_transition_store_step_cas(struct tk_db *db,
     unsigned long long step_id, enum tk_status from, enum tk_status to,
     int *changed);
+
+/*
+ * What a step's compare-and-set also writes in the same UPDATE, so the
+ * engine's claim and record spend one round trip where they spent two.
+ * (The engine's claim and record, engine.c and record.c.)
+ */
+enum tk_step_also_kind {
+	TK_ALSO_TAKE,    /* attempts + 1, owner's lease of lease_seconds,
+	                    lease_epoch + 1, ready_at NULL, started now */
+	TK_ALSO_DONE     /* results, lease dropped, ready_at NULL,
+	                    completed now */
+};
+struct tk_step_also {
+	enum tk_step_also_kind  kind;
+	const char             *owner;          /* TAKE */
+	unsigned                lease_seconds;  /* TAKE */
+	const char             *results;        /* DONE */
+};
+tk_err tk_transition_store_step_cas_also(struct tk_db *db,
+    unsigned long long step_id, enum tk_status from, enum tk_status to,
+    const struct tk_step_also *also, int *changed);
 /* completed: completed_at is set now (else NULL). */
 tk_err tk_transition_store_task_cas(struct tk_db *db,
     const unsigned char task_id[16], enum tk_status from, enum tk_status to,

@@ -326,7 +326,7 @@ print_one(json_object *t)
 {
 	static const char *const fields[] = { "id", "status", "created_at",
 	    "created_by", "updated_at", "completed_at", "initiator",
-	    "source_system", "reason", "tags", "context", NULL };
+	    "source_system", "reason", "tags", "priority", "context", NULL };
 	json_object *steps, *s;
 	size_t i, n;
 

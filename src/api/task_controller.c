@@ -16,6 +16,8 @@
  */
 #include "tasker/task_api.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@
 #include "tasker/task_writer.h"
 #include "tasker/uuid.h"
 #include "tasker/utf8.h"
+#include "tasker/wake.h"
 
 #define IDEM_KEY_MAX 255
 #define LOCATION_MAX (TK_PREFIX_MAX + 64)
@@ -234,6 +237,7 @@ created_body(struct tk_response *res, const struct tk_task_new *t,
 	v.tags = t->tags;
 	v.tags_len = t->tags != NULL ? strlen(t->tags) : 0;
 	v.created_by = t->created_by;
+	v.priority = t->priority;
 	tk_buf_reset(&res->body);
 	if ((e = tk_task_view_write(&res->body, &v, NULL, NULL)) == TK_OK)
 		res->status = 201;
@@ -305,6 +309,8 @@ new_task(struct tk_request *req, const struct tk_task_request *r,
 	t->reason = r->reason;
 	t->tags = r->tags != NULL ? tk_json_text(r->tags, NULL) : NULL;
 	t->actor = actor;
+	t->priority = r->has_priority ? r->priority :
+	    v->def->default_priority;
 	t->created_by = app->principal.subject != NULL ?
 	    app->principal.subject : "unknown";
 	if (t->context == NULL || (r->tags != NULL && t->tags == NULL))
@@ -366,6 +372,8 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 	}
 	if (e != TK_OK)
 		goto out;
+	/* Committed: an idle worker on this host may start it now. */
+	tk_wake_send(app->cfg->run_dir);
 	if (key != NULL && rand() % 16 == 0)
 		tk_task_store_idem_purge(app->db);
 	if ((e = created_body(res, &t, created_at)) == TK_OK)
@@ -499,8 +507,58 @@ time_param(struct tk_request *req, const char *name, char *buf,
 	return NULL;
 }
 
-/* The filters on what a task holds: initiator, source_system, tags and
- * the created_at range. */
+/* priority= / priority_min= / priority_max=: a whole number from
+ * TK_PRIORITY_MIN to TK_PRIORITY_MAX into *out; 1 when given and valid. */
+static int
+priority_param(struct tk_request *req, const char *name, int *out,
+    json_object *details)
+{
+	const char *s = tk_query_get(&req->query, name);
+	char *end;
+	long n;
+
+	if (s == NULL)
+		return 0;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	/* Digits with an optional '-': no space or '+' strtol would take. */
+	if ((isdigit((unsigned char)*s) || (*s == '-' &&
+	    isdigit((unsigned char)s[1]))) && *end == '\0' && errno == 0 &&
+	    n >= TK_PRIORITY_MIN && n <= TK_PRIORITY_MAX) {
+		*out = (int)n;
+		return 1;
+	}
+	tk_details_add(details, name, "must be a whole number from %d to %d",
+	    TK_PRIORITY_MIN, TK_PRIORITY_MAX);
+	return 0;
+}
+
+/* The priority range of priority / priority_min / priority_max (one
+ * priority: both ends). */
+static void
+priority_filter(struct tk_request *req, struct tk_task_filter *f,
+    json_object *details)
+{
+	int p;
+
+	f->priority_min = TK_PRIORITY_MIN;
+	f->priority_max = TK_PRIORITY_MAX;
+	if (priority_param(req, "priority", &p, details)) {
+		f->priority_min = f->priority_max = p;
+		f->has_priority = 1;
+	}
+	if (priority_param(req, "priority_min", &p, details)) {
+		f->priority_min = p > f->priority_min ? p : f->priority_min;
+		f->has_priority = 1;
+	}
+	if (priority_param(req, "priority_max", &p, details)) {
+		f->priority_max = p < f->priority_max ? p : f->priority_max;
+		f->has_priority = 1;
+	}
+}
+
+/* The filters on what a task holds: initiator, source_system, tags,
+ * the created_at range and the priority range. */
 static void
 list_more(struct tk_request *req, struct tk_task_filter *f,
     struct list_text *lt, json_object *details)
@@ -515,6 +573,7 @@ list_more(struct tk_request *req, struct tk_task_filter *f,
 	    details);
 	f->created_before = time_param(req, "created_before", lt->before,
 	    details);
+	priority_filter(req, f, details);
 }
 
 /*
@@ -772,7 +831,7 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	static const char *const params[] = { "namespace", "name", "version",
 	    "status", "created_by", "initiator", "source_system", "tags",
 	    "created_after", "created_before", "page", "per_page", "cursor",
-	    NULL };
+	    "priority", "priority_min", "priority_max", NULL };
 	struct list_text lt = { NULL, "", "" };
 	struct tk_task_filter f;
 	char nsbuf[NS_SET_SIZE];

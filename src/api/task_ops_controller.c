@@ -25,6 +25,7 @@
 #include "tasker/task_request.h"
 #include "tasker/task_writer.h"
 #include "tasker/uuid.h"
+#include "tasker/wake.h"
 
 static const char *const no_params[] = { NULL };
 
@@ -176,8 +177,15 @@ tk_api_tasks_cancel(struct tk_request *req, struct tk_response *res)
 tk_err
 tk_api_tasks_retry(struct tk_request *req, struct tk_response *res)
 {
-	return task_op(req, res, tk_task_store_retry,
+	struct tk_app *app = req->app;
+	tk_err e;
+
+	e = task_op(req, res, tk_task_store_retry,
 	    "retried through the API", "", "in error can be retried");
+	/* Committed: its steps are ready again for an idle worker here. */
+	if (e == TK_OK)
+		tk_wake_send(app->cfg->run_dir);
+	return e;
 }
 
 /* ---------------------------------------------------------------- PATCH /tasks/{id} */

@@ -136,6 +136,7 @@ tk_task_view_write(struct tk_buf *b, const struct tk_task_view *v,
 	tk_json_put_stored(b, v->tags, v->tags_len, "[]");
 	put_field(b, ",\"completed_at\":", v->completed_at);
 	put_field(b, ",\"created_by\":", v->created_by);
+	tk_buf_printf(b, ",\"priority\":%d", v->priority);
 	return tk_buf_putc(b, '}');
 }
 
@@ -159,6 +160,7 @@ tk_task_view_of_row(const struct tk_task_row *t, struct tk_task_view *v)
 	v->tags_len = t->tags_len;
 	v->completed_at = t->completed_at;
 	v->created_by = t->created_by;
+	v->priority = t->priority;
 }
 
 tk_err
@@ -311,6 +313,8 @@ tk_deps_json(const struct tk_step_list *steps, const struct tk_handler_def *def,
 		st[pos].status = steps->v[i].status;
 		st[pos].attempts_left = st[pos].status == TK_ST_ERROR &&
 		    steps->v[i].ready_at != NULL;
+		st[pos].held = st[pos].status == TK_ST_PENDING &&
+		    steps->v[i].ready_at != NULL && steps->v[i].limited;
 	}
 	tk_deps_analyse(def, st, n, task_status, cls, analysis);
 	if ((o = json_object_new_object()) == NULL)

@@ -34,19 +34,27 @@ build_input(struct tk_engine *eng, const struct claim *c,
 	size_t ctx_len, k;
 	tk_err e;
 
-	if ((e = tk_step_store_context(eng->db, c->task, &ctx, &ctx_len)) !=
-	    TK_OK)
-		return e;
 	if (sd->nparents > 0 &&
 	    ((res = calloc(sd->nparents, sizeof(*res))) == NULL ||
 	    (par = calloc(sd->nparents, sizeof(*par))) == NULL)) {
 		e = TK_ERR_NOMEM;
 		goto out;
 	}
+	/* The context with the first parent's results: one round trip for
+	 * the usual step of a chain. */
+	if (sd->nparents == 0)
+		e = tk_step_store_context(eng->db, c->task, &ctx, &ctx_len);
+	else
+		e = tk_step_store_context_parent(eng->db, c->task,
+		    def->steps[sd->parents[0]].name, &ctx, &ctx_len, &res[0],
+		    &par[0].results_len);
+	if (e != TK_OK)
+		goto out;
 	for (k = 0; k < sd->nparents; k++) {
 		par[k].name = def->steps[sd->parents[k]].name;
-		if ((e = tk_step_store_parent_results(eng->db, c->task,
-		    par[k].name, &res[k], &par[k].results_len)) != TK_OK)
+		if (k > 0 && (e = tk_step_store_parent_results(eng->db,
+		    c->task, par[k].name, &res[k], &par[k].results_len)) !=
+		    TK_OK)
 			goto out;
 		par[k].results = res[k];
 	}

@@ -32,6 +32,8 @@
 #include "tasker/state.h"
 #include "tasker/step_store.h"
 #include "tasker/tasks.h"
+#include "tasker/transition_store.h"
+#include "tasker/wake.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -155,12 +157,6 @@ tk_engine_set_stop_at(struct tk_engine *eng, long long mono_ms)
 
 /* ---------------------------------------------------------------- claim */
 
-struct claim_arg {
-	struct claim c;
-	int          found;    /* c is ours to run */
-	int          cleared;  /* a stale ready mark was removed */
-};
-
 /* engine.h; ready_at is set exactly when the step may run, this checks
  * anyway. */
 int
@@ -174,13 +170,124 @@ tk_engine_claim_stale(const struct tk_step_ready *s,
 	    (s->status == TK_ST_ERROR && s->attempts >= max) || !t->names_ok;
 }
 
-/* The claim: s (locked) and its task (locked) become ours, or a wrong
- * ready mark is cleared. */
+static const struct tk_handler_def *lookup_def(struct tk_engine *eng,
+    unsigned hv, tk_err *e);
+
+/*
+ * A step template's max_in_flight: *held 1 when ready step s of task t
+ * (both locked) must wait for a slot (it stays pending and is looked at
+ * again shortly); else a slot is ours or the template has no limit.  An
+ * unknown definition is the run's to report: no limit here.
+ */
+static tk_err
+claim_slot(struct tk_engine *eng, const struct tk_step_ready *s,
+    const struct tk_step_task *t, int *held)
+{
+	const struct tk_handler_def *def;
+	const struct tk_step_def *sd;
+	char key[3 * 64 + 3];
+	int taken = 0;
+	tk_err e;
+
+	*held = 0;
+	if ((def = lookup_def(eng, t->hv, &e)) == NULL ||
+	    s->position >= def->nsteps)
+		return e;
+	sd = &def->steps[s->position];
+	if (sd->max_in_flight == 0)
+		return TK_OK;
+	snprintf(key, sizeof(key), "%s/%s/%s", t->ns, t->handler, sd->name);
+	if ((e = tk_step_store_slot_take(eng->db, key, sd->max_in_flight,
+	    s->id, &taken)) != TK_OK || taken)
+		return e;
+	*held = 1;
+	return tk_step_store_hold(eng->db, key, s->id);
+}
+
+/* Ready step s (locked) of task t (locked) becomes ours in a, or its
+ * wrong ready mark is cleared, or it waits for a slot (a->cleared: the
+ * loop looks again). */
+static tk_err
+claim_take(struct tk_engine *eng, struct claim_arg *a,
+    const struct tk_step_ready *s, const struct tk_step_task *t)
+{
+	struct claim *c = &a->c;
+	struct tk_step_also also;
+	int held;
+	tk_err e;
+
+	if (tk_engine_claim_stale(s, t)) {
+		a->cleared = 1;
+		if ((e = tk_step_store_unready(eng->db, c->id)) != TK_OK)
+			return e;
+		if (!eng_task_closed(t->status))
+			e = tk_state_task_refresh_held(eng->db, c->task,
+			    t->status, t->hv, eng->actor,
+			    "step has no attempt left", NULL);
+		return e;
+	}
+	if ((e = claim_slot(eng, s, t, &held)) != TK_OK || held) {
+		a->cleared = held;
+		return e;
+	}
+	memcpy(c->ns, t->ns, sizeof(c->ns));
+	memcpy(c->handler, t->handler, sizeof(c->handler));
+	memcpy(c->version, t->version, sizeof(c->version));
+	c->hv = t->hv;
+	c->attempt = s->attempts + 1;
+	c->epoch = s->lease_epoch + 1;
+	/* The status and the lease in one statement. */
+	also.kind = TK_ALSO_TAKE;
+	also.owner = eng->owner;
+	also.lease_seconds = eng->cfg->worker.lease_seconds;
+	also.results = NULL;
+	e = tk_state_step_also(eng->db, c->id, c->task,
+	    (enum tk_status)s->status, TK_ST_IN_PROGRESS, c->attempt,
+	    eng->actor, NULL, &also);
+	if (e == TK_ERR_CONFLICT) {
+		/* Cannot happen under the row lock; never loop on it. */
+		a->cleared = 1;
+		return tk_step_store_unready(eng->db, c->id);
+	}
+	/* A task in_progress stays so when one more of its steps runs
+	 * (tk_state_task_derive: nothing is complete, failed or cancelled
+	 * that was not before); any other is derived again, under the
+	 * lock the claim holds. */
+	if (e == TK_OK && t->status != TK_ST_IN_PROGRESS)
+		e = tk_state_task_refresh_held(eng->db, c->task, t->status,
+		    t->hv, eng->actor, NULL, NULL);
+	if (e != TK_OK)
+		return e;
+	a->found = 1;
+	return TK_OK;
+}
+
+/* Fills a from the ready step s; 0 when s is not well formed (a is then
+ * a cleared claim of s). */
+static int
+claim_from(struct claim_arg *a, const struct tk_step_ready *s)
+{
+	struct claim *c = &a->c;
+
+	c->id = s->id;
+	if (!s->well_formed) {
+		/* Not a step this engine can have written: never again. */
+		a->cleared = 1;
+		return 0;
+	}
+	memcpy(c->task, s->task, sizeof(c->task));
+	tk_engine_uuid_str(c->task, c->task_str);
+	c->position = s->position;
+	memcpy(c->name, s->name, sizeof(c->name));
+	return 1;
+}
+
+/* The claim: the oldest ready step (locked) and its task (locked) become
+ * ours, or a wrong ready mark is cleared. */
 static tk_err
 claim_txn(struct tk_engine *eng, void *p)
 {
 	struct claim_arg *a = p;
-	struct claim *c = &a->c;
 	struct tk_step_ready s;
 	struct tk_step_task t;
 	int found;
@@ -190,48 +297,49 @@ claim_txn(struct tk_engine *eng, void *p)
 	if ((e = tk_step_store_next_ready(eng->db, &s, &found)) != TK_OK ||
 	    !found)
 		return e;
-	c->id = s.id;
-	if (!s.well_formed) {
-		/* Not a step this engine can have written: never again. */
-		a->cleared = 1;
-		return tk_step_store_unready(eng->db, c->id);
-	}
-	memcpy(c->task, s.task, sizeof(c->task));
-	tk_engine_uuid_str(c->task, c->task_str);
-	c->position = s.position;
-	memcpy(c->name, s.name, sizeof(c->name));
-	if ((e = tk_step_store_claim_task(eng->db, c->task, &t)) != TK_OK)
+	if (!claim_from(a, &s))
+		return tk_step_store_unready(eng->db, a->c.id);
+	if ((e = tk_step_store_claim_task(eng->db, a->c.task, &t)) != TK_OK)
 		return e;
-	if (tk_engine_claim_stale(&s, &t)) {
-		a->cleared = 1;
-		if ((e = tk_step_store_unready(eng->db, c->id)) != TK_OK)
-			return e;
-		if (!eng_task_closed(t.status))
-			e = tk_state_task_refresh(eng->db, c->task, eng->actor,
-			    "step has no attempt left", NULL);
+	return claim_take(eng, a, &s, &t);
+}
+
+/*
+ * The chained claim (internal.h), inside the record's transaction: the
+ * parent's task is locked and in status tst.  Only its own steps are
+ * looked at (SKIP LOCKED), so no lock is taken out of the usual order
+ * that another worker could be waiting on in reverse.
+ */
+tk_err
+eng_claim_chained(struct tk_engine *eng, const struct claim *parent,
+    int tst, struct claim_arg *a)
+{
+	struct tk_step_ready s;
+	struct tk_step_task t;
+	int found;
+	tk_err e;
+
+	memset(a, 0, sizeof(*a));
+	if (eng_task_closed(tst) || eng_stop_requested(eng, tk_now_ms()))
+		return TK_OK;
+	if ((e = tk_step_store_next_ready_of(eng->db, parent->task, &s,
+	    &found)) != TK_OK || !found)
 		return e;
+	if (!claim_from(a, &s)) {
+		/* Left for the ordinary claim, which clears it. */
+		memset(a, 0, sizeof(*a));
+		return TK_OK;
 	}
-	memcpy(c->ns, t.ns, sizeof(c->ns));
-	memcpy(c->handler, t.handler, sizeof(c->handler));
-	memcpy(c->version, t.version, sizeof(c->version));
-	c->hv = t.hv;
-	c->attempt = s.attempts + 1;
-	c->epoch = s.lease_epoch + 1;
-	e = tk_state_step(eng->db, c->id, c->task, (enum tk_status)s.status,
-	    TK_ST_IN_PROGRESS, c->attempt, eng->actor, NULL);
-	if (e == TK_ERR_CONFLICT) {
-		/* Cannot happen under the row lock; never loop on it. */
-		a->cleared = 1;
-		return tk_step_store_unready(eng->db, c->id);
-	}
-	if (e != TK_OK ||
-	    (e = tk_step_store_take(eng->db, c->id, eng->owner,
-	    eng->cfg->worker.lease_seconds)) != TK_OK ||
-	    (e = tk_state_task_refresh(eng->db, c->task, eng->actor, NULL,
-	    NULL)) != TK_OK)
-		return e;
-	a->found = 1;
-	return TK_OK;
+	memset(&t, 0, sizeof(t));
+	t.status = tst;
+	t.hv = parent->hv;
+	t.names_ok = 1;
+	memcpy(t.ns, parent->ns, sizeof(t.ns));
+	memcpy(t.handler, parent->handler, sizeof(t.handler));
+	memcpy(t.version, parent->version, sizeof(t.version));
+	if ((e = claim_take(eng, a, &s, &t)) == TK_OK && a->cleared)
+		a->cleared = 0;   /* nothing to run; the loop looks again */
+	return e;
 }
 
 /* The definition of handler version hv; refreshes the catalog once when
@@ -335,10 +443,28 @@ log_attempt(struct tk_engine *eng, const struct claim *c,
 		    sizeof(q), o->reason) : "");
 }
 
+/* 1 when step pos of def has more than one child: its success makes
+ * more steps ready than this process will run next. */
+static int
+fans_out(const struct tk_handler_def *def, size_t pos)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; def != NULL && i < def->nsteps; i++)
+		for (k = 0; k < def->steps[i].nparents; k++)
+			if (def->steps[i].parents[k] == pos && ++n > 1)
+				return 1;
+	return 0;
+}
+
 /* Runs claim c to a recorded outcome (or to the reaper's, when the
- * attempt is lost). */
+ * attempt is lost).  A success's record claims a child it made ready
+ * (*next, leased at *next_t), which the caller runs next; when more
+ * than one was released, idle processes on this host are woken for the
+ * rest. */
 static tk_err
-run_claimed(struct tk_engine *eng, const struct claim *c)
+run_claimed(struct tk_engine *eng, const struct claim *c,
+    struct claim_arg *next, long long *next_t)
 {
 	const struct tk_handler_def *def;
 	const struct tk_step_def *sd;
@@ -352,8 +478,11 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 	tk_buf_init(&o.error);
 	if (!unrunnable(eng, c, &def, &sd, &o))
 		eng_execute(eng, c, def, sd, &o);
-	e = eng_settle(eng, c, def, &o, &lost, &again);
+	e = eng_settle(eng, c, def, &o, &lost, &again, next, next_t);
 	log_attempt(eng, c, &o, e, lost, again, t0);
+	if (e == TK_OK && !lost && o.kind == O_SUCCESS &&
+	    fans_out(def, c->position))
+		tk_wake_send(eng->cfg->run_dir);
 	free(o.results);
 	tk_buf_free(&o.error);
 	return e;
@@ -362,7 +491,7 @@ run_claimed(struct tk_engine *eng, const struct claim *c)
 tk_err
 tk_engine_run_one(struct tk_engine *eng, int *ran)
 {
-	struct claim_arg ca;
+	struct claim_arg ca, next;
 	long long t = tk_now_ms();
 	tk_err e;
 
@@ -379,8 +508,15 @@ tk_engine_run_one(struct tk_engine *eng, int *ran)
 	if (!ca.found)
 		return TK_OK;
 	*ran = 1;
-	eng_lease_begin(eng, ca.c.id, t);
-	return run_claimed(eng, &ca.c);
+	/* A chain: each success may hand over the next step of its task,
+	 * claimed in its record's transaction; it runs at once. */
+	for (;;) {
+		eng_lease_begin(eng, ca.c.id, t);
+		if ((e = run_claimed(eng, &ca.c, &next, &t)) != TK_OK ||
+		    !next.found)
+			return e;
+		ca = next;
+	}
 }
 
 /* ---------------------------------------------------------------- reaper */

@@ -2,13 +2,14 @@
  * exec.c - runs one step handler process (see exec.h).
  *
  * Shape: four pipes (stdin, stdout, stderr, and a close-on-exec pipe the
- * child reports a failed chdir/setuid/exec through), fork, then one poll()
+ * child reports a failed chdir/setuid/exec through), vfork, then one poll()
  * loop in the parent that feeds stdin, drains stdout and stderr, and
  * watches the clock (timeout, ticks) until the handler is reaped.
  *
- * The child runs only async-signal-safe calls up to execvp() (plus the
- * environ assignment that makes execvp search the handler's own PATH):
- * the worker is single-threaded, but the discipline costs nothing.
+ * The child is a vfork() child: it shares the worker's memory until it
+ * execs, so it runs only async-signal-safe calls up to execvp() (plus the
+ * environ assignment that makes execvp search the handler's own PATH,
+ * which the parent undoes), never returns, and leaves with _exit().
  */
 #include "tasker/exec.h"
 
@@ -26,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "tasker/alloc.h"
@@ -363,14 +365,32 @@ ended(struct tk_exec_result *res, const struct stopper *st, int wstatus)
 		res->end = res->exited ? TK_EXEC_EXITED : TK_EXEC_SIGNALED;
 }
 
+/* A descriptor poll() reports the handler's exit on (Linux 5.3), so the
+ * loop sees it at once; -1 where the kernel has none. */
+static int
+exit_fd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	long fd = syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd >= 0 && fcntl((int)fd, F_SETFD, FD_CLOEXEC) == 0)
+		return (int)fd;
+	if (fd >= 0)
+		close((int)fd);
+#else
+	(void)pid;
+#endif
+	return -1;
+}
+
 /* How long poll() may wait: up to the loop's next deadline. */
 static long long
-poll_wait(const struct stream *so, const struct stream *se,
+poll_wait(const struct stream *so, const struct stream *se, int exitfd,
     const struct stopper *st, long long deadline, long long next_tick)
 {
 	long long now = tk_now_ms(), wait = POLL_CAP_MS;
 
-	if (so->fd < 0 && se->fd < 0)
+	if (so->fd < 0 && se->fd < 0 && exitfd < 0)
 		wait = 2;   /* pipes closed: the exit is imminent */
 	if (deadline && !st->killed && deadline - now < wait)
 		wait = deadline - now;
@@ -395,6 +415,7 @@ struct loop {
 	long long                  next_tick;
 	long long                  drain_until;
 	int                        reaped, wstatus;
+	int                        exitfd;     /* exit_fd(); -1: none */
 };
 
 static void
@@ -411,14 +432,17 @@ poll_add(struct pollfd *pfd, int *n, int fd, short events)
 static void
 io_round(struct loop *l, tk_err *e)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	long long wait;
 	int n = 0;
 
 	poll_add(pfd, &n, l->in_w, POLLOUT);
 	poll_add(pfd, &n, l->so->fd, POLLIN);
 	poll_add(pfd, &n, l->se->fd, POLLIN);
-	wait = poll_wait(l->so, l->se, &l->st, l->deadline, l->next_tick);
+	if (!l->reaped)
+		poll_add(pfd, &n, l->exitfd, POLLIN);
+	wait = poll_wait(l->so, l->se, l->reaped ? -1 : l->exitfd, &l->st,
+	    l->deadline, l->next_tick);
 	if (poll(pfd, (nfds_t)n, (int)wait) < 0 && errno != EINTR) {
 		*e = TK_ERR_IO;
 		stop(l->res, &l->st, TK_EXEC_ABORTED, 1);
@@ -491,6 +515,7 @@ supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
 	l.so = so;
 	l.se = se;
 	l.st.pid = pid;
+	l.exitfd = exit_fd(pid);
 	l.st.grace_ms = sp->term_grace_ms;
 	l.in_w = in_w;
 	l.max = sp->max_output ? sp->max_output : DEFAULT_MAX_OUTPUT;
@@ -508,6 +533,7 @@ supervise(const struct tk_exec_spec *sp, pid_t pid, int in_w,
 			clock_round(&l, now);
 	}
 	close_fd(&l.in_w);
+	close_fd(&l.exitfd);
 	close_fd(&so->fd);
 	close_fd(&se->fd);
 	ended(res, &l.st, l.wstatus);
@@ -597,6 +623,8 @@ tk_exec_run(const struct tk_exec_spec *sp, struct tk_exec_result *res)
 	struct pipes p;
 	struct stream so, se;
 	struct sigaction ign, old;
+	sigset_t all, mask;
+	char **env;
 	long long t0 = tk_now_ms();
 	pid_t pid, parent = getpid();
 	tk_err e = TK_OK;
@@ -615,12 +643,25 @@ tk_exec_run(const struct tk_exec_spec *sp, struct tk_exec_result *res)
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
 	(void)sigaction(SIGPIPE, &ign, &old);
-	if ((pid = fork()) < 0) {
+	/*
+	 * vfork: the child borrows this process's memory until it execs, so
+	 * starting a handler copies no page tables (a fork of the worker
+	 * cost more CPU than the handler itself).  What the child writes
+	 * that we read afterwards: environ (restored below) and errno (not
+	 * read).  Every signal stays blocked until the child has reset the
+	 * handlers it inherits, so none of ours runs in it on our memory.
+	 */
+	sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, &mask);
+	env = environ;
+	if ((pid = vfork()) == 0)
+		child(sp, p.in[0], p.out[1], p.err[1], p.ex[1], parent);
+	environ = env;
+	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
+	if (pid < 0) {
 		e = TK_ERR_IO;
 		goto restore;
 	}
-	if (pid == 0)
-		child(sp, p.in[0], p.out[1], p.err[1], p.ex[1], parent);
 	/* The child's ends: EOF on ex[0] once it has exec'd. */
 	close_fd(&p.in[0]);
 	close_fd(&p.out[1]);

@@ -66,6 +66,13 @@ struct claim {
 	char               version[TK_NAME_MAX + 1];
 };
 
+/* A claim transaction's result. */
+struct claim_arg {
+	struct claim c;
+	int          found;    /* c is ours to run */
+	int          cleared;  /* a stale ready mark was removed */
+};
+
 enum outcome_kind { O_SUCCESS, O_FAILURE, O_RELEASE, O_LOST };
 
 struct outcome {
@@ -98,6 +105,13 @@ struct run {
 int    eng_task_closed(int status);
 /* *stop is set, or the stop time passed (now: monotonic ms). */
 int    eng_stop_requested(const struct tk_engine *eng, long long now);
+/* The chained claim, in the record's transaction of parent's success:
+ * a ready step of the same task (whose row the record locked, status
+ * tst) becomes ours in a (a->found), so the worker runs it next without
+ * a claim transaction of its own.  Nothing when the task is closed or
+ * the engine is stopping. */
+tk_err eng_claim_chained(struct tk_engine *eng, const struct claim *parent,
+    int tst, struct claim_arg *a);
 /* One transaction of the engine, through tk_db_txn() (db.h: the retries
  * of deadlocks and lock waits). */
 typedef tk_err (*eng_txn_fn)(struct tk_engine *eng, void *arg);
@@ -149,10 +163,13 @@ void   eng_fail_with(struct outcome *o, const char *what, const char *err,
  * Records o, the handler being over: nothing when the attempt was fenced
  * or lost; a success the database refuses becomes a failure with the
  * database's reason.  Then the lease slot is empty again.  *lost: the
- * attempt was not ours any more; *again: it will be retried.
+ * attempt was not ours any more; *again: it will be retried.  next (may
+ * be NULL) gets the chained claim a success's record made
+ * (eng_claim_chained), its lease taken at next_t (monotonic ms, before
+ * the transaction that wrote it).
  */
 tk_err eng_settle(struct tk_engine *eng, const struct claim *c,
     const struct tk_handler_def *def, struct outcome *o, int *lost,
-    int *again);
+    int *again, struct claim_arg *next, long long *next_t);
 
 #endif

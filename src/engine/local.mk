@@ -11,7 +11,8 @@ libtasker_a_SOURCES += \
 	include/tasker/engine.h src/engine/internal.h src/engine/engine.c \
 	src/engine/keeper.c src/engine/attempt.c src/engine/record.c \
 	src/engine/protocol.c src/engine/lease.c \
-	include/tasker/worker.h src/engine/worker.c
+	include/tasker/worker.h src/engine/worker.c \
+	include/tasker/wake.h src/engine/wake.c
 t_unit_tests_SOURCES += t/unit/test_engine_backoff.c \
 	t/unit/test_engine_exec.c t/unit/test_engine.c \
 	t/unit/test_engine_flow_run.c

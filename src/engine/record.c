@@ -18,6 +18,7 @@
 #include "tasker/clock.h"
 #include "tasker/state.h"
 #include "tasker/step_store.h"
+#include "tasker/transition_store.h"
 
 #define RECORD_WAIT_MS   250    /* between tries of a database away */
 
@@ -39,6 +40,8 @@ struct record_arg {
 	const struct outcome         *o;
 	int                           lost;    /* out: not ours any more */
 	int                           again;   /* out: will be retried */
+	struct claim_arg             *next;    /* out: the chained claim;
+	                                          NULL: none wanted */
 };
 
 /* An operator settled the step while it ran (cancelled the task,
@@ -64,15 +67,19 @@ record_outcome(struct tk_engine *eng, struct record_arg *ra, int tst,
 {
 	const struct claim *c = ra->c;
 	const struct outcome *o = ra->o;
+	struct tk_step_also also;
+	enum tk_status now;
 	tk_err e = TK_OK;
 
 	switch (o->kind) {
 	case O_SUCCESS:
-		if ((e = tk_state_step(eng->db, c->id, c->task,
+		/* The status and the results in one statement. */
+		memset(&also, 0, sizeof(also));
+		also.kind = TK_ALSO_DONE;
+		also.results = o->results;
+		if ((e = tk_state_step_also(eng->db, c->id, c->task,
 		    TK_ST_IN_PROGRESS, TK_ST_COMPLETE, c->attempt, eng->actor,
-		    NULL)) != TK_OK ||
-		    (e = tk_step_store_done(eng->db, c->id, o->results)) !=
-		    TK_OK)
+		    NULL, &also)) != TK_OK)
 			break;
 		/* A cancelled task's children stay where they are. */
 		if (!eng_task_closed(tst))
@@ -102,7 +109,14 @@ record_outcome(struct tk_engine *eng, struct record_arg *ra, int tst,
 	}
 	if (e != TK_OK)
 		return e;
-	return tk_state_task_refresh(eng->db, c->task, eng->actor, NULL, NULL);
+	/* The task is locked since record_txn read tst. */
+	if ((e = tk_state_task_refresh_held(eng->db, c->task, tst, c->hv,
+	    eng->actor, NULL, &now)) != TK_OK)
+		return e;
+	/* A child this success made ready: ours now, in this transaction. */
+	if (o->kind == O_SUCCESS && ra->next != NULL)
+		e = eng_claim_chained(eng, c, (int)now, ra->next);
+	return e;
 }
 
 /* The record: compare-and-set on lease_owner and attempts, the step
@@ -117,6 +131,8 @@ record_txn(struct tk_engine *eng, void *p)
 	tk_err e;
 
 	ra->lost = ra->again = 0;
+	if (ra->next != NULL)
+		memset(ra->next, 0, sizeof(*ra->next));   /* a retry's too */
 	if ((e = tk_step_store_lock_held(eng->db, c->id, &h)) != TK_OK)
 		return e;
 	if (!h.found || !h.has_owner || strcmp(h.owner, eng->owner) != 0 ||
@@ -124,14 +140,13 @@ record_txn(struct tk_engine *eng, void *p)
 		ra->lost = 1;
 		return TK_OK;
 	}
-	if ((e = tk_step_store_lock_task(eng->db, c->task, &tst)) != TK_OK)
-		goto out;
+	/* The task was locked with the step (lock order: the step first). */
+	tst = h.task_status;
 	if (h.status != TK_ST_IN_PROGRESS)
 		e = record_late(eng, c, ra->o, h.status);
 	else
 		e = record_outcome(eng, ra, tst, h.attempts,
 		    tk_step_max_attempts(h.retryable, h.retry_limit));
-out:
 	if (e == TK_ERR_CONFLICT) {
 		/* The status moved under our lock: impossible; say lost. */
 		ra->lost = 1;
@@ -147,7 +162,7 @@ out:
 static tk_err
 record_retrying(struct tk_engine *eng, const struct claim *c,
     const struct tk_handler_def *def, const struct outcome *o, int *lost,
-    int *again)
+    int *again, struct claim_arg *next, long long *next_t)
 {
 	struct record_arg ra;
 	long long until = eng_lease_expiry(eng), left;
@@ -157,7 +172,11 @@ record_retrying(struct tk_engine *eng, const struct claim *c,
 	ra.c = c;
 	ra.def = def;
 	ra.o = o;
+	ra.next = next;
 	for (;;) {
+		/* Before the transaction that may take a chained lease: a
+		 * deadline from it is early, never late. */
+		*next_t = tk_now_ms();
 		e = eng_txn(eng, record_txn, &ra);
 		if (e != TK_ERR_DB_UNAVAILABLE ||
 		    (left = until - tk_now_ms()) <= 0)
@@ -204,12 +223,15 @@ refused(struct tk_engine *eng, struct outcome *o)
 tk_err
 eng_settle(struct tk_engine *eng, const struct claim *c,
     const struct tk_handler_def *def, struct outcome *o, int *lost,
-    int *again)
+    int *again, struct claim_arg *next, long long *next_t)
 {
 	const struct tk_worker_config *w = &eng->cfg->worker;
+	long long t = 0;
 	tk_err e = TK_OK;
 
 	*lost = *again = 0;
+	if (next != NULL)
+		memset(next, 0, sizeof(*next));
 	if (o->kind != O_LOST && !eng_lease_to_record(eng)) {
 		o->kind = O_LOST;
 		snprintf(o->reason, sizeof(o->reason), "lease lost: the "
@@ -220,16 +242,20 @@ eng_settle(struct tk_engine *eng, const struct claim *c,
 		*lost = 1;
 		goto out;
 	}
-	e = record_retrying(eng, c, def, o, lost, again);
+	e = record_retrying(eng, c, def, o, lost, again, next, &t);
 	if (e == TK_ERR_DB && o->kind == O_SUCCESS &&
 	    !tk_db_transient(eng->db)) {
 		/* Not transient: running the handler again would not help the
 		 * database take it.  The attempt fails, saying why. */
 		refused(eng, o);
 		backoff(w, c, o);
-		e = record_retrying(eng, c, def, o, lost, again);
+		e = record_retrying(eng, c, def, o, lost, again, next, &t);
 	}
 out:
 	eng_lease_end(eng);
+	if (next != NULL && (e != TK_OK || *lost))
+		memset(next, 0, sizeof(*next));   /* rolled back: not ours */
+	if (next_t != NULL)
+		*next_t = t;
 	return e;
 }

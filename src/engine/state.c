@@ -171,13 +171,28 @@ tk_state_step(struct tk_db *db, unsigned long long step_id,
     const unsigned char task_id[16], enum tk_status from, enum tk_status to,
     unsigned attempt, const char *actor, const char *reason)
 {
+	return tk_state_step_also(db, step_id, task_id, from, to, attempt,
+	    actor, reason, NULL);
+}
+
+tk_err
+tk_state_step_also(struct tk_db *db, unsigned long long step_id,
+    const unsigned char task_id[16], enum tk_status from, enum tk_status to,
+    unsigned attempt, const char *actor, const char *reason,
+    const struct tk_step_also *also)
+{
 	int changed;
 	tk_err e;
 
 	if (!tk_step_transition_legal(from, to))
 		return TK_ERR_CONFLICT;
-	if ((e = tk_transition_store_step_cas(db, step_id, from, to,
-	    &changed)) != TK_OK)
+	if (also != NULL)
+		e = tk_transition_store_step_cas_also(db, step_id, from, to,
+		    also, &changed);
+	else
+		e = tk_transition_store_step_cas(db, step_id, from, to,
+		    &changed);
+	if (e != TK_OK)
 		return e;
 	if (!changed)
 		return TK_ERR_CONFLICT;
@@ -252,13 +267,23 @@ tk_err
 tk_state_task_refresh(struct tk_db *db, const unsigned char task_id[16],
     const char *actor, const char *reason, enum tk_status *now)
 {
-	enum tk_status cur, want;
-	unsigned hv;
 	int s;
 	tk_err e;
 
 	if ((e = tk_step_store_lock_task(db, task_id, &s)) != TK_OK)
 		return e;
+	return tk_state_task_refresh_held(db, task_id, s, 0, actor, reason,
+	    now);
+}
+
+tk_err
+tk_state_task_refresh_held(struct tk_db *db, const unsigned char task_id[16],
+    int s, unsigned hv, const char *actor, const char *reason,
+    enum tk_status *now)
+{
+	enum tk_status cur, want;
+	tk_err e;
+
 	if (s < 0)
 		return TK_ERR_TASK_NOT_FOUND;
 	cur = (enum tk_status)s;
@@ -270,7 +295,8 @@ tk_state_task_refresh(struct tk_db *db, const unsigned char task_id[16],
 		return e;
 	if (want == cur)
 		return TK_OK;
-	if ((e = tk_transition_store_task_hv(db, task_id, &hv)) != TK_OK)
+	if (hv == 0 &&
+	    (e = tk_transition_store_task_hv(db, task_id, &hv)) != TK_OK)
 		return e;
 	if ((e = tk_state_task(db, task_id, hv, cur, want, actor, reason)) !=
 	    TK_OK)

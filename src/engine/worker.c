@@ -42,6 +42,7 @@
 #include "tasker/clock.h"
 #include "tasker/engine.h"
 #include "tasker/log.h"
+#include "tasker/wake.h"
 
 #define SUP_TICK_MS      100     /* the supervisor's longest sleep */
 #define REAP_MS          1000    /* expired leases are looked for */
@@ -92,15 +93,17 @@ set_signals(void)
 /* ---------------------------------------------------------------- child */
 
 /*
- * Waits up to ms for a wake-up byte.  Returns when a byte was taken, the
- * time is up, or a signal came.  A byte another child took first sends
- * this one back to waiting.
+ * Waits up to ms for a wake-up: a byte on the supervisor's pipe, or a
+ * datagram on this child's own socket (wake.h).  Returns when one came,
+ * the time is up, or a signal came.  A byte another child took first
+ * sends this one back to waiting.
  */
 static void
-wait_for_work(int wake_r, struct shared *sh, long long ms)
+wait_for_work(int wake_r, struct tk_wake *wk, struct shared *sh,
+    long long ms)
 {
 	long long until = tk_now_ms() + ms, left;
-	struct pollfd p;
+	struct pollfd p[2];
 	char c;
 
 	if (wake_r < 0) {
@@ -111,11 +114,17 @@ wait_for_work(int wake_r, struct shared *sh, long long ms)
 	}
 	atomic_fetch_add(&sh->idle, 1);
 	while (!stop_flag && (left = until - tk_now_ms()) > 0) {
-		p.fd = wake_r;
-		p.events = POLLIN;
-		p.revents = 0;
-		if (poll(&p, 1, (int)left) <= 0)
+		memset(p, 0, sizeof(p));
+		p[0].fd = wake_r;
+		p[0].events = POLLIN;
+		p[1].fd = wk->fd;    /* -1: not bound, poll() skips it */
+		p[1].events = POLLIN;
+		if (poll(p, 2, (int)left) <= 0)
 			break;   /* time is up, or a signal */
+		if (p[1].revents != 0) {
+			tk_wake_drain(wk);
+			break;
+		}
 		if (read(wake_r, &c, 1) == 1)
 			break;
 	}
@@ -128,6 +137,7 @@ child_main(const struct tk_worker_opts *o, const char *wid, pid_t parent,
 {
 	const struct tk_worker_config *w = &o->cfg->worker;
 	struct tk_engine *eng = NULL;
+	struct tk_wake wk;
 	char owner[TK_ENGINE_OWNER_MAX];
 	long long backoff = w->poll_min_ms, last_err_log = 0;
 	long long budget_end = o->max_seconds ?
@@ -143,6 +153,10 @@ child_main(const struct tk_worker_opts *o, const char *wid, pid_t parent,
 	if (tk_engine_new(o->cfg, owner, &stop_flag, &eng) != TK_OK)
 		_exit(1);
 	tk_engine_set_lease_slot(eng, slot);
+	/* No socket (run_dir unusable): the supervisor's probe and our
+	 * own polling still find every step. */
+	if (o->until_idle || tk_wake_bind(&wk, o->cfg->run_dir) < 0)
+		wk.fd = -1;
 	if (budget_end)
 		tk_engine_set_stop_at(eng, budget_end);
 	tk_log(TK_LOG_DEBUG, "event=child_start owner=%s", owner);
@@ -161,7 +175,7 @@ child_main(const struct tk_worker_opts *o, const char *wid, pid_t parent,
 				rc = 1;
 				break;
 			}
-			wait_for_work(-1, sh, backoff);
+			wait_for_work(-1, &wk, sh, backoff);
 			backoff = backoff * 2 > w->poll_max_ms ?
 			    w->poll_max_ms : backoff * 2;
 			continue;
@@ -173,10 +187,11 @@ child_main(const struct tk_worker_opts *o, const char *wid, pid_t parent,
 		}
 		if (o->until_idle)
 			break;
-		wait_for_work(wake_r, sh, backoff);
+		wait_for_work(wake_r, &wk, sh, backoff);
 		backoff = backoff * 2 > w->poll_max_ms ?
 		    w->poll_max_ms : backoff * 2;
 	}
+	tk_wake_close(&wk);
 	tk_engine_free(eng);
 	exit(rc);
 }

@@ -84,6 +84,10 @@ step_to_json(const struct tk_handler_def *h, const struct tk_step_def *s,
 	put_copy(o, "handler_config", s->handler_config, bad);
 	put_copy(o, "custom_events", s->custom_events, bad);
 	put_string(o, "dependent_system", s->dependent_system, bad);
+	/* Only when set: hashes of steps without one stay as they were. */
+	if (s->max_in_flight > 0)
+		put(o, "max_in_flight",
+		    json_object_new_int64((int64_t)s->max_in_flight), bad);
 	return o;
 }
 
@@ -104,6 +108,11 @@ tk_handler_to_json(const struct tk_handler_def *h)
 	put_string(o, "module_namespace", h->module_namespace, &bad);
 	put_string(o, "default_dependent_system", h->default_dependent_system,
 	    &bad);
+	/* Only when set: the canonical form (and hash) of a handler without
+	 * one stays what it was before priorities. */
+	if (h->default_priority != 0)
+		put(o, "default_priority",
+		    json_object_new_int(h->default_priority), &bad);
 	put_copy(o, "schema", h->schema, &bad);
 	if ((steps = json_object_new_array()) == NULL)
 		bad = 1;

@@ -299,7 +299,7 @@ reg_canon_at(struct vctx *v, json_object *val, unsigned line, const char *path)
 static const char *const top_keys[] = { "name", "namespace_name", "version",
     "description", "task_handler_class", "module_namespace",
     "default_dependent_system", "named_steps", "schema", "step_templates",
-    "environments", NULL };
+    "environments", "default_priority", NULL };
 
 /*
  * The source line of the RFC 6901 pointer ptr (ptr[0] == '/') inside a
@@ -391,6 +391,7 @@ static void
 parse_top(struct vctx *v, struct tk_handler_def *h, json_object *root)
 {
 	json_object *val;
+	int64_t n;
 	char q[80];
 
 	reg_check_keys(v, root, "", top_keys);
@@ -428,6 +429,11 @@ parse_top(struct vctx *v, struct tk_handler_def *h, json_object *root)
 	OPT_TEXT("default_dependent_system", CLASS_MAX,
 	    default_dependent_system);
 #undef OPT_TEXT
+	if (json_object_object_get_ex(root, "default_priority", &val) &&
+	    val != NULL && reg_want_int(v, val, tk_yaml_key_line(root,
+	    "default_priority"), "default_priority", TK_PRIORITY_MIN,
+	    TK_PRIORITY_MAX, &n) == 0)
+		h->default_priority = (int)n;
 	if (json_object_object_get_ex(root, "schema", &val) && val != NULL) {
 		unsigned l = tk_yaml_key_line(root, "schema");
 		if (!json_object_is_type(val, json_type_object))

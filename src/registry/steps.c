@@ -27,7 +27,8 @@
 static const char *const step_keys[] = { "name", "description",
     "handler_class", "depends_on_step", "depends_on_steps",
     "default_retryable", "default_retry_limit", "skippable",
-    "handler_config", "custom_events", "dependent_system", NULL };
+    "handler_config", "custom_events", "dependent_system", "max_in_flight",
+    NULL };
 
 void
 reg_step_free(struct tk_step_def *s)
@@ -206,6 +207,10 @@ parse_step_key(struct vctx *v, struct tk_step_def *st, struct stepsrc *src,
 		if (reg_want_int(v, val, line, path, 0, TK_RETRY_LIMIT_MAX,
 		    &n) == 0)
 			st->retry_limit = (unsigned)n;
+	} else if (strcmp(key, "max_in_flight") == 0) {
+		if (reg_want_int(v, val, line, path, 1, TK_IN_FLIGHT_MAX,
+		    &n) == 0)
+			st->max_in_flight = (unsigned)n;
 	} else if (strcmp(key, "handler_config") == 0)
 		parse_handler_config(v, st, val, line, path);
 	else if (strcmp(key, "custom_events") == 0)

@@ -24,7 +24,7 @@
 #include "rows.h"
 
 #define STMT_CACHE_MAX 128
-#define MAX_PARAMS     64
+#define MAX_PARAMS     72
 #define CELL_START     256   /* first fetch buffer per column */
 
 struct cached_stmt {

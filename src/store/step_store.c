@@ -7,29 +7,62 @@
  */
 #include "tasker/step_store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tasker/state.h"
 #include "rows.h"
 
-static const char SQL_CLAIM[] =
-    "SELECT id, task_id, position, name, status, attempts, retry_limit,"
+/*
+ * The claim, in its two forms: the first ready step of all, and the
+ * oldest ready step of one task (the chained claim of a step whose
+ * parent just completed, in the record's transaction, the task's row
+ * already locked).  A rule of which step may be claimed belongs in both.
+ */
+#define CLAIM_COLS \
+    "SELECT id, task_id, position, name, status, attempts, retry_limit," \
     " retryable, unmet_parents, lease_epoch FROM workflow_steps"
-    " FORCE INDEX (ix_steps_ready)"
-    " WHERE ready_at <= UTC_TIMESTAMP(6)"
+/*
+ * The claim of all: the ready step of the highest effective priority
+ * (its task's priority plus one point per second waited: the smallest
+ * claim_at, 0011_flow_control.sql), read off ix_steps_claim.  claim_at
+ * is at most TK_PRIORITY_MAX seconds before ready_at, so a step that may run
+ * has claim_at <= now + 100 s; a step whose retry is still ahead of it
+ * can sort before it and is passed over (ready_at <= now).  With every
+ * priority 0 this is the old FIFO claim over the same kind of index.
+ */
+#define CLAIM_ALL \
+    CLAIM_COLS " FORCE INDEX (ix_steps_claim)" \
+    " WHERE claim_at <= UTC_TIMESTAMP(6) + INTERVAL 100 SECOND" \
+    " AND ready_at <= UTC_TIMESTAMP(6)" \
+    " ORDER BY claim_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+static const char SQL_CLAIM[] = CLAIM_ALL;
+static const char SQL_CLAIM_EXPLAIN[] = "EXPLAIN " CLAIM_ALL;
+static const char SQL_CLAIM_OF_TASK[] =
+    CLAIM_COLS " WHERE task_id = ? AND ready_at <= UTC_TIMESTAMP(6)"
     " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
 static const char SQL_TASK_CLAIM[] =
     "SELECT status, handler_version_id, namespace, name, version"
     " FROM tasks WHERE id = ? FOR UPDATE";
+/* max_in_flight (0011): the key's row locked (created if need be), the
+ * leased attempts of the key counted, the step marked with its key. */
+static const char SQL_SLOT_LOCK[] =
+    "INSERT INTO flow_limits (limit_key, taken) VALUES (?, 0)"
+    " ON DUPLICATE KEY UPDATE taken = taken";
+static const char SQL_SLOT_COUNT[] =
+    "SELECT COUNT(*) FROM workflow_steps FORCE INDEX (ix_steps_limit)"
+    " WHERE limit_key = ? AND lease_expires_at > UTC_TIMESTAMP(6)";
+static const char SQL_SLOT_MARK[] =
+    "UPDATE workflow_steps SET limit_key = ? WHERE id = ?";
+static const char SQL_SLOT_TAKEN[] =
+    "UPDATE flow_limits SET taken = taken + 1 WHERE limit_key = ?";
+/* A step held back: pending still, looked at again in half a second. */
+static const char SQL_HOLD[] =
+    "UPDATE workflow_steps SET limit_key = ?, ready_at = UTC_TIMESTAMP(6)"
+    " + INTERVAL 500000 MICROSECOND WHERE id = ?";
 static const char SQL_UNREADY[] =
     "UPDATE workflow_steps SET ready_at = NULL,"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
-static const char SQL_TAKE[] =
-    "UPDATE workflow_steps SET attempts = attempts + 1, lease_owner = ?,"
-    " lease_epoch = lease_epoch + 1,"
-    " lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND,"
-    " ready_at = NULL, started_at = UTC_TIMESTAMP(6), completed_at = NULL,"
     " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
 static const char SQL_RENEW[] =
     "UPDATE workflow_steps"
@@ -41,17 +74,18 @@ static const char SQL_CONTEXT[] =
     "SELECT context FROM tasks WHERE id = ?";
 static const char SQL_PARENT[] =
     "SELECT results FROM workflow_steps WHERE task_id = ? AND name = ?";
+/* The context and one parent's results in one round trip. */
+static const char SQL_CONTEXT_PARENT[] =
+    "SELECT t.context, (SELECT s.results FROM workflow_steps s"
+    " WHERE s.task_id = t.id AND s.name = ?) FROM tasks t WHERE t.id = ?";
+/* The step, then its task (both constant lookups by primary key, read
+ * in that order): the engine's lock order in one round trip. */
 static const char SQL_MINE[] =
-    "SELECT status, attempts, lease_owner, retryable, retry_limit"
-    " FROM workflow_steps WHERE id = ? FOR UPDATE";
+    "SELECT s.status, s.attempts, s.lease_owner, s.retryable,"
+    " s.retry_limit, t.status FROM workflow_steps s"
+    " LEFT JOIN tasks t ON t.id = s.task_id WHERE s.id = ? FOR UPDATE";
 static const char SQL_TASK_LOCK[] =
     "SELECT status FROM tasks WHERE id = ? FOR UPDATE";
-/* last_error stays: why an earlier attempt failed is worth keeping. */
-static const char SQL_DONE[] =
-    "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, ready_at = NULL,"
-    " completed_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)"
-    " WHERE id = ?";
 static const char SQL_LATE_RESULTS[] =
     "UPDATE workflow_steps SET results = ?, lease_owner = NULL,"
     " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
@@ -132,26 +166,36 @@ row_status(const struct tk_rows *r, size_t row, size_t col)
 	return tk_status_parse(tk_row_str(r, row, col));
 }
 
+/* A copy of cell (0, col) of r: *out NULL for SQL NULL or no row. */
+static tk_err
+copy_first(const struct tk_rows *r, size_t col, char **out, size_t *len)
+{
+	const char *s = tk_row_str(r, 0, col);
+
+	*out = NULL;
+	*len = 0;
+	if (s == NULL)
+		return TK_OK;
+	*len = tk_row_len(r, 0, col);
+	if ((*out = malloc(*len + 1)) == NULL)
+		return TK_ERR_NOMEM;
+	memcpy(*out, s, *len + 1);
+	return TK_OK;
+}
+
 /* A copy of the first row's first cell (NULL for SQL NULL or no row). */
 static tk_err
 first_cell(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
     size_t na, char **out, size_t *len)
 {
 	struct tk_rows r = TK_ROWS_INIT;
-	const char *s;
 	tk_err e;
 
 	*out = NULL;
 	*len = 0;
 	if ((e = tk_db_query(db, sql, a, na, &r)) != TK_OK)
 		return e;
-	if ((s = tk_row_str(&r, 0, 0)) != NULL) {
-		*len = tk_row_len(&r, 0, 0);
-		if ((*out = malloc(*len + 1)) == NULL)
-			e = TK_ERR_NOMEM;
-		else
-			memcpy(*out, s, *len + 1);
-	}
+	e = copy_first(&r, 0, out, len);
 	tk_rows_free(&r);
 	return e;
 }
@@ -177,16 +221,17 @@ str_by_id(struct tk_db *db, const char *sql, const char *s,
 
 /* ---------------------------------------------------------------- claim */
 
-tk_err
-tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *s,
-    int *found)
+/* One of the claim's two forms (a NULL or one argument, the task). */
+static tk_err
+claim_query(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
+    size_t na, struct tk_step_ready *s, int *found)
 {
 	struct tk_rows r = TK_ROWS_INIT;
 	tk_err e;
 
 	memset(s, 0, sizeof(*s));
 	*found = 0;
-	if ((e = tk_db_query(db, SQL_CLAIM, NULL, 0, &r)) != TK_OK)
+	if ((e = tk_db_query(db, sql, a, na, &r)) != TK_OK)
 		return e;
 	if (r.nrows == 0)
 		goto out;
@@ -204,6 +249,45 @@ tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *s,
 out:
 	tk_rows_free(&r);
 	return TK_OK;
+}
+
+tk_err
+tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *s,
+    int *found)
+{
+	return claim_query(db, SQL_CLAIM, NULL, 0, s, found);
+}
+
+tk_err
+tk_step_store_claim_plan(struct tk_db *db, char *out, size_t outsz)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	const char *type, *key, *extra;
+	tk_err e;
+
+	out[0] = '\0';
+	if ((e = tk_db_query(db, SQL_CLAIM_EXPLAIN, NULL, 0, &r)) != TK_OK)
+		return e;
+	/* EXPLAIN: id, select_type, table, type, possible_keys, key,
+	 * key_len, ref, rows, Extra. */
+	if (r.nrows == 1 && r.ncols >= 10) {
+		type = tk_row_str(&r, 0, 3);
+		key = tk_row_str(&r, 0, 5);
+		extra = tk_row_str(&r, 0, 9);
+		snprintf(out, outsz, "%s:%s:%s", type ? type : "NULL",
+		    key ? key : "NULL", extra ? extra : "");
+	}
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_next_ready_of(struct tk_db *db, const unsigned char task[16],
+    struct tk_step_ready *s, int *found)
+{
+	struct tk_dbarg a = TK_PBLOB(task, 16);
+
+	return claim_query(db, SQL_CLAIM_OF_TASK, &a, 1, s, found);
 }
 
 tk_err
@@ -230,21 +314,41 @@ tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
 }
 
 tk_err
-tk_step_store_unready(struct tk_db *db, unsigned long long id)
+tk_step_store_slot_take(struct tk_db *db, const char *key, unsigned limit,
+    unsigned long long id, int *taken)
 {
-	return by_id(db, SQL_UNREADY, id);
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PSTR(key);
+	long long n;
+	tk_err e;
+
+	*taken = 0;
+	if ((e = tk_db_exec(db, SQL_SLOT_LOCK, &a, 1, NULL, NULL)) != TK_OK ||
+	    (e = tk_db_query(db, SQL_SLOT_COUNT, &a, 1, &r)) != TK_OK)
+		return e;
+	n = r.nrows == 1 ? tk_row_int(&r, 0, 0) : -1;
+	tk_rows_free(&r);
+	if (n < 0 || (unsigned long long)n >= limit)
+		return TK_OK;
+	if ((e = str_by_id(db, SQL_SLOT_MARK, key, id)) != TK_OK ||
+	    (e = tk_db_exec(db, SQL_SLOT_TAKEN, &a, 1, NULL, NULL)) != TK_OK)
+		return e;
+	*taken = 1;
+	return TK_OK;
 }
 
 tk_err
-tk_step_store_take(struct tk_db *db, unsigned long long id,
-    const char *owner, unsigned lease_seconds)
+tk_step_store_hold(struct tk_db *db, const char *key, unsigned long long id)
 {
-	struct tk_dbarg a[3];
+	/* The key marks it for the dependency analysis; a pending step has
+	 * no lease, so it takes no slot. */
+	return str_by_id(db, SQL_HOLD, key, id);
+}
 
-	a[0] = TK_PSTR(owner);
-	a[1] = TK_PINT(lease_seconds);
-	a[2] = TK_PINT(id);
-	return tk_db_exec(db, SQL_TAKE, a, 3, NULL, NULL);
+tk_err
+tk_step_store_unready(struct tk_db *db, unsigned long long id)
+{
+	return by_id(db, SQL_UNREADY, id);
 }
 
 /* ---------------------------------------------------------------- running */
@@ -308,6 +412,30 @@ tk_step_store_parent_results(struct tk_db *db, const unsigned char task[16],
 }
 
 tk_err
+tk_step_store_context_parent(struct tk_db *db, const unsigned char task[16],
+    const char *name, char **ctx, size_t *ctx_len, char **res,
+    size_t *res_len)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[2];
+	tk_err e;
+
+	*ctx = *res = NULL;
+	*ctx_len = *res_len = 0;
+	a[0] = TK_PSTR(name);
+	a[1] = TK_PBLOB(task, 16);
+	if ((e = tk_db_query(db, SQL_CONTEXT_PARENT, a, 2, &r)) != TK_OK)
+		return e;
+	if ((e = copy_first(&r, 0, ctx, ctx_len)) == TK_OK &&
+	    (e = copy_first(&r, 1, res, res_len)) != TK_OK) {
+		free(*ctx);
+		*ctx = NULL;
+	}
+	tk_rows_free(&r);
+	return e;
+}
+
+tk_err
 tk_step_store_max_packet(struct tk_db *db, unsigned long long *bytes)
 {
 	struct tk_rows r = TK_ROWS_INIT;
@@ -333,7 +461,7 @@ tk_step_store_lock_held(struct tk_db *db, unsigned long long id,
 	tk_err e;
 
 	memset(h, 0, sizeof(*h));
-	h->status = -1;
+	h->status = h->task_status = -1;
 	if ((e = tk_db_query(db, SQL_MINE, &a, 1, &r)) != TK_OK)
 		return e;
 	if (r.nrows == 1) {
@@ -343,6 +471,7 @@ tk_step_store_lock_held(struct tk_db *db, unsigned long long id,
 		h->has_owner = copy_cell(h->owner, sizeof(h->owner), &r, 0, 2);
 		h->retryable = tk_row_int(&r, 0, 3) != 0;
 		h->retry_limit = (unsigned)tk_row_int(&r, 0, 4);
+		h->task_status = row_status(&r, 0, 5);
 	}
 	tk_rows_free(&r);
 	return TK_OK;
@@ -363,13 +492,6 @@ tk_step_store_lock_task(struct tk_db *db, const unsigned char task[16],
 		*status = row_status(&r, 0, 0);
 	tk_rows_free(&r);
 	return TK_OK;
-}
-
-tk_err
-tk_step_store_done(struct tk_db *db, unsigned long long id,
-    const char *results)
-{
-	return str_by_id(db, SQL_DONE, results, id);
 }
 
 tk_err

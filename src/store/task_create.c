@@ -56,18 +56,19 @@ static const char SQL_TASK_EXISTS_SYNCED[] =
 static const char SQL_TASK_INSERT[] =
     "INSERT INTO tasks (id, handler_version_id, namespace, name, version,"
     " context, initiator, source_system, reason, tags, created_at,"
-    " updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " updated_at, created_by, priority)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /* Steps go in multi-row INSERTs of up to STEP_ROWS rows (a handler of
- * up to six steps: one round trip); 10 parameters a row stay within
- * db.c's 64. */
-#define STEP_VALUES "(?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)"
-#define STEP_PARAMS 10
+ * up to six steps: one round trip); 11 parameters a row stay within
+ * db.c's 72.  A step's priority is its task's (0011: the claim order). */
+#define STEP_VALUES "(?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define STEP_PARAMS 11
 #define STEP_ROWS   6
 #define STEP_INSERT                                                        \
 	"INSERT INTO workflow_steps (task_id, position, name, attempts,"   \
 	" retry_limit, retryable, skippable, unmet_parents, ready_at,"     \
-	" created_at, updated_at) VALUES "
+	" created_at, updated_at, priority) VALUES "
 #define STEP_V2 STEP_VALUES ", " STEP_VALUES
 #define STEP_V4 STEP_V2 ", " STEP_V2
 static const char SQL_STEP_INSERT1[] = STEP_INSERT STEP_VALUES;
@@ -143,6 +144,7 @@ insert_steps(struct tk_db *db, const struct tk_task_new *t, const char *now)
 			a[base + 7] = s->nparents == 0 ? TK_PSTR(now) : TK_PNULL;
 			a[base + 8] = TK_PSTR(now);
 			a[base + 9] = TK_PSTR(now);
+			a[base + 10] = TK_PINT(t->priority);
 		}
 		e = tk_db_exec(db, sql_step_insert[n], a, n * STEP_PARAMS, NULL,
 		    NULL);
@@ -158,7 +160,7 @@ create_txn(struct tk_db *db, void *arg)
 	struct create_ctx *c = arg;
 	const struct tk_task_new *t = c->t;
 	const struct tk_handler_def *d = t->def;
-	struct tk_dbarg a[13];
+	struct tk_dbarg a[14];
 	tk_err e;
 
 	now_utc(c->now);
@@ -196,7 +198,8 @@ create_txn(struct tk_db *db, void *arg)
 	a[10] = TK_PSTR(c->now);
 	a[11] = TK_PSTR(c->now);
 	a[12] = TK_POPT(t->created_by);
-	if ((e = tk_db_exec(db, SQL_TASK_INSERT, a, 13, NULL, NULL)) != TK_OK)
+	a[13] = TK_PINT(t->priority);
+	if ((e = tk_db_exec(db, SQL_TASK_INSERT, a, 14, NULL, NULL)) != TK_OK)
 		return e;
 	if ((e = tk_task_tags_write(db, t->id, t->tags, 0)) != TK_OK ||
 	    (e = insert_steps(db, t, c->now)) != TK_OK)

@@ -132,7 +132,8 @@ static const struct {
  * drive's keys, the SCOPED_WHERE pairs: namespace set, namespace, name,
  * version, status set (comma lists for FIND_IN_SET), created_by,
  * initiator, source_system, created after, created before, tags (a JSON
- * array) (NULL: any); then limit, offset.
+ * array) (NULL: any), priority range (a marker, NULL: any; low; high);
+ * then limit, offset.
  */
 #define SCOPED_WHERE                                                       \
 	" (? IS NULL OR FIND_IN_SET(namespace, ?) > 0)"                    \
@@ -143,8 +144,9 @@ static const struct {
 	" AND (? IS NULL OR initiator = ?)"                                \
 	" AND (? IS NULL OR source_system = ?)"                            \
 	" AND (? IS NULL OR created_at > ?) AND (? IS NULL OR created_at < ?)" \
-	" AND (? IS NULL OR JSON_CONTAINS(tags, ?))"
-#define SCOPED_PARAMS 22
+	" AND (? IS NULL OR JSON_CONTAINS(tags, ?))"                       \
+	" AND (? IS NULL OR priority BETWEEN ? AND ?)"
+#define SCOPED_PARAMS 25
 /* FROM, the drive's key condition, the id it orders by. */
 #define SCOPED_PAGE_OF(FROM, COND, ORD)                                    \
 	"SELECT " TASK_COLS " FROM (SELECT " ORD " AS id FROM " FROM       \
@@ -162,9 +164,12 @@ static const struct {
 	" ON tasks.id = g.task_id"
 /* A range has both ends (drive_keys fills in the open one). */
 #define CREATED_COND "created_at BETWEEN ? AND ? AND"
+/* priority= / priority_min= / priority_max= (0011): ix_tasks_priority;
+ * one priority is read in id order, a range is sorted by id. */
+#define PRIORITY_COND "priority BETWEEN ? AND ? AND"
 
-enum drive { D_TAG, D_OWN, D_INITIATOR, D_SOURCE, D_CREATED, D_NS,
-    D__COUNT };
+enum drive { D_TAG, D_OWN, D_INITIATOR, D_SOURCE, D_CREATED, D_PRIORITY,
+    D_NS, D__COUNT };
 
 /* A drive's page, its count, and its page's EXPLAIN (for
  * tk_task_store_list_plan: statements are cached by address, so each
@@ -189,6 +194,8 @@ static const struct {
 	[D_CREATED] = DRIVE(SCOPED_PAGE("ix_tasks_created_at", CREATED_COND),
 	    SCOPED_COUNT("ix_tasks_created_at", CREATED_COND)),
 	[D_NS] = DRIVE(SCOPED_PAGE("PRIMARY", ""), NULL),
+	[D_PRIORITY] = DRIVE(SCOPED_PAGE("ix_tasks_priority", PRIORITY_COND),
+	    SCOPED_COUNT("ix_tasks_priority", PRIORITY_COND)),
 };
 
 /*
@@ -234,7 +241,7 @@ _Static_assert(NS_BRANCHES * NS_BRANCH_PARAMS + 2 <= 64,
 #define SEEK(IDX, COND) SEEK_OF("tasks FORCE INDEX (" IDX ")", COND, "id")
 
 enum seek_ix { X_ALL, X_NS, X_NS_NAME, X_VER, X_NS_VER, X_NAME, X_NAME_VER,
-    X_TAG, X_OWN, X_INITIATOR, X_SOURCE, X_CREATED, X__COUNT };
+    X_TAG, X_OWN, X_INITIATOR, X_SOURCE, X_CREATED, X_PRIORITY, X__COUNT };
 
 static const struct {
 	const char *older;
@@ -254,6 +261,7 @@ static const struct {
 	[X_INITIATOR] = SEEK("ix_tasks_initiator", "initiator = ? AND"),
 	[X_SOURCE] = SEEK("ix_tasks_source_system", "source_system = ? AND"),
 	[X_CREATED] = SEEK("ix_tasks_created_at", CREATED_COND),
+	[X_PRIORITY] = SEEK("ix_tasks_priority", PRIORITY_COND),
 };
 
 /* ---------------------------------------------------------------- lists and counts */
@@ -393,6 +401,9 @@ scoped_params(const struct tk_task_filter *f, const char *statuses,
 	a[16] = a[17] = TK_POPT(f->created_after);
 	a[18] = a[19] = TK_POPT(f->created_before);
 	a[20] = a[21] = TK_POPT(f->tags_json);
+	a[22] = f->has_priority ? TK_PINT(1) : TK_PNULL;
+	a[23] = TK_PINT(f->priority_min);
+	a[24] = TK_PINT(f->priority_max);
 	return SCOPED_PARAMS;
 }
 
@@ -411,6 +422,8 @@ drive_of(const struct tk_task_filter *f)
 		return D_SOURCE;
 	if (f->created_after != NULL || f->created_before != NULL)
 		return D_CREATED;
+	if (f->has_priority)
+		return D_PRIORITY;
 	if (f->ns_set != NULL)
 		return D_NS;
 	return D__COUNT;
@@ -438,6 +451,10 @@ drive_keys(const struct tk_task_filter *f, enum drive d, struct tk_dbarg *a)
 		    "1000-01-01 00:00:00");
 		a[1] = TK_PSTR(f->created_before != NULL ? f->created_before :
 		    "9999-12-31 23:59:59.999999");
+		return 2;
+	case D_PRIORITY:
+		a[0] = TK_PINT(f->priority_min);
+		a[1] = TK_PINT(f->priority_max);
 		return 2;
 	default:
 		return 0;
@@ -680,6 +697,7 @@ seek_ix_of(const struct tk_task_filter *f)
 	static const enum seek_ix by_drive[D__COUNT] = {
 		[D_TAG] = X_TAG, [D_OWN] = X_OWN, [D_INITIATOR] = X_INITIATOR,
 		[D_SOURCE] = X_SOURCE, [D_CREATED] = X_CREATED, [D_NS] = X_ALL,
+		[D_PRIORITY] = X_PRIORITY,
 	};
 	static const enum seek_ix by_shape[K__COUNT] = {
 		[K_ALL] = X_ALL, [K_NS] = X_NS, [K_NS_NAME] = X_NS_NAME,
@@ -703,6 +721,7 @@ seek_keys(const struct tk_task_filter *f, enum seek_ix x, struct tk_dbarg *a)
 	static const enum drive drive_ix[X__COUNT] = {
 		[X_TAG] = D_TAG, [X_OWN] = D_OWN, [X_INITIATOR] = D_INITIATOR,
 		[X_SOURCE] = D_SOURCE, [X_CREATED] = D_CREATED,
+		[X_PRIORITY] = D_PRIORITY,
 	};
 
 	switch (x) {

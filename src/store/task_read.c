@@ -17,7 +17,8 @@
 #define STEP_COLS                                                          \
 	"id, position, name, status, attempts, retry_limit, retryable,"    \
 	" skippable, unmet_parents, results, last_error, ready_at,"        \
-	" started_at, completed_at, created_at, updated_at"
+	" started_at, completed_at, created_at, updated_at,"               \
+	" limit_key IS NOT NULL"
 
 
 static const char SQL_TASK_GET[] =
@@ -36,12 +37,13 @@ static const char SQL_STEPS[] =
 	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
 	" t.status, IF(s.position = 0, t.context, NULL), t.initiator,"     \
 	" t.source_system, t.reason, IF(s.position = 0, t.tags, NULL),"    \
-	" t.created_at, t.updated_at, t.completed_at, t.created_by"
+	" t.created_at, t.updated_at, t.completed_at, t.created_by,"       \
+	" t.priority"
 #define STEP_COLS_S                                                        \
 	"s.id, s.position, s.name, s.status, s.attempts, s.retry_limit,"   \
 	" s.retryable, s.skippable, s.unmet_parents, s.results,"           \
 	" s.last_error, s.ready_at, s.started_at, s.completed_at,"         \
-	" s.created_at, s.updated_at"
+	" s.created_at, s.updated_at, s.limit_key IS NOT NULL"
 static const char SQL_TASK_ALL[] =
     "SELECT " TASK_COLS_ONCE ", " STEP_COLS_S " FROM workflow_steps s"
     " FORCE INDEX (ix_steps_task_position) JOIN tasks t ON t.id = s.task_id"
@@ -58,6 +60,7 @@ enum step_col {
 	SC_ID, SC_POSITION, SC_NAME, SC_STATUS, SC_ATTEMPTS, SC_RETRY_LIMIT,
 	SC_RETRYABLE, SC_SKIPPABLE, SC_UNMET, SC_RESULTS, SC_LAST_ERROR,
 	SC_READY_AT, SC_STARTED, SC_COMPLETED, SC_CREATED, SC_UPDATED,
+	SC_LIMITED,
 	SC__NCOLS
 };
 
@@ -215,6 +218,7 @@ task_take(struct tk_rows *r, size_t i, struct tk_task_row *t)
 	t->updated_at = tk_row_take(r, i, TC_UPDATED, NULL);
 	t->completed_at = tk_row_take(r, i, TC_COMPLETED, NULL);
 	t->created_by = tk_row_take(r, i, TC_CREATED_BY, NULL);
+	t->priority = (int)tk_row_int(r, i, TC_PRIORITY);
 	return TK_OK;
 }
 
@@ -263,6 +267,7 @@ step_take(struct tk_rows *r, size_t i, size_t b, struct tk_step_row *s)
 	s->completed_at = tk_row_take(r, i, b + SC_COMPLETED, NULL);
 	s->created_at = tk_row_take(r, i, b + SC_CREATED, NULL);
 	s->updated_at = tk_row_take(r, i, b + SC_UPDATED, NULL);
+	s->limited = tk_row_int(r, i, b + SC_LIMITED) != 0;
 	return TK_OK;
 }
 

@@ -13,6 +13,20 @@
 static const char SQL_STEP_CAS[] =
     "UPDATE workflow_steps SET status = ?, updated_at = UTC_TIMESTAMP(6)"
     " WHERE id = ? AND status = ?";
+/* The compare-and-set with the claim's lease. */
+static const char SQL_STEP_CAS_TAKE[] =
+    "UPDATE workflow_steps SET status = ?, attempts = attempts + 1,"
+    " lease_owner = ?, lease_epoch = lease_epoch + 1,"
+    " lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND,"
+    " ready_at = NULL, started_at = UTC_TIMESTAMP(6), completed_at = NULL,"
+    " updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND status = ?";
+/* The compare-and-set with a success's results; last_error stays: why
+ * an earlier attempt failed is worth keeping. */
+static const char SQL_STEP_CAS_DONE[] =
+    "UPDATE workflow_steps SET status = ?, results = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL, ready_at = NULL,"
+    " completed_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)"
+    " WHERE id = ? AND status = ?";
 static const char SQL_STEP_TRANSITION[] =
     "INSERT INTO step_transitions (step_id, task_id, from_status, to_status,"
     " attempt, actor, reason, created_at)"
@@ -52,6 +66,30 @@ tk_transition_store_step_cas(struct tk_db *db, unsigned long long step_id,
 	a[1] = TK_PINT(step_id);
 	a[2] = TK_PSTR(tk_status_name(from));
 	e = tk_db_exec(db, SQL_STEP_CAS, a, 3, &n, NULL);
+	*changed = e == TK_OK && n == 1;
+	return e;
+}
+
+tk_err
+tk_transition_store_step_cas_also(struct tk_db *db,
+    unsigned long long step_id, enum tk_status from, enum tk_status to,
+    const struct tk_step_also *also, int *changed)
+{
+	unsigned long long n = 0;
+	struct tk_dbarg a[5];
+	size_t k = 0;
+	tk_err e;
+
+	a[k++] = TK_PSTR(tk_status_name(to));
+	if (also->kind == TK_ALSO_TAKE) {
+		a[k++] = TK_PSTR(also->owner);
+		a[k++] = TK_PINT(also->lease_seconds);
+	} else
+		a[k++] = TK_PSTR(also->results);
+	a[k++] = TK_PINT(step_id);
+	a[k++] = TK_PSTR(tk_status_name(from));
+	e = tk_db_exec(db, also->kind == TK_ALSO_TAKE ? SQL_STEP_CAS_TAKE :
+	    SQL_STEP_CAS_DONE, a, k, &n, NULL);
 	*changed = e == TK_OK && n == 1;
 	return e;
 }

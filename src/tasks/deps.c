@@ -87,7 +87,7 @@ dependents(const struct tk_handler_def *def, const struct tk_dep_step *steps,
 /* How many steps fell in each class, and the facts the sentence needs. */
 struct tally {
 	size_t n, completed, resolved, ready, running, blocked, failed,
-	    cancelled, retrying;
+	    cancelled, retrying, held;
 };
 
 /* Step i's class; counts it in t. */
@@ -119,6 +119,7 @@ classify(const struct tk_handler_def *def, const struct tk_dep_step *steps,
 		}
 	}
 	t->ready++;
+	t->held += steps[i].held && s == TK_ST_PENDING;
 	t->running += s == TK_ST_IN_PROGRESS;
 	t->retrying += s == TK_ST_ERROR;
 	return TK_DEP_READY;
@@ -188,7 +189,7 @@ say_stuck(const struct tk_handler_def *def, const struct tk_dep_step *steps,
 static void
 say_parts(const struct tally *t, char *out, const char *sep)
 {
-	size_t len = strlen(out), ready = t->ready - t->running;
+	size_t len = strlen(out), ready = t->ready - t->running - t->held;
 
 	if (t->running > 0) {
 		len += (size_t)snprintf(out + len, TK_ANALYSIS_SIZE - len,
@@ -198,6 +199,11 @@ say_parts(const struct tally *t, char *out, const char *sep)
 	if (ready > 0 && len < TK_ANALYSIS_SIZE) {
 		len += (size_t)snprintf(out + len, TK_ANALYSIS_SIZE - len,
 		    "%s%zu ready to run", sep, ready);
+		sep = ", ";
+	}
+	if (t->held > 0 && len < TK_ANALYSIS_SIZE) {
+		len += (size_t)snprintf(out + len, TK_ANALYSIS_SIZE - len,
+		    "%s%zu waiting for a concurrency slot", sep, t->held);
 		sep = ", ";
 	}
 	if (t->blocked > 0 && len < TK_ANALYSIS_SIZE)

@@ -138,12 +138,21 @@ tk_cursor_filter_hash(const struct tk_task_filter *f, unsigned char out[8])
 	    f->tags_json, f->created_after, f->created_before };
 	char buf[8192], hex[65];
 	size_t i, len = 0;
+	int n;
 	tk_err e;
 
 	len = (size_t)snprintf(buf, sizeof(buf), "v%d\x1f%u\x1f",
 	    CURSOR_VERSION, f->status_mask);
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		hash_field(buf, sizeof(buf), &len, fields[i]);
+	/* Only when given: cursors of lists without it stay valid. */
+	if (f->has_priority && len < sizeof(buf)) {
+		n = snprintf(buf + len, sizeof(buf) - len, "p%d..%d\x1f",
+		    f->priority_min, f->priority_max);
+		len += n > 0 ? (size_t)n : 0;
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;
+	}
 	if ((e = tk_sha256_hex(buf, len, hex)) != TK_OK)
 		return e;
 	for (i = 0; i < 8; i++)

@@ -204,7 +204,29 @@ tk_tags_check(json_object *tags, json_object *details)
 /* ---------------------------------------------------------------- POST /tasks */
 
 static const char *const create_keys[] = { "name", "namespace", "version",
-    "context", "initiator", "source_system", "reason", "tags", NULL };
+    "context", "initiator", "source_system", "reason", "tags", "priority",
+    NULL };
+
+/* "priority": a whole number in TK_PRIORITY_MIN..TK_PRIORITY_MAX. */
+static void
+opt_priority(json_object *obj, struct tk_task_request *out,
+    json_object *details)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(obj, "priority", &v) || v == NULL)
+		return;
+	n = json_object_get_int64(v);
+	if (!json_object_is_type(v, json_type_int) ||
+	    n < TK_PRIORITY_MIN || n > TK_PRIORITY_MAX) {
+		tk_details_add(details, "priority", "must be a whole number "
+		    "from %d to %d", TK_PRIORITY_MIN, TK_PRIORITY_MAX);
+		return;
+	}
+	out->has_priority = 1;
+	out->priority = (int)n;
+}
 
 tk_err
 tk_task_request_parse(json_object *body, struct tk_task_request *out,
@@ -243,6 +265,7 @@ tk_task_request_parse(json_object *body, struct tk_task_request *out,
 	if (json_object_object_get_ex(obj, "tags", &v) && v != NULL &&
 	    tk_tags_check(v, details) == 0)
 		out->tags = v;
+	opt_priority(obj, out, details);
 	return tk_details_count(details) > before ? TK_ERR_VALIDATION : TK_OK;
 }
 
@@ -304,6 +327,10 @@ tk_task_request_hash(const struct tk_task_request *r, char out[65])
 	canon_member(&b, "initiator", r->initiator, 0);
 	canon_member(&b, "name", r->name, 0);
 	canon_member(&b, "namespace", r->namespace_name, 0);
+	/* Only when given: the fingerprints of requests without one stay
+	 * what they were (keys stored before priorities still match). */
+	if (r->has_priority)
+		tk_buf_printf(&b, ",\"priority\":%d", r->priority);
 	canon_member(&b, "reason", r->reason, 0);
 	canon_member(&b, "source_system", r->source_system, 0);
 	tk_buf_puts(&b, ",\"tags\":");

@@ -195,12 +195,12 @@ post_task '{"name": "schema_check", "namespace": "it_tasks", "context": {"amount
 expect_status 201
 
 case_begin "422: wrong types and unknown fields"
-post_task '{"name": "Process Payment", "namespace": 7, "context": [1], "initiator": "", "source_system": {}, "reason": 1, "tags": "t", "priority": 3}'
+post_task '{"name": "Process Payment", "namespace": 7, "context": [1], "initiator": "", "source_system": {}, "reason": 1, "tags": "t", "colour": 3}'
 expect_error 422 ValidationError INVALID_TASK_CONFIG
-expect_jq '.error.details | keys' '["context","initiator","name","namespace","priority","reason","source_system","tags"]'
+expect_jq '.error.details | keys' '["colour","context","initiator","name","namespace","reason","source_system","tags"]'
 expect_jq '.error.details.namespace' '["must be a string"]'
 expect_jq '.error.details.context' '["must be a JSON object"]'
-expect_jq '.error.details.priority' '["is not a known field"]'
+expect_jq '.error.details.colour' '["is not a known field"]'
 post_task '{"task": {"name": "inert", "namespace": "it_tasks"}, "name": "x"}'
 expect_error 422 ValidationError INVALID_TASK_CONFIG
 expect_jq '.error.details' '{"name":["is not allowed next to '"'"'task'"'"'"]}'

@@ -77,6 +77,7 @@ cmp -s "$OUT" <(cat "$BODY_FILE"; echo) ||
 run $TASKER_ADMIN tasks show "$id"
 expect_rc 0 "tasks show (text)"
 grep -q "^status  *error$" "$OUT" || fail "text status: $(cat "$OUT")"
+grep -q "^priority  *0$" "$OUT" || fail "text priority: $(cat "$OUT")"
 grep -q "^STEP  *STATUS  *ATTEMPTS  *LAST_ERROR$" "$OUT" ||
     fail "text steps: $(cat "$OUT")"
 run $TASKER_ADMIN tasks show 01900000-0000-7000-8000-000000000000

@@ -14,6 +14,7 @@
 #include <CUnit/CUnit.h>
 
 #include "tasker/state.h"
+#include "tasker/step_store.h"
 #include "tasker/task_store.h"
 #include "tasker/tasks.h"
 
@@ -25,6 +26,7 @@
 
 /* What the next create() sets besides its arguments (NULL: nothing). */
 static const char *next_initiator, *next_tags;
+static int next_priority;
 
 /* A task of handler `handler` by `who` into id; the store's answer. */
 static tk_err
@@ -48,6 +50,7 @@ create(const char *handler, const char *who, const char *key,
 	t.source_system = "store_tests";
 	t.initiator = next_initiator;
 	t.tags = next_tags;
+	t.priority = next_priority;
 	t.reason = "test";
 	t.actor = who;
 	t.created_by = who;
@@ -549,6 +552,84 @@ test_retry(void)
 	CU_ASSERT_EQUAL(n, 0);
 }
 
+/* The task of the step the claim would take now (autocommit: its lock
+ * goes with the statement); 0 when there is none. */
+static int
+claimed_task(unsigned char task[16])
+{
+	struct tk_step_ready s;
+	int found = 0;
+
+	CU_ASSERT_FATAL(tk_step_store_next_ready(st_db(), &s, &found) ==
+	    TK_OK);
+	memcpy(task, s.task, 16);
+	return found;
+}
+
+/*
+ * Priorities (0011): the task's priority is its steps', claim_at is
+ * ready_at minus that many seconds, the claim takes the smallest
+ * claim_at off ix_steps_claim without sorting, and waiting ages a step:
+ * one point per second.  Other cases' ready steps (priority 0, ready
+ * within the last minute) are in the table too; 100 points beat them.
+ */
+static void
+test_priority(void)
+{
+	unsigned char hi[16], old[16], got[16];
+	struct tk_task_filter f;
+	char plan[256];
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	next_priority = 100;
+	CU_ASSERT_FATAL(plain("order", "st_prio", hi));
+	next_priority = 0;
+	CU_ASSERT_FATAL(plain("order", "st_prio", old));
+	CU_ASSERT_EQUAL(st_num(db, "SELECT MIN(priority) FROM tasks WHERE "
+	    "created_by = 'st_prio'"), 0);
+	CU_ASSERT_EQUAL(st_num(db, "SELECT COUNT(*) FROM workflow_steps s "
+	    "JOIN tasks t ON t.id = s.task_id WHERE t.created_by = 'st_prio'"
+	    " AND t.priority = 100 AND s.priority = 100 AND s.ready_at IS NOT "
+	    "NULL AND s.claim_at = s.ready_at - INTERVAL 100 SECOND"), 1);
+	CU_ASSERT_FATAL(tk_step_store_claim_plan(db, plan, sizeof(plan)) ==
+	    TK_OK);
+	if (strncmp(plan, "range:ix_steps_claim:", 21) != 0 ||
+	    strstr(plan, "filesort") != NULL) {
+		fprintf(stderr, "\n  claim plan %s\n", plan);
+		CU_FAIL("the claim is not an ordered read of ix_steps_claim");
+	}
+	CU_ASSERT_FATAL(claimed_task(got));
+	CU_ASSERT(memcmp(got, hi, 16) == 0);
+	/* 200 s of waiting outweigh 100 points of priority. */
+	CU_ASSERT_FATAL(st_sql(db, "UPDATE workflow_steps s JOIN tasks t ON "
+	    "t.id = s.task_id SET s.ready_at = s.ready_at - INTERVAL 200 "
+	    "SECOND WHERE t.created_by = 'st_prio' AND t.priority = 0 AND "
+	    "s.ready_at IS NOT NULL") == 0);
+	CU_ASSERT_FATAL(claimed_task(got));
+	CU_ASSERT(memcmp(got, old, 16) == 0);
+	/* GET /tasks?priority=, priority_min=: off ix_tasks_priority; with
+	 * another filter, a condition on its rows. */
+	memset(&f, 0, sizeof(f));
+	f.has_priority = 1;
+	f.priority_min = f.priority_max = 100;
+	list(&f, 0, 10, 1, 1, hi);
+	plan_reads(&f, "tasks:ix_tasks_priority");
+	f.priority_min = -100;
+	f.priority_max = -1;
+	list(&f, 0, 10, 0, 0, NULL);
+	f.created_by = "st_prio";
+	f.priority_min = 0;
+	f.priority_max = 100;
+	list(&f, 0, 10, 2, 2, old);
+	f.priority_max = 99;
+	list(&f, 0, 10, 1, 1, old);
+	/* Nothing of this case stays claimable for the others. */
+	CU_ASSERT(st_sql(db, "UPDATE workflow_steps s JOIN tasks t ON "
+	    "t.id = s.task_id SET s.ready_at = NULL WHERE t.created_by = "
+	    "'st_prio'") == 0);
+}
+
 TK_SUITE(store_tasks,
     { "create: a task and its steps; no key, no dedup", test_create },
     { "create with an Idempotency-Key: once per principal and key",
@@ -560,4 +641,6 @@ TK_SUITE(store_tasks,
     { "list: initiator, source_system, tags, created_at, by index",
       test_filters },
     { "cancel: every step, once; unknown is not found", test_cancel },
-    { "retry: only a task in error, which becomes pending", test_retry });
+    { "retry: only a task in error, which becomes pending", test_retry },
+    { "priority: stored on the steps, claimed first, aged by waiting",
+      test_priority });

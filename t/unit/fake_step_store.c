@@ -210,17 +210,19 @@ tk_catalog_by_id(const struct tk_catalog *cat, unsigned id)
 
 /* ---------------------------------------------------------------- claim */
 
-tk_err
-tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *out,
+/* The oldest ready step (of task, when not NULL). */
+static tk_err
+fake_next_ready(const unsigned char *task, struct tk_step_ready *out,
     int *found)
 {
 	struct fake_step *s, *best = NULL;
 	size_t i;
 
-	(void)db;
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < fake.nsteps; i++) {
 		s = &fake.steps[i];
+		if (task != NULL && memcmp(s->task, task, 16) != 0)
+			continue;
 		if (s->ready && s->ready_at_us <= fake.now_us &&
 		    (best == NULL || s->ready_at_us < best->ready_at_us))
 			best = s;
@@ -242,6 +244,22 @@ tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *out,
 }
 
 tk_err
+tk_step_store_next_ready(struct tk_db *db, struct tk_step_ready *out,
+    int *found)
+{
+	(void)db;
+	return fake_next_ready(NULL, out, found);
+}
+
+tk_err
+tk_step_store_next_ready_of(struct tk_db *db, const unsigned char task[16],
+    struct tk_step_ready *out, int *found)
+{
+	(void)db;
+	return fake_next_ready(task, out, found);
+}
+
+tk_err
 tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
     struct tk_step_task *out)
 {
@@ -258,6 +276,28 @@ tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
 	return TK_OK;
 }
 
+/* The flow tests' handlers set no max_in_flight: never called there. */
+tk_err
+tk_step_store_slot_take(struct tk_db *db, const char *key, unsigned limit,
+    unsigned long long id, int *taken)
+{
+	(void)db;
+	(void)key;
+	(void)limit;
+	(void)id;
+	*taken = 1;
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_hold(struct tk_db *db, const char *key, unsigned long long id)
+{
+	(void)db;
+	(void)key;
+	(void)id;
+	return TK_OK;
+}
+
 tk_err
 tk_step_store_unready(struct tk_db *db, unsigned long long id)
 {
@@ -268,9 +308,10 @@ tk_step_store_unready(struct tk_db *db, unsigned long long id)
 	return TK_OK;
 }
 
-tk_err
-tk_step_store_take(struct tk_db *db, unsigned long long id,
-    const char *owner, unsigned lease_seconds)
+/* The lease part of the claim's compare-and-set (TK_ALSO_TAKE). */
+static tk_err
+fake_take(struct tk_db *db, unsigned long long id, const char *owner,
+    unsigned lease_seconds)
 {
 	struct fake_step *s = row(db, id);
 
@@ -360,6 +401,24 @@ tk_step_store_parent_results(struct tk_db *db, const unsigned char task[16],
 }
 
 tk_err
+tk_step_store_context_parent(struct tk_db *db, const unsigned char task[16],
+    const char *name, char **ctx, size_t *ctx_len, char **res,
+    size_t *res_len)
+{
+	tk_err e;
+
+	*res = NULL;
+	if ((e = tk_step_store_context(db, task, ctx, ctx_len)) != TK_OK)
+		return e;
+	if ((e = tk_step_store_parent_results(db, task, name, res,
+	    res_len)) != TK_OK) {
+		free(*ctx);
+		*ctx = NULL;
+	}
+	return e;
+}
+
+tk_err
 tk_step_store_max_packet(struct tk_db *db, unsigned long long *bytes)
 {
 	(void)db;
@@ -387,6 +446,7 @@ tk_step_store_lock_held(struct tk_db *db, unsigned long long id,
 	put(out->owner, sizeof(out->owner), s->owner);
 	out->retryable = s->retryable;
 	out->retry_limit = s->retry_limit;
+	out->task_status = our_task(s->task) ? fake.task.status : -1;
 	return TK_OK;
 }
 
@@ -422,9 +482,9 @@ end_attempt(struct fake_step *s, const char *error, int ready,
 	return TK_OK;
 }
 
-tk_err
-tk_step_store_done(struct tk_db *db, unsigned long long id,
-    const char *results)
+/* The results part of a success's compare-and-set (TK_ALSO_DONE). */
+static tk_err
+fake_done(struct tk_db *db, unsigned long long id, const char *results)
 {
 	struct fake_step *s = row(db, id);
 
@@ -586,6 +646,24 @@ tk_transition_store_step_cas(struct tk_db *db, unsigned long long step_id,
 	if (*changed)
 		s->status = (int)to;
 	return TK_OK;
+}
+
+tk_err
+tk_transition_store_step_cas_also(struct tk_db *db,
+    unsigned long long step_id, enum tk_status from, enum tk_status to,
+    const struct tk_step_also *also, int *changed)
+{
+	/* One statement: a refused value changes nothing. */
+	if (also->kind == TK_ALSO_DONE && fake.refuse_results) {
+		*changed = 0;
+		return TK_ERR_DB;
+	}
+	(void)tk_transition_store_step_cas(db, step_id, from, to, changed);
+	if (!*changed)
+		return TK_OK;
+	if (also->kind == TK_ALSO_TAKE)
+		return fake_take(db, step_id, also->owner, also->lease_seconds);
+	return fake_done(db, step_id, also->results);
 }
 
 tk_err

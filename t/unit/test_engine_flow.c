@@ -117,14 +117,24 @@ test_success_releases_children(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(a->results, "\"fencing_token\":\"1.1\""));
 	CU_ASSERT_STRING_EQUAL(a->owner, "");
 	CU_ASSERT(!a->ready);
-	/* b's last parent is done: it is ready now. */
+	/* b's last parent is done: a's record claimed it (the chain), and
+	 * it ran in the same call, told a's results, leased and recorded
+	 * like any attempt. */
 	CU_ASSERT_EQUAL(b->unmet_parents, 0);
-	CU_ASSERT(b->ready);
-	CU_ASSERT_EQUAL(fake.task.status, TK_ST_IN_PROGRESS);
-	/* b runs next, and is told a's results. */
-	CU_ASSERT_EQUAL(run_one(), 1);
+	CU_ASSERT(!b->ready);
 	CU_ASSERT_EQUAL(b->status, TK_ST_COMPLETE);
+	CU_ASSERT_EQUAL(b->attempts, 1);
+	CU_ASSERT_EQUAL(b->lease_epoch, 1);
+	CU_ASSERT_STRING_EQUAL(b->owner, "");
 	CU_ASSERT_PTR_NOT_NULL(strstr(b->results, "\"parents\":{\"a\":"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b->results, "\"fencing_token\":\"1.1\""));
+	CU_ASSERT_PTR_NOT_NULL(fake_last_transition(b));
+	if (fake_last_transition(b) != NULL) {
+		CU_ASSERT_EQUAL(fake_last_transition(b)->from,
+		    TK_ST_IN_PROGRESS);
+		CU_ASSERT_EQUAL(fake_last_transition(b)->to, TK_ST_COMPLETE);
+		CU_ASSERT_EQUAL(fake_last_transition(b)->attempt, 1);
+	}
 	CU_ASSERT_EQUAL(fake.task.status, TK_ST_COMPLETE);
 	CU_ASSERT_EQUAL(run_one(), 0);
 	teardown();

@@ -1313,6 +1313,89 @@ TK_SUITE(yamljson,
     { "refused constructs", test_yaml_rejects },
     { "depth and error bounds", test_yaml_limits });
 
+/* default_priority: -100..100; in the canonical form only when not 0
+ * (a handler without one keeps its hash); read back from it. */
+static void
+test_default_priority(void)
+{
+	static const char yaml[] = "name: prio\ndefault_priority: -7\n"
+	    "step_templates:\n  - name: a\n    handler_config: {command: "
+	    "\"true\"}\n";
+	static const char plain[] = "name: prio\n"
+	    "step_templates:\n  - name: a\n    handler_config: {command: "
+	    "\"true\"}\n";
+	static const char big[] = "name: prio\ndefault_priority: 101\n"
+	    "step_templates:\n  - name: a\n";
+	struct tk_diag d = TK_DIAG_INIT;
+	struct tk_handler_def *h, *back = NULL;
+	struct tk_defset set;
+	const char *p;
+	json_object *j;
+
+	p = tmpfile_with("prio.yaml", yaml, sizeof(yaml) - 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL_FATAL(tk_defset_load(&p, 1, NULL, &set, &d), TK_OK);
+	h = set.handlers[0];
+	CU_ASSERT_EQUAL(h->default_priority, -7);
+	j = tk_handler_to_json(h);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json_str(j), "\"default_priority\":-7"));
+	CU_ASSERT_EQUAL(tk_handler_from_json(j, &back, &d), TK_OK);
+	CU_ASSERT_EQUAL_FATAL(back != NULL, 1);
+	CU_ASSERT_EQUAL(back->default_priority, -7);
+	CU_ASSERT_STRING_EQUAL(back->hash, h->hash);
+	tk_handler_free(back);
+	json_object_put(j);
+	tk_defset_free(&set);
+	unlink(p);
+	p = tmpfile_with("plain.yaml", plain, sizeof(plain) - 1);
+	CU_ASSERT_EQUAL_FATAL(tk_defset_load(&p, 1, NULL, &set, &d), TK_OK);
+	CU_ASSERT_EQUAL(set.handlers[0]->default_priority, 0);
+	j = tk_handler_to_json(set.handlers[0]);
+	CU_ASSERT_PTR_NULL(strstr(json_str(j), "default_priority"));
+	json_object_put(j);
+	tk_defset_free(&set);
+	tk_diag_free(&d);
+	unlink(p);
+	hostile("big.yaml", big, sizeof(big) - 1,
+	    ":2: default_priority: must be between -100 and 100");
+}
+
+/* max_in_flight: 1..TK_IN_FLIGHT_MAX; in the canonical form only when
+ * set; read back from it. */
+static void
+test_max_in_flight(void)
+{
+	static const char yaml[] = "name: lim\nstep_templates:\n"
+	    "  - name: a\n    max_in_flight: 3\n  - name: b\n";
+	static const char zero[] = "name: lim\nstep_templates:\n"
+	    "  - name: a\n    max_in_flight: 0\n";
+	struct tk_diag d = TK_DIAG_INIT;
+	struct tk_handler_def *back = NULL;
+	struct tk_defset set;
+	const char *p;
+	json_object *j;
+
+	p = tmpfile_with("lim.yaml", yaml, sizeof(yaml) - 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL_FATAL(tk_defset_load(&p, 1, NULL, &set, &d), TK_OK);
+	CU_ASSERT_EQUAL(set.handlers[0]->steps[0].max_in_flight, 3);
+	CU_ASSERT_EQUAL(set.handlers[0]->steps[1].max_in_flight, 0);
+	j = tk_handler_to_json(set.handlers[0]);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json_str(j), "\"max_in_flight\":3"));
+	CU_ASSERT_EQUAL(tk_handler_from_json(j, &back, &d), TK_OK);
+	CU_ASSERT_EQUAL_FATAL(back != NULL, 1);
+	CU_ASSERT_EQUAL(back->steps[0].max_in_flight, 3);
+	CU_ASSERT_STRING_EQUAL(back->hash, set.handlers[0]->hash);
+	tk_handler_free(back);
+	json_object_put(j);
+	tk_defset_free(&set);
+	tk_diag_free(&d);
+	unlink(p);
+	hostile("zero.yaml", zero, sizeof(zero) - 1,
+	    ":4: step_templates[0].max_in_flight: must be between 1 and "
+	    "100000");
+}
+
 TK_SUITE(handler,
     { "good file, every field", test_good_file },
     { "defaults", test_defaults },
@@ -1334,7 +1417,9 @@ TK_SUITE(handler,
     { "a folder without YAML", test_empty_folder },
     { "duplicate version across files", test_duplicate_version },
     { "namespace files", test_namespace_files },
-    { "hostile files", test_hostile_files });
+    { "hostile files", test_hostile_files },
+    { "default_priority", test_default_priority },
+    { "max_in_flight", test_max_in_flight });
 
 TK_SUITE(examples,
     { "etc/handlers matches the guide", test_examples_guide },

@@ -426,6 +426,7 @@ ref_task(const struct tk_task_row *t, const struct tk_step_list *steps,
 	json_object_object_add(o, "tags", tags);
 	json_object_object_add(o, "completed_at", ref_str(t->completed_at));
 	json_object_object_add(o, "created_by", ref_str(t->created_by));
+	json_object_object_add(o, "priority", json_object_new_int(t->priority));
 	return o;
 }
 
@@ -568,6 +569,7 @@ test_task_write(void)
 	for (i = 0; i < 3; i++) {
 		make_task(&t[i], id, tc[i], tst[i]);
 		t[i].created_by = DUP(by[i]);
+		t[i].priority = (int)i * 50 - 100;
 		make_step(&s.v[i], sc[i], sst[i], (unsigned)(2 - i));
 		s.v[i].id = i + 1;
 		s.v[i].position = (unsigned)i;

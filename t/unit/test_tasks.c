@@ -477,6 +477,55 @@ test_request_hash_pinned(void)
 	    "464ce53008a437f6612e9fd2ef933c45");
 }
 
+/* "priority": a whole number from -100 to 100; null is absent; its
+ * fingerprint member only when given (older keys keep theirs). */
+static void
+test_request_priority(void)
+{
+	static const char *const bad[] = { "101", "-101", "1.5", "\"5\"",
+	    "true", "18446744073709551615", "-9223372036854775808", "[1]" };
+	char body[128], a[65], b[65];
+	json_object *j, *d;
+	struct tk_task_request r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(body, sizeof(body), "{\"name\":\"a\",\"namespace\":"
+		    "\"b\",\"priority\":%s}", bad[i]);
+		d = json_object_new_object();
+		j = parse_ok(body);
+		CU_ASSERT_EQUAL(tk_task_request_parse(j, &r, d),
+		    TK_ERR_VALIDATION);
+		CU_ASSERT(has_detail(d, "priority", "from -100 to 100"));
+		CU_ASSERT_EQUAL(tk_details_count(d), 1);
+		CU_ASSERT_FALSE(r.has_priority);
+		tk_task_request_free(&r);
+		json_object_put(j);
+		json_object_put(d);
+	}
+	d = json_object_new_object();
+	j = parse_ok("{\"task\":{\"name\":\"a\",\"namespace\":\"b\","
+	    "\"priority\":-100}}");
+	CU_ASSERT_EQUAL(tk_task_request_parse(j, &r, d), TK_OK);
+	CU_ASSERT(r.has_priority);
+	CU_ASSERT_EQUAL(r.priority, -100);
+	tk_task_request_free(&r);
+	json_object_put(j);
+	j = parse_ok("{\"name\":\"a\",\"namespace\":\"b\",\"priority\":null}");
+	CU_ASSERT_EQUAL(tk_task_request_parse(j, &r, d), TK_OK);
+	CU_ASSERT_FALSE(r.has_priority);
+	tk_task_request_free(&r);
+	json_object_put(j);
+	json_object_put(d);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\",\"priority\":null}", a);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\"}", b);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\",\"priority\":0}", a);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+	hash_of("{\"name\":\"p\",\"namespace\":\"n\",\"priority\":1}", b);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+}
+
 static void
 test_update_parse(void)
 {
@@ -671,8 +720,8 @@ test_deps(void)
 	struct tk_handler_def h;
 	struct tk_step_def s[4];
 	struct tk_dep_step st[4] = {
-		{ "a", TK_ST_COMPLETE, 0 }, { "b", TK_ST_IN_PROGRESS, 0 },
-		{ "c", TK_ST_PENDING, 0 }, { "d", TK_ST_PENDING, 0 } };
+		{ "a", TK_ST_COMPLETE, 0, 0 }, { "b", TK_ST_IN_PROGRESS, 0, 0 },
+		{ "c", TK_ST_PENDING, 0, 0 }, { "d", TK_ST_PENDING, 0, 0 } };
 	enum tk_dep_class cls[4];
 	char an[TK_ANALYSIS_SIZE];
 
@@ -738,8 +787,8 @@ diamond_says(enum tk_status a, enum tk_status b, enum tk_status c,
 	static char an[TK_ANALYSIS_SIZE];
 	struct tk_handler_def h;
 	struct tk_step_def s[4];
-	struct tk_dep_step st[4] = { { "a", a, left }, { "b", b, left },
-	    { "c", c, left }, { "d", d, left } };
+	struct tk_dep_step st[4] = { { "a", a, left, 0 }, { "b", b, left, 0 },
+	    { "c", c, left, 0 }, { "d", d, left, 0 } };
 	enum tk_dep_class cls[4];
 
 	diamond(&h, s);
@@ -749,12 +798,33 @@ diamond_says(enum tk_status a, enum tk_status b, enum tk_status c,
 
 /* The sentence reads well in every state: no "0 ..." parts, "running"
  * where a step runs, singular and plural right. */
+/* A step held back by max_in_flight: pending with the reason, not
+ * "ready to run". */
+static void
+test_deps_held(void)
+{
+	struct tk_handler_def h;
+	struct tk_step_def s[4];
+	struct tk_dep_step st[4] = {
+		{ "a", TK_ST_COMPLETE, 0, 0 }, { "b", TK_ST_PENDING, 0, 1 },
+		{ "c", TK_ST_PENDING, 0, 0 }, { "d", TK_ST_PENDING, 0, 0 } };
+	enum tk_dep_class cls[4];
+	char an[TK_ANALYSIS_SIZE];
+
+	diamond(&h, s);
+	tk_deps_analyse(&h, st, 4, TK_ST_IN_PROGRESS, cls, an);
+	CU_ASSERT_EQUAL(cls[1], TK_DEP_READY);
+	CU_ASSERT_STRING_EQUAL(an, "Task is progressing normally through "
+	    "dependency chain: 1 of 4 steps complete, 1 ready to run, "
+	    "1 waiting for a concurrency slot, 1 waiting on its parents.");
+}
+
 static void
 test_deps_wording(void)
 {
 	struct tk_handler_def h;
 	struct tk_step_def one;
-	struct tk_dep_step st = { "only", TK_ST_PENDING, 0 };
+	struct tk_dep_step st = { "only", TK_ST_PENDING, 0, 0 };
 	enum tk_dep_class cls[1];
 	char an[TK_ANALYSIS_SIZE];
 
@@ -891,6 +961,7 @@ TK_SUITE(tasks,
     { "request: every problem at once", test_request_problems },
     { "request: fingerprint", test_request_hash },
     { "request: fingerprint, pinned", test_request_hash_pinned },
+    { "request: priority", test_request_priority },
     { "update request", test_update_parse },
     { "step update request", test_step_update_parse },
     { "retry request", test_retry_parse },
@@ -899,4 +970,5 @@ TK_SUITE(tasks,
     { "status list", test_status_list },
     { "dependency analysis", test_deps },
     { "dependency analysis wording in every state", test_deps_wording },
+    { "dependency analysis: held by a limit", test_deps_held },
     { "DATETIME text to API time stamps", test_iso_time });

@@ -1,0 +1,48 @@
+/*
+ * wake.h - the local wake-up of idle workers.
+ *
+ * Each tasker-worker process that waits for work binds a datagram socket
+ * of its own in <run_dir>/wake/ (named by its pid).  Whoever makes a step
+ * ready on this host -- tasker-fcgi after the commit of POST /tasks or
+ * of a task retry, a worker whose finished step released more than one
+ * child -- sends a one-byte datagram to every socket there: never
+ * blocking, every error ignored (a full queue already means "wake up").
+ * A woken worker claims at once; the others find nothing and wait again.
+ *
+ * It is a hint, never a guarantee: a lost datagram, a worker on another
+ * host or a run_dir the sender cannot read only mean the worker's own
+ * polling (worker.poll_min_ms .. poll_max_ms) finds the step instead.
+ * A datagram carries nothing: anyone who can write the socket can make
+ * a worker look for work, nothing more.
+ */
+#ifndef TASKER_WAKE_H
+#define TASKER_WAKE_H
+
+#include <stddef.h>
+
+/* The folder under run_dir, and the bytes of a socket's path. */
+#define TK_WAKE_DIR       "wake"
+#define TK_WAKE_PATH_MAX  108   /* sizeof(sockaddr_un.sun_path) */
+
+struct tk_wake {
+	int  fd;                      /* -1: not bound */
+	char path[TK_WAKE_PATH_MAX];
+};
+
+/*
+ * Binds w (non-blocking, close-on-exec) at <run_dir>/wake/<pid>.sock,
+ * creating the folder, and removes the sockets of processes that no
+ * longer exist.  -1 (w->fd -1) when it cannot: the caller then polls
+ * only.
+ */
+int  tk_wake_bind(struct tk_wake *w, const char *run_dir);
+/* Empties w's queue (after poll() said it is readable). */
+void tk_wake_drain(struct tk_wake *w);
+/* Closes and removes w's socket (a no-op when it is not bound). */
+void tk_wake_close(struct tk_wake *w);
+
+/* One datagram to every socket in <run_dir>/wake/ (run_dir may be
+ * NULL: nothing). */
+void tk_wake_send(const char *run_dir);
+
+#endif

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# test_wake.sh - the local wake-up of idle workers (include/tasker/wake.h)
+# against the real stack: workers whose polling is as slow as the
+# configuration allows (every 60 s, the supervisor's probe too) still
+# start a task created through POST /tasks, the other branches of a
+# fan-out, and a retried task at once, because tasker-fcgi and the
+# workers send a datagram to every worker's socket in <run_dir>/wake/.
+# Without the wake-up nothing here would start for a minute, so each wait
+# below (20 s) fails rather than passes slowly.
+#
+# Handlers: t/fixtures/wake (namespace it_wake), steps run
+# t/fixtures/engine/bin/it_step.sh, which logs each run to runs.log in
+# the folder the task's context names.
+. "$(dirname "$0")/lib.sh"
+
+AUTH=$(token)
+E=$T_TMP/wake
+mkdir -p "$E"
+CONF=$E/tasker.yaml
+WORKER=$TASKER_BUILD/tasker-worker
+NT=0
+WPID=""
+
+worker_conf "$CONF" "processes: 3" "lease_seconds: 10" \
+    "poll_min_ms: 60000" "poll_max_ms: 60000"
+
+cleanup() {
+	local c
+	if [ -n "$WPID" ]; then
+		for c in $(ps -o pid= --ppid "$WPID" 2>/dev/null); do kill -9 "$c" 2>/dev/null || true; done
+		kill -9 "$WPID" 2>/dev/null || true
+	fi
+	stack_workers_start
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+
+# new_task NAME: POST /tasks of it_wake/NAME; sets TASK and TDIR.
+new_task() {
+	NT=$((NT + 1))
+	TDIR=$E/t$NT
+	mkdir -p "$TDIR"
+	req POST /tasks -H 'Content-Type: application/json' -d "{\"namespace\":
+	    \"it_wake\", \"name\": \"$1\", \"version\": \"1.0.0\",
+	    \"context\": {\"dir\": \"$TDIR\"}}"
+	TASK=$(jq -r '.id // empty' "$BODY_FILE" 2>/dev/null)
+	if [ "$STATUS" != 201 ] || [ -z "$TASK" ]; then
+		fail "POST /tasks $1: $STATUS $(head -c 300 "$BODY_FILE")"
+		TASK=none
+	fi
+}
+
+# wait_task ID STATUS SECONDS: GET /tasks/ID until it has STATUS.
+wait_task() {
+	local end=$((SECONDS + $3)) st=""
+	while :; do
+		req GET "/tasks/$1"
+		st=$(jq -r '.status // empty' "$BODY_FILE" 2>/dev/null)
+		[ "$st" = "$2" ] && return 0
+		if [ $SECONDS -ge "$end" ]; then
+			fail "task $1 is '$st', not '$2', after $3 s"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+runs() { cat "$TDIR/runs.log" 2>/dev/null || true; }
+run_field() {    # STEP FIELD(4 start, 5 end): attempt 1's
+	runs | awk -v s="$1" -v f="$2" '$2 == s && $3 == 1 { print $f }'
+}
+
+# ---------------------------------------------------------------- setup
+
+$TASKER_ADMIN handlers load "$TASKER_ROOT/t/fixtures/wake" >/dev/null ||
+    echo "# handlers load failed"
+sleep 1.1   # api.registry_refresh_ms
+for _ in $(seq 1 50); do
+	req GET /handlers/it_wake
+	[ "$STATUS" = 200 ] && break
+	sleep 0.2
+done
+stack_workers_stop
+"$WORKER" -c "$CONF" -l "$E/worker.log" </dev/null >>"$E/worker.log" 2>&1 &
+WPID=$!
+# Every process has bound its socket and made its first (empty) claim:
+# from now on only a wake-up (or a poll a minute away) starts a step.
+for _ in $(seq 1 100); do
+	[ "$(find "$TASKER_RUN/wake" -name '*.sock' 2>/dev/null | wc -l)" -ge 3 ] && break
+	sleep 0.1
+done
+sleep 1
+
+# ---------------------------------------------------------------- cases
+
+case_begin "each worker process binds its own socket in the run folder"
+n=$(find "$TASKER_RUN/wake" -name '*.sock' -type s 2>/dev/null | wc -l)
+expect_eq "$n" 3 "sockets in $TASKER_RUN/wake"
+
+case_begin "POST /tasks wakes an idle worker; each step hands over to the next"
+new_task linear
+wait_task "$TASK" complete 20
+expect_jq '[.steps[] | .status] | unique' '["complete"]'
+expect_eq "$(runs | awk '{ print $2 }' | tr '\n' ' ')" "a b c " "runs, in order"
+
+case_begin "a step with several children wakes other workers for them"
+new_task fanout
+wait_task "$TASK" complete 20
+# Side by side (some run started before another ended) only when other
+# processes were woken: one process alone runs them one after another.
+overlaps=0
+for a in f1 f2 f3; do
+	for b in f1 f2 f3; do
+		[ "$a" \< "$b" ] || continue
+		if [ "$(run_field $a 4)" -lt "$(run_field $b 5)" ] &&
+		    [ "$(run_field $b 4)" -lt "$(run_field $a 5)" ]; then
+			overlaps=$((overlaps + 1))
+		fi
+	done
+done
+[ "$overlaps" -ge 1 ] || fail "no two fan-out steps ran at the same time"
+
+case_begin "POST /tasks/{id}/retry wakes an idle worker"
+new_task gate
+wait_task "$TASK" error 20
+touch "$TDIR/go"
+req POST "/tasks/$TASK/retry" -H 'Content-Type: application/json' -d '{}'
+expect_eq "$STATUS" 200 "retry"
+wait_task "$TASK" complete 20
+expect_eq "$(runs | awk '{ print $6 }' | tr '\n' ' ')" "fail ok " "runs"
+
+case_begin "a stopped worker removes its sockets"
+kill -TERM "$WPID" 2>/dev/null || true
+wait "$WPID" 2>/dev/null || true
+WPID=""
+n=$(find "$TASKER_RUN/wake" -name '*.sock' 2>/dev/null | wc -l)
+expect_eq "$n" 0 "sockets left"
+
+finish
