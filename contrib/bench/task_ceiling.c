@@ -314,6 +314,12 @@ prepare(const char *sql)
 	return s;
 }
 
+/* The session tasker's connections have (src/store/db.c). */
+static const char SESSION[] =
+    "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
+    "NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+    "NO_ENGINE_SUBSTITUTION', tx_isolation = 'READ-COMMITTED'";
+
 static int
 connect_db(const char *sock, const char *user, const char *pass,
     const char *name)
@@ -324,7 +330,7 @@ connect_db(const char *sock, const char *user, const char *pass,
 		return -1;
 	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (mysql_real_connect(db, NULL, user, pass, name, 0, sock, 0) == NULL ||
-	    mysql_query(db, "SET time_zone = '+00:00'") != 0) {
+	    mysql_query(db, SESSION) != 0) {
 		fprintf(stderr, "task_ceiling: %s\n", mysql_error(db));
 		return -1;
 	}
