@@ -211,9 +211,15 @@ serve_all(struct tk_app *app, const struct tk_config *cfg)
 	h.prefix = cfg->api.mount_prefix;
 	h.max_body = cfg->api.max_body_bytes;
 	tk_log(TK_LOG_INFO, "event=start");
-	if (tk_fcgi_run(0, &h, &stopping) < 0)
+	/* Request lines are written in batches: tk_fcgi_run flushes them
+	 * whenever no request waits (log.h says what a crash loses). */
+	tk_log_hold(1);
+	if (tk_fcgi_run(0, &h, &stopping) < 0) {
+		tk_log_hold(0);
 		return -1;
+	}
 	tk_log(TK_LOG_INFO, "event=stop");
+	tk_log_hold(0);
 	return 0;
 }
 

@@ -9,11 +9,13 @@
  */
 #include "tasker/fcgi.h"
 
+#include <poll.h>
 #include <stdlib.h>
 
 #include <fcgiapp.h>
 
 #include "tasker/clock.h"
+#include "tasker/log.h"
 
 /*
  * Reads the body announced by CONTENT_LENGTH, within limit, into a
@@ -114,6 +116,27 @@ tk_fcgi_shutdown_pending(void)
 	FCGX_ShutdownPending();
 }
 
+/*
+ * Before waiting for the next request: the held log lines (tk_log_hold)
+ * go out now unless a request is already waiting - on the connection
+ * kept open (fastcgi_keep_conn) or, without one, on the listening
+ * socket - in which case they go with a later flush (the buffer is
+ * small, and the first moment no request waits writes it).  The socket is
+ * shared with the other processes: one may take the connection this one
+ * saw, and then this one's lines wait for its next request or its exit.
+ */
+static void
+flush_when_idle(const FCGX_Request *rq)
+{
+	struct pollfd p;
+
+	p.fd = rq->ipcFd >= 0 ? rq->ipcFd : rq->listen_sock;
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, 0) <= 0)
+		tk_log_flush();
+}
+
 int
 tk_fcgi_run(int listen_fd, const struct tk_fcgi_handler *h,
     volatile sig_atomic_t *stop)
@@ -123,6 +146,7 @@ tk_fcgi_run(int listen_fd, const struct tk_fcgi_handler *h,
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, listen_fd, 0) != 0)
 		return -1;
 	while (!*stop) {
+		flush_when_idle(&rq);
 		if (FCGX_Accept_r(&rq) < 0)
 			break;
 		handle(h, &rq);

@@ -284,14 +284,38 @@ tk_response_body_allowed(const struct tk_response *res, const char *method)
 
 /* --------------------------------------------------------------- ETags */
 
+/*
+ * Every GET answer's ETag is a digest of its body: the digest and its
+ * context are fetched once per process and reused (OpenSSL 3 looks the
+ * algorithm up and allocates a context on every EVP_Digest otherwise,
+ * which cost more than hashing a list page).  Process lifetime: never
+ * freed; the process serves one request at a time.
+ */
+static EVP_MD_CTX *
+etag_ctx(void)
+{
+	static EVP_MD *md;
+	static EVP_MD_CTX *ctx;
+
+	if (md == NULL && (md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return NULL;
+	if (ctx == NULL)
+		ctx = EVP_MD_CTX_new();
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, md, NULL) != 1)
+		return NULL;
+	return ctx;
+}
+
 tk_err
 tk_etag(const void *body, size_t len, char out[TK_ETAG_SIZE])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx;
 
-	if (EVP_Digest(body != NULL ? body : "", len, md, &mdlen,
-	    EVP_sha256(), NULL) != 1 || mdlen < 16)
+	if ((ctx = etag_ctx()) == NULL ||
+	    EVP_DigestUpdate(ctx, body != NULL ? body : "", len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen < 16)
 		return TK_ERR_INTERNAL;
 	out[0] = '"';
 	tk_hex_encode(out + 1, md, 16);

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <sys/time.h>
@@ -128,9 +129,10 @@ stamp_of(const struct timeval *tv, char out[32])
 	snprintf(out, 32, "%s.%03dZ", secs, (int)(tv->tv_usec / 1000));
 }
 
-/* One write(2) per line, so lines of concurrent processes never mix. */
+/* One write(2) per line (or per batch of whole lines), so lines of
+ * concurrent processes never mix. */
 static void
-write_line(const char *line, size_t len)
+write_all(const char *line, size_t len)
 {
 	ssize_t n;
 
@@ -143,6 +145,55 @@ write_line(const char *line, size_t len)
 		line += n;
 		len -= (size_t)n;
 	}
+}
+
+/*
+ * Held lines (tk_log_hold): whole lines below warn, written together by
+ * tk_log_flush.  HOLD_BYTES is PIPE_BUF's minimum, so one flush into a
+ * pipe is still one atomic write.  Owned by the process (tasker-fcgi is
+ * single-threaded); never touched from a signal handler.
+ */
+#define HOLD_BYTES 4096
+static char   hold_buf[HOLD_BYTES];
+static size_t hold_len;
+static int    holding;
+
+void
+tk_log_flush(void)
+{
+	if (hold_len > 0)
+		write_all(hold_buf, hold_len);
+	hold_len = 0;
+}
+
+void
+tk_log_hold(int on)
+{
+	static int registered;
+
+	if (on && !registered) {
+		registered = 1;
+		(void)atexit(tk_log_flush);   /* exit(3) paths lose nothing */
+	}
+	if (!on)
+		tk_log_flush();
+	holding = on && log_dest == TK_LOG_STDERR;
+}
+
+/* A line of level lvl: held while holding (below warn), else written
+ * after what is held, so the order of lines stays the order of events. */
+static void
+write_line(enum tk_log_level lvl, const char *line, size_t len)
+{
+	if (!holding || lvl >= TK_LOG_WARN || len > HOLD_BYTES) {
+		tk_log_flush();
+		write_all(line, len);
+		return;
+	}
+	if (hold_len + len > HOLD_BYTES)
+		tk_log_flush();
+	memcpy(hold_buf + hold_len, line, len);
+	hold_len += len;
 }
 
 void
@@ -196,5 +247,5 @@ tk_log(enum tk_log_level lvl, const char *fields, ...)
 		n = (int)sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	write_line(line, (size_t)n);
+	write_line(lvl, line, (size_t)n);
 }

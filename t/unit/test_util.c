@@ -1,9 +1,12 @@
 /*
- * test_util.c - buffers, diagnostics, the error table, log quoting.
+ * test_util.c - buffers, diagnostics, the error table, log quoting and
+ * holding.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testlib.h"
 #include "tasker/buf.h"
@@ -103,6 +106,71 @@ test_log_quote(void)
 	CU_ASSERT_EQUAL(tk_log_level_parse("loud"), -1);
 }
 
+/* What fd 2 received since the mark (a temporary file stands in). */
+static size_t
+stderr_since(FILE *f, long mark, char *out, size_t outsz)
+{
+	size_t n;
+
+	fflush(f);
+	fseek(f, mark, SEEK_SET);
+	n = fread(out, 1, outsz - 1, f);
+	out[n] = '\0';
+	return n;
+}
+
+/*
+ * Held lines: nothing reaches fd 2 until a flush, a warn line (which
+ * brings the held ones first, in order), a full buffer, or the end of
+ * holding; then whole lines only.
+ */
+static void
+test_log_hold(void)
+{
+	FILE *f = tmpfile();
+	char got[16384];
+	int saved = dup(2), i;
+	size_t n;
+
+	CU_ASSERT_FATAL(f != NULL && saved >= 0);
+	dup2(fileno(f), 2);
+	tk_log_setup("t", TK_LOG_INFO, TK_LOG_LOGFMT, TK_LOG_STDERR);
+	tk_log_hold(1);
+	tk_log(TK_LOG_INFO, "event=one");
+	tk_log(TK_LOG_DEBUG, "event=hidden");
+	CU_ASSERT_EQUAL(stderr_since(f, 0, got, sizeof(got)), 0);
+	tk_log(TK_LOG_WARN, "event=two");
+	n = stderr_since(f, 0, got, sizeof(got));
+	CU_ASSERT(strstr(got, "event=one\n") != NULL &&
+	    strstr(got, "event=one") < strstr(got, "event=two"));
+	CU_ASSERT(strstr(got, "hidden") == NULL);
+	tk_log(TK_LOG_INFO, "event=three");
+	CU_ASSERT_EQUAL(stderr_since(f, (long)n, got, sizeof(got)), 0);
+	tk_log_flush();
+	stderr_since(f, (long)n, got, sizeof(got));
+	CU_ASSERT(strncmp(got, "time=", 5) == 0 &&
+	    strstr(got, "event=three\n") != NULL);
+	/* A full buffer goes out by itself, in whole lines. */
+	n = stderr_since(f, 0, got, sizeof(got));
+	for (i = 0; i < 100; i++)
+		tk_log(TK_LOG_INFO, "event=many i=%d", i);
+	stderr_since(f, (long)n, got, sizeof(got));
+	CU_ASSERT(strstr(got, "i=0\n") != NULL);
+	CU_ASSERT(strstr(got, "i=99\n") == NULL);
+	CU_ASSERT(got[0] != '\0' && got[strlen(got) - 1] == '\n');
+	tk_log_hold(0);
+	stderr_since(f, (long)n, got, sizeof(got));
+	CU_ASSERT(strstr(got, "i=99\n") != NULL);
+	/* Not holding: at once. */
+	n = stderr_since(f, 0, got, sizeof(got));
+	tk_log(TK_LOG_INFO, "event=four");
+	stderr_since(f, (long)n, got, sizeof(got));
+	CU_ASSERT(strstr(got, "event=four\n") != NULL);
+	dup2(saved, 2);
+	close(saved);
+	fclose(f);
+}
+
 /* Strict UTF-8: every boundary's check. */
 static void
 test_utf8(void)
@@ -199,6 +267,7 @@ TK_SUITE(util,
     { "diag collects messages", test_diag },
     { "error table", test_error_table },
     { "log quoting", test_log_quote },
+    { "log holding", test_log_hold },
     { "allocation: overflow refused, doubling", test_alloc },
     { "strict UTF-8", test_utf8 },
     { "surrogate escapes in JSON", test_utf8_json_escapes });
