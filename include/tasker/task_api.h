@@ -51,6 +51,19 @@ tk_err tk_tasks_not_found(struct tk_request *req, const char *s);
 /* 1 when the request's principal may see task t (its namespace and
  * created_by are in the principal's scope). */
 int    tk_tasks_visible(struct tk_request *req, const struct tk_task_row *t);
+/* Whether a task in status, last changed at updated_at (ISO 8601), is
+ * stale now under api.stale_after (see tk_task_stale). */
+int    tk_tasks_stale(struct tk_request *req, enum tk_status status,
+    const char *updated_at);
+/*
+ * GET /tasks/{id} with If-None-Match: 1 when the request's tag matches
+ * the task's current ETag (deps: include_dependencies), known from one
+ * primary-key read (tk_task_store_head) with no step read; the ETag is
+ * then set and the answer left to the dispatcher's 304.  0: answer in
+ * full.  A task the caller may not see is never matched.
+ */
+tk_err tk_tasks_unchanged(struct tk_request *req, struct tk_response *res,
+    const unsigned char id[16], int deps, int *unchanged);
 /*
  * For a principal with a scope (namespaces, own tasks): reads task id and
  * returns TK_ERR_TASK_NOT_FOUND (message set) when there is none or it is

@@ -45,6 +45,18 @@ struct tk_task_row {
 	char           *updated_at;
 	char           *completed_at;
 	char           *created_by;
+	unsigned long long row_version; /* 0008: bumped by every change */
+	int             stale;          /* not the store's: the API sets it
+	                                   (tk_tasks_stale) */
+};
+
+/* What a conditional GET of a task reads (tk_task_store_head). */
+struct tk_task_head {
+	char           *namespace_name;
+	char           *created_by;
+	enum tk_status  status;
+	char           *updated_at;
+	unsigned long long row_version;
 };
 
 /* A step run. */
@@ -156,6 +168,15 @@ tk_err tk_task_store_idem_find(struct tk_db *db, const char *principal,
 void   tk_task_store_idem_purge(struct tk_db *db);
 
 /* ---------------------------------------------------------------- read */
+
+/*
+ * What the ETag of task id's answers derives from and what its scope
+ * check needs, by one primary-key read (no step is read).
+ * TK_ERR_TASK_NOT_FOUND.  tk_task_head_free frees it.
+ */
+tk_err tk_task_store_head(struct tk_db *db, const unsigned char id[16],
+    struct tk_task_head *out);
+void   tk_task_head_free(struct tk_task_head *h);
 
 /* One task.  TK_ERR_TASK_NOT_FOUND. */
 tk_err tk_task_store_get(struct tk_db *db, const unsigned char id[16],

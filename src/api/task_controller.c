@@ -633,6 +633,8 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	for (i = 0; i < rows.n; i++) {
 		if (i > 0)
 			tk_buf_putc(b, ',');
+		rows.v[i].stale = tk_tasks_stale(req, rows.v[i].status,
+		    rows.v[i].updated_at);
 		tk_task_write(b, &rows.v[i], NULL, NULL);
 	}
 	tk_task_list_free(&rows);
@@ -657,7 +659,7 @@ tk_api_tasks_show(struct tk_request *req, struct tk_response *res)
 	static const char *const params[] = { "include_dependencies", NULL };
 	unsigned char id[16];
 	char msg[TK_ERRMSG_SIZE];
-	int deps = 0;
+	int deps = 0, unchanged;
 	tk_err e;
 
 	if ((e = tk_api_query_check(req, params)) != TK_OK)
@@ -668,6 +670,11 @@ tk_api_tasks_show(struct tk_request *req, struct tk_response *res)
 		    "Invalid request parameters", tk_api_details1(
 		    "include_dependencies", "must be true, false, 1 or 0"));
 	if ((e = tk_tasks_id_param(req, id)) != TK_OK)
+		return e;
+	/* A polling client's unchanged task: 304 after one primary-key
+	 * read (the dispatcher turns the matched 200 into it). */
+	if ((e = tk_tasks_unchanged(req, res, id, deps, &unchanged)) !=
+	    TK_OK || unchanged)
 		return e;
 	return tk_tasks_answer(req, res, id, 200, deps);
 }

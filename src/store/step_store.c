@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tasker/state.h"
+#include "tasker/transition_store.h"
 #include "rows.h"
 
 static const char SQL_CLAIM[] =
@@ -232,7 +233,13 @@ tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
 tk_err
 tk_step_store_unready(struct tk_db *db, unsigned long long id)
 {
-	return by_id(db, SQL_UNREADY, id);
+	tk_err e;
+
+	/* A retry that will not come: next_attempt_at goes from the
+	 * task's answers. */
+	if ((e = by_id(db, SQL_UNREADY, id)) != TK_OK)
+		return e;
+	return tk_task_version_bump(db, NULL, id);
 }
 
 tk_err
@@ -399,14 +406,22 @@ tk_err
 tk_step_store_late_results(struct tk_db *db, unsigned long long id,
     const char *results)
 {
-	return str_by_id(db, SQL_LATE_RESULTS, results, id);
+	tk_err e;
+
+	if ((e = str_by_id(db, SQL_LATE_RESULTS, results, id)) != TK_OK)
+		return e;
+	return tk_task_version_bump(db, NULL, id);
 }
 
 tk_err
 tk_step_store_late_error(struct tk_db *db, unsigned long long id,
     const char *error)
 {
-	return str_by_id(db, SQL_LATE_ERROR, error, id);
+	tk_err e;
+
+	if ((e = str_by_id(db, SQL_LATE_ERROR, error, id)) != TK_OK)
+		return e;
+	return tk_task_version_bump(db, NULL, id);
 }
 
 tk_err

@@ -36,7 +36,8 @@ static const char SQL_STEPS[] =
 	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
 	" t.status, IF(s.position = 0, t.context, NULL), t.initiator,"     \
 	" t.source_system, t.reason, IF(s.position = 0, t.tags, NULL),"    \
-	" t.created_at, t.updated_at, t.completed_at, t.created_by"
+	" t.created_at, t.updated_at, t.completed_at, t.created_by,"       \
+	" t.row_version"
 #define STEP_COLS_S                                                        \
 	"s.id, s.position, s.name, s.status, s.attempts, s.retry_limit,"   \
 	" s.retryable, s.skippable, s.unmet_parents, s.results,"           \
@@ -46,6 +47,10 @@ static const char SQL_TASK_ALL[] =
     "SELECT " TASK_COLS_ONCE ", " STEP_COLS_S " FROM workflow_steps s"
     " FORCE INDEX (ix_steps_task_position) JOIN tasks t ON t.id = s.task_id"
     " WHERE s.task_id = ? ORDER BY s.position";
+/* What a conditional GET needs: one primary-key read, no step. */
+static const char SQL_TASK_HEAD[] =
+    "SELECT namespace, created_by, status, updated_at, row_version"
+    " FROM tasks WHERE id = ?";
 static const char SQL_STEP_BY_NAME[] =
     "SELECT " STEP_COLS " FROM workflow_steps WHERE task_id = ? AND name = ?";
 static const char SQL_STEP_TRANSITIONS[] =
@@ -215,6 +220,7 @@ task_take(struct tk_rows *r, size_t i, struct tk_task_row *t)
 	t->updated_at = tk_row_take(r, i, TC_UPDATED, NULL);
 	t->completed_at = tk_row_take(r, i, TC_COMPLETED, NULL);
 	t->created_by = tk_row_take(r, i, TC_CREATED_BY, NULL);
+	t->row_version = (unsigned long long)tk_row_int(r, i, TC_ROW_VERSION);
 	return TK_OK;
 }
 
@@ -444,4 +450,41 @@ tk_task_store_step_transitions(struct tk_db *db, unsigned long long step_id,
 		e = transitions_take(&r, out);
 	tk_rows_free(&r);
 	return e;
+}
+
+tk_err
+tk_task_store_head(struct tk_db *db, const unsigned char id[16],
+    struct tk_task_head *out)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PBLOB(id, 16);
+	int st;
+	tk_err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = tk_db_query(db, SQL_TASK_HEAD, &a, 1, &r)) != TK_OK)
+		return e;
+	e = TK_ERR_TASK_NOT_FOUND;
+	if (r.nrows != 1 || r.ncols != 5 ||
+	    (st = tk_status_parse(tk_row_str(&r, 0, 2))) < 0 ||
+	    (e = tk_rows_iso_time(&r, 3)) != TK_OK)
+		goto out;
+	out->status = (enum tk_status)st;
+	out->namespace_name = tk_row_take(&r, 0, 0, NULL);
+	out->created_by = tk_row_take(&r, 0, 1, NULL);
+	out->updated_at = tk_row_take(&r, 0, 3, NULL);
+	out->row_version = (unsigned long long)tk_row_int(&r, 0, 4);
+	e = TK_OK;
+out:
+	tk_rows_free(&r);
+	return e;
+}
+
+void
+tk_task_head_free(struct tk_task_head *h)
+{
+	free(h->namespace_name);
+	free(h->created_by);
+	free(h->updated_at);
+	memset(h, 0, sizeof(*h));
 }

@@ -22,13 +22,14 @@
 #define TASK_COLS                                                          \
 	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
 	" t.status, t.context, t.initiator, t.source_system, t.reason,"    \
-	" t.tags, t.created_at, t.updated_at, t.completed_at, t.created_by"
+	" t.tags, t.created_at, t.updated_at, t.completed_at, t.created_by,"  \
+	" t.row_version"
 
 /* The columns of TASK_COLS, in order. */
 enum task_col {
 	TC_ID, TC_HV, TC_NAMESPACE, TC_NAME, TC_VERSION, TC_STATUS,
 	TC_CONTEXT, TC_INITIATOR, TC_SOURCE, TC_REASON, TC_TAGS, TC_CREATED,
-	TC_UPDATED, TC_COMPLETED, TC_CREATED_BY,
+	TC_UPDATED, TC_COMPLETED, TC_CREATED_BY, TC_ROW_VERSION,
 	TC__NCOLS
 };
 
