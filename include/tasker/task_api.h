@@ -16,11 +16,15 @@
 #ifndef TASKER_TASK_API_H
 #define TASKER_TASK_API_H
 
+#include <time.h>
+
 #include <json-c/json.h>
 
 #include "tasker/api.h"
 #include "tasker/buf.h"
 #include "tasker/task_store.h"
+
+struct tk_config;
 
 /* Controllers: src/api/task_controller.c */
 tk_err tk_api_tasks_create(struct tk_request *req, struct tk_response *res);
@@ -98,6 +102,14 @@ tk_err tk_tasks_body(struct tk_request *req, int allow_empty,
  * one, else -1.
  */
 int    tk_time_parse(const char *s, char out[TK_DB_TIME_SIZE]);
+/*
+ * The stale cut-offs of tk_task_filter.stale_before at now under
+ * cfg's api.stale_after (pending, in_progress, error), spelled into buf:
+ * out[i] NULL for a status that is never stale.
+ */
+void   tk_tasks_stale_cutoffs(const struct tk_config *cfg, time_t now,
+    char buf[TK_STALE_CUTOFFS][TK_DB_TIME_SIZE],
+    const char *out[TK_STALE_CUTOFFS]);
 
 /*
  * Reads task id and answers it with HTTP status code: the task with its

@@ -59,6 +59,11 @@ struct tk_task_head {
 	unsigned long long row_version;
 };
 
+/* The stale filter (tk_task_filter.stale); the cut-offs are per
+ * status: pending, in_progress, error (the statuses that can stall). */
+enum { TK_STALE_ANY, TK_STALE_ONLY, TK_STALE_NOT };
+#define TK_STALE_CUTOFFS 3
+
 /* A step run. */
 struct tk_step_row {
 	unsigned long long id;
@@ -223,6 +228,11 @@ struct tk_task_filter {
 	const char *tags_json;      /* JSON array: the task holds them all */
 	const char *created_after;  /* 'YYYY-MM-DD HH:MM:SS.ffffff' UTC, */
 	const char *created_before; /*   both exclusive */
+	int         stale;          /* TK_STALE_ANY, _ONLY or _NOT */
+	const char *stale_before[TK_STALE_CUTOFFS]; /* a task in pending,
+	                               in_progress, error last changed
+	                               before this time is stale (NULL:
+	                               never) */
 };
 
 /*
@@ -266,6 +276,15 @@ tk_err tk_task_store_count(struct tk_db *db, const struct tk_task_filter *f,
  */
 tk_err tk_task_store_list_plan(struct tk_db *db,
     const struct tk_task_filter *f, char *out, size_t outsz);
+
+/*
+ * How many tasks are stale per status (pending, in_progress, error) by
+ * the cut-offs of tk_task_filter.stale_before: one count over the ranges
+ * of ix_tasks_status_updated (0008).
+ */
+tk_err tk_task_store_stale_count(struct tk_db *db,
+    const char *const before[TK_STALE_CUTOFFS],
+    unsigned long long out[TK_STALE_CUTOFFS]);
 
 /* ---------------------------------------------------------------- operations */
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -425,6 +426,7 @@ struct list_text {
 	json_object *tags;                /* the array tags_json spells */
 	char         after[TK_DB_TIME_SIZE];
 	char         before[TK_DB_TIME_SIZE];
+	char         stale[TK_STALE_CUTOFFS][TK_DB_TIME_SIZE];
 };
 
 /* initiator and source_system: what a task can hold (VARCHAR(255)). */
@@ -497,6 +499,28 @@ time_param(struct tk_request *req, const char *name, char *buf,
 	return NULL;
 }
 
+/* stale=true|false: the tasks api.stale_after flags (or the others),
+ * by the cut-offs of now. */
+static void
+stale_param(struct tk_request *req, struct tk_task_filter *f,
+    struct list_text *lt, json_object *details)
+{
+	struct tk_app *app = req->app;
+	char msg[TK_ERRMSG_SIZE];
+	int v = 0;
+
+	if (tk_query_get(&req->query, "stale") == NULL)
+		return;
+	if (tk_query_bool(&req->query, "stale", &v, msg, sizeof(msg)) !=
+	    TK_OK) {
+		tk_details_add(details, "stale", "must be true, false, 1 or 0");
+		return;
+	}
+	f->stale = v ? TK_STALE_ONLY : TK_STALE_NOT;
+	tk_tasks_stale_cutoffs(app->cfg, time(NULL), lt->stale,
+	    f->stale_before);
+}
+
 /* The filters on what a task holds: initiator, source_system, tags and
  * the created_at range. */
 static void
@@ -513,6 +537,7 @@ list_more(struct tk_request *req, struct tk_task_filter *f,
 	    details);
 	f->created_before = time_param(req, "created_before", lt->before,
 	    details);
+	stale_param(req, f, lt, details);
 }
 
 /*
@@ -589,9 +614,10 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 {
 	static const char *const params[] = { "namespace", "name", "version",
 	    "status", "created_by", "initiator", "source_system", "tags",
-	    "created_after", "created_before", "page", "per_page", NULL };
+	    "created_after", "created_before", "page", "per_page", "stale",
+	    NULL };
 	struct tk_app *app = req->app;
-	struct list_text lt = { NULL, "", "" };
+	struct list_text lt = { NULL, "", "", { "", "", "" } };
 	struct tk_task_filter f;
 	char nsbuf[NS_SET_SIZE];
 	int empty = 0;

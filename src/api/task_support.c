@@ -293,3 +293,30 @@ tk_time_parse(const char *s, char out[TK_DB_TIME_SIZE])
 	snprintf(out, TK_DB_TIME_SIZE, "%.26s", buf);
 	return 0;
 }
+
+void
+tk_tasks_stale_cutoffs(const struct tk_config *cfg, time_t now,
+    char buf[TK_STALE_CUTOFFS][TK_DB_TIME_SIZE],
+    const char *out[TK_STALE_CUTOFFS])
+{
+	static const enum tk_status order[TK_STALE_CUTOFFS] = {
+	    TK_ST_PENDING, TK_ST_IN_PROGRESS, TK_ST_ERROR };
+	struct tm tm;
+	unsigned limit;
+	time_t t;
+	size_t i;
+
+	for (i = 0; i < TK_STALE_CUTOFFS; i++) {
+		out[i] = NULL;
+		if ((limit = cfg->api.stale_after[order[i]]) == 0)
+			continue;
+		/* Stale: more than limit seconds, as tk_task_stale says
+		 * (whole seconds: the answers' time stamps have no more). */
+		t = now - (time_t)limit;
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(buf[i], TK_DB_TIME_SIZE, "%Y-%m-%d %H:%M:%S",
+		    &tm) == 0)
+			continue;
+		out[i] = buf[i];
+	}
+}

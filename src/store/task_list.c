@@ -143,8 +143,9 @@ static const struct {
 	" AND (? IS NULL OR initiator = ?)"                                \
 	" AND (? IS NULL OR source_system = ?)"                            \
 	" AND (? IS NULL OR created_at > ?) AND (? IS NULL OR created_at < ?)" \
-	" AND (? IS NULL OR JSON_CONTAINS(tags, ?))"
-#define SCOPED_PARAMS 22
+	" AND (? IS NULL OR JSON_CONTAINS(tags, ?))"                       \
+	" AND (? IS NULL OR ? = " STALE_EXPR ")"
+#define SCOPED_PARAMS 27
 /* FROM, the drive's key condition, the id it orders by. */
 #define SCOPED_PAGE_OF(FROM, COND, ORD)                                    \
 	"SELECT " TASK_COLS " FROM (SELECT " ORD " AS id FROM " FROM       \
@@ -162,9 +163,13 @@ static const struct {
 	" ON tasks.id = g.task_id"
 /* A range has both ends (drive_keys fills in the open one). */
 #define CREATED_COND "created_at BETWEEN ? AND ? AND"
+/* stale=true: one range of ix_tasks_status_updated per status. */
+#define STALE_COND STALE_EXPR " AND"
 
-enum drive { D_TAG, D_OWN, D_INITIATOR, D_SOURCE, D_CREATED, D_NS,
-    D__COUNT };
+/* D_STALE: stale=true; D_ANY: stale=false alone (the primary key, in id
+ * order, the condition on each row; its count reads every task). */
+enum drive { D_TAG, D_OWN, D_INITIATOR, D_SOURCE, D_CREATED, D_STALE,
+    D_ANY, D_NS, D__COUNT };
 
 /* A drive's page, its count, and its page's EXPLAIN (for
  * tk_task_store_list_plan: statements are cached by address, so each
@@ -188,6 +193,10 @@ static const struct {
 	    "source_system = ? AND")),
 	[D_CREATED] = DRIVE(SCOPED_PAGE("ix_tasks_created_at", CREATED_COND),
 	    SCOPED_COUNT("ix_tasks_created_at", CREATED_COND)),
+	[D_STALE] = DRIVE(SCOPED_PAGE("ix_tasks_status_updated", STALE_COND),
+	    SCOPED_COUNT("ix_tasks_status_updated", STALE_COND)),
+	[D_ANY] = DRIVE(SCOPED_PAGE("PRIMARY", ""),
+	    SCOPED_COUNT("PRIMARY", "")),
 	[D_NS] = DRIVE(SCOPED_PAGE("PRIMARY", ""), NULL),
 };
 
@@ -336,6 +345,17 @@ status_set(unsigned mask, char *out, size_t outsz)
 
 #define STATUS_SET_SIZE 128   /* every status name, comma-separated */
 
+/* The three cut-offs of STALE_EXPR into a. */
+static void
+stale_keys(const struct tk_task_filter *f, struct tk_dbarg *a)
+{
+	size_t i;
+
+	for (i = 0; i < TK_STALE_CUTOFFS; i++)
+		a[i] = TK_PSTR(f->stale_before[i] != NULL ?
+		    f->stale_before[i] : TK_STALE_NEVER);
+}
+
 /* The SCOPED_WHERE parameters of f into a; returns how many. */
 static size_t
 scoped_params(const struct tk_task_filter *f, const char *statuses,
@@ -352,6 +372,9 @@ scoped_params(const struct tk_task_filter *f, const char *statuses,
 	a[16] = a[17] = TK_POPT(f->created_after);
 	a[18] = a[19] = TK_POPT(f->created_before);
 	a[20] = a[21] = TK_POPT(f->tags_json);
+	a[22] = a[23] = f->stale == TK_STALE_ANY ? TK_PNULL :
+	    TK_PINT(f->stale == TK_STALE_ONLY);
+	stale_keys(f, a + 24);
 	return SCOPED_PARAMS;
 }
 
@@ -370,6 +393,10 @@ drive_of(const struct tk_task_filter *f)
 		return D_SOURCE;
 	if (f->created_after != NULL || f->created_before != NULL)
 		return D_CREATED;
+	if (f->stale == TK_STALE_ONLY)
+		return D_STALE;
+	if (f->stale == TK_STALE_NOT)
+		return D_ANY;
 	if (f->ns_set != NULL)
 		return D_NS;
 	return D__COUNT;
@@ -398,12 +425,15 @@ drive_keys(const struct tk_task_filter *f, enum drive d, struct tk_dbarg *a)
 		a[1] = TK_PSTR(f->created_before != NULL ? f->created_before :
 		    "9999-12-31 23:59:59.999999");
 		return 2;
+	case D_STALE:
+		stale_keys(f, a);
+		return TK_STALE_CUTOFFS;
 	default:
 		return 0;
 	}
 }
 
-#define DRIVE_ARGS (2 + SCOPED_PARAMS + 2)
+#define DRIVE_ARGS (TK_STALE_CUTOFFS + SCOPED_PARAMS + 2)
 
 enum stmt_kind { S_PAGE, S_COUNT, S_EXPLAIN };
 

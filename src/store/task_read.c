@@ -47,6 +47,10 @@ static const char SQL_TASK_ALL[] =
     "SELECT " TASK_COLS_ONCE ", " STEP_COLS_S " FROM workflow_steps s"
     " FORCE INDEX (ix_steps_task_position) JOIN tasks t ON t.id = s.task_id"
     " WHERE s.task_id = ? ORDER BY s.position";
+static const char SQL_STALE_COUNT[] =
+    "SELECT status, COUNT(*) FROM tasks"
+    " FORCE INDEX (ix_tasks_status_updated) WHERE " STALE_EXPR
+    " GROUP BY status";
 /* What a conditional GET needs: one primary-key read, no step. */
 static const char SQL_TASK_HEAD[] =
     "SELECT namespace, created_by, status, updated_at, row_version"
@@ -487,4 +491,35 @@ tk_task_head_free(struct tk_task_head *h)
 	free(h->created_by);
 	free(h->updated_at);
 	memset(h, 0, sizeof(*h));
+}
+
+tk_err
+tk_task_store_stale_count(struct tk_db *db,
+    const char *const before[TK_STALE_CUTOFFS],
+    unsigned long long out[TK_STALE_CUTOFFS])
+{
+	static const enum tk_status order[TK_STALE_CUTOFFS] = {
+	    TK_ST_PENDING, TK_ST_IN_PROGRESS, TK_ST_ERROR };
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[TK_STALE_CUTOFFS];
+	size_t i, k;
+	int st;
+	tk_err e;
+
+	for (k = 0; k < TK_STALE_CUTOFFS; k++) {
+		out[k] = 0;
+		a[k] = TK_PSTR(before[k] != NULL ? before[k] : TK_STALE_NEVER);
+	}
+	if ((e = tk_db_query(db, SQL_STALE_COUNT, a, TK_STALE_CUTOFFS, &r)) !=
+	    TK_OK)
+		return e;
+	for (i = 0; i < r.nrows; i++) {
+		st = tk_status_parse(tk_row_str(&r, i, 0));
+		for (k = 0; k < TK_STALE_CUTOFFS; k++)
+			if (st == (int)order[k])
+				out[k] = (unsigned long long)tk_row_int(&r, i,
+				    1);
+	}
+	tk_rows_free(&r);
+	return TK_OK;
 }
