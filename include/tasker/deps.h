@@ -81,9 +81,10 @@ const char *tk_exec_status_name(enum tk_exec_status s);
 const char *tk_action_name(enum tk_action a);
 
 /*
- * Whether a task in status with updated_at ("2024-01-15T10:30:00Z") is
- * stale at now: longer than stale_after[status] seconds (0: never) with
- * no change.  Final statuses are never stale.
+ * Whether a task in status with updated_at ("2024-01-15T10:30:00Z": its
+ * last status change or PATCH) is stale at now: in that status longer
+ * than stale_after[status] seconds (0: never).  Final statuses are never
+ * stale.
  */
 #define TK_STALE_STATUSES 6
 int    tk_task_stale(enum tk_status status, const char *updated_at,

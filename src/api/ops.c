@@ -517,8 +517,8 @@ gauge_stale(struct tk_app *app, struct tk_buf *b)
 	tk_tasks_stale_cutoffs(app->cfg, time(NULL), buf, before);
 	if (tk_task_store_stale_count(app->db, before, n) != TK_OK)
 		return;
-	tk_prom_header(b, "tasker_tasks_stale", "gauge", "Tasks longer than "
-	    "api.stale_after allows in their status without a change.");
+	tk_prom_header(b, "tasker_tasks_stale", "gauge", "Tasks in one status "
+	    "(since updated_at) for longer than api.stale_after allows.");
 	for (i = 0; i < TK_STALE_CUTOFFS; i++)
 		tk_buf_printf(b, "tasker_tasks_stale{status=\"%s\"} %llu\n",
 		    names[i], n[i]);

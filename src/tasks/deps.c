@@ -419,6 +419,6 @@ tk_deps_say_stale(char analysis[TK_ANALYSIS_SIZE], enum tk_status status)
 
 	if (len < TK_ANALYSIS_SIZE)
 		snprintf(analysis + len, TK_ANALYSIS_SIZE - len, " The task is "
-		    "stale: it has been %s without a change for longer than "
-		    "api.stale_after allows.", tk_status_name(status));
+		    "stale: it has been %s for longer than api.stale_after "
+		    "allows.", tk_status_name(status));
 }
