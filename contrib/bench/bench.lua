@@ -6,6 +6,8 @@
 --                       path a line, e.g. /tasker/tasks/<id> or
 --                       /tasker/tasks?namespace=payments&status=pending)
 --   BENCH_MODE=post     POST of BENCH_BODY (a file) as application/json
+--   BENCH_IF_NONE_MATCH an If-None-Match header on every request (the
+--                       polling loop)
 --
 -- done() prints one line that the run script reads:
 --   RESULT <req/s> <p50 ms> <p99 ms> <requests> <non-2xx/3xx> <socket errors>
@@ -22,6 +24,8 @@ local function slurp(name)
 end
 
 function init(args)
+	local inm = os.getenv("BENCH_IF_NONE_MATCH")
+	if inm then wrk.headers["If-None-Match"] = inm end
 	if mode == "paths" then
 		for line in io.lines(os.getenv("BENCH_FILE")) do
 			if #line > 0 then paths[#paths + 1] = line end

@@ -99,6 +99,10 @@ struct tk_api_config {
 	                                  origins ("https://a.example:8443");
 	                                  none (the default): CORS off */
 	size_t    ncors_origins;
+	unsigned  stale_after[6];      /* api.stale_after.<status>_seconds by
+	                                  enum tk_status (pending 3600,
+	                                  in_progress 21600, error 0; 0:
+	                                  never stale; the rest unused) */
 };
 
 /*

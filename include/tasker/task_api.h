@@ -16,11 +16,15 @@
 #ifndef TASKER_TASK_API_H
 #define TASKER_TASK_API_H
 
+#include <time.h>
+
 #include <json-c/json.h>
 
 #include "tasker/api.h"
 #include "tasker/buf.h"
 #include "tasker/task_store.h"
+
+struct tk_config;
 
 /* Controllers: src/api/task_controller.c */
 tk_err tk_api_tasks_create(struct tk_request *req, struct tk_response *res);
@@ -51,6 +55,19 @@ tk_err tk_tasks_not_found(struct tk_request *req, const char *s);
 /* 1 when the request's principal may see task t (its namespace and
  * created_by are in the principal's scope). */
 int    tk_tasks_visible(struct tk_request *req, const struct tk_task_row *t);
+/* Whether a task in status, last changed at updated_at (ISO 8601), is
+ * stale now under api.stale_after (see tk_task_stale). */
+int    tk_tasks_stale(struct tk_request *req, enum tk_status status,
+    const char *updated_at);
+/*
+ * GET /tasks/{id} with If-None-Match: 1 when the request's tag matches
+ * the task's current ETag (deps: include_dependencies), known from one
+ * primary-key read (tk_task_store_head) with no step read; the ETag is
+ * then set and the answer left to the dispatcher's 304.  0: answer in
+ * full.  A task the caller may not see is never matched.
+ */
+tk_err tk_tasks_unchanged(struct tk_request *req, struct tk_response *res,
+    const unsigned char id[16], int deps, int *unchanged);
 /*
  * For a principal with a scope (namespaces, own tasks): reads task id and
  * returns TK_ERR_TASK_NOT_FOUND (message set) when there is none or it is
@@ -85,6 +102,14 @@ tk_err tk_tasks_body(struct tk_request *req, int allow_empty,
  * one, else -1.
  */
 int    tk_time_parse(const char *s, char out[TK_DB_TIME_SIZE]);
+/*
+ * The stale cut-offs of tk_task_filter.stale_before at now under
+ * cfg's api.stale_after (pending, in_progress, error), spelled into buf:
+ * out[i] NULL for a status that is never stale.
+ */
+void   tk_tasks_stale_cutoffs(const struct tk_config *cfg, time_t now,
+    char buf[TK_STALE_CUTOFFS][TK_DB_TIME_SIZE],
+    const char *out[TK_STALE_CUTOFFS]);
 
 /*
  * Reads task id and answers it with HTTP status code: the task with its

@@ -46,7 +46,24 @@ struct tk_task_row {
 	char           *completed_at;
 	char           *created_by;
 	int             priority;       /* -100..100, higher first */
+	unsigned long long row_version; /* 0008: bumped by every change */
+	int             stale;          /* not the store's: the API sets it
+	                                   (tk_tasks_stale) */
 };
+
+/* What a conditional GET of a task reads (tk_task_store_head). */
+struct tk_task_head {
+	char           *namespace_name;
+	char           *created_by;
+	enum tk_status  status;
+	char           *updated_at;
+	unsigned long long row_version;
+};
+
+/* The stale filter (tk_task_filter.stale); the cut-offs are per
+ * status: pending, in_progress, error (the statuses that can stall). */
+enum { TK_STALE_ANY, TK_STALE_ONLY, TK_STALE_NOT };
+#define TK_STALE_CUTOFFS 3
 
 /* A step run. */
 struct tk_step_row {
@@ -161,6 +178,15 @@ void   tk_task_store_idem_purge(struct tk_db *db);
 
 /* ---------------------------------------------------------------- read */
 
+/*
+ * What the ETag of task id's answers derives from and what its scope
+ * check needs, by one primary-key read (no step is read).
+ * TK_ERR_TASK_NOT_FOUND.  tk_task_head_free frees it.
+ */
+tk_err tk_task_store_head(struct tk_db *db, const unsigned char id[16],
+    struct tk_task_head *out);
+void   tk_task_head_free(struct tk_task_head *h);
+
 /* One task.  TK_ERR_TASK_NOT_FOUND. */
 tk_err tk_task_store_get(struct tk_db *db, const unsigned char id[16],
     struct tk_task_row *out);
@@ -209,6 +235,11 @@ struct tk_task_filter {
 	int         has_priority;   /* priority_min..max (inclusive) given */
 	int         priority_min;
 	int         priority_max;
+	int         stale;          /* TK_STALE_ANY, _ONLY or _NOT */
+	const char *stale_before[TK_STALE_CUTOFFS]; /* a task in pending,
+	                               in_progress, error last changed
+	                               before this time is stale (NULL:
+	                               never) */
 };
 
 /*
@@ -269,6 +300,15 @@ tk_err tk_task_store_count(struct tk_db *db, const struct tk_task_filter *f,
  */
 tk_err tk_task_store_list_plan(struct tk_db *db,
     const struct tk_task_filter *f, char *out, size_t outsz);
+
+/*
+ * How many tasks are stale per status (pending, in_progress, error) by
+ * the cut-offs of tk_task_filter.stale_before: one count over the ranges
+ * of ix_tasks_status_updated (0008).
+ */
+tk_err tk_task_store_stale_count(struct tk_db *db,
+    const char *const before[TK_STALE_CUTOFFS],
+    unsigned long long out[TK_STALE_CUTOFFS]);
 
 /* ---------------------------------------------------------------- operations */
 

@@ -62,6 +62,14 @@ tk_err tk_transition_store_step_log(struct tk_db *db,
 tk_err tk_transition_store_task_log(struct tk_db *db,
     const unsigned char task_id[16], int from, enum tk_status to,
     const char *actor, const char *reason);
+/*
+ * row_version + 1 of task task_id, or (task_id NULL) of step step_id's
+ * task (0008): called in the transaction of every change of a task that
+ * no UPDATE of tasks already bumps (step transitions, step writes
+ * without one), so the task's ETag changes with it.
+ */
+tk_err tk_task_version_bump(struct tk_db *db,
+    const unsigned char task_id[16], unsigned long long step_id);
 /* Adds delta to the count of hv's tasks in status s, in counter slot. */
 tk_err tk_transition_store_count(struct tk_db *db, unsigned hv_id,
     enum tk_status s, unsigned slot, int delta);

@@ -25,6 +25,7 @@
 #include "tasker/metrics.h"
 #include "tasker/migrate.h"
 #include "tasker/probe.h"
+#include "tasker/task_api.h"
 
 #define DOCS_MAX_BYTES   (4u << 20)
 #define DOCS_MAX_DEPTH   64
@@ -501,6 +502,28 @@ gauge_by_status(struct tk_buf *b, const char *name, const char *help,
 		    tk_status_name((enum tk_status)s), by[s]);
 }
 
+/* Tasks api.stale_after flags, per status that can stall (one count over
+ * ix_tasks_status_updated); nothing when the count fails. */
+static void
+gauge_stale(struct tk_app *app, struct tk_buf *b)
+{
+	static const char *const names[TK_STALE_CUTOFFS] = { "pending",
+	    "in_progress", "error" };
+	char buf[TK_STALE_CUTOFFS][TK_DB_TIME_SIZE];
+	const char *before[TK_STALE_CUTOFFS];
+	unsigned long long n[TK_STALE_CUTOFFS];
+	size_t i;
+
+	tk_tasks_stale_cutoffs(app->cfg, time(NULL), buf, before);
+	if (tk_task_store_stale_count(app->db, before, n) != TK_OK)
+		return;
+	tk_prom_header(b, "tasker_tasks_stale", "gauge", "Tasks in one status "
+	    "(since updated_at) for longer than api.stale_after allows.");
+	for (i = 0; i < TK_STALE_CUTOFFS; i++)
+		tk_buf_printf(b, "tasker_tasks_stale{status=\"%s\"} %llu\n",
+		    names[i], n[i]);
+}
+
 /* The metrics read from the database; 0 when it could not be reached. */
 static int
 render_db(struct tk_app *app, struct tk_buf *b)
@@ -522,6 +545,7 @@ render_db(struct tk_app *app, struct tk_buf *b)
 		current = 0;
 	gauge_by_status(b, "tasker_tasks", "Tasks by status.", c.tasks,
 	    TK_TASK_ST__COUNT);
+	gauge_stale(app, b);
 	gauge_by_status(b, "tasker_steps", "Workflow steps by status.",
 	    c.steps, TK_ST__COUNT);
 	gauge(b, "tasker_ready_steps", "Steps that a worker may claim now "

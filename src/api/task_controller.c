@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -435,6 +436,7 @@ struct list_text {
 	json_object *tags;                /* the array tags_json spells */
 	char         after[TK_DB_TIME_SIZE];
 	char         before[TK_DB_TIME_SIZE];
+	char         stale[TK_STALE_CUTOFFS][TK_DB_TIME_SIZE];
 };
 
 /* initiator and source_system: what a task can hold (VARCHAR(255)). */
@@ -557,8 +559,30 @@ priority_filter(struct tk_request *req, struct tk_task_filter *f,
 	}
 }
 
+/* stale=true|false: the tasks api.stale_after flags (or the others),
+ * by the cut-offs of now. */
+static void
+stale_param(struct tk_request *req, struct tk_task_filter *f,
+    struct list_text *lt, json_object *details)
+{
+	struct tk_app *app = req->app;
+	char msg[TK_ERRMSG_SIZE];
+	int v = 0;
+
+	if (tk_query_get(&req->query, "stale") == NULL)
+		return;
+	if (tk_query_bool(&req->query, "stale", &v, msg, sizeof(msg)) !=
+	    TK_OK) {
+		tk_details_add(details, "stale", "must be true, false, 1 or 0");
+		return;
+	}
+	f->stale = v ? TK_STALE_ONLY : TK_STALE_NOT;
+	tk_tasks_stale_cutoffs(app->cfg, time(NULL), lt->stale,
+	    f->stale_before);
+}
+
 /* The filters on what a task holds: initiator, source_system, tags,
- * the created_at range and the priority range. */
+ * the created_at range and the priority range; and stale=. */
 static void
 list_more(struct tk_request *req, struct tk_task_filter *f,
     struct list_text *lt, json_object *details)
@@ -574,6 +598,7 @@ list_more(struct tk_request *req, struct tk_task_filter *f,
 	f->created_before = time_param(req, "created_before", lt->before,
 	    details);
 	priority_filter(req, f, details);
+	stale_param(req, f, lt, details);
 }
 
 /*
@@ -670,7 +695,8 @@ list_link(struct tk_request *req, struct tk_response *res,
 
 /* {"tasks": [ rows ], "pagination": { (open: the caller ends it) */
 static void
-write_rows(struct tk_buf *b, const struct tk_task_list *rows)
+write_rows(struct tk_request *req, struct tk_buf *b,
+    struct tk_task_list *rows)
 {
 	size_t i;
 
@@ -679,6 +705,8 @@ write_rows(struct tk_buf *b, const struct tk_task_list *rows)
 	for (i = 0; i < rows->n; i++) {
 		if (i > 0)
 			tk_buf_putc(b, ',');
+		rows->v[i].stale = tk_tasks_stale(req, rows->v[i].status,
+		    rows->v[i].updated_at);
 		tk_task_write(b, &rows->v[i], NULL, NULL);
 	}
 	tk_buf_puts(b, "],\"pagination\":{");
@@ -703,7 +731,7 @@ list_by_page(struct tk_request *req, struct tk_response *res,
 		return e;
 	/* written straight into the body (tk_task_write: the bytes json-c
 	 * would print) */
-	write_rows(&res->body, &rows);
+	write_rows(req, &res->body, &rows);
 	tk_buf_printf(&res->body, "\"current_page\":%lld,"
 	    "\"per_page\":%u,\"total_pages\":%lld,\"total_count\":%lld}}",
 	    (long long)pg->page, pg->per_page,
@@ -784,7 +812,7 @@ list_by_cursor(struct tk_request *req, struct tk_response *res,
 	if (e == TK_OK && newer)
 		e = list_link(req, res, cur->filter, TK_CURSOR_PREV,
 		    rows.n > 0 ? rows.v[0].id : cur->id, prev);
-	write_rows(&res->body, &rows);
+	write_rows(req, &res->body, &rows);
 	tk_buf_printf(&res->body, "\"per_page\":%u,\"total_count\":%lld",
 	    per_page, (long long)total);
 	put_cursor(&res->body, "next_cursor", next);
@@ -831,8 +859,8 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	static const char *const params[] = { "namespace", "name", "version",
 	    "status", "created_by", "initiator", "source_system", "tags",
 	    "created_after", "created_before", "page", "per_page", "cursor",
-	    "priority", "priority_min", "priority_max", NULL };
-	struct list_text lt = { NULL, "", "" };
+	    "priority", "priority_min", "priority_max", "stale", NULL };
+	struct list_text lt = { NULL, "", "", { "", "", "" } };
 	struct tk_task_filter f;
 	char nsbuf[NS_SET_SIZE];
 	int empty = 0, has_cursor = 0;
@@ -875,7 +903,7 @@ tk_api_tasks_show(struct tk_request *req, struct tk_response *res)
 	static const char *const params[] = { "include_dependencies", NULL };
 	unsigned char id[16];
 	char msg[TK_ERRMSG_SIZE];
-	int deps = 0;
+	int deps = 0, unchanged;
 	tk_err e;
 
 	if ((e = tk_api_query_check(req, params)) != TK_OK)
@@ -886,6 +914,11 @@ tk_api_tasks_show(struct tk_request *req, struct tk_response *res)
 		    "Invalid request parameters", tk_api_details1(
 		    "include_dependencies", "must be true, false, 1 or 0"));
 	if ((e = tk_tasks_id_param(req, id)) != TK_OK)
+		return e;
+	/* A polling client's unchanged task: 304 after one primary-key
+	 * read (the dispatcher turns the matched 200 into it). */
+	if ((e = tk_tasks_unchanged(req, res, id, deps, &unchanged)) !=
+	    TK_OK || unchanged)
 		return e;
 	return tk_tasks_answer(req, res, id, 200, deps);
 }

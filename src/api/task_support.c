@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "tasker/body_parser.h"
+#include "tasker/deps.h"
 #include "tasker/task_writer.h"
 #include "tasker/uuid.h"
 
@@ -73,6 +74,45 @@ tk_tasks_scope_check(struct tk_request *req, const unsigned char id[16])
 		return tk_tasks_not_found(req, idtext);
 	}
 	return TK_OK;
+}
+
+int
+tk_tasks_stale(struct tk_request *req, enum tk_status status,
+    const char *updated_at)
+{
+	struct tk_app *app = req->app;
+
+	return tk_task_stale(status, updated_at, app->cfg->api.stale_after,
+	    time(NULL));
+}
+
+tk_err
+tk_tasks_unchanged(struct tk_request *req, struct tk_response *res,
+    const unsigned char id[16], int deps, int *unchanged)
+{
+	struct tk_app *app = req->app;
+	struct tk_task_head h;
+	char tag[TK_ETAG_SIZE];
+	tk_err e;
+
+	*unchanged = 0;
+	if (req->if_none_match == NULL)
+		return TK_OK;
+	if ((e = tk_task_store_head(app->db, id, &h)) != TK_OK)
+		return e == TK_ERR_TASK_NOT_FOUND ? TK_OK : e;
+	if (tk_principal_sees_task(&app->principal, h.namespace_name,
+	    h.created_by)) {
+		tk_task_etag(tag, h.row_version, deps,
+		    tk_tasks_stale(req, h.status, h.updated_at));
+		if (tk_etag_match(req->if_none_match, tag)) {
+			*unchanged = 1;
+			tk_buf_reset(&res->body);
+			res->status = 200;
+			e = tk_response_set_header(res, "ETag", tag);
+		}
+	}
+	tk_task_head_free(&h);
+	return e;
 }
 
 const char *
@@ -252,4 +292,31 @@ tk_time_parse(const char *s, char out[TK_DB_TIME_SIZE])
 	    tm.tm_min, tm.tm_sec, frac);
 	snprintf(out, TK_DB_TIME_SIZE, "%.26s", buf);
 	return 0;
+}
+
+void
+tk_tasks_stale_cutoffs(const struct tk_config *cfg, time_t now,
+    char buf[TK_STALE_CUTOFFS][TK_DB_TIME_SIZE],
+    const char *out[TK_STALE_CUTOFFS])
+{
+	static const enum tk_status order[TK_STALE_CUTOFFS] = {
+	    TK_ST_PENDING, TK_ST_IN_PROGRESS, TK_ST_ERROR };
+	struct tm tm;
+	unsigned limit;
+	time_t t;
+	size_t i;
+
+	for (i = 0; i < TK_STALE_CUTOFFS; i++) {
+		out[i] = NULL;
+		if ((limit = cfg->api.stale_after[order[i]]) == 0)
+			continue;
+		/* Stale: more than limit seconds, as tk_task_stale says
+		 * (whole seconds: the answers' time stamps have no more). */
+		t = now - (time_t)limit;
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(buf[i], TK_DB_TIME_SIZE, "%Y-%m-%d %H:%M:%S",
+		    &tm) == 0)
+			continue;
+		out[i] = buf[i];
+	}
 }

@@ -69,12 +69,59 @@ put_field(struct tk_buf *b, const char *key, const char *s)
 }
 
 /*
+ * What the analysis says of step s (by position): whether its parents
+ * are done, whether the engine will run it again (failed, a retry
+ * scheduled), when, and how many attempts it has in all.
+ */
+static void
+put_step_glance(struct tk_buf *b, const struct tk_step_row *s,
+    const struct tk_task_view *v)
+{
+	int deps_ok = s->position < v->ndep_steps &&
+	    v->dep_steps[s->position].deps_ok;
+	int retry = s->status == TK_ST_ERROR && s->ready_at != NULL;
+
+	tk_buf_printf(b, ",\"dependencies_satisfied\":%s,"
+	    "\"retry_eligible\":%s", deps_ok ? "true" : "false",
+	    retry ? "true" : "false");
+	put_field(b, ",\"next_retry_at\":", retry ? s->ready_at : NULL);
+	tk_buf_printf(b, ",\"max_attempts\":%u",
+	    tk_step_max_attempts(s->retryable, s->retry_limit));
+}
+
+/* stale, and the task at a glance when there is one. */
+static void
+put_task_glance(struct tk_buf *b, const struct tk_task_view *v)
+{
+	const struct tk_glance *g = v->glance;
+
+	tk_buf_printf(b, ",\"stale\":%s", v->stale ? "true" : "false");
+	if (g == NULL)
+		return;
+	put_field(b, ",\"execution_status\":", tk_exec_status_name(g->status));
+	put_field(b, ",\"recommended_action\":{\"action\":",
+	    tk_action_name(g->action));
+	put_field(b, ",\"step\":", g->step < v->ndep_steps ?
+	    v->dep_steps[g->step].name : NULL);
+	tk_buf_printf(b, "},\"completion_percentage\":%u", g->percent);
+}
+
+void
+tk_task_etag(char out[TK_ETAG_SIZE], unsigned long long row_version,
+    int deps, int stale)
+{
+	snprintf(out, TK_ETAG_SIZE, "\"t%d-%llu-d%ds%d\"", TK_TASK_FORMAT,
+	    row_version, deps != 0, stale != 0);
+}
+
+/*
  * A step in brief, as a task shows it: name, status, results, attempts,
  * started_at, completed_at, and last_error / next_attempt_at when they
  * apply.
  */
 static void
-put_step(struct tk_buf *b, const struct tk_step_row *s)
+put_step(struct tk_buf *b, const struct tk_step_row *s,
+    const struct tk_task_view *v)
 {
 	put_field(b, "{\"name\":", s->name);
 	put_field(b, ",\"status\":", tk_status_name(s->status));
@@ -89,6 +136,8 @@ put_step(struct tk_buf *b, const struct tk_step_row *s)
 		put_field(b, ",\"last_error\":", s->last_error);
 	if (s->status == TK_ST_ERROR && s->ready_at != NULL)
 		put_field(b, ",\"next_attempt_at\":", s->ready_at);
+	if (v->dep_steps != NULL)
+		put_step_glance(b, s, v);
 	tk_buf_putc(b, '}');
 }
 
@@ -119,7 +168,7 @@ tk_task_view_write(struct tk_buf *b, const struct tk_task_view *v,
 		for (i = 0; i < steps->n; i++) {
 			if (i > 0)
 				tk_buf_putc(b, ',');
-			put_step(b, &steps->v[i]);
+			put_step(b, &steps->v[i], v);
 		}
 		tk_buf_putc(b, ']');
 	}
@@ -137,6 +186,7 @@ tk_task_view_write(struct tk_buf *b, const struct tk_task_view *v,
 	put_field(b, ",\"completed_at\":", v->completed_at);
 	put_field(b, ",\"created_by\":", v->created_by);
 	tk_buf_printf(b, ",\"priority\":%d", v->priority);
+	put_task_glance(b, v);
 	return tk_buf_putc(b, '}');
 }
 
@@ -161,6 +211,7 @@ tk_task_view_of_row(const struct tk_task_row *t, struct tk_task_view *v)
 	v->completed_at = t->completed_at;
 	v->created_by = t->created_by;
 	v->priority = t->priority;
+	v->stale = t->stale;
 }
 
 tk_err
@@ -273,15 +324,45 @@ names_of(const struct tk_dep_step *st, const enum tk_dep_class *cls, size_t n,
 	return a;
 }
 
+/* The steps by position as the analysis reads them (def->nsteps of
+ * them; one the rows lack counts as pending).  NULL: no memory. */
+static struct tk_dep_step *
+dep_steps_of(const struct tk_step_list *steps,
+    const struct tk_handler_def *def)
+{
+	struct tk_dep_step *st;
+	size_t i, pos, n = def->nsteps;
+
+	if ((st = calloc(n ? n : 1, sizeof(*st))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		st[i].name = def->steps[i].name;
+		st[i].status = TK_ST_PENDING;
+		st[i].retryable = 1;
+	}
+	for (i = 0; i < steps->n; i++) {
+		pos = steps->v[i].position;
+		if (pos >= n)
+			continue;
+		st[pos].status = steps->v[i].status;
+		st[pos].attempts_left = st[pos].status == TK_ST_ERROR &&
+		    steps->v[i].ready_at != NULL;
+		st[pos].held = st[pos].status == TK_ST_PENDING &&
+		    steps->v[i].ready_at != NULL && steps->v[i].limited;
+		st[pos].retryable = steps->v[i].retryable;
+	}
+	return st;
+}
+
 json_object *
 tk_deps_json(const struct tk_step_list *steps, const struct tk_handler_def *def,
-    enum tk_status task_status)
+    enum tk_status task_status, int stale)
 {
 	struct tk_dep_step *st = NULL;
 	enum tk_dep_class *cls = NULL;
 	char analysis[TK_ANALYSIS_SIZE];
 	json_object *o = NULL, *by, *p;
-	size_t i, k, n, pos;
+	size_t i, k, n;
 
 	if (def == NULL || def->nsteps == 0) {
 		/* Only a handler version the catalog could not load. */
@@ -297,26 +378,13 @@ tk_deps_json(const struct tk_step_list *steps, const struct tk_handler_def *def,
 		return o;
 	}
 	n = def->nsteps;
-	st = calloc(n, sizeof(*st));
+	st = dep_steps_of(steps, def);
 	cls = calloc(n, sizeof(*cls));
 	if (st == NULL || cls == NULL)
 		goto out;
-	/* Steps by position; one the rows lack counts as pending. */
-	for (i = 0; i < n; i++) {
-		st[i].name = def->steps[i].name;
-		st[i].status = TK_ST_PENDING;
-	}
-	for (i = 0; i < steps->n; i++) {
-		pos = steps->v[i].position;
-		if (pos >= n)
-			continue;
-		st[pos].status = steps->v[i].status;
-		st[pos].attempts_left = st[pos].status == TK_ST_ERROR &&
-		    steps->v[i].ready_at != NULL;
-		st[pos].held = st[pos].status == TK_ST_PENDING &&
-		    steps->v[i].ready_at != NULL && steps->v[i].limited;
-	}
 	tk_deps_analyse(def, st, n, task_status, cls, analysis);
+	if (stale)
+		tk_deps_say_stale(analysis, task_status);
 	if ((o = json_object_new_object()) == NULL)
 		goto out;
 	json_object_object_add(o, "analysis", json_object_new_string(analysis));
@@ -357,20 +425,38 @@ tk_tasks_render(struct tk_request *req, struct tk_response *res,
     const struct tk_task_row *t, const struct tk_step_list *s, int code,
     int deps)
 {
-	const struct tk_catalog_version *v;
+	const struct tk_catalog_version *cv = tk_tasks_version(req, t->hv_id);
+	const struct tk_handler_def *def = cv != NULL ? cv->def : NULL;
+	struct tk_task_view v;
+	struct tk_glance g;
+	struct tk_dep_step *ds = NULL;
+	enum tk_dep_class *cls = NULL;
 	json_object *dj = NULL;
-	tk_err e;
+	char tag[TK_ETAG_SIZE];
+	tk_err e = TK_ERR_NOMEM;
 
-	if (deps) {
-		v = tk_tasks_version(req, t->hv_id);
-		if ((dj = tk_deps_json(s, v != NULL ? v->def : NULL,
-		    t->status)) == NULL)
-			return TK_ERR_NOMEM;
+	tk_task_view_of_row(t, &v);
+	v.stale = tk_tasks_stale(req, t->status, t->updated_at);
+	if (def != NULL && def->nsteps > 0) {
+		if ((ds = dep_steps_of(s, def)) == NULL ||
+		    (cls = calloc(def->nsteps, sizeof(*cls))) == NULL)
+			goto out;
+		tk_deps_glance(def, ds, def->nsteps, t->status, cls, &g);
+		v.dep_steps = ds;
+		v.ndep_steps = def->nsteps;
+		v.glance = &g;
 	}
+	if (deps && (dj = tk_deps_json(s, def, t->status, v.stale)) == NULL)
+		goto out;
 	tk_buf_reset(&res->body);
-	e = tk_task_write(&res->body, t, s, dj);
+	if ((e = tk_task_view_write(&res->body, &v, s, dj)) != TK_OK)
+		goto out;
+	res->status = code;
+	tk_task_etag(tag, t->row_version, deps, v.stale);
+	e = tk_response_set_header(res, "ETag", tag);
+out:
 	json_object_put(dj);
-	if (e == TK_OK)
-		res->status = code;
+	free(ds);
+	free(cls);
 	return e;
 }

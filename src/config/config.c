@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "tasker/file.h"
+#include "tasker/state.h"
 #include "tasker/log.h"
 #include "tasker/yamljson.h"
 
@@ -163,6 +164,8 @@ tk_config_defaults(struct tk_config *cfg)
 	cfg->api.max_per_page = 100;
 	cfg->api.max_body_bytes = 1048576;
 	cfg->api.idempotency_ttl_seconds = 86400;
+	cfg->api.stale_after[TK_ST_PENDING] = 3600;
+	cfg->api.stale_after[TK_ST_IN_PROGRESS] = 21600;
 	cfg->api.registry_refresh_ms = 1000;
 
 	cfg->worker.processes = 2;

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "tasker/handler.h"
+#include "tasker/state.h"
 #include "tasker/http.h"
 #include "tasker/log.h"
 #include "tasker/yamljson.h"
@@ -472,6 +473,18 @@ static const struct cfg_field cors_fields[] = {
 	F_END
 };
 
+/* api.stale_after: seconds without a change after which a task in that
+ * status is flagged stale (0: never); they live in tk_api_config. */
+static const struct cfg_field stale_fields[] = {
+	F_UINT("pending_seconds", struct tk_api_config,
+	    stale_after[TK_ST_PENDING], 0, 31536000),
+	F_UINT("in_progress_seconds", struct tk_api_config,
+	    stale_after[TK_ST_IN_PROGRESS], 0, 31536000),
+	F_UINT("error_seconds", struct tk_api_config,
+	    stale_after[TK_ST_ERROR], 0, 31536000),
+	F_END
+};
+
 static const struct cfg_field api_fields[] = {
 	{ "mount_prefix", set_prefix, offsetof(struct tk_api_config,
 	    mount_prefix), 0, 0, TK_PREFIX_MAX, NULL, NULL, NULL },
@@ -485,6 +498,8 @@ static const struct cfg_field api_fields[] = {
 	F_UINT("registry_refresh_ms", struct tk_api_config,
 	    registry_refresh_ms, 0, 60000),
 	{ "cors", cfg_set_section, 0, 0, 0, 0, cors_fields, NULL, NULL },
+	{ "stale_after", cfg_set_section, 0, 0, 0, 0, stale_fields, NULL,
+	    NULL },
 	F_END
 };
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tasker/state.h"
+#include "tasker/transition_store.h"
 #include "rows.h"
 
 /*
@@ -61,6 +62,12 @@ static const char SQL_SLOT_TAKEN[] =
 static const char SQL_HOLD[] =
     "UPDATE workflow_steps SET limit_key = ?, ready_at = UTC_TIMESTAMP(6)"
     " + INTERVAL 500000 MICROSECOND WHERE id = ?";
+/* The hold's reason is in the task's answer (the dependency analysis):
+ * its version moves when the reason does, not on every re-hold. */
+static const char SQL_HOLD_BUMP[] =
+    "UPDATE tasks SET row_version = row_version + 1"
+    " WHERE id = (SELECT task_id FROM workflow_steps WHERE id = ?"
+    " AND NOT limit_key <=> ?)";
 static const char SQL_UNREADY[] =
     "UPDATE workflow_steps SET ready_at = NULL,"
     " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
@@ -340,15 +347,28 @@ tk_step_store_slot_take(struct tk_db *db, const char *key, unsigned limit,
 tk_err
 tk_step_store_hold(struct tk_db *db, const char *key, unsigned long long id)
 {
+	struct tk_dbarg a[2];
+	tk_err e;
+
 	/* The key marks it for the dependency analysis; a pending step has
 	 * no lease, so it takes no slot. */
+	a[0] = TK_PINT(id);
+	a[1] = TK_PSTR(key);
+	if ((e = tk_db_exec(db, SQL_HOLD_BUMP, a, 2, NULL, NULL)) != TK_OK)
+		return e;
 	return str_by_id(db, SQL_HOLD, key, id);
 }
 
 tk_err
 tk_step_store_unready(struct tk_db *db, unsigned long long id)
 {
-	return by_id(db, SQL_UNREADY, id);
+	tk_err e;
+
+	/* A retry that will not come: next_attempt_at goes from the
+	 * task's answers. */
+	if ((e = by_id(db, SQL_UNREADY, id)) != TK_OK)
+		return e;
+	return tk_task_version_bump(db, NULL, id);
 }
 
 /* ---------------------------------------------------------------- running */
@@ -521,14 +541,22 @@ tk_err
 tk_step_store_late_results(struct tk_db *db, unsigned long long id,
     const char *results)
 {
-	return str_by_id(db, SQL_LATE_RESULTS, results, id);
+	tk_err e;
+
+	if ((e = str_by_id(db, SQL_LATE_RESULTS, results, id)) != TK_OK)
+		return e;
+	return tk_task_version_bump(db, NULL, id);
 }
 
 tk_err
 tk_step_store_late_error(struct tk_db *db, unsigned long long id,
     const char *error)
 {
-	return str_by_id(db, SQL_LATE_ERROR, error, id);
+	tk_err e;
+
+	if ((e = str_by_id(db, SQL_LATE_ERROR, error, id)) != TK_OK)
+		return e;
+	return tk_task_version_bump(db, NULL, id);
 }
 
 tk_err

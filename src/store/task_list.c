@@ -145,8 +145,9 @@ static const struct {
 	" AND (? IS NULL OR source_system = ?)"                            \
 	" AND (? IS NULL OR created_at > ?) AND (? IS NULL OR created_at < ?)" \
 	" AND (? IS NULL OR JSON_CONTAINS(tags, ?))"                       \
-	" AND (? IS NULL OR priority BETWEEN ? AND ?)"
-#define SCOPED_PARAMS 25
+	" AND (? IS NULL OR priority BETWEEN ? AND ?)"                     \
+	" AND (? IS NULL OR ? = " STALE_EXPR ")"
+#define SCOPED_PARAMS 30
 /* FROM, the drive's key condition, the id it orders by. */
 #define SCOPED_PAGE_OF(FROM, COND, ORD)                                    \
 	"SELECT " TASK_COLS " FROM (SELECT " ORD " AS id FROM " FROM       \
@@ -168,8 +169,13 @@ static const struct {
  * one priority is read in id order, a range is sorted by id. */
 #define PRIORITY_COND "priority BETWEEN ? AND ? AND"
 
+/* stale=true: one range of ix_tasks_status_updated per status. */
+#define STALE_COND STALE_EXPR " AND"
+
+/* D_STALE: stale=true; D_ANY: stale=false alone (the primary key, in id
+ * order, the condition on each row; its count reads every task). */
 enum drive { D_TAG, D_OWN, D_INITIATOR, D_SOURCE, D_CREATED, D_PRIORITY,
-    D_NS, D__COUNT };
+    D_STALE, D_ANY, D_NS, D__COUNT };
 
 /* A drive's page, its count, and its page's EXPLAIN (for
  * tk_task_store_list_plan: statements are cached by address, so each
@@ -193,6 +199,10 @@ static const struct {
 	    "source_system = ? AND")),
 	[D_CREATED] = DRIVE(SCOPED_PAGE("ix_tasks_created_at", CREATED_COND),
 	    SCOPED_COUNT("ix_tasks_created_at", CREATED_COND)),
+	[D_STALE] = DRIVE(SCOPED_PAGE("ix_tasks_status_updated", STALE_COND),
+	    SCOPED_COUNT("ix_tasks_status_updated", STALE_COND)),
+	[D_ANY] = DRIVE(SCOPED_PAGE("PRIMARY", ""),
+	    SCOPED_COUNT("PRIMARY", "")),
 	[D_NS] = DRIVE(SCOPED_PAGE("PRIMARY", ""), NULL),
 	[D_PRIORITY] = DRIVE(SCOPED_PAGE("ix_tasks_priority", PRIORITY_COND),
 	    SCOPED_COUNT("ix_tasks_priority", PRIORITY_COND)),
@@ -385,6 +395,17 @@ status_set(unsigned mask, char *out, size_t outsz)
 
 #define STATUS_SET_SIZE 128   /* every status name, comma-separated */
 
+/* The three cut-offs of STALE_EXPR into a. */
+static void
+stale_keys(const struct tk_task_filter *f, struct tk_dbarg *a)
+{
+	size_t i;
+
+	for (i = 0; i < TK_STALE_CUTOFFS; i++)
+		a[i] = TK_PSTR(f->stale_before[i] != NULL ?
+		    f->stale_before[i] : TK_STALE_NEVER);
+}
+
 /* The SCOPED_WHERE parameters of f into a; returns how many. */
 static size_t
 scoped_params(const struct tk_task_filter *f, const char *statuses,
@@ -404,6 +425,9 @@ scoped_params(const struct tk_task_filter *f, const char *statuses,
 	a[22] = f->has_priority ? TK_PINT(1) : TK_PNULL;
 	a[23] = TK_PINT(f->priority_min);
 	a[24] = TK_PINT(f->priority_max);
+	a[25] = a[26] = f->stale == TK_STALE_ANY ? TK_PNULL :
+	    TK_PINT(f->stale == TK_STALE_ONLY);
+	stale_keys(f, a + 27);
 	return SCOPED_PARAMS;
 }
 
@@ -424,6 +448,10 @@ drive_of(const struct tk_task_filter *f)
 		return D_CREATED;
 	if (f->has_priority)
 		return D_PRIORITY;
+	if (f->stale == TK_STALE_ONLY)
+		return D_STALE;
+	if (f->stale == TK_STALE_NOT)
+		return D_ANY;
 	if (f->ns_set != NULL)
 		return D_NS;
 	return D__COUNT;
@@ -456,12 +484,15 @@ drive_keys(const struct tk_task_filter *f, enum drive d, struct tk_dbarg *a)
 		a[0] = TK_PINT(f->priority_min);
 		a[1] = TK_PINT(f->priority_max);
 		return 2;
+	case D_STALE:
+		stale_keys(f, a);
+		return TK_STALE_CUTOFFS;
 	default:
 		return 0;
 	}
 }
 
-#define DRIVE_ARGS (2 + SCOPED_PARAMS + 2)
+#define DRIVE_ARGS (TK_STALE_CUTOFFS + SCOPED_PARAMS + 2)
 
 enum stmt_kind { S_PAGE, S_COUNT, S_EXPLAIN };
 
@@ -706,7 +737,10 @@ seek_ix_of(const struct tk_task_filter *f)
 	};
 	enum drive d = drive_of(f);
 
-	if (d != D__COUNT && d != D_NS)
+	/* stale= has no id-ordered index of its own (its ranges are by
+	 * status and updated_at): the shape's index, the condition on each
+	 * row. */
+	if (d != D__COUNT && d != D_NS && d != D_STALE && d != D_ANY)
 		return by_drive[d];
 	if (f->namespace_name == NULL && f->name == NULL &&
 	    f->version == NULL)

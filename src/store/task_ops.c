@@ -50,7 +50,7 @@ static const char SQL_STEP_RESOLVE[] =
     " lease_expires_at = NULL, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
 static const char SQL_TASK_UPDATE[] =
     "UPDATE tasks SET reason = IF(?, ?, reason), tags = IF(?, ?, tags),"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
+    " row_version = row_version + 1, updated_at = UTC_TIMESTAMP(6) WHERE id = ?";
 /* ---------------------------------------------------------------- operations */
 
 /* Locks the task row: its status and handler version. */

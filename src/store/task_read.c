@@ -38,7 +38,7 @@ static const char SQL_STEPS[] =
 	" t.status, IF(s.position = 0, t.context, NULL), t.initiator,"     \
 	" t.source_system, t.reason, IF(s.position = 0, t.tags, NULL),"    \
 	" t.created_at, t.updated_at, t.completed_at, t.created_by,"       \
-	" t.priority"
+	" t.priority, t.row_version"
 #define STEP_COLS_S                                                        \
 	"s.id, s.position, s.name, s.status, s.attempts, s.retry_limit,"   \
 	" s.retryable, s.skippable, s.unmet_parents, s.results,"           \
@@ -48,6 +48,14 @@ static const char SQL_TASK_ALL[] =
     "SELECT " TASK_COLS_ONCE ", " STEP_COLS_S " FROM workflow_steps s"
     " FORCE INDEX (ix_steps_task_position) JOIN tasks t ON t.id = s.task_id"
     " WHERE s.task_id = ? ORDER BY s.position";
+static const char SQL_STALE_COUNT[] =
+    "SELECT status, COUNT(*) FROM tasks"
+    " FORCE INDEX (ix_tasks_status_updated) WHERE " STALE_EXPR
+    " GROUP BY status";
+/* What a conditional GET needs: one primary-key read, no step. */
+static const char SQL_TASK_HEAD[] =
+    "SELECT namespace, created_by, status, updated_at, row_version"
+    " FROM tasks WHERE id = ?";
 static const char SQL_STEP_BY_NAME[] =
     "SELECT " STEP_COLS " FROM workflow_steps WHERE task_id = ? AND name = ?";
 static const char SQL_STEP_TRANSITIONS[] =
@@ -219,6 +227,7 @@ task_take(struct tk_rows *r, size_t i, struct tk_task_row *t)
 	t->completed_at = tk_row_take(r, i, TC_COMPLETED, NULL);
 	t->created_by = tk_row_take(r, i, TC_CREATED_BY, NULL);
 	t->priority = (int)tk_row_int(r, i, TC_PRIORITY);
+	t->row_version = (unsigned long long)tk_row_int(r, i, TC_ROW_VERSION);
 	return TK_OK;
 }
 
@@ -449,4 +458,72 @@ tk_task_store_step_transitions(struct tk_db *db, unsigned long long step_id,
 		e = transitions_take(&r, out);
 	tk_rows_free(&r);
 	return e;
+}
+
+tk_err
+tk_task_store_head(struct tk_db *db, const unsigned char id[16],
+    struct tk_task_head *out)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a = TK_PBLOB(id, 16);
+	int st;
+	tk_err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = tk_db_query(db, SQL_TASK_HEAD, &a, 1, &r)) != TK_OK)
+		return e;
+	e = TK_ERR_TASK_NOT_FOUND;
+	if (r.nrows != 1 || r.ncols != 5 ||
+	    (st = tk_status_parse(tk_row_str(&r, 0, 2))) < 0 ||
+	    (e = tk_rows_iso_time(&r, 3)) != TK_OK)
+		goto out;
+	out->status = (enum tk_status)st;
+	out->namespace_name = tk_row_take(&r, 0, 0, NULL);
+	out->created_by = tk_row_take(&r, 0, 1, NULL);
+	out->updated_at = tk_row_take(&r, 0, 3, NULL);
+	out->row_version = (unsigned long long)tk_row_int(&r, 0, 4);
+	e = TK_OK;
+out:
+	tk_rows_free(&r);
+	return e;
+}
+
+void
+tk_task_head_free(struct tk_task_head *h)
+{
+	free(h->namespace_name);
+	free(h->created_by);
+	free(h->updated_at);
+	memset(h, 0, sizeof(*h));
+}
+
+tk_err
+tk_task_store_stale_count(struct tk_db *db,
+    const char *const before[TK_STALE_CUTOFFS],
+    unsigned long long out[TK_STALE_CUTOFFS])
+{
+	static const enum tk_status order[TK_STALE_CUTOFFS] = {
+	    TK_ST_PENDING, TK_ST_IN_PROGRESS, TK_ST_ERROR };
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[TK_STALE_CUTOFFS];
+	size_t i, k;
+	int st;
+	tk_err e;
+
+	for (k = 0; k < TK_STALE_CUTOFFS; k++) {
+		out[k] = 0;
+		a[k] = TK_PSTR(before[k] != NULL ? before[k] : TK_STALE_NEVER);
+	}
+	if ((e = tk_db_query(db, SQL_STALE_COUNT, a, TK_STALE_CUTOFFS, &r)) !=
+	    TK_OK)
+		return e;
+	for (i = 0; i < r.nrows; i++) {
+		st = tk_status_parse(tk_row_str(&r, i, 0));
+		for (k = 0; k < TK_STALE_CUTOFFS; k++)
+			if (st == (int)order[k])
+				out[k] = (unsigned long long)tk_row_int(&r, i,
+				    1);
+	}
+	tk_rows_free(&r);
+	return TK_OK;
 }

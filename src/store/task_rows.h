@@ -23,13 +23,25 @@
 	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
 	" t.status, t.context, t.initiator, t.source_system, t.reason,"    \
 	" t.tags, t.created_at, t.updated_at, t.completed_at, t.created_by,"  \
-	" t.priority"
+	" t.priority, t.row_version"
+
+/*
+ * A stale task (0008, GET /tasks?stale=, the tasker_tasks_stale gauge):
+ * pending, in_progress or error and last changed before that status's
+ * cut-off (three parameters; a status that is never stale gets a time
+ * before every task, TK_STALE_NEVER).  Ranges of ix_tasks_status_updated.
+ */
+#define STALE_EXPR                                                         \
+	"(status = 'pending' AND updated_at < ?"                           \
+	" OR status = 'in_progress' AND updated_at < ?"                    \
+	" OR status = 'error' AND updated_at < ?)"
+#define TK_STALE_NEVER "1000-01-01 00:00:00"
 
 /* The columns of TASK_COLS, in order. */
 enum task_col {
 	TC_ID, TC_HV, TC_NAMESPACE, TC_NAME, TC_VERSION, TC_STATUS,
 	TC_CONTEXT, TC_INITIATOR, TC_SOURCE, TC_REASON, TC_TAGS, TC_CREATED,
-	TC_UPDATED, TC_COMPLETED, TC_CREATED_BY, TC_PRIORITY,
+	TC_UPDATED, TC_COMPLETED, TC_CREATED_BY, TC_PRIORITY, TC_ROW_VERSION,
 	TC__NCOLS
 };
 

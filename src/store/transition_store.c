@@ -33,6 +33,7 @@ static const char SQL_STEP_TRANSITION[] =
     " VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))";
 static const char SQL_TASK_CAS[] =
     "UPDATE tasks SET status = ?, updated_at = UTC_TIMESTAMP(6),"
+    " row_version = row_version + 1,"
     " completed_at = IF(?, UTC_TIMESTAMP(6), NULL)"
     " WHERE id = ? AND status = ?";
 static const char SQL_TASK_TRANSITION[] =
@@ -46,6 +47,12 @@ static const char SQL_TASK_HV[] =
 static const char SQL_STEPS[] =
     "SELECT status, ready_at IS NOT NULL FROM workflow_steps"
     " WHERE task_id = ?";
+/* 0008: a change of a task, its steps or transitions. */
+static const char SQL_VERSION_BUMP[] =
+    "UPDATE tasks SET row_version = row_version + 1 WHERE id = ?";
+static const char SQL_VERSION_BUMP_BY_STEP[] =
+    "UPDATE tasks SET row_version = row_version + 1"
+    " WHERE id = (SELECT task_id FROM workflow_steps WHERE id = ?)";
 /* ready_at is assigned first: MariaDB evaluates SET left to right. */
 static const char SQL_RELEASE[] =
     "UPDATE workflow_steps SET"
@@ -118,6 +125,7 @@ tk_transition_store_step_log(struct tk_db *db, unsigned long long step_id,
     unsigned attempt, const char *actor, const char *reason)
 {
 	struct tk_dbarg a[7];
+	tk_err e;
 
 	a[0] = TK_PINT(step_id);
 	a[1] = TK_PBLOB(task_id, 16);
@@ -126,7 +134,25 @@ tk_transition_store_step_log(struct tk_db *db, unsigned long long step_id,
 	a[4] = TK_PINT(attempt);
 	a[5] = TK_POPT(actor);
 	a[6] = TK_POPT(reason);
-	return tk_db_exec(db, SQL_STEP_TRANSITION, a, 7, NULL, NULL);
+	if ((e = tk_db_exec(db, SQL_STEP_TRANSITION, a, 7, NULL, NULL)) !=
+	    TK_OK)
+		return e;
+	/* Every step status change shows in its task's answers. */
+	return tk_task_version_bump(db, task_id, 0);
+}
+
+tk_err
+tk_task_version_bump(struct tk_db *db, const unsigned char task_id[16],
+    unsigned long long step_id)
+{
+	struct tk_dbarg a;
+
+	if (task_id != NULL) {
+		a = TK_PBLOB(task_id, 16);
+		return tk_db_exec(db, SQL_VERSION_BUMP, &a, 1, NULL, NULL);
+	}
+	a = TK_PINT(step_id);
+	return tk_db_exec(db, SQL_VERSION_BUMP_BY_STEP, &a, 1, NULL, NULL);
 }
 
 tk_err

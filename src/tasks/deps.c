@@ -6,12 +6,21 @@
  * The sentence is derived from the same classification the lists come
  * from, most important fact first: finished, cancelled, failed, stuck
  * behind a cancelled step, retrying, not started, progressing.
+ *
+ * The task's state at a glance (tk_deps_glance: execution_status,
+ * recommended_action, completion_percentage, each step's
+ * dependencies_satisfied and retry_eligible) and whether it is stale
+ * (tk_task_stale) are decided here too, from the same classification, so
+ * the API layer only shapes them.  Each depends on stored rows only (and
+ * stale on the clock), so a task's ETag can derive from its row_version.
  */
 #include "tasker/deps.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tasker/handler.h"
 
@@ -246,6 +255,19 @@ say_moving(const struct tk_dep_step *steps, const enum tk_dep_class *cls,
 	}
 }
 
+/* Classifies the steps into cls and counts them into t. */
+static void
+tally_of(const struct tk_handler_def *def, const struct tk_dep_step *steps,
+    size_t n, enum tk_dep_class *cls, struct tally *t)
+{
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	t->n = n > def->nsteps ? def->nsteps : n;
+	for (i = 0; i < t->n; i++)
+		cls[i] = classify(def, steps, t->n, i, t);
+}
+
 /* The sentence picks the most important fact first (see the top). */
 void
 tk_deps_analyse(const struct tk_handler_def *def,
@@ -253,12 +275,8 @@ tk_deps_analyse(const struct tk_handler_def *def,
     enum tk_dep_class *cls, char analysis[TK_ANALYSIS_SIZE])
 {
 	struct tally t;
-	size_t i;
 
-	memset(&t, 0, sizeof(t));
-	t.n = n > def->nsteps ? def->nsteps : n;
-	for (i = 0; i < t.n; i++)
-		cls[i] = classify(def, steps, t.n, i, &t);
+	tally_of(def, steps, n, cls, &t);
 	if (task_status == TK_ST_COMPLETE || (t.n > 0 && t.completed == t.n))
 		say_complete(&t, analysis);
 	else if (task_status == TK_ST_CANCELLED)
@@ -272,4 +290,141 @@ tk_deps_analyse(const struct tk_handler_def *def,
 		say_stuck(def, steps, cls, &t, analysis);
 	else
 		say_moving(steps, cls, &t, analysis);
+}
+
+/* ---------------------------------------------------------------- at a glance */
+
+static const char *const exec_names[] = {
+	[TK_EXEC_COMPLETE] = "all_complete",
+	[TK_EXEC_CANCELLED] = "cancelled",
+	[TK_EXEC_BLOCKED] = "blocked_by_failures",
+	[TK_EXEC_PROCESSING] = "processing",
+	[TK_EXEC_READY] = "has_ready_steps",
+	[TK_EXEC_RETRY_WAIT] = "waiting_for_retry",
+	[TK_EXEC_WAITING] = "waiting_for_dependencies",
+};
+
+static const char *const action_names[] = {
+	[TK_ACT_NONE] = "none",
+	[TK_ACT_WAIT] = "wait",
+	[TK_ACT_RETRY_TASK] = "retry_task",
+	[TK_ACT_RESOLVE_STEP] = "resolve_step_manually",
+};
+
+const char *
+tk_exec_status_name(enum tk_exec_status s)
+{
+	return exec_names[s];
+}
+
+const char *
+tk_action_name(enum tk_action a)
+{
+	return action_names[a];
+}
+
+/* The first step of class want (SIZE_MAX: none). */
+static size_t
+first_of(const enum tk_dep_class *cls, size_t n, enum tk_dep_class want)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cls[i] == want)
+			return i;
+	return SIZE_MAX;
+}
+
+/*
+ * Stuck: a step failed for good (retry the task, which gives failed
+ * steps their attempts again, unless the first of them may not be
+ * retried at all: then resolve it), or a cancelled step holds the rest
+ * back (only resolving it lets them run).
+ */
+static void
+glance_stuck(const struct tk_dep_step *steps, const enum tk_dep_class *cls,
+    const struct tally *t, struct tk_glance *g)
+{
+	g->status = TK_EXEC_BLOCKED;
+	if (t->failed > 0) {
+		g->step = first_of(cls, t->n, TK_DEP_FAILED);
+		g->action = steps[g->step].retryable ? TK_ACT_RETRY_TASK :
+		    TK_ACT_RESOLVE_STEP;
+	} else {
+		g->step = first_of(cls, t->n, TK_DEP_CANCELLED);
+		g->action = TK_ACT_RESOLVE_STEP;
+	}
+	if (g->action == TK_ACT_RETRY_TASK)
+		g->step = SIZE_MAX;
+}
+
+void
+tk_deps_glance(const struct tk_handler_def *def, struct tk_dep_step *steps,
+    size_t n, enum tk_status task_status, enum tk_dep_class *cls,
+    struct tk_glance *g)
+{
+	struct tally t;
+	size_t i, k, p;
+
+	tally_of(def, steps, n, cls, &t);
+	memset(g, 0, sizeof(*g));
+	g->step = SIZE_MAX;
+	g->action = TK_ACT_WAIT;
+	g->percent = t.n > 0 ? (unsigned)(t.completed * 100 / t.n) : 100;
+	for (i = 0; i < t.n; i++) {
+		steps[i].deps_ok = 1;
+		for (k = 0; k < def->steps[i].nparents; k++) {
+			p = def->steps[i].parents[k];
+			if (p >= t.n || !is_done(steps[p].status))
+				steps[i].deps_ok = 0;
+		}
+	}
+	if (task_status == TK_ST_COMPLETE || (t.n > 0 && t.completed == t.n)) {
+		g->status = TK_EXEC_COMPLETE;
+		g->action = TK_ACT_NONE;
+		g->percent = 100;
+	} else if (task_status == TK_ST_CANCELLED) {
+		g->status = TK_EXEC_CANCELLED;
+		g->action = TK_ACT_NONE;
+	} else if (t.failed > 0 || (t.cancelled > 0 && t.ready == 0))
+		glance_stuck(steps, cls, &t, g);
+	else if (t.running > 0)
+		g->status = TK_EXEC_PROCESSING;
+	else if (t.ready > t.retrying)
+		g->status = TK_EXEC_READY;
+	else if (t.retrying > 0)
+		g->status = TK_EXEC_RETRY_WAIT;
+	else
+		g->status = TK_EXEC_WAITING;
+}
+
+int
+tk_task_stale(enum tk_status status, const char *updated_at,
+    const unsigned stale_after[TK_STALE_STATUSES], time_t now)
+{
+	struct tm tm;
+	unsigned limit;
+
+	if ((unsigned)status >= TK_STALE_STATUSES || updated_at == NULL ||
+	    (limit = stale_after[status]) == 0 || tk_status_final(status))
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	/* "2024-01-15T10:30:00Z", as the store gives it. */
+	if (sscanf(updated_at, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return now - timegm(&tm) > (time_t)limit;
+}
+
+void
+tk_deps_say_stale(char analysis[TK_ANALYSIS_SIZE], enum tk_status status)
+{
+	size_t len = strlen(analysis);
+
+	if (len < TK_ANALYSIS_SIZE)
+		snprintf(analysis + len, TK_ANALYSIS_SIZE - len, " The task is "
+		    "stale: it has been %s for longer than api.stale_after "
+		    "allows.", tk_status_name(status));
 }

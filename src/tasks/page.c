@@ -153,6 +153,15 @@ tk_cursor_filter_hash(const struct tk_task_filter *f, unsigned char out[8])
 		if (len >= sizeof(buf))
 			len = sizeof(buf) - 1;
 	}
+	/* stale= likewise (its cut-offs move with the clock: the set a
+	 * cursor walks is "stale when each page is read"). */
+	if (f->stale != TK_STALE_ANY && len < sizeof(buf)) {
+		n = snprintf(buf + len, sizeof(buf) - len, "s%d\x1f",
+		    f->stale);
+		len += n > 0 ? (size_t)n : 0;
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;
+	}
 	if ((e = tk_sha256_hex(buf, len, hex)) != TK_OK)
 		return e;
 	for (i = 0; i < 8; i++)

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <CUnit/CUnit.h>
 
@@ -451,6 +452,82 @@ test_filters(void)
 	    "tag = 'st_blue'"), 0);
 }
 
+/* The row_version of task id (0: no such task). */
+static unsigned long long
+version_of(const unsigned char id[16])
+{
+	struct tk_task_head h;
+	unsigned long long v = 0;
+
+	if (tk_task_store_head(st_db(), id, &h) == TK_OK)
+		v = h.row_version;
+	tk_task_head_free(&h);
+	return v;
+}
+
+/*
+ * row_version moves with every change (PATCH, cancel); the stale filter
+ * (pending for longer than its cut-off) reads ix_tasks_status_updated,
+ * its complement the primary key, and the gauge's count agrees.
+ */
+static void
+test_version_stale(void)
+{
+	struct tk_task_filter f;
+	struct tk_task_state out;
+	struct tk_task_head h;
+	unsigned char a1[16], a2[16], a3[16], none[16];
+	unsigned long long v, n[TK_STALE_CUTOFFS];
+	enum tk_status st;
+	char cut[32];
+	time_t t = time(NULL) - 3600;
+	struct tm tm;
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(plain("order", "st_stale", a1));
+	CU_ASSERT_FATAL(plain("order", "st_stale", a2));
+	CU_ASSERT_FATAL(plain("order", "st_stale", a3));
+	CU_ASSERT_EQUAL(version_of(a1), 1);
+	memset(none, 0x5a, sizeof(none));
+	CU_ASSERT_EQUAL(tk_task_store_head(db, none, &h),
+	    TK_ERR_TASK_NOT_FOUND);
+	CU_ASSERT_FATAL(st_sql(db, "UPDATE tasks SET updated_at ="
+	    " UTC_TIMESTAMP(6) - INTERVAL 2 HOUR"
+	    " WHERE created_by = 'st_stale'") == 0);
+	v = version_of(a2);
+	memset(&out, 0, sizeof(out));
+	CU_ASSERT_FATAL(tk_task_store_cancel(db, a2, "st_stale", "test", &st,
+	    &out) == TK_OK);
+	tk_task_state_free(&out);
+	CU_ASSERT_TRUE(version_of(a2) > v);
+	v = version_of(a3);
+	CU_ASSERT_FATAL(tk_task_store_update(db, a3, 1, "touched", 0, NULL,
+	    &out) == TK_OK);
+	tk_task_state_free(&out);
+	CU_ASSERT_TRUE(version_of(a3) > v);
+	gmtime_r(&t, &tm);
+	strftime(cut, sizeof(cut), "%Y-%m-%d %H:%M:%S", &tm);
+	memset(&f, 0, sizeof(f));
+	f.stale = TK_STALE_ONLY;
+	f.stale_before[0] = cut;
+	plan_reads(&f, "tasks:ix_tasks_status_updated");
+	CU_ASSERT_EQUAL(tk_task_store_stale_count(db, f.stale_before, n),
+	    TK_OK);
+	CU_ASSERT_TRUE(n[0] >= 1);
+	f.created_by = "st_stale";
+	list(&f, 0, 10, 1, 1, a1);
+	f.stale = TK_STALE_NOT;
+	list(&f, 0, 10, 2, 2, a3);
+	f.created_by = NULL;
+	plan_reads(&f, "tasks:PRIMARY");
+	/* No cut-off for pending: never stale. */
+	f.created_by = "st_stale";
+	f.stale = TK_STALE_ONLY;
+	f.stale_before[0] = NULL;
+	list(&f, 0, 10, 0, 0, NULL);
+}
+
 static void
 test_cancel(void)
 {
@@ -643,4 +720,5 @@ TK_SUITE(store_tasks,
     { "cancel: every step, once; unknown is not found", test_cancel },
     { "retry: only a task in error, which becomes pending", test_retry },
     { "priority: stored on the steps, claimed first, aged by waiting",
-      test_priority });
+      test_priority },
+    { "row_version moves; stale filter by index", test_version_stale });

@@ -17,6 +17,7 @@
 #include "tasker/config.h"
 #include "tasker/diag.h"
 #include "tasker/log.h"
+#include "tasker/state.h"
 
 #define FIX(rel) TK_TEST_FIXTURES "/config/" rel
 
@@ -517,6 +518,45 @@ test_cors_origins(void)
 	EXPECT_DIAG(&d, ":5: api.cors.allowed_origins[0]: must name one "
 	    "origin: \"*\" is not allowed");
 	EXPECT_DIAG(&d, ":6: api.cors.allowed_origins[1]: must be an origin");
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+}
+
+/* api.stale_after: per status, 0 is never, out of range is refused. */
+static void
+test_stale_after(void)
+{
+	static const char good[] = "auth: {mode: none}\napi:\n  stale_after:\n"
+	    "    pending_seconds: 0\n    in_progress_seconds: 60\n"
+	    "    error_seconds: 86400\n";
+	static const char bad[] = "auth: {mode: none}\napi:\n  stale_after:\n"
+	    "    pending_seconds: -1\n    complete_seconds: 5\n";
+	struct tk_config cfg;
+	struct tk_diag d = TK_DIAG_INIT;
+	char path[64];
+
+	CU_ASSERT_EQUAL(tk_config_defaults(&cfg), TK_OK);
+	CU_ASSERT_EQUAL(cfg.api.stale_after[TK_ST_PENDING], 3600);
+	CU_ASSERT_EQUAL(cfg.api.stale_after[TK_ST_IN_PROGRESS], 21600);
+	CU_ASSERT_EQUAL(cfg.api.stale_after[TK_ST_ERROR], 0);
+	tk_config_free(&cfg);
+
+	write_tmp(path, good, sizeof(good) - 1);
+	CU_ASSERT_EQUAL(tk_config_load(path, &cfg, &d), TK_OK);
+	unlink(path);
+	CU_ASSERT_EQUAL(cfg.api.stale_after[TK_ST_PENDING], 0);
+	CU_ASSERT_EQUAL(cfg.api.stale_after[TK_ST_IN_PROGRESS], 60);
+	CU_ASSERT_EQUAL(cfg.api.stale_after[TK_ST_ERROR], 86400);
+	tk_config_free(&cfg);
+	tk_diag_free(&d);
+
+	write_tmp(path, bad, sizeof(bad) - 1);
+	CU_ASSERT_EQUAL(tk_config_load(path, &cfg, &d), TK_ERR_CONFIG);
+	unlink(path);
+	CU_ASSERT_EQUAL(d.n, 2);
+	EXPECT_DIAG(&d, ":4: api.stale_after.pending_seconds: must be an "
+	    "integer between 0 and 31536000");
+	EXPECT_DIAG(&d, ":5: api.stale_after.complete_seconds: unknown key");
 	tk_config_free(&cfg);
 	tk_diag_free(&d);
 }
@@ -1165,6 +1205,7 @@ TK_SUITE(config,
     { "remote_user", test_remote_user },
     { "mount_prefix", test_mount_prefix },
     { "api.cors.allowed_origins", test_cors_origins },
+    { "api.stale_after", test_stale_after },
     { "unknown keys", test_unknown_keys },
     { "wrong types", test_wrong_type },
     { "out of range", test_out_of_range },

@@ -427,6 +427,7 @@ ref_task(const struct tk_task_row *t, const struct tk_step_list *steps,
 	json_object_object_add(o, "completed_at", ref_str(t->completed_at));
 	json_object_object_add(o, "created_by", ref_str(t->created_by));
 	json_object_object_add(o, "priority", json_object_new_int(t->priority));
+	json_object_object_add(o, "stale", json_object_new_boolean(t->stale));
 	return o;
 }
 

@@ -5,7 +5,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "testlib.h"
 #include "tasker/body_parser.h"
@@ -720,8 +722,10 @@ test_deps(void)
 	struct tk_handler_def h;
 	struct tk_step_def s[4];
 	struct tk_dep_step st[4] = {
-		{ "a", TK_ST_COMPLETE, 0, 0 }, { "b", TK_ST_IN_PROGRESS, 0, 0 },
-		{ "c", TK_ST_PENDING, 0, 0 }, { "d", TK_ST_PENDING, 0, 0 } };
+		{ "a", TK_ST_COMPLETE, 0, 0, 1, 0 },
+		{ "b", TK_ST_IN_PROGRESS, 0, 0, 1, 0 },
+		{ "c", TK_ST_PENDING, 0, 0, 1, 0 },
+		{ "d", TK_ST_PENDING, 0, 0, 1, 0 } };
 	enum tk_dep_class cls[4];
 	char an[TK_ANALYSIS_SIZE];
 
@@ -787,8 +791,9 @@ diamond_says(enum tk_status a, enum tk_status b, enum tk_status c,
 	static char an[TK_ANALYSIS_SIZE];
 	struct tk_handler_def h;
 	struct tk_step_def s[4];
-	struct tk_dep_step st[4] = { { "a", a, left, 0 }, { "b", b, left, 0 },
-	    { "c", c, left, 0 }, { "d", d, left, 0 } };
+	struct tk_dep_step st[4] = { { "a", a, left, 0, 1, 0 },
+	    { "b", b, left, 0, 1, 0 }, { "c", c, left, 0, 1, 0 },
+	    { "d", d, left, 0, 1, 0 } };
 	enum tk_dep_class cls[4];
 
 	diamond(&h, s);
@@ -806,8 +811,10 @@ test_deps_held(void)
 	struct tk_handler_def h;
 	struct tk_step_def s[4];
 	struct tk_dep_step st[4] = {
-		{ "a", TK_ST_COMPLETE, 0, 0 }, { "b", TK_ST_PENDING, 0, 1 },
-		{ "c", TK_ST_PENDING, 0, 0 }, { "d", TK_ST_PENDING, 0, 0 } };
+		{ "a", TK_ST_COMPLETE, 0, 0, 1, 0 },
+		{ "b", TK_ST_PENDING, 0, 1, 1, 0 },
+		{ "c", TK_ST_PENDING, 0, 0, 1, 0 },
+		{ "d", TK_ST_PENDING, 0, 0, 1, 0 } };
 	enum tk_dep_class cls[4];
 	char an[TK_ANALYSIS_SIZE];
 
@@ -824,7 +831,7 @@ test_deps_wording(void)
 {
 	struct tk_handler_def h;
 	struct tk_step_def one;
-	struct tk_dep_step st = { "only", TK_ST_PENDING, 0, 0 };
+	struct tk_dep_step st = { "only", TK_ST_PENDING, 0, 0, 1, 0 };
 	enum tk_dep_class cls[1];
 	char an[TK_ANALYSIS_SIZE];
 
@@ -949,6 +956,102 @@ test_iso_time(void)
 	}
 }
 
+/* The diamond at a glance with statuses a, b, c, d (attempts left for an
+ * error when left, b retryable when bretry) in task status ts. */
+static struct tk_glance
+diamond_glance(enum tk_status a, enum tk_status b, enum tk_status c,
+    enum tk_status d, int left, int bretry, enum tk_status ts, int *deps_ok)
+{
+	struct tk_handler_def h;
+	struct tk_step_def s[4];
+	struct tk_dep_step st[4] = { { "a", a, left, 0, 1, 0 },
+	    { "b", b, left, 0, bretry, 0 }, { "c", c, left, 0, 1, 0 },
+	    { "d", d, left, 0, 1, 0 } };
+	enum tk_dep_class cls[4];
+	struct tk_glance g;
+	int i;
+
+	diamond(&h, s);
+	tk_deps_glance(&h, st, 4, ts, cls, &g);
+	for (i = 0; i < 4; i++)
+		deps_ok[i] = st[i].deps_ok;
+	return g;
+}
+
+/* execution_status, recommended_action, completion_percentage and each
+ * step's dependencies_satisfied in every kind of state. */
+static void
+test_deps_glance(void)
+{
+	struct tk_glance g;
+	int ok[4];
+
+	g = diamond_glance(TK_ST_PENDING, TK_ST_PENDING, TK_ST_PENDING,
+	    TK_ST_PENDING, 0, 1, TK_ST_PENDING, ok);
+	CU_ASSERT_STRING_EQUAL(tk_exec_status_name(g.status),
+	    "has_ready_steps");
+	CU_ASSERT_STRING_EQUAL(tk_action_name(g.action), "wait");
+	CU_ASSERT_EQUAL(g.percent, 0);
+	CU_ASSERT(ok[0] && !ok[1] && !ok[2] && !ok[3]);
+	g = diamond_glance(TK_ST_COMPLETE, TK_ST_IN_PROGRESS, TK_ST_COMPLETE,
+	    TK_ST_PENDING, 0, 1, TK_ST_IN_PROGRESS, ok);
+	CU_ASSERT_STRING_EQUAL(tk_exec_status_name(g.status), "processing");
+	CU_ASSERT_EQUAL(g.percent, 50);
+	CU_ASSERT(ok[0] && ok[1] && ok[2] && !ok[3]);
+	g = diamond_glance(TK_ST_COMPLETE, TK_ST_ERROR, TK_ST_COMPLETE,
+	    TK_ST_PENDING, 1, 1, TK_ST_IN_PROGRESS, ok);
+	CU_ASSERT_STRING_EQUAL(tk_exec_status_name(g.status),
+	    "waiting_for_retry");
+	CU_ASSERT_STRING_EQUAL(tk_action_name(g.action), "wait");
+	g = diamond_glance(TK_ST_COMPLETE, TK_ST_ERROR, TK_ST_COMPLETE,
+	    TK_ST_PENDING, 0, 1, TK_ST_ERROR, ok);
+	CU_ASSERT_STRING_EQUAL(tk_exec_status_name(g.status),
+	    "blocked_by_failures");
+	CU_ASSERT_STRING_EQUAL(tk_action_name(g.action), "retry_task");
+	CU_ASSERT_EQUAL(g.step, SIZE_MAX);
+	/* A step that may not be retried: resolve it. */
+	g = diamond_glance(TK_ST_COMPLETE, TK_ST_ERROR, TK_ST_COMPLETE,
+	    TK_ST_PENDING, 0, 0, TK_ST_ERROR, ok);
+	CU_ASSERT_STRING_EQUAL(tk_action_name(g.action),
+	    "resolve_step_manually");
+	CU_ASSERT_EQUAL(g.step, 1);
+	g = diamond_glance(TK_ST_COMPLETE, TK_ST_CANCELLED, TK_ST_COMPLETE,
+	    TK_ST_PENDING, 0, 1, TK_ST_IN_PROGRESS, ok);
+	CU_ASSERT_STRING_EQUAL(tk_action_name(g.action),
+	    "resolve_step_manually");
+	CU_ASSERT_EQUAL(g.step, 1);
+	g = diamond_glance(TK_ST_COMPLETE, TK_ST_RESOLVED_MANUALLY,
+	    TK_ST_COMPLETE, TK_ST_COMPLETE, 0, 1, TK_ST_COMPLETE, ok);
+	CU_ASSERT_STRING_EQUAL(tk_exec_status_name(g.status), "all_complete");
+	CU_ASSERT_STRING_EQUAL(tk_action_name(g.action), "none");
+	CU_ASSERT_EQUAL(g.percent, 100);
+	g = diamond_glance(TK_ST_COMPLETE, TK_ST_CANCELLED, TK_ST_CANCELLED,
+	    TK_ST_CANCELLED, 0, 1, TK_ST_CANCELLED, ok);
+	CU_ASSERT_STRING_EQUAL(tk_exec_status_name(g.status), "cancelled");
+	CU_ASSERT_STRING_EQUAL(tk_action_name(g.action), "none");
+	CU_ASSERT_EQUAL(g.percent, 25);
+}
+
+/* stale: longer than the status's threshold without a change; 0 is
+ * never; final statuses never. */
+static void
+test_task_stale(void)
+{
+	unsigned after[TK_STALE_STATUSES] = { 0 };
+	time_t t0 = 1705314600;   /* 2024-01-15T10:30:00Z */
+	const char *at = "2024-01-15T10:30:00Z";
+
+	after[TK_ST_PENDING] = 60;
+	after[TK_ST_COMPLETE] = 60;
+	CU_ASSERT_FALSE(tk_task_stale(TK_ST_PENDING, at, after, t0 + 60));
+	CU_ASSERT_TRUE(tk_task_stale(TK_ST_PENDING, at, after, t0 + 61));
+	CU_ASSERT_FALSE(tk_task_stale(TK_ST_IN_PROGRESS, at, after, t0 + 1e6));
+	CU_ASSERT_FALSE(tk_task_stale(TK_ST_COMPLETE, at, after, t0 + 1e6));
+	CU_ASSERT_FALSE(tk_task_stale(TK_ST_PENDING, "garbage", after,
+	    t0 + 1e6));
+	CU_ASSERT_FALSE(tk_task_stale(TK_ST_PENDING, NULL, after, t0 + 1e6));
+}
+
 TK_SUITE(tasks,
     { "uuid layout", test_uuid_layout },
     { "uuid parse", test_uuid_parse },
@@ -971,4 +1074,6 @@ TK_SUITE(tasks,
     { "dependency analysis", test_deps },
     { "dependency analysis wording in every state", test_deps_wording },
     { "dependency analysis: held by a limit", test_deps_held },
+    { "a task at a glance", test_deps_glance },
+    { "stale tasks", test_task_stale },
     { "DATETIME text to API time stamps", test_iso_time });
