@@ -35,6 +35,7 @@
 #include "tasker/config.h"
 #include "tasker/diag.h"
 #include "tasker/log.h"
+#include "tasker/outbox_store.h"
 
 struct admin {
 	struct tk_config  cfg;
@@ -289,6 +290,7 @@ load_config(struct admin *a)
 			    tk_err_name(e));
 	}
 	tk_diag_free(&d);
+	tk_outbox_configure(a->cfg.webhooks, a->cfg.nwebhooks);
 	return e == TK_OK ? 0 : -1;
 }
 

@@ -36,6 +36,7 @@
 #include "tasker/fcgi.h"
 #include "tasker/log.h"
 #include "tasker/ops.h"
+#include "tasker/outbox_store.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -163,6 +164,7 @@ setup(struct tk_app *app, struct tk_config *cfg, const char *cfg_path)
 	if (tk_db_new(&cfg->db, &app->db) != TK_OK)
 		goto out;
 	app->cfg = cfg;
+	tk_outbox_configure(cfg->webhooks, cfg->nwebhooks);
 	if (tk_ops_init(cfg) != TK_OK)
 		goto out;
 	rc = 0;
