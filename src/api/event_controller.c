@@ -17,7 +17,7 @@
 static const char *const no_params[] = { NULL };
 
 static json_object *
-str_or_null(const char *s)
+opt_str(const char *s)
 {
 	return s != NULL ? json_object_new_string(s) : NULL;
 }
@@ -31,16 +31,16 @@ delivery_json(const struct tk_outbox_row *w)
 		return NULL;
 	json_object_object_add(d, "subscription",
 	    json_object_new_string(w->subscription));
-	json_object_object_add(d, "status", str_or_null(w->status));
+	json_object_object_add(d, "status", opt_str(w->status));
 	json_object_object_add(d, "attempts",
 	    json_object_new_int64(w->attempts));
 	json_object_object_add(d, "last_status_code", w->last_status >= 0 ?
 	    json_object_new_int(w->last_status) : NULL);
-	json_object_object_add(d, "last_error", str_or_null(w->last_error));
+	json_object_object_add(d, "last_error", opt_str(w->last_error));
 	json_object_object_add(d, "last_attempt_at",
-	    str_or_null(w->last_attempt_at));
+	    opt_str(w->last_attempt_at));
 	json_object_object_add(d, "next_attempt_at",
-	    str_or_null(w->next_attempt_at));
+	    opt_str(w->next_attempt_at));
 	return d;
 }
 
@@ -55,7 +55,7 @@ event_json(const struct tk_outbox_row *w, json_object **deliveries)
 	payload = json_tokener_parse(w->payload != NULL ? w->payload : "null");
 	json_object_object_add(ev, "id", json_object_new_string(w->msg_id));
 	json_object_object_add(ev, "type", json_object_new_string(w->type));
-	json_object_object_add(ev, "created_at", str_or_null(w->created_at));
+	json_object_object_add(ev, "created_at", opt_str(w->created_at));
 	json_object_object_add(ev, "payload", payload);
 	*deliveries = json_object_new_array();
 	json_object_object_add(ev, "deliveries", *deliveries);

@@ -58,7 +58,7 @@ struct send {
 };
 
 static void
-load_key(size_t i)
+load_secret(size_t i)
 {
 	const struct tk_webhook_sub *w = &hk.cfg->webhooks[i];
 	char *text = NULL;
@@ -85,7 +85,7 @@ load_key(size_t i)
 
 /* Makes the state on the first round with subscriptions: 0 when ready. */
 static int
-setup(const struct tk_config *cfg)
+hooks_setup(const struct tk_config *cfg)
 {
 	size_t i;
 
@@ -211,7 +211,7 @@ run_all(void)
 
 /* The outcome of a finished transfer, recorded. */
 static void
-judge(struct send *s)
+judge_delivery(struct send *s)
 {
 	const struct tk_webhook_sub *w = s->sub;
 	char err[NOTE_MAX + 64];
@@ -265,7 +265,7 @@ start_all(struct send *v, size_t n)
 		}
 		j = (size_t)(v[i].sub - hk.cfg->webhooks);
 		if (!hk.keys[j].ok)
-			load_key(j);
+			load_secret(j);
 		if (hk.keys[j].ok)
 			(void)prepare(&v[i], &hk.keys[j]);
 	}
@@ -279,7 +279,7 @@ finish_all(struct send *v, size_t n)
 	for (i = 0; i < n; i++) {
 		if (v[i].easy != NULL) {
 			if (v[i].done)
-				judge(&v[i]);
+				judge_delivery(&v[i]);
 			curl_multi_remove_handle(hk.multi, v[i].easy);
 			curl_easy_cleanup(v[i].easy);
 		}
@@ -297,7 +297,7 @@ tk_hooks_round(const struct tk_config *cfg, long long now_ms)
 	if (cfg->nwebhooks == 0 || now_ms < hk.next_ms)
 		return;
 	hk.next_ms = now_ms + TK_HOOKS_ROUND_MS;
-	if (setup(cfg) < 0)
+	if (hooks_setup(cfg) < 0)
 		return;
 	if (tk_outbox_claim(hk.db, TK_HOOKS_BATCH, hk.lease, &d, &n) !=
 	    TK_OK || n == 0)

@@ -246,7 +246,7 @@ struct claim_arg {
 };
 
 static tk_err
-claim_txn(struct tk_db *db, void *p)
+outbox_claim_txn(struct tk_db *db, void *p)
 {
 	struct claim_arg *c = p;
 	struct tk_rows r = TK_ROWS_INIT;
@@ -318,7 +318,7 @@ tk_outbox_claim(struct tk_db *db, unsigned max, unsigned lease_seconds,
 	c.lease = lease_seconds;
 	*out = NULL;
 	*n = 0;
-	e = tk_db_txn(db, claim_txn, &c);
+	e = tk_db_txn(db, outbox_claim_txn, &c);
 	for (i = 0; i < c.n && e == TK_OK; i++)
 		e = event_body(db, c.event[i], &c.d[i]);
 	free(c.event);
@@ -341,7 +341,7 @@ struct record_arg {
 };
 
 static tk_err
-record_txn(struct tk_db *db, void *p)
+outbox_record_txn(struct tk_db *db, void *p)
 {
 	static const char *const status[] = { "delivered", "pending",
 	    "failed" };
@@ -371,7 +371,7 @@ tk_outbox_record(struct tk_db *db, const struct tk_delivery *d,
 {
 	struct record_arg ra = { d, o, http_status, error, retry_ms };
 
-	return tk_db_txn(db, record_txn, &ra);
+	return tk_db_txn(db, outbox_record_txn, &ra);
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -400,7 +400,7 @@ tk_outbox_list_free(struct tk_outbox_list *l)
 }
 
 static void
-take_row(struct tk_rows *r, size_t i, struct tk_outbox_row *w)
+outbox_row_take(struct tk_rows *r, size_t i, struct tk_outbox_row *w)
 {
 	w->event_id = (unsigned long long)tk_row_int(r, i, 0);
 	w->msg_id = tk_row_take(r, i, 1, NULL);
@@ -441,7 +441,7 @@ tk_outbox_read(struct tk_db *db, const unsigned char task_id[16],
 	}
 	for (i = 0; i < r.nrows; i++, out->n++) {
 		memset(&out->v[i], 0, sizeof(out->v[i]));
-		take_row(&r, i, &out->v[i]);
+		outbox_row_take(&r, i, &out->v[i]);
 	}
 out:
 	tk_rows_free(&r);
