@@ -3,7 +3,8 @@
  * called in process, straight against the database.
  *
  * Each command is the API request it stands for (GET /tasks?..., GET
- * /tasks/{id}, DELETE /tasks/{id}, POST /tasks/{id}/retry), answered by
+ * /tasks/{id}, GET /tasks/{id}/events, DELETE /tasks/{id}, POST
+ * /tasks/{id}/retry), answered by
  * the API's own controller from the route table: the same filters, the
  * same validation and messages, the same store operations and state
  * rules, the same JSON.  A filter the API gains works here unchanged:
