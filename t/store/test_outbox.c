@@ -53,20 +53,24 @@ create(unsigned char id[16])
 	return tk_task_store_create(st_db(), &t, created, &h);
 }
 
-/* Events (deliveries 0) or deliveries (1) of task id. */
+/* Events (deliveries 0) or deliveries (1) of task id.  The id goes
+ * through a session variable: st_num's statements are cached by the
+ * address of their text, so each text is a literal. */
 static long long
 count(int deliveries, const unsigned char id[16])
 {
-	char hex[33], sql[512];
+	char hex[33], sql[64];
 	int i;
 
 	for (i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", id[i]);
-	snprintf(sql, sizeof(sql), "%s UNHEX('%s')", deliveries ?
+	snprintf(sql, sizeof(sql), "SET @t = UNHEX('%s')", hex);
+	if (st_sql(st_db(), sql) != 0)
+		return -1;
+	return st_num(st_db(), deliveries ?
 	    "SELECT COUNT(*) FROM webhook_deliveries d JOIN webhook_events e"
-	    " ON e.id = d.event_id WHERE e.task_id =" :
-	    "SELECT COUNT(*) FROM webhook_events WHERE task_id =", hex);
-	return st_num(st_db(), sql);
+	    " ON e.id = d.event_id WHERE e.task_id = @t" :
+	    "SELECT COUNT(*) FROM webhook_events WHERE task_id = @t");
 }
 
 #define EVENTS     0
