@@ -15,8 +15,8 @@
  * The state (a database connection of its own, the decoded secrets,
  * the curl handle) is the process's, made on the first round that has
  * subscriptions; a secret file that is missing or not "whsec_<base64>"
- * is logged (its path, never its contents) and that subscription's
- * deliveries wait until a later round can read it.
+ * is logged (its path, never its contents) and each attempt of that
+ * subscription fails (retried with its backoff) until a round reads it.
  */
 #ifndef TASKER_HOOKS_H
 #define TASKER_HOOKS_H

@@ -209,28 +209,19 @@ run_all(void)
 	}
 }
 
-/* The outcome of a finished transfer, recorded. */
+/*
+ * Records attempt s->d->attempts: delivered on a 2xx code, else retried
+ * after the subscription's backoff or, with no attempt left, failed;
+ * err says why (NULL when delivered).
+ */
 static void
-judge_delivery(struct send *s)
+settle(struct send *s, long code, const char *err)
 {
 	const struct tk_webhook_sub *w = s->sub;
-	char err[NOTE_MAX + 64];
-	long code = 0;
 	long long delay = 0;
-	enum tk_delivery_outcome o;
+	enum tk_delivery_outcome o = TK_DLV_DELIVERED;
 
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
-	err[0] = '\0';
-	if (code >= 200 && code <= 299)   /* the answer came; a long body
-					     cut short changes nothing */
-		o = TK_DLV_DELIVERED;
-	else {
-		if (code > 0)
-			snprintf(err, sizeof(err), "HTTP %ld: %s", code,
-			    s->note);
-		else
-			snprintf(err, sizeof(err), "%s",
-			    curl_easy_strerror(s->rc));
+	if (code < 200 || code > 299) {
 		o = s->d->attempts >= w->max_attempts ? TK_DLV_FAILED :
 		    TK_DLV_RETRIED;
 		/* base_ms taken as seconds: the delay in thousandths of ms */
@@ -239,7 +230,7 @@ judge_delivery(struct send *s)
 		    tk_backoff_random()) / 1000);
 	}
 	if (tk_outbox_record(hk.db, s->d, o, code > 0 && code < 1000 ?
-	    (int)code : 0, err[0] != '\0' ? err : NULL, delay) != TK_OK)
+	    (int)code : 0, o == TK_DLV_DELIVERED ? NULL : err, delay) != TK_OK)
 		tk_log(TK_LOG_WARN, "event=webhook_record_failed delivery=%llu",
 		    s->d->id);
 	tk_log(o == TK_DLV_DELIVERED ? TK_LOG_DEBUG : TK_LOG_INFO,
@@ -249,9 +240,25 @@ judge_delivery(struct send *s)
 	    s->d->attempts, code);
 }
 
+/* The outcome of a finished transfer, recorded.  A long body cut short
+ * changes nothing: the status line came. */
+static void
+judge_delivery(struct send *s)
+{
+	char err[NOTE_MAX + 64];
+	long code = 0;
+
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (code > 0)
+		snprintf(err, sizeof(err), "HTTP %ld: %s", code, s->note);
+	else
+		snprintf(err, sizeof(err), "%s", curl_easy_strerror(s->rc));
+	settle(s, code, err);
+}
+
 /* Sets up the request of each claimed delivery; a subscription no
- * longer configured fails its deliveries, one whose secret is not
- * readable leaves them for a later round (their lease passes). */
+ * longer configured fails its deliveries, one whose secret cannot be
+ * read counts an attempt that failed (the log says why). */
 static void
 start_all(struct send *v, size_t n)
 {
@@ -266,8 +273,11 @@ start_all(struct send *v, size_t n)
 		j = (size_t)(v[i].sub - hk.cfg->webhooks);
 		if (!hk.keys[j].ok)
 			load_secret(j);
-		if (hk.keys[j].ok)
-			(void)prepare(&v[i], &hk.keys[j]);
+		if (!hk.keys[j].ok)
+			settle(&v[i], 0, "the subscription's secret_file "
+			    "cannot be read (the worker's log says why)");
+		else if (prepare(&v[i], &hk.keys[j]) < 0)
+			settle(&v[i], 0, "the request could not be made");
 	}
 }
 

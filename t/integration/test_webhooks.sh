@@ -10,6 +10,7 @@
 #         10 attempts, backoff from 100 ms
 #   dead  task.completed of handler ok, to /dead (always 500), 3
 #         attempts, backoff from 400 ms
+#   lost  task.cancelled, its secret_file missing: 2 attempts
 . "$(dirname "$0")/lib.sh"
 
 STACK_PORT=${TASKER_URL#http://*:}
@@ -96,6 +97,14 @@ conf_write() {
 	    max_attempts: 3
 	    backoff_base_ms: 400
 	    backoff_cap_seconds: 2
+	  - name: lost
+	    url: http://127.0.0.1:$RECV_PORT/ok
+	    secret_file: $H/no-such.secret
+	    events: [task.cancelled]
+	    namespaces: [it_hooks]
+	    max_attempts: 2
+	    backoff_base_ms: 100
+	    backoff_cap_seconds: 1
 	YAML
 }
 
@@ -263,6 +272,14 @@ expect_status 200
 wait_for 30 "cancel events delivered" all_delivered "$GATE" main 2
 expect_jq '[.events[].type]' '["task.created","task.cancelled"]'
 touch "$H/t$NT/release"
+
+case_begin "a subscription whose secret_file is missing: its attempts fail, named, then it ends failed; nothing is sent"
+wait_for 30 "lost delivery failed" deliveries_are "$GATE" lost failed 1
+expect_jq '[.events[].deliveries[] | select(.subscription == "lost") | {attempts, last_status_code}]' \
+    '[{"attempts":2,"last_status_code":null}]'
+expect_true '[.events[].deliveries[] | select(.subscription == "lost") | .last_error | test("secret_file")] == [true]'
+check "the worker logs the file" grep -q "event=webhook_secret_unreadable subscription=lost file=$H/no-such.secret" "$H/worker.log"
+expect_eq "$(recv '[.[] | select(.path == "/ok")] | length')" 0 "requests to lost's URL"
 
 case_begin "a change that rolled back sends nothing: a cancel refused by the database after its event was written"
 new_task gate
