@@ -7,4 +7,5 @@ dist_migrations_DATA += db/migrations/0004_created_by.sql
 dist_migrations_DATA += db/migrations/0005_lease_epoch.sql
 dist_migrations_DATA += db/migrations/0006_task_filters.sql
 dist_migrations_DATA += db/migrations/0008_task_version.sql
+dist_migrations_DATA += db/migrations/0009_webhooks.sql
 dist_migrations_DATA += db/migrations/0011_flow_control.sql

@@ -13,6 +13,7 @@
  *         [--namespace NS]... [--no-namespaces] [--own-tasks]
  *   tasks list [NAME=VALUE | --NAME VALUE]... [--json]
  *   tasks show|cancel|retry ID [--reason TEXT] [--json]
+ *   tasks events ID [--json]
  *   health [--json]
  *   check utf8 [--json]
  *
@@ -35,6 +36,7 @@
 #include "tasker/config.h"
 #include "tasker/diag.h"
 #include "tasker/log.h"
+#include "tasker/outbox_store.h"
 
 struct admin {
 	struct tk_config  cfg;
@@ -69,6 +71,7 @@ static const char usage_text[] =
     "  tasks show|cancel|retry ID [--json]\n"
     "                                one task: show it, cancel it, retry "
     "it\n"
+    "  tasks events ID [--json]      a task's webhook deliveries\n"
     "  health [--json]               the checks of /health/status\n"
     "  check utf8 [--json]           list stored text that is not UTF-8\n"
     "  help [COMMAND]                this text, or a command's\n"
@@ -180,6 +183,7 @@ static const struct command commands[] = {
 	    "usage: tasker-admin [-c FILE] tasks list [NAME=VALUE | --NAME "
 	    "VALUE]... [--json]\n"
 	    "       tasker-admin [-c FILE] tasks show ID [--json]\n"
+	    "       tasker-admin [-c FILE] tasks events ID [--json]\n"
 	    "       tasker-admin [-c FILE] tasks cancel ID [--reason TEXT] "
 	    "[--json]\n"
 	    "       tasker-admin [-c FILE] tasks retry ID [--reason TEXT] "
@@ -196,6 +200,8 @@ static const struct command commands[] = {
 	    "        created_by=SUBJECT, page=N, per_page=N ... ('-' in NAME is\n"
 	    "        read as '_', so --per-page 5 is per_page=5)\n"
 	    "show    the task and its steps\n"
+	    "events  its webhook events and their deliveries (GET\n"
+	    "        /tasks/{id}/events)\n"
 	    "cancel  a task that has not finished (reason default: "
 	    "\"cancelled\n"
 	    "        with tasker-admin\")\n"
@@ -289,6 +295,7 @@ load_config(struct admin *a)
 			    tk_err_name(e));
 	}
 	tk_diag_free(&d);
+	tk_outbox_configure(a->cfg.webhooks, a->cfg.nwebhooks);
 	return e == TK_OK ? 0 : -1;
 }
 

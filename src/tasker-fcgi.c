@@ -38,6 +38,7 @@
 #include "tasker/fcgi.h"
 #include "tasker/log.h"
 #include "tasker/ops.h"
+#include "tasker/outbox_store.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -170,6 +171,7 @@ setup(struct tk_app *app, struct tk_config *cfg,
 	    tk_db_new(read_cfg, &app->reader) != TK_OK)
 		goto out;
 	app->cfg = cfg;
+	tk_outbox_configure(cfg->webhooks, cfg->nwebhooks);
 	if (tk_ops_init(cfg) != TK_OK)
 		goto out;
 	rc = 0;

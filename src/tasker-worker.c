@@ -31,6 +31,7 @@
 #include "tasker/config.h"
 #include "tasker/diag.h"
 #include "tasker/log.h"
+#include "tasker/outbox_store.h"
 #include "tasker/worker.h"
 
 #define SEE "tasker-worker --help"
@@ -144,6 +145,7 @@ main(int argc, char **argv)
 	    (enum tk_log_format)cfg.log.format,
 	    (enum tk_log_dest)cfg.log.destination);
 	o.cfg = &cfg;
+	tk_outbox_configure(cfg.webhooks, cfg.nwebhooks);
 	rc = tk_worker_run(&o);
 out:
 	tk_diag_free(&d);

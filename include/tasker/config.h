@@ -139,6 +139,29 @@ struct tk_worker_config {
 	char     *work_dir;           /* NULL: "/" ; cwd of step handlers */
 };
 
+/*
+ * One webhook subscription (tasker.yaml(5), WEBHOOKS): the events it
+ * wants, where they go, the secret they are signed with, and how its
+ * deliveries are retried.  The secret file is only named here; the
+ * worker reads it (src/hooks/deliver.c) and never logs it.
+ */
+struct tk_webhook_sub {
+	char     *name;             /* unique; the deliveries' key */
+	char     *url;              /* http:// or https:// */
+	char     *secret_file;      /* "whsec_<base64>" */
+	char    **events;           /* task.created ... step.failed */
+	size_t    nevents;
+	unsigned  event_mask;       /* 1 << enum tk_event, from events */
+	char    **namespaces;       /* none: every namespace */
+	size_t    nnamespaces;
+	char    **handlers;         /* handler names; none: every handler */
+	size_t    nhandlers;
+	unsigned  timeout_seconds;  /* default 10, 1..300 */
+	unsigned  max_attempts;     /* default 8, 1..100 */
+	unsigned  backoff_base_ms;  /* default 1000, 10..3600000 */
+	unsigned  backoff_cap_seconds; /* default 3600, 1..86400 */
+};
+
 struct tk_log_config {
 	int   level;        /* enum tk_log_level, default info */
 	int   format;       /* enum tk_log_format, default logfmt */
@@ -158,6 +181,8 @@ struct tk_config {
 	struct tk_api_config     api;
 	struct tk_worker_config  worker;
 	struct tk_log_config     log;
+	struct tk_webhook_sub   *webhooks;       /* none: no events written */
+	size_t                   nwebhooks;
 };
 
 /* 1 and *out filled when database.read is set: db with the read host,

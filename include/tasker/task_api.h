@@ -37,6 +37,8 @@ tk_err tk_api_tasks_retry(struct tk_request *req, struct tk_response *res);
 tk_err tk_api_steps_index(struct tk_request *req, struct tk_response *res);
 tk_err tk_api_steps_show(struct tk_request *req, struct tk_response *res);
 tk_err tk_api_steps_update(struct tk_request *req, struct tk_response *res);
+/* Controller: src/api/event_controller.c */
+tk_err tk_api_tasks_events(struct tk_request *req, struct tk_response *res);
 
 /* ---------------------------------------------------------------- shared (task_support.c) */
 

@@ -1,9 +1,10 @@
 /*
- * tasks.c - `tasker-admin tasks list|show|cancel|retry`: the task API,
+ * tasks.c - `tasker-admin tasks list|show|events|cancel|retry`: the task API,
  * called in process, straight against the database.
  *
  * Each command is the API request it stands for (GET /tasks?..., GET
- * /tasks/{id}, DELETE /tasks/{id}, POST /tasks/{id}/retry), answered by
+ * /tasks/{id}, GET /tasks/{id}/events, DELETE /tasks/{id}, POST
+ * /tasks/{id}/retry), answered by
  * the API's own controller from the route table: the same filters, the
  * same validation and messages, the same store operations and state
  * rules, the same JSON.  A filter the API gains works here unchanged:
@@ -352,6 +353,35 @@ print_one(json_object *t)
 	}
 }
 
+/* GET /tasks/{id}/events as a table: one line per event and delivery. */
+static void
+print_events(json_object *doc)
+{
+	json_object *events, *ev, *dl, *d;
+	size_t i, j, nd;
+
+	if (!json_object_object_get_ex(doc, "events", &events))
+		return;
+	printf("%-24s  %-15s  %-16s  %-9s  %-8s  %-4s  %s\n", "CREATED",
+	    "EVENT", "SUBSCRIPTION", "STATUS", "ATTEMPTS", "HTTP",
+	    "LAST ERROR");
+	for (i = 0; i < json_object_array_length(events); i++) {
+		ev = json_object_array_get_idx(events, i);
+		json_object_object_get_ex(ev, "deliveries", &dl);
+		nd = dl != NULL ? json_object_array_length(dl) : 0;
+		for (j = 0; j < nd || (j == 0 && nd == 0); j++) {
+			d = nd > 0 ? json_object_array_get_idx(dl, j) : NULL;
+			put_cell(stdout, member(ev, "created_at"), 24, "  ");
+			put_cell(stdout, member(ev, "type"), 15, "  ");
+			put_cell(stdout, member(d, "subscription"), 16, "  ");
+			put_cell(stdout, member(d, "status"), 9, "  ");
+			put_cell(stdout, member(d, "attempts"), 8, "  ");
+			put_cell(stdout, member(d, "last_status_code"), 4, "  ");
+			put_cell(stdout, member(d, "last_error"), 0, "\n");
+		}
+	}
+}
+
 /* Prints the answer in c: as it is (--json), or as text by print. */
 static int
 answer(struct call *c, int json, void (*print)(json_object *))
@@ -405,7 +435,8 @@ tasks_list(const struct tk_config *cfg, int argc, char **argv, int json)
  */
 static int
 tasks_one(const struct tk_config *cfg, const char *method, const char *tail,
-    const char *id, const char *reason, int json)
+    const char *id, const char *reason, int json,
+    void (*print)(json_object *))
 {
 	struct call c;
 	struct tk_buf path;
@@ -429,7 +460,7 @@ tasks_one(const struct tk_config *cfg, const char *method, const char *tail,
 		rc = TK_EXIT_FAIL;
 	else if ((rc = call_run(&c, method, tk_buf_str(&path), "",
 	    body != NULL ? json_object_to_json_string(body) : NULL)) == 0)
-		rc = answer(&c, json, print_one);
+		rc = answer(&c, json, print);
 	call_close(&c);
 	json_object_put(body);
 	tk_buf_free(&path);
@@ -457,7 +488,7 @@ tasks_op(const struct tk_config *cfg, int argc, char **argv, int json)
 		    "tasks %s takes ID [--reason TEXT], not '%s'", argv[0],
 		    tk_diag_quote(q, argv[2]));
 	return tasks_one(cfg, cancel ? "DELETE" : "POST", cancel ? "" :
-	    "/retry", argv[1], reason, json);
+	    "/retry", argv[1], reason, json, print_one);
 }
 
 int
@@ -468,14 +499,22 @@ tk_admin_tasks(const struct tk_config *cfg, int argc, char **argv)
 
 	if (argc < 1)
 		return tk_cli_usage_error("tasker-admin", SEE,
-		    "expected 'tasks list|show|cancel|retry'");
+		    "expected 'tasks list|show|events|cancel|retry'");
 	if (strcmp(argv[0], "list") == 0)
 		return tasks_list(cfg, argc - 1, argv + 1, json);
 	if (strcmp(argv[0], "show") == 0) {
 		if (argc != 2)
 			return tk_cli_usage_error("tasker-admin", SEE,
 			    "tasks show takes one task ID");
-		return tasks_one(cfg, "GET", "", argv[1], NULL, json);
+		return tasks_one(cfg, "GET", "", argv[1], NULL, json,
+		    print_one);
+	}
+	if (strcmp(argv[0], "events") == 0) {
+		if (argc != 2)
+			return tk_cli_usage_error("tasker-admin", SEE,
+			    "tasks events takes one task ID");
+		return tasks_one(cfg, "GET", "/events", argv[1], NULL, json,
+		    print_events);
 	}
 	if (strcmp(argv[0], "cancel") == 0 || strcmp(argv[0], "retry") == 0)
 		return tasks_op(cfg, argc, argv, json);

@@ -47,6 +47,7 @@ const struct tk_route tk_api_routes[] = {
 	{ "PATCH",  "/tasks/{id}",            "tasker.task:update", 0, tk_api_tasks_update, "tasks.update" },
 	{ "DELETE", "/tasks/{id}",            "tasker.task:cancel", 0, tk_api_tasks_cancel, "tasks.cancel" },
 	{ "POST",   "/tasks/{id}/retry",      "tasker.task:retry",  0, tk_api_tasks_retry,  "tasks.retry" },
+	{ "GET",    "/tasks/{id}/events",     "tasker.task:show",   TK_ROUTE_LATEST, tk_api_tasks_events, "tasks.events" },
 	{ "GET",    "/tasks/{id}/workflow_steps", "tasker.workflow_step:index", TK_ROUTE_LATEST, tk_api_steps_index, "steps.index" },
 	{ "GET",    "/tasks/{id}/workflow_steps/{step}", "tasker.workflow_step:show", TK_ROUTE_LATEST, tk_api_steps_show, "steps.show" },
 	{ "PATCH",  "/tasks/{id}/workflow_steps/{step}", "tasker.workflow_step:update", 0, tk_api_steps_update, "steps.update" },

@@ -26,6 +26,7 @@
 #include "tasker/migrate.h"
 #include "tasker/probe.h"
 #include "tasker/task_api.h"
+#include "tasker/outbox_store.h"
 
 #define DOCS_MAX_BYTES   (4u << 20)
 #define DOCS_MAX_DEPTH   64
@@ -524,6 +525,26 @@ gauge_stale(struct tk_app *app, struct tk_buf *b)
 		    names[i], n[i]);
 }
 
+/* Webhook deliveries by outcome (outbox_store.h); nothing before
+ * migration 0009 is applied. */
+static void
+render_webhooks(struct tk_app *app, struct tk_buf *b)
+{
+	static const char *const outcome[] = { "delivered", "retried",
+	    "failed" };
+	unsigned long long n[3];
+	int i;
+
+	if (tk_outbox_counts(app->db, n) != TK_OK)
+		return;
+	tk_prom_header(b, "tasker_webhook_deliveries_total", "counter",
+	    "Webhook delivery attempts by outcome: delivered (2xx), retried "
+	    "(failed, to be sent again), failed (no attempt left).");
+	for (i = 0; i < 3; i++)
+		tk_buf_printf(b, "tasker_webhook_deliveries_total"
+		    "{outcome=\"%s\"} %llu\n", outcome[i], n[i]);
+}
+
 /* The metrics read from the database; 0 when it could not be reached. */
 static int
 render_db(struct tk_app *app, struct tk_buf *b)
@@ -564,6 +585,7 @@ render_db(struct tk_app *app, struct tk_buf *b)
 	    version);
 	gauge(b, "tasker_schema_current", "1 when every migration this "
 	    "tasker-fcgi knows is applied.", current);
+	render_webhooks(app, b);
 	return 1;
 }
 

@@ -22,6 +22,7 @@
 #include "tasker/state.h"
 #include "tasker/http.h"
 #include "tasker/log.h"
+#include "tasker/webhook.h"
 #include "tasker/yamljson.h"
 
 #define MIB             (1024ULL * 1024)
@@ -123,6 +124,58 @@ check_alg(const char *s)
 			return NULL;
 	return "must be one of HS256, HS384, HS512, RS256, RS384, RS512, "
 	    "ES256, ES384";
+}
+
+/* A webhook's URL: http:// or https://, a host, no blank or control
+ * byte (curl is told to refuse every other scheme too). */
+static const char *
+check_url(const char *s)
+{
+	const char *h;
+
+	if (strncmp(s, "https://", 8) == 0)
+		h = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		h = s + 7;
+	else
+		return "must be an http:// or https:// URL";
+	if (*h == '\0' || *h == '/' || *h == ':' || *h == '?' || *h == '#')
+		return "must name a host after the scheme";
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+			return "must not contain blanks, control or non-ASCII "
+			    "bytes (percent-encode them)";
+	return NULL;
+}
+
+static const char *
+check_event(const char *s)
+{
+	if (tk_event_parse(s) == TK_EV_NONE)
+		return "must be one of task.created, task.completed, "
+		    "task.failed, task.cancelled, step.failed";
+	return NULL;
+}
+
+/* A subscription's name, the key of its deliveries in the database. */
+static const char *
+check_hook_name(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '_' || *s == '-'))
+			return "may hold only lowercase letters, digits, '_' "
+			    "and '-'";
+	return NULL;
+}
+
+static const char *
+check_handler_name(const char *s)
+{
+	if (!tk_name_valid(s))
+		return "must be a handler name: lowercase letters, digits "
+		    "and '_', 1 to " TK_STR(TK_NAME_MAX) " characters";
+	return NULL;
 }
 
 /* "" (the root) or "/a/b": no trailing '/', no "//", "." or "..". */
@@ -363,6 +416,120 @@ set_keys(struct cfg_ctx *c, const struct cfg_field *f, json_object *v,
 	*count = len;
 }
 
+/* --- webhooks ------------------------------------------------------ */
+
+void
+cfg_free_webhooks(struct tk_webhook_sub *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(w[i].name);
+		free(w[i].url);
+		free(w[i].secret_file);
+		cfg_free_strv(w[i].events, w[i].nevents);
+		cfg_free_strv(w[i].namespaces, w[i].nnamespaces);
+		cfg_free_strv(w[i].handlers, w[i].nhandlers);
+	}
+	free(w);
+}
+
+/* events: the list, and the mask the outbox matches with. */
+static void
+set_events(struct cfg_ctx *c, const struct cfg_field *f, json_object *v,
+    const char *path, unsigned long line, void *base)
+{
+	struct tk_webhook_sub *w = base;
+	size_t i;
+
+	cfg_set_strlist(c, f, v, path, line, base);
+	w->event_mask = 0;
+	for (i = 0; i < w->nevents; i++)
+		w->event_mask |= 1u << tk_event_parse(w->events[i]);
+}
+
+static const struct cfg_field hook_fields[];
+
+/* One subscription: its defaults, its keys, then what it must have. */
+static void
+set_hook(struct cfg_ctx *c, struct tk_webhook_sub *w, json_object *item,
+    const char *ipath, unsigned long iline)
+{
+	json_object *ev;
+
+	w->timeout_seconds = 10;
+	w->max_attempts = 8;
+	w->backoff_base_ms = 1000;
+	w->backoff_cap_seconds = 3600;
+	cfg_record(c, ipath, iline);
+	cfg_walk(c, item, ipath, iline, hook_fields, w);
+	/* A key given but refused was reported already. */
+	if (!json_object_object_get_ex(item, "name", NULL))
+		cfg_err(c, iline, ipath, "needs a name (the key of its "
+		    "deliveries)");
+	if (!json_object_object_get_ex(item, "url", NULL))
+		cfg_err(c, iline, ipath, "needs a url");
+	if (!json_object_object_get_ex(item, "secret_file", NULL))
+		cfg_err(c, iline, ipath, "needs a secret_file (a file holding "
+		    "whsec_ and the base64 of the key)");
+	if (!json_object_object_get_ex(item, "events", &ev) ||
+	    (json_object_is_type(ev, json_type_array) &&
+	    json_object_array_length(ev) == 0))
+		cfg_err(c, iline, ipath, "needs events: at least one of "
+		    "task.created, task.completed, task.failed, "
+		    "task.cancelled, step.failed");
+}
+
+/* webhooks: a list of subscriptions with distinct names. */
+static void
+set_webhooks(struct cfg_ctx *c, const struct cfg_field *f, json_object *v,
+    const char *path, unsigned long line, void *base)
+{
+	struct tk_webhook_sub **slot = CFG_SLOT(base, f,
+	    struct tk_webhook_sub *);
+	size_t *count = CFG_COUNT(base, f);
+	struct tk_webhook_sub *w = NULL;
+	json_object *item;
+	char ipath[320];
+	unsigned long iline;
+	size_t i, j, len;
+
+	if (v != NULL && !json_object_is_type(v, json_type_array)) {
+		cfg_err(c, line, path, "must be a list of subscriptions, not "
+		    "a %s", cfg_kind(v));
+		return;
+	}
+	if ((len = v != NULL ? json_object_array_length(v) : 0) >
+	    CFG_MAX_HOOKS) {
+		cfg_err(c, line, path, "has more than %d subscriptions",
+		    CFG_MAX_HOOKS);
+		return;
+	}
+	if (len > 0 && (w = calloc(len, sizeof(*w))) == NULL) {
+		cfg_nomem(c);
+		return;
+	}
+	for (i = 0; i < len && !c->fatal; i++) {
+		item = json_object_array_get_idx(v, i);
+		iline = tk_yaml_item_line(v, i);
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+		if (!json_object_is_type(item, json_type_object)) {
+			cfg_err(c, iline, ipath, "must be a mapping with "
+			    "name, url, secret_file and events");
+			continue;
+		}
+		set_hook(c, &w[i], item, ipath, iline);
+		for (j = 0; j < i && w[i].name != NULL; j++)
+			if (w[j].name != NULL &&
+			    strcmp(w[j].name, w[i].name) == 0)
+				cfg_err(c, iline, ipath, "name '%s' is taken "
+				    "by %s[%zu]", w[i].name, path, j);
+	}
+	cfg_free_webhooks(*slot, *count);
+	*slot = w;
+	*count = len;
+}
+
 /* --- the tables ---------------------------------------------------- */
 
 #define F_STR(k, t, m, mx, chk) \
@@ -535,6 +702,26 @@ static const struct cfg_field log_fields[] = {
 	F_END
 };
 
+static const struct cfg_field hook_fields[] = {
+	F_STR("name", struct tk_webhook_sub, name, 64, check_hook_name),
+	F_STR("url", struct tk_webhook_sub, url, 2048, check_url),
+	F_OPTPATH("secret_file", struct tk_webhook_sub, secret_file),
+	F_LIST("events", set_events, struct tk_webhook_sub, events, nevents,
+	    32, check_event),
+	F_LIST("namespaces", cfg_set_strlist, struct tk_webhook_sub,
+	    namespaces, nnamespaces, TK_NAME_MAX, check_ns),
+	F_LIST("handlers", cfg_set_strlist, struct tk_webhook_sub, handlers,
+	    nhandlers, TK_NAME_MAX, check_handler_name),
+	F_UINT("timeout_seconds", struct tk_webhook_sub, timeout_seconds, 1,
+	    300),
+	F_UINT("max_attempts", struct tk_webhook_sub, max_attempts, 1, 100),
+	F_UINT("backoff_base_ms", struct tk_webhook_sub, backoff_base_ms, 10,
+	    3600000),
+	F_UINT("backoff_cap_seconds", struct tk_webhook_sub,
+	    backoff_cap_seconds, 1, 86400),
+	F_END
+};
+
 const struct cfg_field cfg_top_fields[] = {
 	F_STR("environment", struct tk_config, environment, 64, check_env),
 	F_PATH("handlers_dir", struct tk_config, handlers_dir),
@@ -545,6 +732,8 @@ const struct cfg_field cfg_top_fields[] = {
 	F_SECTION("api", struct tk_config, api, api_fields),
 	F_SECTION("worker", struct tk_config, worker, worker_fields),
 	F_SECTION("logging", struct tk_config, log, log_fields),
+	F_LIST("webhooks", set_webhooks, struct tk_config, webhooks, nwebhooks,
+	    0, NULL),
 	F_END
 };
 

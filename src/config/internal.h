@@ -26,6 +26,7 @@
 #define CFG_MAX_PATH   (PATH_MAX - 1) /* a path, resolved or not */
 #define CFG_MAX_LIST   10000          /* entries of one list or map */
 #define CFG_MAX_KEYS   64             /* auth.keys */
+#define CFG_MAX_HOOKS  64             /* webhooks */
 #define CFG_MAX_ERRORS 100            /* messages kept; the rest counted */
 #define CFG_MAX_FIELDS 32             /* keys of one section's table */
 
@@ -107,6 +108,7 @@ void cfg_walk(struct cfg_ctx *, json_object *, const char *, unsigned long,
 extern const struct cfg_field cfg_top_fields[];
 void cfg_free_keys(struct tk_auth_key *, size_t);
 void cfg_free_grants(struct tk_perm_grant *, size_t);
+void cfg_free_webhooks(struct tk_webhook_sub *, size_t);
 
 /* --- cross.c ------------------------------------------------------------ */
 

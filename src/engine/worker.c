@@ -41,6 +41,7 @@
 #include "tasker/alloc.h"
 #include "tasker/clock.h"
 #include "tasker/engine.h"
+#include "tasker/hooks.h"
 #include "tasker/log.h"
 #include "tasker/wake.h"
 
@@ -442,6 +443,7 @@ duties(struct sup *s, long long now)
 		s->next_reap = now + REAP_MS;
 		(void)tk_engine_reap(s->eng, held_by_child, s, NULL);
 	}
+	tk_hooks_round(s->o->cfg, now);
 	if (!s->o->until_idle && now >= s->next_probe) {
 		s->next_probe = now + w->poll_min_ms;
 		/* A failing database is not asked again at once; the

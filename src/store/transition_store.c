@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tasker/alloc.h"
+#include "tasker/outbox_store.h"
 #include "rows.h"
 
 static const char SQL_STEP_CAS[] =
@@ -125,8 +126,12 @@ tk_transition_store_step_log(struct tk_db *db, unsigned long long step_id,
     unsigned attempt, const char *actor, const char *reason)
 {
 	struct tk_dbarg a[7];
+	struct tk_outbox_step fail = { step_id, attempt, reason };
 	tk_err e;
 
+	if (to == TK_ST_ERROR && (e = tk_outbox_add(db, TK_EV_STEP_FAILED,
+	    task_id, &fail)) != TK_OK)
+		return e;
 	a[0] = TK_PINT(step_id);
 	a[1] = TK_PBLOB(task_id, 16);
 	a[2] = TK_PSTR(tk_status_name(from));
@@ -161,7 +166,11 @@ tk_transition_store_task_log(struct tk_db *db,
     const char *actor, const char *reason)
 {
 	struct tk_dbarg a[5];
+	tk_err e;
 
+	if ((e = tk_outbox_add(db, tk_outbox_task_event(from, to), task_id,
+	    NULL)) != TK_OK)
+		return e;
 	a[0] = TK_PBLOB(task_id, 16);
 	a[1] = from < 0 ? TK_PNULL :
 	    TK_PSTR(tk_status_name((enum tk_status)from));

@@ -350,6 +350,12 @@ ERR3=$(error_task) || fail "no task in error"
 replay "$STRICT" 200 PATCH "/tasks/$ERR3/workflow_steps/a" -H 'Content-Type: application/json' \
     -d "$(json '{"status":"cancelled","reason":"not needed"}')"
 
+case_begin "GET /tasks/{id}/events: a task's webhook events (none: the stack has no subscriptions), and the refusals"
+replay "$STRICT" 200 GET "/tasks/$ERR/events"
+replay "$STRICT" 404 GET /tasks/0190f1a2-7b3c-7def-8a12-3456789abcde/events
+replay "$LOOSE" 400 GET "/tasks/$ERR/events?no_such_parameter=1"
+AUTH=$OTHER_TOKEN replay "$STRICT" 403 GET "/tasks/$ERR/events"
+
 case_begin "POST /tasks/{id}/retry: a task in error, and the refusals (409: below)"
 ERR2=$(error_task) || fail "no task in error"
 replay "$LOOSE" 422 POST "/tasks/$ERR2/retry" -H 'Content-Type: application/json' \
