@@ -1,4 +1,4 @@
 # src/sched: recurring tasks - cron expressions and their fire times in a
 # time zone (cron.c).
 libtasker_a_SOURCES += include/tasker/cron.h src/sched/cron.c
-t_unit_tests_SOURCES += t/unit/test_cron.c
+t_unit_tests_SOURCES += t/unit/test_cron.c t/unit/test_schedules.c
