@@ -13,6 +13,8 @@
  *         [--namespace NS]... [--no-namespaces] [--own-tasks]
  *   tasks list [NAME=VALUE | --NAME VALUE]... [--json]
  *   tasks show|cancel|retry ID [--reason TEXT] [--json]
+ *   schedules list [--namespace NS] [--json] |
+ *   schedules pause|resume NS/HANDLER/SCHEDULE
  *   health [--json]
  *   check utf8 [--json]
  *
@@ -69,6 +71,9 @@ static const char usage_text[] =
     "  tasks show|cancel|retry ID [--json]\n"
     "                                one task: show it, cancel it, retry "
     "it\n"
+    "  schedules list [--json]       recurring tasks and their next runs\n"
+    "  schedules pause|resume NS/HANDLER/SCHEDULE\n"
+    "                                stop or restart a schedule's ticks\n"
     "  health [--json]               the checks of /health/status\n"
     "  check utf8 [--json]           list stored text that is not UTF-8\n"
     "  help [COMMAND]                this text, or a command's\n"
@@ -94,6 +99,7 @@ static int cmd_migrate(struct admin *, int, char **);
 static int cmd_handlers(struct admin *, int, char **);
 static int cmd_token(struct admin *, int, char **);
 static int cmd_tasks(struct admin *, int, char **);
+static int cmd_schedules(struct admin *, int, char **);
 static int cmd_health(struct admin *, int, char **);
 static int cmd_check(struct admin *, int, char **);
 static int cmd_help(struct admin *, int, char **);
@@ -206,6 +212,26 @@ static const struct command commands[] = {
 	    "conflict such as cancelling a finished task, the database: the\n"
 	    "reason on stderr), 2 bad usage or a value the API refuses (400,\n"
 	    "422: its message and details on one line).\n" },
+	{ "schedules", cmd_schedules,
+	    "usage: tasker-admin [-c FILE] schedules list [--namespace NS] "
+	    "[--json]\n"
+	    "       tasker-admin [-c FILE] schedules pause "
+	    "NAMESPACE/HANDLER/SCHEDULE\n"
+	    "       tasker-admin [-c FILE] schedules resume "
+	    "NAMESPACE/HANDLER/SCHEDULE\n"
+	    "\n"
+	    "Recurring tasks (schedules: in the handler YAML, see\n"
+	    "tasker-handler(5)); the workers start their ticks.\n"
+	    "list    every schedule of the latest version of each handler:\n"
+	    "        cron, zone, paused or active, next run, last task\n"
+	    "  --namespace NS   only that namespace's\n"
+	    "  --json  print {\"schedules\": [...]} (GET /schedules's "
+	    "items)\n"
+	    "pause   the schedule starts no task until resumed\n"
+	    "resume  it starts again from now: ticks that fell while it was\n"
+	    "        paused are not started\n"
+	    "\n"
+	    "Exit status: 0 done, 1 no such schedule or failed, 2 bad usage.\n" },
 	{ "health", cmd_health,
 	    "usage: tasker-admin [-c FILE] health [--json]\n"
 	    "\n"
@@ -377,6 +403,13 @@ static int
 cmd_tasks(struct admin *a, int argc, char **argv)
 {
 	return load_config(a) != 0 ? 1 : tk_admin_tasks(&a->cfg, argc, argv);
+}
+
+static int
+cmd_schedules(struct admin *a, int argc, char **argv)
+{
+	return load_config(a) != 0 ? 1 :
+	    tk_admin_schedules(&a->cfg, argc, argv);
 }
 
 static int

@@ -38,6 +38,11 @@ int tk_admin_tasks(const struct tk_config *cfg, int argc, char **argv);
 struct tk_buf;
 int tk_admin_tasks_query(int argc, char **argv, struct tk_buf *qs);
 /*
+ * schedules list [--namespace NS] [--json] | schedules pause|resume
+ * NS/HANDLER/SCHEDULE: recurring tasks (src/admin/schedules.c).
+ */
+int tk_admin_schedules(const struct tk_config *cfg, int argc, char **argv);
+/*
  * health [--json]: the checks of GET /health/status.  Exit status 0
  * healthy, 1 not (database unreachable, schema not current, no live
  * worker), 2 bad usage.

@@ -63,4 +63,13 @@ int    tk_tz_valid(const char *name);
 tk_err tk_cron_next(const struct tk_cron *c, const char *tz, time_t after,
     time_t *out);
 
+/*
+ * The latest max fire times in (after, until], oldest first, into out
+ * (*n of them: fewer when fewer fell).  Ticks further back than needed
+ * are not looked at, so a long gap costs no more than a short one.
+ * TK_ERR_CONFIG for an invalid zone, TK_ERR_NOMEM.
+ */
+tk_err tk_cron_ticks(const struct tk_cron *c, const char *tz, time_t after,
+    time_t until, time_t *out, size_t max, size_t *n);
+
 #endif

@@ -42,6 +42,7 @@
 #include "tasker/clock.h"
 #include "tasker/engine.h"
 #include "tasker/log.h"
+#include "tasker/sched.h"
 
 #define SUP_TICK_MS      100     /* the supervisor's longest sleep */
 #define REAP_MS          1000    /* expired leases are looked for */
@@ -427,6 +428,7 @@ duties(struct sup *s, long long now)
 		s->next_reap = now + REAP_MS;
 		(void)tk_engine_reap(s->eng, held_by_child, s, NULL);
 	}
+	tk_housekeep(s->o->cfg, now);   /* schedules, retention: sched.h */
 	if (!s->o->until_idle && now >= s->next_probe) {
 		s->next_probe = now + w->poll_min_ms;
 		/* A failing database is not asked again at once; the

@@ -24,8 +24,7 @@
 #define TZDIR         "/usr/share/zoneinfo"
 #define DAY           86400
 #define SEARCH_DAYS   (8 * 366)   /* Feb 29 on a given weekday, and more */
-#define LOOK_BACK     (3 * 3600)  /* wall times this far back may still
-                                     resolve after `after` (repeats) */
+#define SCAN_MAX      200000      /* fire times one tk_cron_ticks walks */
 
 /* ------------------------------------------------------------ parsing */
 
@@ -261,7 +260,7 @@ off_at(time_t x)
  * otherwise.  Assumes at most one transition within a day of it.
  */
 static time_t
-resolve(time_t wall, time_t after)
+wall_to_instant(time_t wall, time_t after)
 {
 	long oa = off_at(wall - DAY), ob = off_at(wall + DAY);
 	time_t u1 = wall - oa, u2 = wall - ob, lo, hi, mid, r;
@@ -311,8 +310,12 @@ day_matches(const struct tk_cron *c, time_t day)
 static time_t
 search(const struct tk_cron *c, time_t after)
 {
-	time_t start = after + off_at(after) - LOOK_BACK, day, wall, r;
+	long oa = off_at(after), ob = off_at(after + DAY);
+	time_t start, day, wall, r;
 	int d, h, m;
+
+	/* No wall time before this can resolve after `after`. */
+	start = after + (oa < ob ? oa : ob);
 
 	start -= ((start % 60) + 60) % 60;
 	day = start - (((start % DAY) + DAY) % DAY);
@@ -327,7 +330,7 @@ search(const struct tk_cron *c, time_t after)
 				wall = day + h * 3600 + m * 60;
 				if (!(c->minute & (1ULL << m)) || wall < start)
 					continue;
-				if ((r = resolve(wall, after)) >= 0)
+				if ((r = wall_to_instant(wall, after)) >= 0)
 					return r;
 			}
 		}
@@ -335,33 +338,100 @@ search(const struct tk_cron *c, time_t after)
 	return -1;
 }
 
-tk_err
-tk_cron_next(const struct tk_cron *c, const char *tz, time_t after,
-    time_t *out)
+/* Switches the zone to tz; *old gets the caller's TZ to restore. */
+static tk_err
+zone_enter(const char *tz, char **old)
 {
-	char *old = NULL, spec[TK_TZ_NAME_MAX + 2];
+	char spec[TK_TZ_NAME_MAX + 2];
 	const char *cur;
-	time_t r;
 
+	*old = NULL;
 	if (!tk_tz_valid(tz))
 		return TK_ERR_CONFIG;
-	if ((cur = getenv("TZ")) != NULL && (old = strdup(cur)) == NULL)
+	if ((cur = getenv("TZ")) != NULL && (*old = strdup(cur)) == NULL)
 		return TK_ERR_NOMEM;
 	snprintf(spec, sizeof(spec), ":%s", tz);
 	if (setenv("TZ", spec, 1) < 0) {
-		free(old);
+		free(*old);
 		return TK_ERR_NOMEM;
 	}
 	tzset();
-	r = search(c, after);
+	return TK_OK;
+}
+
+static void
+zone_leave(char *old)
+{
 	if (old != NULL)
 		(void)setenv("TZ", old, 1);
 	else
 		(void)unsetenv("TZ");
 	tzset();
 	free(old);
+}
+
+tk_err
+tk_cron_next(const struct tk_cron *c, const char *tz, time_t after,
+    time_t *out)
+{
+	char *old;
+	time_t r;
+	tk_err e;
+
+	if ((e = zone_enter(tz, &old)) != TK_OK)
+		return e;
+	r = search(c, after);
+	zone_leave(old);
 	if (r < 0)
 		return TK_ERR_BAD_REQUEST;
 	*out = r;
 	return TK_OK;
+}
+
+/* The ticks in (from, until] into the ring out[max]; their count. */
+static size_t
+walk(const struct tk_cron *c, time_t from, time_t until, time_t *out,
+    size_t max)
+{
+	size_t total = 0;
+	time_t t = from;
+
+	while (total < SCAN_MAX && (t = search(c, t)) >= 0 && t <= until)
+		out[total++ % max] = t;
+	return total;
+}
+
+tk_err
+tk_cron_ticks(const struct tk_cron *c, const char *tz, time_t after,
+    time_t until, time_t *out, size_t max, size_t *n)
+{
+	static const time_t window[] = { 3600, DAY, 32 * DAY, 367 * DAY,
+	    SEARCH_DAYS * (time_t)DAY };
+	time_t *ring = NULL, from = after;
+	size_t i, total = 0, first;
+	char *old;
+	tk_err e;
+
+	*n = 0;
+	if (max == 0 || until <= after)
+		return TK_OK;
+	if ((ring = calloc(max, sizeof(*ring))) == NULL)
+		return TK_ERR_NOMEM;
+	if ((e = zone_enter(tz, &old)) != TK_OK)
+		goto out;
+	/* The latest ticks only: look back over ever wider windows. */
+	for (i = 0; i < sizeof(window) / sizeof(window[0]); i++) {
+		from = until - window[i] > after ? until - window[i] : after;
+		if ((total = walk(c, from, until, ring, max)) >= max ||
+		    from == after)
+			break;
+	}
+	zone_leave(old);
+	*n = total < max ? total : max;
+	first = total < max ? 0 : total % max;
+	for (i = 0; i < *n; i++)
+		out[i] = ring[(first + i) % max];
+out:
+	free(ring);
+	return e;
 }

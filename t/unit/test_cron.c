@@ -160,6 +160,44 @@ test_tz(void)
 	unsetenv("TZ");
 }
 
+/* The latest ticks of a stretch, oldest first; a long one is cheap. */
+static void
+test_ticks(void)
+{
+	struct tk_cron c;
+	time_t t[100];
+	size_t n;
+
+	CU_ASSERT_EQUAL_FATAL(tk_cron_parse("*/10 * * * *", &c, NULL, 0),
+	    TK_OK);
+	CU_ASSERT_EQUAL(tk_cron_ticks(&c, "UTC", iso("2024-01-01T00:00:00Z"),
+	    iso("2024-01-01T01:00:00Z"), t, 3, &n), TK_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_EQUAL(t[0], iso("2024-01-01T00:40:00Z"));
+	CU_ASSERT_EQUAL(t[2], iso("2024-01-01T01:00:00Z"));
+	CU_ASSERT_EQUAL(tk_cron_ticks(&c, "UTC", iso("2024-01-01T00:00:00Z"),
+	    iso("2024-01-01T01:00:00Z"), t, 100, &n), TK_OK);
+	CU_ASSERT_EQUAL(n, 6);
+	CU_ASSERT_EQUAL(t[0], iso("2024-01-01T00:10:00Z"));
+	CU_ASSERT_EQUAL(tk_cron_ticks(&c, "UTC", iso("2024-01-01T00:00:00Z"),
+	    iso("2024-01-01T00:09:59Z"), t, 100, &n), TK_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	/* Four years of minutes: only the last two are looked for. */
+	CU_ASSERT_EQUAL_FATAL(tk_cron_parse("* * * * *", &c, NULL, 0), TK_OK);
+	CU_ASSERT_EQUAL(tk_cron_ticks(&c, "Europe/Berlin",
+	    iso("2020-01-01T00:00:00Z"), iso("2024-01-01T00:00:30Z"), t, 2,
+	    &n), TK_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_EQUAL(t[0], iso("2023-12-31T23:59:00Z"));
+	CU_ASSERT_EQUAL(t[1], iso("2024-01-01T00:00:00Z"));
+	/* A yearly one over a long gap finds its ticks further back. */
+	CU_ASSERT_EQUAL_FATAL(tk_cron_parse("@yearly", &c, NULL, 0), TK_OK);
+	CU_ASSERT_EQUAL(tk_cron_ticks(&c, "UTC", iso("2020-06-01T00:00:00Z"),
+	    iso("2024-06-01T00:00:00Z"), t, 2, &n), TK_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_EQUAL(t[0], iso("2023-01-01T00:00:00Z"));
+}
+
 TK_SUITE(cron, { "basic", test_basic }, { "dom_dow", test_dom_dow },
     { "dst_gap", test_dst_gap }, { "dst_repeat", test_dst_repeat },
-    { "bad", test_bad }, { "tz", test_tz });
+    { "bad", test_bad }, { "tz", test_tz }, { "ticks", test_ticks });
