@@ -62,7 +62,7 @@ str_of(json_object *o, const char *key)
 
 /* One line per schedule: where, when, state, the next run. */
 static void
-print_list(json_object *a)
+print_schedules(json_object *a)
 {
 	json_object *o, *next;
 	size_t i;
@@ -82,7 +82,7 @@ print_list(json_object *a)
 }
 
 static int
-cmd_list(const struct tk_config *cfg, const char *ns, int json)
+cmd_schedules_list(const struct tk_config *cfg, const char *ns, int json)
 {
 	struct ctx c;
 	json_object *a = NULL, *doc;
@@ -100,7 +100,7 @@ cmd_list(const struct tk_config *cfg, const char *ns, int json)
 			    json_object_get(a));
 		rc = tk_admin_json_print(doc);
 	} else {
-		print_list(a);
+		print_schedules(a);
 		rc = 0;
 	}
 out:
@@ -218,7 +218,7 @@ tk_admin_schedules(const struct tk_config *cfg, int argc, char **argv)
 			return tk_cli_usage_error("tasker-admin", SEE, "--namespace:"
 			    " '%s' is not a namespace name", tk_diag_quote(q, ns));
 		if (argc == 1)
-			return cmd_list(cfg, ns, json);
+			return cmd_schedules_list(cfg, ns, json);
 		return tk_cli_usage_error("tasker-admin", SEE, "schedules list: "
 		    "unexpected '%s'", tk_diag_quote(q, argv[1]));
 	}

@@ -92,7 +92,7 @@ schedule_json(const struct tk_handler_def *h,
 
 /* Appends the schedules of d to a. */
 static void
-add_handler(json_object *a, const struct tk_handler_def *d,
+add_schedules_of(json_object *a, const struct tk_handler_def *d,
     const struct tk_schedule_states *st, long long now)
 {
 	size_t k;
@@ -129,7 +129,7 @@ tk_api_schedules_of(struct tk_db *db, const struct tk_catalog *cat,
 			continue;
 		for (j = 0; j < cat->namespaces[i].nhandlers; j++) {
 			h = &cat->namespaces[i].handlers[j];
-			add_handler(a, h->versions[h->latest].def, &st, now);
+			add_schedules_of(a, h->versions[h->latest].def, &st, now);
 		}
 	}
 	tk_schedule_states_free(&st);
@@ -181,7 +181,7 @@ tk_api_schedules_add(struct tk_db *db, const struct tk_handler_def *d,
 		tk_schedule_states_free(&st);
 		return TK_ERR_NOMEM;
 	}
-	add_handler(a, d, &st, now);
+	add_schedules_of(a, d, &st, now);
 	tk_schedule_states_free(&st);
 	json_object_object_add(root, "schedules", a);
 	return TK_OK;

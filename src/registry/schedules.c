@@ -111,7 +111,7 @@ parse_missed(struct vctx *v, struct tk_schedule_def *s, json_object *obj,
 
 /* The context against the handler's schema (compiled once: sc). */
 static void
-check_context(struct vctx *v, const struct tk_schema *sc,
+check_schedule_context(struct vctx *v, const struct tk_schema *sc,
     struct tk_schedule_def *s, unsigned line, const char *path)
 {
 	struct tk_schema_result r = TK_SCHEMA_RESULT_INIT;
@@ -167,7 +167,7 @@ parse_one(struct vctx *v, struct tk_handler_def *h, size_t i,
 		return;
 	} else
 		s->context = reg_canon_at(v, val, l, p);
-	check_context(v, sc, s, l, p);
+	check_schedule_context(v, sc, s, l, p);
 }
 
 void

@@ -390,7 +390,7 @@ tk_cron_next(const struct tk_cron *c, const char *tz, time_t after,
 
 /* The ticks in (from, until] into the ring out[max]; their count. */
 static size_t
-walk(const struct tk_cron *c, time_t from, time_t until, time_t *out,
+walk_ticks(const struct tk_cron *c, time_t from, time_t until, time_t *out,
     size_t max)
 {
 	size_t total = 0;
@@ -422,7 +422,7 @@ tk_cron_ticks(const struct tk_cron *c, const char *tz, time_t after,
 	/* The latest ticks only: look back over ever wider windows. */
 	for (i = 0; i < sizeof(window) / sizeof(window[0]); i++) {
 		from = until - window[i] > after ? until - window[i] : after;
-		if ((total = walk(c, from, until, ring, max)) >= max ||
+		if ((total = walk_ticks(c, from, until, ring, max)) >= max ||
 		    from == after)
 			break;
 	}

@@ -48,15 +48,6 @@ tk_schedule_store_now(struct tk_db *db, long long *now)
 	return e;
 }
 
-static void
-copy_cell(char *dst, size_t sz, const struct tk_rows *r, size_t row,
-    size_t col)
-{
-	const char *s = tk_row_str(r, row, col);
-
-	snprintf(dst, sz, "%s", s != NULL ? s : "");
-}
-
 tk_err
 tk_schedule_store_list(struct tk_db *db, struct tk_schedule_states *out)
 {
@@ -74,9 +65,13 @@ tk_schedule_store_list(struct tk_db *db, struct tk_schedule_states *out)
 	}
 	for (i = 0; i < r.nrows; i++) {
 		s = &out->v[i];
-		copy_cell(s->namespace_name, sizeof(s->namespace_name), &r, i, 0);
-		copy_cell(s->handler, sizeof(s->handler), &r, i, 1);
-		copy_cell(s->schedule, sizeof(s->schedule), &r, i, 2);
+		/* NOT NULL columns of at most TK_NAME_MAX bytes. */
+		snprintf(s->namespace_name, sizeof(s->namespace_name), "%s",
+		    tk_row_str(&r, i, 0));
+		snprintf(s->handler, sizeof(s->handler), "%s",
+		    tk_row_str(&r, i, 1));
+		snprintf(s->schedule, sizeof(s->schedule), "%s",
+		    tk_row_str(&r, i, 2));
 		s->paused = tk_row_int(&r, i, 3) != 0;
 		s->last_tick = tk_row_int(&r, i, 4);
 		if (tk_row_len(&r, i, 5) == 16)
