@@ -6,4 +6,4 @@ dist_migrations_DATA += db/migrations/0003_step_status_index.sql
 dist_migrations_DATA += db/migrations/0004_created_by.sql
 dist_migrations_DATA += db/migrations/0005_lease_epoch.sql
 dist_migrations_DATA += db/migrations/0006_task_filters.sql
-dist_migrations_DATA += db/migrations/0010_schedules.sql
+dist_migrations_DATA += db/migrations/0010_schedules_retention.sql

@@ -13,6 +13,7 @@
  *         [--namespace NS]... [--no-namespaces] [--own-tasks]
  *   tasks list [NAME=VALUE | --NAME VALUE]... [--json]
  *   tasks show|cancel|retry ID [--reason TEXT] [--json]
+ *   tasks purge --older-than DURATION [--namespace NS] [--dry-run] [--json]
  *   schedules list [--namespace NS] [--json] |
  *   schedules pause|resume NS/HANDLER/SCHEDULE
  *   health [--json]
@@ -71,6 +72,8 @@ static const char usage_text[] =
     "  tasks show|cancel|retry ID [--json]\n"
     "                                one task: show it, cancel it, retry "
     "it\n"
+    "  tasks purge --older-than DURATION [--namespace NS] [--dry-run]\n"
+    "                                delete old finished tasks\n"
     "  schedules list [--json]       recurring tasks and their next runs\n"
     "  schedules pause|resume NS/HANDLER/SCHEDULE\n"
     "                                stop or restart a schedule's ticks\n"
@@ -190,6 +193,8 @@ static const struct command commands[] = {
 	    "[--json]\n"
 	    "       tasker-admin [-c FILE] tasks retry ID [--reason TEXT] "
 	    "[--json]\n"
+	    "       tasker-admin [-c FILE] tasks purge --older-than DURATION\n"
+	    "           [--namespace NS] [--dry-run] [--json]\n"
 	    "\n"
 	    "The task API's requests (GET /tasks, GET /tasks/{id}, DELETE\n"
 	    "/tasks/{id}, POST /tasks/{id}/retry), answered straight from the\n"
@@ -206,7 +211,15 @@ static const struct command commands[] = {
 	    "\"cancelled\n"
 	    "        with tasker-admin\")\n"
 	    "retry   a task in error: its failed steps run again\n"
+	    "purge   delete complete, cancelled and error tasks whose last\n"
+	    "        change is older than DURATION (30d, 12h, 90m, 45s), with\n"
+	    "        their steps and transitions, in batches of 100 (as the\n"
+	    "        workers' retention does; each first appended to\n"
+	    "        retention.export when set); --namespace: only that one;\n"
+	    "        --dry-run: only count them\n"
 	    "  --json  print the API's answer body as it is instead of text\n"
+	    "          (purge: {\"dry_run\", \"older_than_seconds\",\n"
+	    "          \"namespace\", \"tasks\": {STATUS: N}, \"total\"})\n"
 	    "\n"
 	    "Exit status: 0 done, 1 refused or failed (no such task, a\n"
 	    "conflict such as cancelling a finished task, the database: the\n"

@@ -29,6 +29,10 @@ int tk_admin_token(const struct tk_config *cfg, int argc, char **argv);
  * (src/admin/tasks.c says how).
  */
 int tk_admin_tasks(const struct tk_config *cfg, int argc, char **argv);
+/* tasks purge --older-than DURATION [--namespace NS] [--dry-run]: the
+ * arguments after "purge" (src/admin/purge.c). */
+int tk_admin_tasks_purge(const struct tk_config *cfg, int argc, char **argv,
+    int json);
 /*
  * The query string of `tasks list ARGS` (NAME=VALUE, --NAME=VALUE,
  * --NAME VALUE; '-' in NAME read as '_'), percent-encoded and appended

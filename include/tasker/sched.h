@@ -38,4 +38,25 @@ void   tk_housekeep_end(void);
 tk_err tk_sched_run(struct tk_db *db, const struct tk_catalog *cat,
     unsigned *started);
 
+/*
+ * Retention (src/sched/retention.c).  Every rule of rc (each status's
+ * age, namespaces with their own ages apart), up to max_batches batches
+ * of TK_PURGE_BATCH tasks per rule; each purged task is first appended
+ * to rc->export when set.  res (zeroed by the caller) gets what went.
+ */
+struct tk_purge_result;
+tk_err tk_retention_run(struct tk_db *db,
+    const struct tk_retention_config *rc, unsigned max_batches,
+    struct tk_purge_result *res);
+
+/*
+ * tasker-admin tasks purge: the complete, cancelled and error tasks of
+ * namespace ns (NULL: every one) older than older_than seconds, exported
+ * to export (NULL: not) first.  dry_run: only counted.  count[0..2] get
+ * the tasks of each status (complete, cancelled, error).
+ */
+tk_err tk_retention_purge(struct tk_db *db, const char *ns,
+    long long older_than, const char *export, int dry_run,
+    unsigned long long count[3]);
+
 #endif

@@ -1,8 +1,8 @@
 /*
  * schedule_store.h - the SQL of recurring tasks (src/store/
  * schedule_store.c): the schedule_state rows (paused, last tick; see
- * db/migrations/0010_schedules.sql) and the database's clock, which is
- * the one every worker host agrees on.  The tasks themselves are created
+ * db/migrations/0010_schedules_retention.sql) and the database's clock,
+ * which is the one every worker host agrees on.  The tasks themselves are created
  * through task_store.h, as POST /tasks creates them.
  */
 #ifndef TASKER_SCHEDULE_STORE_H

@@ -4,9 +4,9 @@
  *
  * list shows what GET /schedules shows (src/api/schedules.c makes the
  * document for both).  pause and resume change the schedule's state row
- * (db/migrations/0010_schedules.sql) without touching the YAML: a paused
- * schedule starts nothing, and resuming starts from that moment (ticks
- * that fell while it was paused are not started).  Only a schedule of
+ * (db/migrations/0010_schedules_retention.sql) without touching the
+ * YAML: a paused schedule starts nothing, and resuming starts from that
+ * moment (ticks that fell while it was paused are not started).  Only a schedule of
  * the latest version of a handler the database holds is accepted.
  */
 #include "tasker/admin.h"
@@ -177,46 +177,19 @@ out:
 	return rc;
 }
 
-/* --namespace NS (or --namespace=NS) out of argv; NULL when absent. */
-static const char *
-take_namespace(int *argc, char **argv, int *bad)
-{
-	const char *ns = NULL;
-	int i, j, skip;
-
-	for (i = 1; i < *argc; i++) {
-		skip = 0;
-		if (strcmp(argv[i], "--namespace") == 0 && i + 1 < *argc) {
-			ns = argv[i + 1];
-			skip = 2;
-		} else if (strncmp(argv[i], "--namespace=", 12) == 0) {
-			ns = argv[i] + 12;
-			skip = 1;
-		}
-		if (skip == 0)
-			continue;
-		for (j = i; j + skip <= *argc; j++)
-			argv[j] = argv[j + skip];
-		*argc -= skip;
-		i--;
-	}
-	*bad = ns != NULL && !tk_name_valid(ns);
-	return ns;
-}
-
 int
 tk_admin_schedules(const struct tk_config *cfg, int argc, char **argv)
 {
 	char q[TK_DIAG_QUOTE_SIZE];
-	const char *ns;
-	int json, bad;
+	const char *ns = NULL;
+	int json, got;
 
 	if (argc >= 1 && strcmp(argv[0], "list") == 0) {
 		json = tk_cli_take_flag(&argc, argv, "--json");
-		ns = take_namespace(&argc, argv, &bad);
-		if (bad)
-			return tk_cli_usage_error("tasker-admin", SEE, "--namespace:"
-			    " '%s' is not a namespace name", tk_diag_quote(q, ns));
+		got = tk_cli_take_value(&argc, argv, "--namespace", &ns);
+		if (got < 0 || (got > 0 && !tk_name_valid(ns)))
+			return tk_cli_usage_error("tasker-admin", SEE, "--namespace"
+			    " needs a namespace name");
 		if (argc == 1)
 			return cmd_schedules_list(cfg, ns, json);
 		return tk_cli_usage_error("tasker-admin", SEE, "schedules list: "

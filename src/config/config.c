@@ -304,6 +304,7 @@ tk_config_free(struct tk_config *cfg)
 	cfg_free_strv(cfg->api.cors_origins, cfg->api.ncors_origins);
 	free(cfg->worker.user);
 	free(cfg->worker.work_dir);
+	cfg_free_retention(&cfg->retention);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -521,6 +521,8 @@ const struct cfg_field cfg_top_fields[] = {
 	F_SECTION("api", struct tk_config, api, api_fields),
 	F_SECTION("worker", struct tk_config, worker, worker_fields),
 	F_SECTION("logging", struct tk_config, log, log_fields),
+	F_SECTION("retention", struct tk_config, retention,
+	    cfg_retention_fields),
 	F_END
 };
 

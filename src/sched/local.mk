@@ -5,4 +5,4 @@ t_unit_tests_SOURCES += t/unit/test_cron.c t/unit/test_schedules.c
 # The worker's housekeeping: due schedule ticks (schedule.c), each duty
 # when it is due (housekeep.c).
 libtasker_a_SOURCES += include/tasker/sched.h src/sched/housekeep.c \
-	src/sched/schedule.c
+	src/sched/schedule.c src/sched/retention.c
