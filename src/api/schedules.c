@@ -103,6 +103,23 @@ add_schedules_of(json_object *a, const struct tk_handler_def *d,
 		    d->namespace_name, d->name, d->schedules[k].name), now));
 }
 
+/* The database's now, every state row and an empty array to fill. */
+static tk_err
+begin(struct tk_db *db, struct tk_schedule_states *st, long long *now,
+    json_object **a)
+{
+	tk_err e;
+
+	if ((e = tk_schedule_store_now(db, now)) != TK_OK ||
+	    (e = tk_schedule_store_list(db, st)) != TK_OK)
+		return e;
+	if ((*a = json_object_new_array()) == NULL) {
+		tk_schedule_states_free(st);
+		return TK_ERR_NOMEM;
+	}
+	return TK_OK;
+}
+
 tk_err
 tk_api_schedules_of(struct tk_db *db, const struct tk_catalog *cat,
     const struct tk_principal *p, const char *ns, json_object **out)
@@ -115,13 +132,8 @@ tk_api_schedules_of(struct tk_db *db, const struct tk_catalog *cat,
 	tk_err e;
 
 	*out = NULL;
-	if ((e = tk_schedule_store_now(db, &now)) != TK_OK ||
-	    (e = tk_schedule_store_list(db, &st)) != TK_OK)
+	if ((e = begin(db, &st, &now, &a)) != TK_OK)
 		return e;
-	if ((a = json_object_new_array()) == NULL) {
-		tk_schedule_states_free(&st);
-		return TK_ERR_NOMEM;
-	}
 	for (i = 0; i < cat->nnamespaces; i++) {
 		if ((ns != NULL && strcmp(ns, cat->namespaces[i].name) != 0) ||
 		    (p != NULL && !tk_principal_sees_ns(p,
@@ -174,13 +186,8 @@ tk_api_schedules_add(struct tk_db *db, const struct tk_handler_def *d,
 	long long now;
 	tk_err e;
 
-	if ((e = tk_schedule_store_now(db, &now)) != TK_OK ||
-	    (e = tk_schedule_store_list(db, &st)) != TK_OK)
+	if ((e = begin(db, &st, &now, &a)) != TK_OK)
 		return e;
-	if ((a = json_object_new_array()) == NULL) {
-		tk_schedule_states_free(&st);
-		return TK_ERR_NOMEM;
-	}
 	add_schedules_of(a, d, &st, now);
 	tk_schedule_states_free(&st);
 	json_object_object_add(root, "schedules", a);

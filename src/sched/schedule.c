@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tasker/body_parser.h"
 #include "tasker/catalog.h"
 #include "tasker/handler.h"
 #include "tasker/log.h"
@@ -63,9 +64,9 @@ start_tick(const struct tick_ctx *c, time_t tick, unsigned char id[16],
 	memset(&t, 0, sizeof(t));
 	t.hv_id = c->v->id;
 	t.def = c->v->def;
-	t.context = json_object_to_json_string_ext(c->s->context,
-	    JSON_C_TO_STRING_PLAIN);
-	t.context_len = strlen(t.context);
+	/* Stored as POST /tasks stores a context. */
+	if ((t.context = tk_json_text(c->s->context, &t.context_len)) == NULL)
+		return TK_ERR_NOMEM;
 	t.initiator = initiator;
 	t.source_system = "tasker-scheduler";
 	t.reason = reason;

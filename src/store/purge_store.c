@@ -7,8 +7,9 @@
  * to the id of a task created at the cutoff (ids are UUIDv7: a task
  * created later cannot be old enough), so a round that finds nothing
  * costs a short index range, not a scan of every finished task.  The
- * deletes name the batch's ids in an IN list always TK_PURGE_BATCH long
- * (padded with the first id), so each is one prepared statement.
+ * deletes name the batch's ids IN_IDS at a time in an IN list always
+ * that long (padded with an id of the chunk), so each is one prepared
+ * statement.
  * idempotency_keys has no index on task_id: its delete reads the table
  * (live keys only, bounded by api.idempotency_ttl_seconds); sessions are
  * READ COMMITTED, so it locks only the rows it deletes.
@@ -23,7 +24,7 @@
 
 #include "rows.h"
 
-#define SQL_MAX  (256 + 2 * TK_PURGE_BATCH)
+#define IN_IDS   50      /* ids in one DELETE's IN list */
 #define NS_MAX   64
 
 struct pick {
@@ -41,16 +42,20 @@ struct batch {
 	long long                   now;
 };
 
+/* The deletes, in foreign-key order; each IN list is IN_IDS long. */
+#define IN_LIST "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?," \
+	"?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 static const char *const deletes[] = {
-	"DELETE FROM step_transitions WHERE task_id IN ",
-	"DELETE FROM workflow_steps WHERE task_id IN ",
-	"DELETE FROM task_transitions WHERE task_id IN ",
-	"DELETE FROM task_tags WHERE task_id IN ",
-	"DELETE FROM idempotency_keys WHERE task_id IN ",
-	"DELETE FROM tasks WHERE id IN ",
+	"DELETE FROM step_transitions WHERE task_id IN " IN_LIST,
+	"DELETE FROM workflow_steps WHERE task_id IN " IN_LIST,
+	"DELETE FROM task_transitions WHERE task_id IN " IN_LIST,
+	"DELETE FROM task_tags WHERE task_id IN " IN_LIST,
+	"DELETE FROM idempotency_keys WHERE task_id IN " IN_LIST,
+	"DELETE FROM tasks WHERE id IN " IN_LIST,
 };
 enum { DEL_STEP_TR, DEL_STEPS, DEL_TASK_TR, DEL_TAGS, DEL_IDEM, DEL_TASKS,
     NDELETES };
+_Static_assert(sizeof(IN_LIST) == 2 * 50 + 2, "IN_LIST holds IN_IDS ids");
 
 static const char SQL_NOW[] = "SELECT UNIX_TIMESTAMP()";
 static const char SQL_TOTALS[] =
@@ -62,15 +67,31 @@ static const char SQL_COUNTED[] =
     " tasks = tasks + VALUES(tasks), steps = steps + VALUES(steps),"
     " transitions = transitions + VALUES(transitions)";
 
-/* The WHERE of a rule: parameters status, cutoff, id bound, then ns or
- * skip_ns when the rule has them. */
-static void
-where(char *buf, size_t sz, const struct tk_purge_rule *r)
+/*
+ * The statements of a rule, one per shape (db.c caches statements by the
+ * address of their text, so each is a string of its own): for one
+ * namespace, for every namespace but some, for every one.  Parameters:
+ * [namespace], status, cutoff, id bound, [skipped namespaces].
+ */
+#define W_NS    "namespace = ? AND status = ? AND updated_at <" \
+	" FROM_UNIXTIME(?) AND id < ?"
+#define W_ALL   "status = ? AND updated_at < FROM_UNIXTIME(?) AND id < ?"
+#define W_SKIP  W_ALL " AND FIND_IN_SET(namespace, ?) = 0"
+#define PICK(w) "SELECT id, handler_version_id, namespace FROM tasks" \
+	" WHERE " w " ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED"
+#define COUNT(w) "SELECT COUNT(*) FROM tasks WHERE " w
+
+static const char *const SQL_PICK[3] = { PICK(W_NS), PICK(W_SKIP),
+    PICK(W_ALL) };
+static const char *const SQL_COUNT[3] = { COUNT(W_NS), COUNT(W_SKIP),
+    COUNT(W_ALL) };
+
+_Static_assert(TK_PURGE_BATCH == 100, "PICK's LIMIT is TK_PURGE_BATCH");
+
+static int
+shape(const struct tk_purge_rule *r)
 {
-	snprintf(buf, sz, "%sstatus = ? AND updated_at < FROM_UNIXTIME(?)"
-	    " AND id < ?%s", r->ns != NULL ? "namespace = ? AND " : "",
-	    r->ns == NULL && r->skip_ns != NULL ?
-	    " AND FIND_IN_SET(namespace, ?) = 0" : "");
+	return r->ns != NULL ? 0 : r->skip_ns != NULL ? 1 : 2;
 }
 
 static size_t
@@ -114,17 +135,14 @@ tk_purge_store_count(struct tk_db *db, const struct tk_purge_rule *r,
 	struct tk_rows rows = TK_ROWS_INIT;
 	struct tk_dbarg a[4];
 	unsigned char bound[16];
-	char sql[SQL_MAX], w[200];
 	long long now;
 	size_t na;
 	tk_err e;
 
 	if ((e = db_now(db, &now)) != TK_OK)
 		return e;
-	where(w, sizeof(w), r);
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM tasks WHERE %s", w);
 	na = where_args(a, r, now, bound);
-	if ((e = tk_db_query(db, sql, a, na, &rows)) != TK_OK)
+	if ((e = tk_db_query(db, SQL_COUNT[shape(r)], a, na, &rows)) != TK_OK)
 		return e;
 	*n = rows.nrows == 1 ? (unsigned long long)tk_row_int(&rows, 0, 0) : 0;
 	tk_rows_free(&rows);
@@ -138,18 +156,14 @@ pick(struct tk_db *db, const struct batch *b, struct pick *p, size_t *n)
 	struct tk_rows rows = TK_ROWS_INIT;
 	struct tk_dbarg a[4];
 	unsigned char bound[16];
-	char sql[SQL_MAX], w[200];
 	const char *ns;
 	size_t na, i;
 	tk_err e;
 
-	where(w, sizeof(w), b->r);
-	snprintf(sql, sizeof(sql), "SELECT id, handler_version_id, namespace"
-	    " FROM tasks WHERE %s ORDER BY id LIMIT %d FOR UPDATE SKIP LOCKED",
-	    w, TK_PURGE_BATCH);
 	na = where_args(a, b->r, b->now, bound);
 	*n = 0;
-	if ((e = tk_db_query(db, sql, a, na, &rows)) != TK_OK)
+	if ((e = tk_db_query(db, SQL_PICK[shape(b->r)], a, na, &rows)) !=
+	    TK_OK)
 		return e;
 	for (i = 0; i < rows.nrows && i < TK_PURGE_BATCH; i++) {
 		if (tk_row_len(&rows, i, 0) != 16)
@@ -164,24 +178,29 @@ pick(struct tk_db *db, const struct batch *b, struct pick *p, size_t *n)
 	return TK_OK;
 }
 
-/* Runs delete d for the ids of p[0..n), padded; *affected rows. */
+/* Runs delete d for the ids of p[0..n), IN_IDS at a time (db.c binds
+ * at most 64 parameters; IN_LIST), the last chunk padded; *affected
+ * rows. */
 static tk_err
 delete_in(struct tk_db *db, size_t d, const struct pick *p, size_t n,
     unsigned long long *affected)
 {
-	struct tk_dbarg a[TK_PURGE_BATCH];
-	char sql[SQL_MAX];
-	size_t i, len;
+	struct tk_dbarg a[IN_IDS];
+	unsigned long long got;
+	size_t i, at;
+	tk_err e;
 
-	len = (size_t)snprintf(sql, sizeof(sql), "%s(", deletes[d]);
-	for (i = 0; i < TK_PURGE_BATCH; i++) {
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s?",
-		    i ? "," : "");
-		a[i] = TK_PBLOB(p[i < n ? i : 0].id, 16);
-	}
-	snprintf(sql + len, sizeof(sql) - len, ")");
 	*affected = 0;
-	return tk_db_exec(db, sql, a, TK_PURGE_BATCH, affected, NULL);
+	for (at = 0; at < n; at += IN_IDS) {
+		for (i = 0; i < IN_IDS; i++)
+			a[i] = TK_PBLOB(p[at + i < n ? at + i : at].id, 16);
+		got = 0;
+		if ((e = tk_db_exec(db, deletes[d], a, IN_IDS, &got, NULL)) !=
+		    TK_OK)
+			return e;
+		*affected += got;
+	}
+	return TK_OK;
 }
 
 /* Deletes the tasks p[0..n) of one namespace; counts follow. */

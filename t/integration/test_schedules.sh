@@ -155,7 +155,8 @@ for i in 1 2 3; do
 	    >>"$S/w$i.log" 2>&1 &
 	WPIDS+=("$!")
 done
-wait_until 20 test "$(sql "SELECT COUNT(*) FROM schedule_state WHERE namespace = '$NS'")" = 4 ||
+nstates() { [ "$(sql "SELECT COUNT(*) FROM schedule_state WHERE namespace = '$NS'")" = "$1" ]; }
+wait_until 20 nstates 4 ||
     fail "state rows: $(sql "SELECT * FROM schedule_state")"
 for t in $(ticks every) $(ticks catchup); do
 	[ "$t" -gt "$T0" ] || fail "tick $t before the workers started ($T0)"
@@ -189,8 +190,9 @@ expect_status 200
 expect_jq '.context' '{"from":"catchup"}'
 expect_jq '.source_system' '"tasker-scheduler"'
 expect_jq '.reason | startswith("schedule catchup, tick ")' true
-wait_until 20 test "$(sql "SELECT COUNT(*) FROM tasks WHERE namespace = '$NS'
-    AND status <> 'complete'")" = 0 || fail "tasks did not run to complete"
+unfinished() { sql "SELECT COUNT(*) FROM tasks WHERE namespace = '$NS' AND status <> 'complete'"; }
+none_unfinished() { [ "$(unfinished)" = 0 ]; }
+wait_until 20 none_unfinished || fail "tasks did not run to complete: $(unfinished) left"
 
 case_begin "skip: after a 10-minute jump, only the latest missed tick starts"
 before=$(ntasks every)
