@@ -19,6 +19,7 @@
 #define SCHED_MS        1000    /* schedules are looked at */
 #define CATALOG_MS      5000    /* a handlers load is seen within */
 #define ERR_LOG_MS      30000   /* a failing duty is logged this often */
+#define UNREACHABLE_MS  10000   /* the next try after an unreachable db */
 #define RETENTION_MS    5000    /* finished tasks are looked for */
 #define RETENTION_BATCHES 10    /* per rule and round: a backlog drains
                                    over rounds, never in one long go */
@@ -50,6 +51,10 @@ schedules(long long now_ms)
 	if ((e = tk_catalog_refresh(&hk.cat, hk.db, CATALOG_MS)) != TK_OK ||
 	    (e = tk_sched_run(hk.db, hk.cat, NULL)) != TK_OK)
 		duty_failed("schedules", e, now_ms);
+	/* A database that cannot be reached is not asked every second:
+	 * each try may block the supervisor for a connect timeout. */
+	if (e == TK_ERR_DB_UNAVAILABLE)
+		hk.next_sched = now_ms + UNREACHABLE_MS;
 }
 
 /* 1 when retention: purges anything at all. */
