@@ -220,7 +220,8 @@ replay "$STRICT" 200 GET /schedules
 replay "$STRICT" 200 GET '/schedules?namespace=it_sched_doc'
 expect_order Schedule '.schedules[0]'
 expect_jq '.schedules[0] | [.name, .timezone, .catch_up_limit, (.next_run_at | length)]' '["leap","Europe/Berlin",2,3]'
-replay "$STRICT" 400 GET '/schedules?namespace=Not-A-Name'
+# (the document's pattern: Prism refuses it itself, so not through it)
+replay "$LOOSE" 400 GET '/schedules?namespace=Not-A-Name'
 AUTH=not.a.token replay "$STRICT" 401 GET /schedules
 AUTH=$OTHER_TOKEN replay "$STRICT" 403 GET /schedules
 
