@@ -8,4 +8,5 @@ dist_migrations_DATA += db/migrations/0005_lease_epoch.sql
 dist_migrations_DATA += db/migrations/0006_task_filters.sql
 dist_migrations_DATA += db/migrations/0008_task_version.sql
 dist_migrations_DATA += db/migrations/0009_webhooks.sql
+dist_migrations_DATA += db/migrations/0010_schedules_retention.sql
 dist_migrations_DATA += db/migrations/0011_flow_control.sql

@@ -14,6 +14,9 @@
  *   tasks list [NAME=VALUE | --NAME VALUE]... [--json]
  *   tasks show|cancel|retry ID [--reason TEXT] [--json]
  *   tasks events ID [--json]
+ *   tasks purge --older-than DURATION [--namespace NS] [--dry-run] [--json]
+ *   schedules list [--namespace NS] [--json] |
+ *   schedules pause|resume NS/HANDLER/SCHEDULE
  *   health [--json]
  *   check utf8 [--json]
  *
@@ -72,6 +75,11 @@ static const char usage_text[] =
     "                                one task: show it, cancel it, retry "
     "it\n"
     "  tasks events ID [--json]      a task's webhook deliveries\n"
+    "  tasks purge --older-than DURATION [--namespace NS] [--dry-run]\n"
+    "                                delete old finished tasks\n"
+    "  schedules list [--json]       recurring tasks and their next runs\n"
+    "  schedules pause|resume NS/HANDLER/SCHEDULE\n"
+    "                                stop or restart a schedule's ticks\n"
     "  health [--json]               the checks of /health/status\n"
     "  check utf8 [--json]           list stored text that is not UTF-8\n"
     "  help [COMMAND]                this text, or a command's\n"
@@ -97,6 +105,7 @@ static int cmd_migrate(struct admin *, int, char **);
 static int cmd_handlers(struct admin *, int, char **);
 static int cmd_token(struct admin *, int, char **);
 static int cmd_tasks(struct admin *, int, char **);
+static int cmd_schedules(struct admin *, int, char **);
 static int cmd_health(struct admin *, int, char **);
 static int cmd_check(struct admin *, int, char **);
 static int cmd_help(struct admin *, int, char **);
@@ -188,6 +197,8 @@ static const struct command commands[] = {
 	    "[--json]\n"
 	    "       tasker-admin [-c FILE] tasks retry ID [--reason TEXT] "
 	    "[--json]\n"
+	    "       tasker-admin [-c FILE] tasks purge --older-than DURATION\n"
+	    "           [--namespace NS] [--dry-run] [--json]\n"
 	    "\n"
 	    "The task API's requests (GET /tasks, GET /tasks/{id}, DELETE\n"
 	    "/tasks/{id}, POST /tasks/{id}/retry), answered straight from the\n"
@@ -206,12 +217,40 @@ static const struct command commands[] = {
 	    "\"cancelled\n"
 	    "        with tasker-admin\")\n"
 	    "retry   a task in error: its failed steps run again\n"
+	    "purge   delete complete, cancelled and error tasks whose last\n"
+	    "        change is older than DURATION (30d, 12h, 90m, 45s), with\n"
+	    "        their steps and transitions, in batches of 100 (as the\n"
+	    "        workers' retention does; each first appended to\n"
+	    "        retention.export when set); --namespace: only that one;\n"
+	    "        --dry-run: only count them\n"
 	    "  --json  print the API's answer body as it is instead of text\n"
+	    "          (purge: {\"dry_run\", \"older_than_seconds\",\n"
+	    "          \"namespace\", \"tasks\": {STATUS: N}, \"total\"})\n"
 	    "\n"
 	    "Exit status: 0 done, 1 refused or failed (no such task, a\n"
 	    "conflict such as cancelling a finished task, the database: the\n"
 	    "reason on stderr), 2 bad usage or a value the API refuses (400,\n"
 	    "422: its message and details on one line).\n" },
+	{ "schedules", cmd_schedules,
+	    "usage: tasker-admin [-c FILE] schedules list [--namespace NS] "
+	    "[--json]\n"
+	    "       tasker-admin [-c FILE] schedules pause "
+	    "NAMESPACE/HANDLER/SCHEDULE\n"
+	    "       tasker-admin [-c FILE] schedules resume "
+	    "NAMESPACE/HANDLER/SCHEDULE\n"
+	    "\n"
+	    "Recurring tasks (schedules: in the handler YAML, see\n"
+	    "tasker-handler(5)); the workers start their ticks.\n"
+	    "list    every schedule of the latest version of each handler:\n"
+	    "        cron, zone, paused or active, next run, last task\n"
+	    "  --namespace NS   only that namespace's\n"
+	    "  --json  print {\"schedules\": [...]} (GET /schedules's "
+	    "items)\n"
+	    "pause   the schedule starts no task until resumed\n"
+	    "resume  it starts again from now: ticks that fell while it was\n"
+	    "        paused are not started\n"
+	    "\n"
+	    "Exit status: 0 done, 1 no such schedule or failed, 2 bad usage.\n" },
 	{ "health", cmd_health,
 	    "usage: tasker-admin [-c FILE] health [--json]\n"
 	    "\n"
@@ -384,6 +423,13 @@ static int
 cmd_tasks(struct admin *a, int argc, char **argv)
 {
 	return load_config(a) != 0 ? 1 : tk_admin_tasks(&a->cfg, argc, argv);
+}
+
+static int
+cmd_schedules(struct admin *a, int argc, char **argv)
+{
+	return load_config(a) != 0 ? 1 :
+	    tk_admin_schedules(&a->cfg, argc, argv);
 }
 
 static int

@@ -29,6 +29,10 @@ int tk_admin_token(const struct tk_config *cfg, int argc, char **argv);
  * (src/admin/tasks.c says how).
  */
 int tk_admin_tasks(const struct tk_config *cfg, int argc, char **argv);
+/* tasks purge --older-than DURATION [--namespace NS] [--dry-run]: the
+ * arguments after "purge" (src/admin/purge.c). */
+int tk_admin_tasks_purge(const struct tk_config *cfg, int argc, char **argv,
+    int json);
 /*
  * The query string of `tasks list ARGS` (NAME=VALUE, --NAME=VALUE,
  * --NAME VALUE; '-' in NAME read as '_'), percent-encoded and appended
@@ -37,6 +41,11 @@ int tk_admin_tasks(const struct tk_config *cfg, int argc, char **argv);
  */
 struct tk_buf;
 int tk_admin_tasks_query(int argc, char **argv, struct tk_buf *qs);
+/*
+ * schedules list [--namespace NS] [--json] | schedules pause|resume
+ * NS/HANDLER/SCHEDULE: recurring tasks (src/admin/schedules.c).
+ */
+int tk_admin_schedules(const struct tk_config *cfg, int argc, char **argv);
 /*
  * health [--json]: the checks of GET /health/status.  Exit status 0
  * healthy, 1 not (database unreachable, schema not current, no live

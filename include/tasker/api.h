@@ -104,4 +104,18 @@ tk_err tk_api_handlers_namespace(struct tk_request *req,
     struct tk_response *res);
 tk_err tk_api_handlers_show(struct tk_request *req, struct tk_response *res);
 
+/*
+ * Recurring tasks (src/api/schedules.c).  GET /schedules; the schedules
+ * of the latest version of every handler in cat (only namespace ns when
+ * not NULL; only those p sees when p is not NULL) as an array, for the
+ * API and tasker-admin; root["schedules"] for one definition d.  Each
+ * item: the definition, paused, last_tick_at, last_task_id, next_run_at.
+ */
+struct tk_handler_def;
+tk_err tk_api_schedules_index(struct tk_request *req, struct tk_response *res);
+tk_err tk_api_schedules_of(struct tk_db *db, const struct tk_catalog *cat,
+    const struct tk_principal *p, const char *ns, json_object **out);
+tk_err tk_api_schedules_add(struct tk_db *db, const struct tk_handler_def *d,
+    json_object *root);
+
 #endif

@@ -30,6 +30,15 @@ int tk_cli_asks_help(int argc, char *const argv[]);
 int tk_cli_take_flag(int *argc, char *argv[], const char *flag);
 
 /*
+ * Like tk_cli_take_flag for an option with a value: "OPT VALUE" or
+ * "OPT=VALUE" (the last one given wins) into *value, pointing into argv.
+ * Returns 1 when there was one, 0 when not, -1 when OPT came last with
+ * no value (it is removed).  Pure.
+ */
+int tk_cli_take_value(int *argc, char *argv[], const char *opt,
+    const char **value);
+
+/*
  * Prints "PROG: MESSAGE; see 'SEE'" as one line on stderr and returns
  * TK_EXIT_USAGE.  PROG is e.g. "tasker-admin", SEE e.g.
  * "tasker-admin help migrate".

@@ -168,6 +168,30 @@ struct tk_log_config {
 	int   destination;  /* enum tk_log_dest, default stderr */
 };
 
+/*
+ * retention: (src/config/retention.c): finished tasks older than an age
+ * are purged by the workers' housekeeping (src/sched/retention.c).  An
+ * age is in seconds; 0 keeps those tasks forever (the default), -1 in a
+ * namespace's ages means "as retention: says".
+ */
+struct tk_retention_ages {
+	long long complete;
+	long long cancelled;
+	long long error;
+};
+
+struct tk_retention_ns {
+	char                     *name;
+	struct tk_retention_ages  ages;
+};
+
+struct tk_retention_config {
+	struct tk_retention_ages  ages;        /* default: all 0, keep */
+	struct tk_retention_ns   *namespaces;  /* overrides */
+	size_t                    nnamespaces;
+	char                     *export;      /* JSON lines file, or NULL */
+};
+
 struct tk_config {
 	char                    *path;           /* the file read, or NULL */
 	char                    *environment;    /* default "production";
@@ -183,6 +207,7 @@ struct tk_config {
 	struct tk_log_config     log;
 	struct tk_webhook_sub   *webhooks;       /* none: no events written */
 	size_t                   nwebhooks;
+	struct tk_retention_config retention;
 };
 
 /* 1 and *out filled when database.read is set: db with the read host,

@@ -27,6 +27,7 @@
 
 #include <json-c/json.h>
 
+#include "tasker/cron.h"
 #include "tasker/diag.h"
 #include "tasker/error.h"
 #include "tasker/semver.h"
@@ -44,6 +45,8 @@
 #define TK_PRIORITY_MAX        100
 /* A step template's max_in_flight: 1..this (0: no limit). */
 #define TK_IN_FLIGHT_MAX       100000
+#define TK_HANDLER_MAX_SCHEDULES 32
+#define TK_CATCH_UP_MAX        1000
 
 /*
  * The runnable part of a step's handler_config, parsed.  runnable is 1
@@ -83,6 +86,25 @@ struct tk_step_def {
 	struct tk_exec_def exec;
 };
 
+/*
+ * A recurring task (schedules: in the YAML; src/registry/schedules.c):
+ * a task of this handler with context is started at every fire time of
+ * cron in timezone.  max_ticks is how many due ticks one look starts
+ * when several are due (the workers were stopped): 1 for missed_ticks:
+ * skip (only the latest), catch_up_limit for missed_ticks: catch_up (the
+ * latest that many, oldest first).
+ */
+struct tk_schedule_def {
+	char           *name;
+	char           *description;   /* NULL when absent */
+	char           *cron;          /* as written */
+	struct tk_cron  parsed;
+	char           *timezone;      /* default "UTC" */
+	json_object    *context;       /* object, never NULL */
+	int             catch_up;      /* missed_ticks: catch_up */
+	unsigned        max_ticks;
+};
+
 struct tk_handler_def {
 	char               *namespace_name; /* default "default" */
 	char               *name;
@@ -99,6 +121,8 @@ struct tk_handler_def {
 	size_t             *order;          /* topological, nsteps entries */
 	unsigned           *level;          /* per step (by index) */
 	unsigned            nlevels;
+	struct tk_schedule_def *schedules;  /* YAML order; NULL when none */
+	size_t              nschedules;
 	char               *source;         /* file it came from, or NULL */
 	char                hash[65];       /* hex SHA-256 of canonical JSON */
 };

@@ -117,6 +117,14 @@ tk_err tk_state_task(struct tk_db *db, const unsigned char task_id[16],
     const char *actor, const char *reason);
 
 /*
+ * n tasks of handler version hv_id in status s were deleted (retention,
+ * src/store/purge_store.c): -n in task_counts, in the caller's
+ * transaction with the deletes.
+ */
+tk_err tk_state_tasks_purged(struct tk_db *db, unsigned hv_id,
+    enum tk_status s, unsigned n);
+
+/*
  * Records a new task's first status (pending): the transition row
  * (from NULL) and +1 in task_counts.  Called by task creation.
  */

@@ -518,6 +518,8 @@ tk_admin_tasks(const struct tk_config *cfg, int argc, char **argv)
 	}
 	if (strcmp(argv[0], "cancel") == 0 || strcmp(argv[0], "retry") == 0)
 		return tasks_op(cfg, argc, argv, json);
+	if (strcmp(argv[0], "purge") == 0)   /* src/admin/purge.c */
+		return tk_admin_tasks_purge(cfg, argc - 1, argv + 1, json);
 	return tk_cli_usage_error("tasker-admin", SEE,
 	    "no such tasks command '%s'", tk_diag_quote(q, argv[0]));
 }

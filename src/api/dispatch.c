@@ -32,6 +32,7 @@ const struct tk_route tk_api_routes[] = {
 	{ "GET", "/handlers",                  "tasker.handler:index", TK_ROUTE_READ, tk_api_handlers_index,     "handlers.index" },
 	{ "GET", "/handlers/{namespace}",      "tasker.handler:index", TK_ROUTE_READ, tk_api_handlers_namespace, "handlers.namespace" },
 	{ "GET", "/handlers/{namespace}/{name}", "tasker.handler:show", TK_ROUTE_READ, tk_api_handlers_show,     "handlers.show" },
+	{ "GET", "/schedules",                 "tasker.handler:index", TK_ROUTE_LATEST, tk_api_schedules_index, "schedules.index" },
 	/* operations (src/api/ops.c): open unless auth.open_health /
 	   auth.open_docs close them; /metrics then needs its permission */
 	{ "GET", "/health/live",               NULL, TK_ROUTE_OPEN, tk_api_health_live,  "health.live" },

@@ -329,6 +329,24 @@ make_show(const void *arg)
 	return root;
 }
 
+/* A version with schedules: made afresh, its next run times move on. */
+static tk_err
+show_scheduled(struct tk_request *req, struct tk_response *res,
+    const struct tk_handler_def *d)
+{
+	struct tk_app *app = req->app;
+	json_object *root = make_show(d);
+	tk_err e;
+
+	if (root == NULL)
+		return TK_ERR_NOMEM;
+	if ((e = tk_api_schedules_add(app->db, d, root)) != TK_OK) {
+		json_object_put(root);
+		return e;
+	}
+	return tk_api_json(res, 200, root);
+}
+
 tk_err
 tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 {
@@ -374,6 +392,8 @@ tk_api_handlers_show(struct tk_request *req, struct tk_response *res)
 		    vtext != NULL ? clip(vtext, c3) : "latest");
 		return TK_ERR_HANDLER_NOT_FOUND;
 	}
+	if (v->def->nschedules > 0)
+		return show_scheduled(req, res, v->def);
 	return answer_cached(res, &v->api_cache, &v->api_cache_len,
 	    v->api_etag, make_show, v->def);
 }

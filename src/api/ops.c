@@ -27,6 +27,7 @@
 #include "tasker/probe.h"
 #include "tasker/task_api.h"
 #include "tasker/outbox_store.h"
+#include "tasker/purge_store.h"
 
 #define DOCS_MAX_BYTES   (4u << 20)
 #define DOCS_MAX_DEPTH   64
@@ -545,6 +546,33 @@ render_webhooks(struct tk_app *app, struct tk_buf *b)
 		    "{outcome=\"%s\"} %llu\n", outcome[i], n[i]);
 }
 
+/* What retention purged (purge_counts); nothing before migration 0010. */
+static void
+render_purged(struct tk_app *app, struct tk_buf *b)
+{
+	struct tk_purge_total *t;
+	unsigned long long steps = 0, transitions = 0;
+	size_t n, i;
+
+	if (tk_purge_store_totals(app->db, &t, &n) != TK_OK)
+		return;
+	tk_prom_header(b, "tasker_tasks_purged_total", "counter",
+	    "Finished tasks deleted by retention or tasker-admin tasks purge.");
+	for (i = 0; i < n; i++) {
+		tk_buf_printf(b, "tasker_tasks_purged_total{namespace=\"%s\","
+		    "status=\"%s\"} %llu\n", t[i].namespace_name, t[i].status,
+		    t[i].n.tasks);
+		steps += t[i].n.steps;
+		transitions += t[i].n.transitions;
+	}
+	tk_prom_header(b, "tasker_purged_rows_total", "counter",
+	    "Rows deleted with the purged tasks.");
+	tk_buf_printf(b, "tasker_purged_rows_total{table=\"workflow_steps\"} "
+	    "%llu\ntasker_purged_rows_total{table=\"transitions\"} %llu\n",
+	    steps, transitions);
+	free(t);
+}
+
 /* The metrics read from the database; 0 when it could not be reached. */
 static int
 render_db(struct tk_app *app, struct tk_buf *b)
@@ -586,6 +614,7 @@ render_db(struct tk_app *app, struct tk_buf *b)
 	gauge(b, "tasker_schema_current", "1 when every migration this "
 	    "tasker-fcgi knows is applied.", current);
 	render_webhooks(app, b);
+	render_purged(app, b);
 	return 1;
 }
 

@@ -311,6 +311,7 @@ tk_config_free(struct tk_config *cfg)
 	free(cfg->worker.user);
 	free(cfg->worker.work_dir);
 	cfg_free_webhooks(cfg->webhooks, cfg->nwebhooks);
+	cfg_free_retention(&cfg->retention);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

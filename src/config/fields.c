@@ -734,6 +734,8 @@ const struct cfg_field cfg_top_fields[] = {
 	F_SECTION("logging", struct tk_config, log, log_fields),
 	F_LIST("webhooks", set_webhooks, struct tk_config, webhooks, nwebhooks,
 	    0, NULL),
+	F_SECTION("retention", struct tk_config, retention,
+	    cfg_retention_fields),
 	F_END
 };
 

@@ -110,6 +110,11 @@ void cfg_free_keys(struct tk_auth_key *, size_t);
 void cfg_free_grants(struct tk_perm_grant *, size_t);
 void cfg_free_webhooks(struct tk_webhook_sub *, size_t);
 
+/* --- retention.c -------------------------------------------------------- */
+
+extern const struct cfg_field cfg_retention_fields[];
+void cfg_free_retention(struct tk_retention_config *);
+
 /* --- cross.c ------------------------------------------------------------ */
 
 void cfg_cross_check(struct cfg_ctx *, const struct tk_config *);

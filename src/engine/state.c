@@ -167,6 +167,13 @@ count(struct tk_db *db, unsigned hv_id, enum tk_status s, int delta)
 }
 
 tk_err
+tk_state_tasks_purged(struct tk_db *db, unsigned hv_id, enum tk_status s,
+    unsigned n)
+{
+	return count(db, hv_id, s, -(int)n);
+}
+
+tk_err
 tk_state_step(struct tk_db *db, unsigned long long step_id,
     const unsigned char task_id[16], enum tk_status from, enum tk_status to,
     unsigned attempt, const char *actor, const char *reason)

@@ -44,6 +44,7 @@
 #include "tasker/hooks.h"
 #include "tasker/log.h"
 #include "tasker/wake.h"
+#include "tasker/sched.h"
 
 #define SUP_TICK_MS      100     /* the supervisor's longest sleep */
 #define REAP_MS          1000    /* expired leases are looked for */
@@ -444,6 +445,7 @@ duties(struct sup *s, long long now)
 		(void)tk_engine_reap(s->eng, held_by_child, s, NULL);
 	}
 	tk_hooks_round(s->o->cfg, now);
+	tk_housekeep(s->o->cfg, now);   /* schedules, retention: sched.h */
 	if (!s->o->until_idle && now >= s->next_probe) {
 		s->next_probe = now + w->poll_min_ms;
 		/* A failing database is not asked again at once; the

@@ -124,6 +124,13 @@ tk_handler_to_json(const struct tk_handler_def *h)
 		}
 	}
 	put(o, "step_templates", steps, &bad);
+	/* Only when there are some: older definitions keep their hash. */
+	if (h->nschedules > 0) {
+		json_object *sch = reg_schedules_to_json(h);
+		if (sch == NULL)
+			bad = 1;
+		put(o, "schedules", sch, &bad);
+	}
 	if (bad) {
 		json_object_put(o);
 		return NULL;

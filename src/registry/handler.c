@@ -299,7 +299,8 @@ reg_canon_at(struct vctx *v, json_object *val, unsigned line, const char *path)
 static const char *const top_keys[] = { "name", "namespace_name", "version",
     "description", "task_handler_class", "module_namespace",
     "default_dependent_system", "named_steps", "schema", "step_templates",
-    "environments", "default_priority", NULL };
+    "environments", "default_priority",
+    "schedules", NULL };
 
 /*
  * The source line of the RFC 6901 pointer ptr (ptr[0] == '/') inside a
@@ -466,6 +467,7 @@ tk_handler_parse(json_object *root, const char *file, const char *environment,
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return TK_ERR_NOMEM;
 	parse_top(&v, h, root);
+	reg_parse_schedules(&v, h, root);
 
 	if (!json_object_object_get_ex(root, "step_templates", &arr))
 		reg_verr(&v, tk_yaml_line(root), "step_templates", "required");
@@ -536,6 +538,7 @@ tk_handler_free(struct tk_handler_def *h)
 	free(h->module_namespace);
 	free(h->default_dependent_system);
 	json_object_put(h->schema);
+	reg_schedules_free(h);
 	for (i = 0; h->steps != NULL && i < h->nsteps; i++)
 		reg_step_free(&h->steps[i]);
 	free(h->steps);

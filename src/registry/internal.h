@@ -112,6 +112,15 @@ void	reg_resolve_parents(struct vctx *v, struct tk_handler_def *h,
 void	reg_analyse(struct vctx *v, struct tk_handler_def *h,
 	    struct stepsrc *src);
 
+/* ---- schedules: recurring tasks (schedules.c) ---- */
+
+/* root's schedules (after the schema: contexts are checked against it). */
+void	reg_parse_schedules(struct vctx *v, struct tk_handler_def *h,
+	    json_object *root);
+void	reg_schedules_free(struct tk_handler_def *h);
+/* The canonical array of h's schedules; NULL on allocation failure. */
+json_object *reg_schedules_to_json(const struct tk_handler_def *h);
+
 /* ---- message paths (handler.c) ---- */
 
 /* prefix.key, or key when prefix is empty, into buf (cut with "..."). */

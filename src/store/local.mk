@@ -13,4 +13,6 @@ libtasker_a_SOURCES += \
 	include/tasker/transition_store.h src/store/transition_store.c \
 	include/tasker/task_store.h src/store/task_rows.h \
 	src/store/task_create.c src/store/task_read.c src/store/task_list.c \
-	src/store/task_ops.c
+	src/store/task_ops.c \
+	include/tasker/schedule_store.h src/store/schedule_store.c \
+	include/tasker/purge_store.h src/store/purge_store.c

@@ -45,6 +45,37 @@ tk_cli_take_flag(int *argc, char *argv[], const char *flag)
 }
 
 int
+tk_cli_take_value(int *argc, char *argv[], const char *opt,
+    const char **value)
+{
+	size_t len = strlen(opt);
+	int i, o = 0, found = 0, rest = 0;
+
+	for (i = 0; i < *argc; i++) {
+		if (!rest && strcmp(argv[i], "--") == 0)
+			rest = 1;
+		if (!rest && strcmp(argv[i], opt) == 0) {
+			if (i + 1 >= *argc) {
+				found = -1;
+				continue;
+			}
+			*value = argv[++i];
+			found = 1;
+			continue;
+		}
+		if (!rest && strncmp(argv[i], opt, len) == 0 &&
+		    argv[i][len] == '=') {
+			*value = argv[i] + len + 1;
+			found = 1;
+			continue;
+		}
+		argv[o++] = argv[i];
+	}
+	*argc = o;
+	return found;
+}
+
+int
 tk_cli_usage_error(const char *prog, const char *see, const char *fmt, ...)
 {
 	va_list ap;

@@ -14,5 +14,6 @@ libtasker_a_SOURCES += \
 	include/tasker/hex.h src/util/hex.c \
 	include/tasker/clock.h src/util/clock.c \
 	include/tasker/alloc.h src/util/alloc.c \
-	include/tasker/file.h src/util/file.c
+	include/tasker/file.h src/util/file.c \
+	include/tasker/duration.h src/util/duration.c
 t_unit_tests_SOURCES += t/unit/test_util.c

@@ -216,6 +216,20 @@ replay "$STRICT" 404 GET '/handlers/payments/process_payment?version=~9.1'
 replay "$STRICT" 400 GET '/handlers/payments/process_payment?version=1.x.5'
 replay "$STRICT" 404 GET /handlers/payments/no_such_handler
 AUTH=$OTHER_TOKEN replay "$STRICT" 403 GET /handlers/payments/process_payment
+# Recurring tasks: a handler with a schedule (Feb 29 only: it never fires
+# during the tests).
+out=$($TASKER_ADMIN handlers load "$TASKER_ROOT/t/fixtures/schedules" 2>&1) ||
+    fail "load the schedules fixture: $out"
+replay "$STRICT" 200 GET /handlers/it_sched_doc/leap_day
+expect_order HandlerDetail
+replay "$STRICT" 200 GET /schedules
+replay "$STRICT" 200 GET '/schedules?namespace=it_sched_doc'
+expect_order Schedule '.schedules[0]'
+expect_jq '.schedules[0] | [.name, .timezone, .catch_up_limit, (.next_run_at | length)]' '["leap","Europe/Berlin",2,3]'
+# (the document's pattern: Prism refuses it itself, so not through it)
+replay "$LOOSE" 400 GET '/schedules?namespace=Not-A-Name'
+AUTH=not.a.token replay "$STRICT" 401 GET /schedules
+AUTH=$OTHER_TOKEN replay "$STRICT" 403 GET /schedules
 
 # ------------------------------------------------------------- tasks
 
