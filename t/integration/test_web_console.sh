@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# test_console.sh - the operator console at /tasker/console: its static
+# test_web_console.sh - the operator console at /tasker/console: its static
 # files and headers as nginx serves them, then t/browser/console.cjs in
 # headless Chromium (playwright-core from the npm registry, pinned and
 # cached like test_swagger.sh's; Debian's chromium) signs in, walks every
 # view and takes every action on tasks set up here (t/fixtures/console:
 # one running until cancelled, one failing), comparing the page with the
 # API.  Screenshots go next to this test's log (test-logs/PASS/console/).
-# Tokens go through the environment and are never printed.
+# Tokens go through the environment and are never printed.  Named to run
+# after test_discovery.sh, whose lists are the guide's examples alone (the
+# fixtures here add a namespace).
 . "$(dirname "$0")/lib.sh"
 
 CACHE=$(dirname "$TASKER_RUN")/cache
