@@ -15,7 +15,7 @@
 //   TASKER_NODE_MODULES the node_modules folder holding playwright-core
 //   TASKER_SHOTS        the folder for the screenshots
 //   TASK_DONE TASK_HOLD1 TASK_HOLD2 TASK_BROKEN1 TASK_BROKEN2
-//                       task ids set up by test_console.sh
+//                       task ids set up by test_web_console.sh
 //   CHROMIUM            the browser (default /usr/bin/chromium)
 // Prints TAP-like lines and ends with "N passed, N failed".
 'use strict';
@@ -228,13 +228,18 @@ async function taskViewChecks(page) {
 	    /exit status/.test(rows[0]), rows.join(' | '));
 	const le = await page.locator('tr[data-step="charge_card"] pre.last-error').innerText();
 	check('last_error is shown', le === t.steps.find((s) => s.name === 'charge_card').last_error, le);
-	const ctx = page.locator('details.jnode', { hasText: 'context' }).first();
-	const ctxText = await ctx.innerText();
-	const res = page.locator('tr[data-step="charge_card"] details.jnode').first();
-	await res.locator('summary').click();
-	const resText = await res.innerText();
-	check('context and results are shown as folded JSON', ctxText.includes(`payment_id: ${t.context.payment_id}`) &&
-	    resText.includes('charged: true'), `${ctxText} / ${resText}`);
+	// Read again until both show: a live refresh may redraw the page
+	// between the locator and the click (then the fold is closed again).
+	let ctxText = '', resText = '';
+	const folded = await until(async () => {
+		ctxText = await page.locator('details.jnode', { hasText: 'context' }).first().innerText();
+		const res = page.locator('tr[data-step="charge_card"] details.jnode').first();
+		if (!(await res.evaluate((d) => d.open)))
+			await res.locator('summary').click();
+		resText = await res.innerText();
+		return ctxText.includes(`payment_id: ${t.context.payment_id}`) && resText.includes('charged: true');
+	}, 10000);
+	check('context and results are shown as folded JSON', folded, `${ctxText} / ${resText}`);
 	check('a finished task offers no action', await page.locator('[data-action]').count() === 0);
 	await shot(page, 'task');
 }

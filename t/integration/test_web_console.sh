@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# test_console.sh - the operator console at /tasker/console: its static
+# test_web_console.sh - the operator console at /tasker/console: its static
 # files and headers as nginx serves them, then t/browser/console.cjs in
 # headless Chromium (playwright-core from the npm registry, pinned and
 # cached like test_swagger.sh's; Debian's chromium) signs in, walks every
 # view and takes every action on tasks set up here (t/fixtures/console:
 # one running until cancelled, one failing), comparing the page with the
 # API.  Screenshots go next to this test's log (test-logs/PASS/console/).
-# Tokens go through the environment and are never printed.
+# Tokens go through the environment and are never printed.  Named to run
+# after test_discovery.sh, whose lists are the guide's examples alone (the
+# fixtures here add a namespace).
 . "$(dirname "$0")/lib.sh"
 
 CACHE=$(dirname "$TASKER_RUN")/cache
@@ -81,6 +83,15 @@ case_begin "the tasks the browser acts on are set up (running, failed, done)"
 $TASKER_ADMIN handlers load "$TASKER_ROOT/t/fixtures/console/handlers" >/dev/null ||
     fail "handlers load failed"
 AUTH=$(token)
+# Each tasker-fcgi process sees a load within a second (its catalog
+# check): wait until every process answers for the new namespace.
+seen=0
+for _ in $(seq 1 50); do
+	req GET /handlers/console_it/hold
+	if [ "$STATUS" = 200 ]; then seen=$((seen + 1)); else seen=0; fi
+	[ "$seen" -ge 8 ] && break
+	sleep 0.1
+done
 create() {
 	req POST /tasks -H 'Content-Type: application/json' -d "$1"
 	[ "$STATUS" = 201 ] || { fail "POST /tasks $1: $STATUS $(head -c 300 "$BODY_FILE")"; return; }
