@@ -129,7 +129,7 @@ AUTH=$ADMIN
 post_task '{"name":"inert","namespace":"it_scope1","context":{},"initiator":"someone-else"}'
 expect_status 201
 expect_jq '[.created_by, .initiator]' '["it-tests","someone-else"]'
-expect_jq 'keys_unsorted[-7:]' '["initiator","source_system","reason","tags","completed_at","created_by","priority"]'
+expect_jq 'keys_unsorted[-8:]' '["initiator","source_system","reason","tags","completed_at","created_by","priority","stale"]'
 A1=$(jq -r .id <"$BODY_FILE")
 expect_eq "$(sql "SELECT created_by FROM tasks WHERE id = $(sql_id "$A1")")" it-tests "the stored created_by"
 req GET "/tasks/$A1"
