@@ -6,16 +6,20 @@
  * task's, else 200 with the tag and an empty object.
  *
  *   poll_ceiling -S SOCKET -u USER [-p PASSWORD_FILE] [-D DB]
+ *       [-t PENDING:IN_PROGRESS:ERROR]
  *
  * Run under spawn-fcgi (one connection per process, made before the
- * first request).  The tag is tasker's ("t1-<row_version>-d0s0"); the
- * comparison is byte for byte, the request's If-None-Match being the
- * tag the bench sends.  Nothing else: no auth, no scope check, no log
- * line, no stale flag: what tasker could not do with less.
+ * first request).  The tag is tasker's ("t1-<row_version>-d0s<stale>",
+ * stale from the status and updated_at read against the api.stale_after
+ * seconds, -t, tasker's defaults 3600:21600:0); the comparison is byte
+ * for byte, the request's If-None-Match being the tag the bench sends.
+ * Nothing else: no auth, no scope check, no log line: what tasker could
+ * not do with less.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -24,6 +28,9 @@
 static const char SQL_HEAD[] =
     "SELECT namespace, created_by, status, updated_at, row_version"
     " FROM tasks WHERE id = ?";
+
+/* api.stale_after of pending, in_progress, error (0: never stale). */
+static long stale_after[3] = { 3600, 21600, 0 };
 
 struct lookup {
 	MYSQL         *m;
@@ -122,6 +129,31 @@ lookup(struct lookup *l)
 	    r == MYSQL_NO_DATA ? 0 : -1;
 }
 
+/* Whether the task just read is stale (tk_task_stale). */
+static int
+stale(const struct lookup *l)
+{
+	static const char *const names[3] = { "pending", "in_progress",
+	    "error" };
+	struct tm tm;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (l->lens[2] == strlen(names[i]) &&
+		    memcmp(l->status, names[i], l->lens[2]) == 0)
+			break;
+	if (i == 3 || stale_after[i] == 0)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)l->at.year - 1900;
+	tm.tm_mon = (int)l->at.month - 1;
+	tm.tm_mday = (int)l->at.day;
+	tm.tm_hour = (int)l->at.hour;
+	tm.tm_min = (int)l->at.minute;
+	tm.tm_sec = (int)l->at.second;
+	return time(NULL) - timegm(&tm) > (time_t)stale_after[i];
+}
+
 static void
 answer(FCGX_Request *rq, struct lookup *l)
 {
@@ -140,7 +172,7 @@ answer(FCGX_Request *rq, struct lookup *l)
 		    "Content-Type: application/json\r\n\r\n{}");
 		return;
 	}
-	snprintf(tag, sizeof(tag), "\"t1-%llu-d0s0\"", l->version);
+	snprintf(tag, sizeof(tag), "\"t1-%llu-d0s%d\"", l->version, stale(l));
 	if (inm != NULL && strcmp(inm, tag) == 0)
 		FCGX_FPrintF(rq->out, "Status: 304 Not Modified\r\n"
 		    "ETag: %s\r\n\r\n", tag);
@@ -177,15 +209,21 @@ main(int argc, char **argv)
 	FCGX_Request rq;
 	int c;
 
-	while ((c = getopt(argc, argv, "S:u:p:D:")) != -1)
+	while ((c = getopt(argc, argv, "S:u:p:D:t:")) != -1)
 		switch (c) {
 		case 'S': sock = optarg; break;
 		case 'u': user = optarg; break;
 		case 'p': passfile = optarg; break;
 		case 'D': dbname = optarg; break;
+		case 't':
+			if (sscanf(optarg, "%ld:%ld:%ld", &stale_after[0],
+			    &stale_after[1], &stale_after[2]) == 3)
+				break;
+			/* FALLTHROUGH */
 		default:
 			fprintf(stderr, "usage: poll_ceiling -S SOCKET -u USER "
-			    "[-p PASSWORD_FILE] [-D DB]\n");
+			    "[-p PASSWORD_FILE] [-D DB] [-t PENDING:IN_PROGRESS:"
+			    "ERROR]\n");
 			return 2;
 		}
 	memset(&l, 0, sizeof(l));

@@ -16,11 +16,22 @@
  * above this is tasker's own cost.
  *
  *   task_ceiling -S SOCKET -u USER [-p PASSWORD_FILE] [-D DB]
+ *       [-s SPEC] [-t PENDING:IN_PROGRESS:ERROR]
  *
  * (run under spawn-fcgi by contrib/bench/run).  The statements below are
  * copies of src/store/task_read.c's SQL_TASK_ALL and task_list.c's PLAIN
  * and MULTI lists: when those change, change these (the run compares the
  * two programs' answers byte for byte and says so when they differ).
+ *
+ * What tasker adds from elsewhere is added here the same way: a task's
+ * "stale" from its status and updated_at against the api.stale_after
+ * seconds (-t, tasker's defaults 3600:21600:0), and on GET /db/task the
+ * task at a glance (execution_status, recommended_action,
+ * completion_percentage, each step's dependencies_satisfied,
+ * retry_eligible, next_retry_at, max_attempts; src/tasks/deps.c) from the
+ * steps' parents, which tasker's catalog holds and this reads once from
+ * SPEC (the run's spec.tsv, see gen_tasks.c; a handler version not in it
+ * gets no glance, as tasker's answer without its definition).
  *
  * Stored JSON (context, results, tags) is copied as it is: the generated
  * rows are in json-c's printed form, which is what tasker copies too.
@@ -29,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -40,12 +52,13 @@
 	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
 	" t.status, IF(s.position = 0, t.context, NULL), t.initiator,"     \
 	" t.source_system, t.reason, IF(s.position = 0, t.tags, NULL),"    \
-	" t.created_at, t.updated_at, t.completed_at, t.created_by"
+	" t.created_at, t.updated_at, t.completed_at, t.created_by,"       \
+	" t.priority, t.row_version"
 #define STEP_COLS_S                                                        \
 	"s.id, s.position, s.name, s.status, s.attempts, s.retry_limit,"   \
 	" s.retryable, s.skippable, s.unmet_parents, s.results,"           \
 	" s.last_error, s.ready_at, s.started_at, s.completed_at,"         \
-	" s.created_at, s.updated_at"
+	" s.created_at, s.updated_at, s.limit_key IS NOT NULL"
 static const char SQL_TASK_ALL[] =
     "SELECT " TASK_COLS_ONCE ", " STEP_COLS_S " FROM workflow_steps s"
     " FORCE INDEX (ix_steps_task_position) JOIN tasks t ON t.id = s.task_id"
@@ -54,7 +67,8 @@ static const char SQL_TASK_ALL[] =
 #define TASK_COLS                                                          \
 	"t.id, t.handler_version_id, t.namespace, t.name, t.version,"      \
 	" t.status, t.context, t.initiator, t.source_system, t.reason,"    \
-	" t.tags, t.created_at, t.updated_at, t.completed_at, t.created_by"
+	" t.tags, t.created_at, t.updated_at, t.completed_at, t.created_by,"  \
+	" t.priority, t.row_version"
 #define COUNT_OF(ST) "COALESCE(SUM(IF(tc.status = '" ST "', tc.n, 0)), 0)"
 #define COUNTS                                                             \
 	"SELECT CONCAT_WS(',', " COUNT_OF("pending") ", "                  \
@@ -99,14 +113,105 @@ static const char *const status_names[] = { "pending", "in_progress",
     "complete", "error", "cancelled", "resolved_manually" };
 #define NSTATUS 6
 
+/* ---------------------------------------------------------------- definitions */
+
+/* A handler version's steps by position: names and parents (SPEC). */
+#define MAX_STEPS   64
+#define MAX_PARENTS 16
+struct def {
+	unsigned long long hv;
+	int  nsteps;
+	char name[MAX_STEPS][64];
+	int  nparents[MAX_STEPS];
+	int  parents[MAX_STEPS][MAX_PARENTS];
+};
+static struct def *defs;
+static int ndefs;
+
+/* api.stale_after by status (status_names order; 0: never stale). */
+static long stale_after[NSTATUS] = { 3600, 21600, 0, 0, 0, 0 };
+
+/* One step "name:retry_limit:retryable:skippable:p.p" of SPEC into d. */
+static void
+spec_step(struct def *d, char *text)
+{
+	char *f[5], *p, *save = NULL;
+	int i, k = d->nsteps;
+
+	for (i = 0; i < 5; i++) {
+		f[i] = text;
+		if (text != NULL && (text = strchr(text, ':')) != NULL)
+			*text++ = '\0';
+	}
+	if (k >= MAX_STEPS || f[0] == NULL)
+		return;
+	snprintf(d->name[k], sizeof(d->name[k]), "%s", f[0]);
+	for (p = f[4] != NULL ? strtok_r(f[4], ".", &save) : NULL;
+	    p != NULL && d->nparents[k] < MAX_PARENTS;
+	    p = strtok_r(NULL, ".", &save))
+		d->parents[k][d->nparents[k]++] = atoi(p);
+	d->nsteps++;
+}
+
+/* SPEC: "hv<TAB>ns<TAB>name<TAB>version<TAB>step|step|..." a line. */
+static void
+load_spec(const char *path)
+{
+	char line[8192], *steps, *st, *save = NULL;
+	struct def *d;
+	FILE *f;
+	int i;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		perror(path);
+		exit(1);
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		for (i = 0, steps = line; i < 4 && steps != NULL; i++)
+			if ((steps = strchr(steps, '\t')) != NULL)
+				steps++;
+		if (steps == NULL ||
+		    (d = realloc(defs, (ndefs + 1) * sizeof(*d))) == NULL)
+			continue;
+		defs = d;
+		d = &defs[ndefs++];
+		memset(d, 0, sizeof(*d));
+		d->hv = strtoull(line, NULL, 10);
+		for (st = strtok_r(steps, "|", &save); st != NULL;
+		    st = strtok_r(NULL, "|", &save))
+			spec_step(d, st);
+	}
+	fclose(f);
+}
+
+static const struct def *
+def_of(const char *hv, size_t len)
+{
+	char buf[24];
+	unsigned long long id;
+	int i;
+
+	if (len >= sizeof(buf))
+		return NULL;
+	memcpy(buf, hv, len);
+	buf[len] = '\0';
+	id = strtoull(buf, NULL, 10);
+	for (i = 0; i < ndefs; i++)
+		if (defs[i].hv == id)
+			return &defs[i];
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- result columns */
 
 /* Columns of TASK_COLS, then (detail) of STEP_COLS_S or (list) the counts. */
 enum { T_ID, T_HV, T_NS, T_NAME, T_VER, T_STATUS, T_CTX, T_INIT, T_SRC,
-    T_REASON, T_TAGS, T_CREATED, T_UPDATED, T_COMPLETED, T_BY, T__N };
+    T_REASON, T_TAGS, T_CREATED, T_UPDATED, T_COMPLETED, T_BY, T_PRIO,
+    T_ROWVER, T__N };
 enum { S_ID, S_POS, S_NAME, S_STATUS, S_ATTEMPTS, S_LIMIT, S_RETRYABLE,
     S_SKIPPABLE, S_UNMET, S_RESULTS, S_ERROR, S_READY, S_STARTED,
-    S_COMPLETED, S_CREATED, S_UPDATED, S__N };
+    S_COMPLETED, S_CREATED, S_UPDATED, S_LIMITED, S__N };
 #define MAX_COLS (T__N + S__N)
 #define CELL     (64 * 1024)   /* a longer cell is refused (500) */
 
@@ -119,7 +224,7 @@ struct cols {
 
 static struct cols cols;
 static MYSQL *db;
-static MYSQL_STMT *st_task, *st_list[SH__COUNT][2];
+static MYSQL_STMT *st_task, *st_count, *st_list[SH__COUNT][2];
 
 /* The answer being written, and (GET /db/task) the task's fields after
  * its steps, written from the first row. */
@@ -241,6 +346,149 @@ uuid_field(const char *key, int c)
 	put_str(s, (size_t)k, 0);
 }
 
+/* The status_names index of a status cell (-1: none). */
+enum { ST_PENDING, ST_IN_PROGRESS, ST_COMPLETE, ST_ERROR, ST_CANCELLED,
+    ST_RESOLVED };
+static int
+status_cell(int c)
+{
+	int i;
+
+	for (i = 0; i < NSTATUS; i++)
+		if (!cols.null[c] && cols.len[c] == strlen(status_names[i]) &&
+		    memcmp(cols.buf[c], status_names[i], cols.len[c]) == 0)
+			return i;
+	return -1;
+}
+
+/* Whether the task of the current row is stale (tk_task_stale): in its
+ * status longer than stale_after says, by its updated_at. */
+static int
+stale_now(void)
+{
+	struct tm tm;
+	char t[20];
+	int st = status_cell(T_STATUS);
+	long limit;
+
+	if (st < 0 || (limit = stale_after[st]) == 0 || st == ST_COMPLETE ||
+	    st == ST_CANCELLED || st == ST_RESOLVED || cols.null[T_UPDATED] ||
+	    cols.len[T_UPDATED] < 19)
+		return 0;
+	memcpy(t, cols.buf[T_UPDATED], 19);
+	t[19] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(t, "%4d-%2d-%2d %2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return time(NULL) - timegm(&tm) > (time_t)limit;
+}
+
+/* ---------------------------------------------------------------- at a glance */
+
+/* The task at a glance (src/tasks/deps.c's tk_deps_glance) for the task
+ * being answered, its definition's steps by position; d NULL: none. */
+struct gstep {
+	int status;          /* a status_names index; pending: no row */
+	int attempts_left;   /* error with a retry scheduled */
+	int retryable;
+	int deps_ok;         /* every parent complete or resolved */
+};
+static struct {
+	const struct def *d;
+	struct gstep      st[MAX_STEPS];
+	const char       *exec, *action;
+	int               step;      /* the step the action names; -1 none */
+	unsigned          percent;
+} gl;
+
+static int
+done(int st)
+{
+	return st == ST_COMPLETE || st == ST_RESOLVED;
+}
+
+/* The step of the current row into gl (dep_steps_of). */
+static void
+glance_row(void)
+{
+	int pos = atoi(cols.buf[T__N + S_POS]);
+	struct gstep *g;
+
+	if (pos < 0 || pos >= gl.d->nsteps)
+		return;
+	g = &gl.st[pos];
+	g->status = status_cell(T__N + S_STATUS);
+	g->attempts_left = g->status == ST_ERROR && !cols.null[T__N + S_READY];
+	g->retryable = cols.len[T__N + S_RETRYABLE] > 0 &&
+	    cols.buf[T__N + S_RETRYABLE][0] != '0';
+}
+
+/* The classes of tk_deps_glance's tally, and what stops the task. */
+static void
+glance_stuck(int failed, int first_failed, int first_cancelled)
+{
+	gl.exec = "blocked_by_failures";
+	if (failed > 0) {
+		gl.step = first_failed;
+		gl.action = gl.st[first_failed].retryable ? "retry_task" :
+		    "resolve_step_manually";
+	} else {
+		gl.step = first_cancelled;
+		gl.action = "resolve_step_manually";
+	}
+	if (strcmp(gl.action, "retry_task") == 0)
+		gl.step = -1;
+}
+
+static void
+glance_decide(int task_status)
+{
+	const struct def *d = gl.d;
+	int i, k, p, n = d->nsteps, done_n = 0, cancelled = 0, failed = 0,
+	    ready = 0, running = 0, retrying = 0, ffail = -1, fcanc = -1;
+	struct gstep *g;
+
+	for (i = 0; i < n; i++) {
+		g = &gl.st[i];
+		g->deps_ok = 1;
+		for (k = 0; k < d->nparents[i]; k++)
+			if ((p = d->parents[i][k]) >= n || !done(gl.st[p].status))
+				g->deps_ok = 0;
+		if (done(g->status))
+			done_n++;
+		else if (g->status == ST_CANCELLED)
+			fcanc = cancelled++ == 0 ? i : fcanc;
+		else if (g->status == ST_ERROR && !g->attempts_left)
+			ffail = failed++ == 0 ? i : ffail;
+		else if (g->deps_ok) {
+			ready++;
+			running += g->status == ST_IN_PROGRESS;
+			retrying += g->status == ST_ERROR;
+		}
+	}
+	gl.step = -1;
+	gl.action = "wait";
+	gl.percent = n > 0 ? (unsigned)(done_n * 100 / n) : 100;
+	if (task_status == ST_COMPLETE || (n > 0 && done_n == n)) {
+		gl.exec = "all_complete";
+		gl.action = "none";
+		gl.percent = 100;
+	} else if (task_status == ST_CANCELLED) {
+		gl.exec = "cancelled";
+		gl.action = "none";
+	} else if (failed > 0 || (cancelled > 0 && ready == 0))
+		glance_stuck(failed, ffail, fcanc);
+	else
+		gl.exec = running > 0 ? "processing" : ready > retrying ?
+		    "has_ready_steps" : retrying > 0 ? "waiting_for_retry" :
+		    "waiting_for_dependencies";
+}
+
+/* ---------------------------------------------------------------- the task */
+
 /* The task of the current row up to its steps (tk_task_view_write). */
 static void
 task_head(void)
@@ -261,10 +509,14 @@ task_head(void)
 	stored(",\"context\":", T_CTX, "{}");
 }
 
-/* ... and after them (the tail of tk_task_view_write). */
+/* ... and after them (the tail of tk_task_view_write; with_glance: the
+ * task at a glance, GET /db/task). */
 static void
-task_tail(void)
+task_tail(int with_glance)
 {
+	char n[48];
+	int k;
+
 	time_field(",\"created_at\":", T_CREATED);
 	time_field(",\"updated_at\":", T_UPDATED);
 	field(",\"initiator\":", T_INIT);
@@ -273,7 +525,50 @@ task_tail(void)
 	stored(",\"tags\":", T_TAGS, "[]");
 	time_field(",\"completed_at\":", T_COMPLETED);
 	field(",\"created_by\":", T_BY);
+	puts_(",\"priority\":");
+	put(cols.buf[T_PRIO], cols.len[T_PRIO]);
+	puts_(stale_now() ? ",\"stale\":true" : ",\"stale\":false");
+	if (with_glance && gl.d != NULL) {
+		puts_(",\"execution_status\":");
+		put_str(gl.exec, strlen(gl.exec), 0);
+		puts_(",\"recommended_action\":{\"action\":");
+		put_str(gl.action, strlen(gl.action), 0);
+		puts_(",\"step\":");
+		if (gl.step >= 0)
+			put_str(gl.d->name[gl.step], strlen(gl.d->name[gl.step]), 0);
+		else
+			put("null", 4);
+		k = snprintf(n, sizeof(n), "},\"completion_percentage\":%u",
+		    gl.percent);
+		put(n, (size_t)k);
+	}
 	put("}", 1);
+}
+
+/* What the glance says of the step of the current row (put_step_glance). */
+static void
+step_glance(void)
+{
+	int pos = atoi(cols.buf[T__N + S_POS]), k;
+	int retry = status_cell(T__N + S_STATUS) == ST_ERROR &&
+	    !cols.null[T__N + S_READY];
+	unsigned long limit = strtoul(cols.buf[T__N + S_LIMIT], NULL, 10);
+	unsigned max;
+	char n[64];
+
+	k = snprintf(n, sizeof(n), ",\"dependencies_satisfied\":%s,"
+	    "\"retry_eligible\":%s", pos >= 0 && pos < gl.d->nsteps &&
+	    gl.st[pos].deps_ok ? "true" : "false", retry ? "true" : "false");
+	put(n, (size_t)k);
+	if (retry)
+		time_field(",\"next_retry_at\":", T__N + S_READY);
+	else
+		puts_(",\"next_retry_at\":null");
+	/* tk_step_max_attempts */
+	max = cols.buf[T__N + S_RETRYABLE][0] == '0' ? 1 :
+	    limit >= 1000000 ? 1000001 : (unsigned)limit + 1;
+	k = snprintf(n, sizeof(n), ",\"max_attempts\":%u", max);
+	put(n, (size_t)k);
 }
 
 /* A step in brief, from the step columns after the task's (put_step). */
@@ -296,6 +591,8 @@ step(void)
 	if (!cols.null[T__N + S_READY] && cols.len[T__N + S_STATUS] == 5 &&
 	    memcmp(cols.buf[T__N + S_STATUS], "error", 5) == 0)
 		time_field(",\"next_attempt_at\":", T__N + S_READY);
+	if (gl.d != NULL)
+		step_glance();
 	put("}", 1);
 }
 
@@ -335,6 +632,7 @@ connect_db(const char *sock, const char *user, const char *pass,
 		return -1;
 	}
 	st_task = prepare(SQL_TASK_ALL);
+	st_count = prepare(COUNTS);
 	for (s = 0; s < SH__COUNT; s++)
 		for (i = 0; i < 2; i++)
 			st_list[s][i] = prepare(list_sql[s][i]);
@@ -385,6 +683,57 @@ run(MYSQL_STMT *s, MYSQL_BIND *a)
 
 /* ---------------------------------------------------------------- answers */
 
+/* The first pass: gl from every step row; how many rows, -1 on error. */
+static int
+glance_pass(void)
+{
+	int rows = 0, rc, status = -1, i;
+
+	gl.d = NULL;
+	while ((rc = mysql_stmt_fetch(st_task)) == 0) {
+		if (rows++ == 0 && (gl.d = def_of(cols.buf[T_HV],
+		    cols.len[T_HV])) != NULL) {
+			status = status_cell(T_STATUS);
+			/* A step the rows lack counts as pending. */
+			for (i = 0; i < gl.d->nsteps; i++)
+				gl.st[i] = (struct gstep){ ST_PENDING, 0, 1, 0 };
+		}
+		if (gl.d != NULL)
+			glance_row();
+	}
+	if (rc != MYSQL_NO_DATA)
+		return -1;
+	if (gl.d != NULL)
+		glance_decide(status);
+	return rows;
+}
+
+/* The second pass: the answer; 200 or 500. */
+static int
+write_pass(void)
+{
+	int rows = 0, rc;
+
+	while ((rc = mysql_stmt_fetch(st_task)) == 0) {
+		if (rows++ == 0) {
+			/* Context and tags come with the first row only. */
+			task_head();
+			puts_(",\"steps\":[");
+			tailbuf.len = 0;
+			out = &tailbuf;
+			task_tail(1);
+			out = &body;
+		} else
+			put(",", 1);
+		step();
+	}
+	if (rc != MYSQL_NO_DATA)
+		return 500;
+	put("]", 1);
+	put(tailbuf.p, tailbuf.len);
+	return 200;
+}
+
 /* 200, 404 or 500 for GET /db/task/{hex id without dashes or with}. */
 static int
 answer_task(const char *idtext)
@@ -392,7 +741,7 @@ answer_task(const char *idtext)
 	unsigned char id[16];
 	unsigned long idlen = 16;
 	MYSQL_BIND a[1];
-	int k = 0, rows = 0, rc;
+	int k = 0, rows, rc;
 	unsigned v;
 
 	for (; *idtext != '\0' && k < 16; idtext++) {
@@ -411,28 +760,18 @@ answer_task(const char *idtext)
 	a[0].length = &idlen;
 	if (run(st_task, a) != 0)
 		return 500;
-	while ((rc = mysql_stmt_fetch(st_task)) == 0) {
-		if (rows++ == 0) {
-			/* Context and tags come with the first row only. */
-			task_head();
-			puts_(",\"steps\":[");
-			tailbuf.len = 0;
-			out = &tailbuf;
-			task_tail();
-			out = &body;
-		} else
-			put(",", 1);
-		step();
+	/* Two passes over the rows, kept on this side as tasker keeps them:
+	 * the glance needs every step before the first is written. */
+	if (mysql_stmt_store_result(st_task) != 0 || (rows = glance_pass()) < 0)
+		rc = 500;
+	else if (rows == 0)
+		rc = 404;
+	else {
+		mysql_stmt_data_seek(st_task, 0);
+		rc = write_pass();
 	}
-	if (rc != MYSQL_NO_DATA) {
-		mysql_stmt_free_result(st_task);
-		return 500;
-	}
-	if (rows == 0)
-		return 404;
-	put("]", 1);
-	put(tailbuf.p, tailbuf.len);
-	return 200;
+	mysql_stmt_free_result(st_task);
+	return rc;
 }
 
 /* The value of key in query q (up to '&'), in v (size vsz); 1 if found. */
@@ -529,6 +868,21 @@ list_params(MYSQL_BIND *a, char *ns, unsigned long *nslen, char *ver,
 	return n;
 }
 
+/* The total of the filter of COUNTS parameters a for status st (-1:
+ * all); (unsigned long long)-1 on error. */
+static unsigned long long
+count_only(MYSQL_BIND *a, int st)
+{
+	unsigned long long t = (unsigned long long)-1;
+
+	if (run(st_count, a) != 0)
+		return t;
+	if (mysql_stmt_fetch(st_count) == 0)
+		t = total_of(cols.buf[0], cols.len[0], st);
+	mysql_stmt_free_result(st_count);
+	return t;
+}
+
 /* 200 or 500 for GET /db/tasks?q (the bench's filters). */
 static int
 answer_list(const char *q)
@@ -570,14 +924,16 @@ answer_list(const char *q)
 		else
 			total = total_of(cols.buf[T__N], cols.len[T__N], st);
 		task_head();
-		task_tail();
+		task_tail(0);
 	}
 	if (rc != MYSQL_NO_DATA) {
 		mysql_stmt_free_result(s);
 		return 500;
 	}
-	/* (An empty page would need the count on its own: the bench's
-	 * filters all have rows.) */
+	/* An empty page has no row to carry the counts: they on their own
+	 * (list_rows), with the list's first parameters. */
+	if (rows == 0 && (total = count_only(a, st)) == (unsigned long long)-1)
+		return 500;
 	pages = total / per + (total % per != 0);
 	rc = snprintf(tail, sizeof(tail), "],\"pagination\":{\"current_page\""
 	    ":%llu,\"per_page\":%llu,\"total_pages\":%llu,\"total_count\":"
@@ -629,15 +985,22 @@ main(int argc, char **argv)
 	char head[160];
 	int c, code, n;
 
-	while ((c = getopt(argc, argv, "S:u:p:D:")) != -1) {
+	while ((c = getopt(argc, argv, "S:u:p:D:s:t:")) != -1) {
 		switch (c) {
 		case 'S': sock = optarg; break;
 		case 'u': user = optarg; break;
 		case 'p': pass = read_password(optarg); break;
 		case 'D': name = optarg; break;
+		case 's': load_spec(optarg); break;
+		case 't':
+			if (sscanf(optarg, "%ld:%ld:%ld", &stale_after[ST_PENDING],
+			    &stale_after[ST_IN_PROGRESS], &stale_after[ST_ERROR]) == 3)
+				break;
+			/* FALLTHROUGH */
 		default:
 			fputs("usage: task_ceiling -S SOCKET -u USER"
-			    " [-p PASSWORD_FILE] [-D DB]\n", stderr);
+			    " [-p PASSWORD_FILE] [-D DB] [-s SPEC]"
+			    " [-t PENDING:IN_PROGRESS:ERROR]\n", stderr);
 			return 2;
 		}
 	}
