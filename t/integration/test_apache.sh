@@ -453,6 +453,10 @@ out=$(TASKER_URL=$RU TASKER_RU_FULL=erin:erin-secret TASKER_RU_HANDLERS=alice:al
     TASKER_SHOTS=$(shots_dir console) \
     timeout 180 node "$TASKER_ROOT/t/browser/console_remote_user.cjs" 2>&1)
 browser_cases browser "$out"
+case_begin "remote_user: a screenshot of each console view is saved"
+for v in handler tasks task 403 401 401-start; do
+	[ -s "$(shots_dir console)/console-ru-$v.png" ] || fail "no console-ru-$v.png"
+done
 
 # ------------------------------------------------ none, and the life cycle
 
