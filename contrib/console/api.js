@@ -48,8 +48,24 @@ export function onUnauthorized(fn) {
 	unauthorized.push(fn);
 }
 
+// A 401 whose challenge names a scheme other than Bearer comes from the web
+// server in front of tasker (auth.mode remote_user behind Basic, ...): it
+// refused the browser's sign-in, and only signing in to it again helps.
+function webServerRefusal(res) {
+	const challenge = res.status === 401 ? res.headers.get('WWW-Authenticate') : null;
+	if (!challenge || /^\s*Bearer\b/i.test(challenge))
+		return null;
+	const e = new ApiError(401, 'NOT_SIGNED_IN', 'The web server did not accept ' +
+	    `this browser's sign-in (${challenge.slice(0, 80)}): reload the page to sign in again`);
+	e.otherScheme = true;
+	return e;
+}
+
 function errorFrom(res, data) {
 	const e = data && typeof data === 'object' ? data.error : null;
+	const refusal = webServerRefusal(res);
+	if (refusal)
+		return refusal;
 	if (e && typeof e.message === 'string')
 		return new ApiError(res.status, e.code || e.type || 'ERROR',
 		    e.message, e.details);

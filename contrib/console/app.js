@@ -78,6 +78,12 @@ function parseHash() {
 	return { parts, params: new URLSearchParams(q || '') };
 }
 
+// The view of an empty fragment: the tasks, or the first one allowed.
+function firstView() {
+	const ok = VIEWS.filter(([, , p]) => !p || can(p)).map(([k]) => k);
+	return ok.includes('tasks') ? 'tasks' : ok[0];
+}
+
 let generation = 0;
 
 // moveFocus: put the keyboard focus on the new view's heading (after a
@@ -88,7 +94,7 @@ async function route(moveFocus) {
 		return;
 	}
 	const { parts, params } = parseHash();
-	const view = parts[0] || 'tasks';
+	const view = parts[0] || firstView();
 	const mine = ++generation;
 	drawNav(view);
 	clear(main).setAttribute('aria-busy', 'true');
@@ -136,7 +142,8 @@ async function boot() {
 		else
 			showSignIn();
 	} catch (e) {
-		clear(main).append(h('h1', null, 'The API cannot be reached'), errorBox(e));
+		clear(main).append(h('h1', null, e.otherScheme ? 'Not signed in to the web server' :
+		    'The API cannot be reached'), errorBox(e));
 	}
 }
 

@@ -1,11 +1,17 @@
 // session.js - who is signed in and what they may do.
 //
-// Two modes, found by asking the API without a token: 401 means bearer
-// tokens (the user pastes one); any other answer means the web server
-// authenticates (auth.mode remote_user) and there is nothing to sign in.
+// Two modes, found by asking the API without a token: a 401 with a Bearer
+// challenge (tasker's own) means bearer tokens (the user pastes one); any
+// other answer means the web server authenticates (auth.mode remote_user)
+// and there is nothing to sign in.  A 401 that challenges for another
+// scheme (Basic, ...) is the web server refusing the browser's sign-in:
+// pasting a token would not help, so it is shown as an error.
 // The API says nothing about a token's permissions, so the console reads
 // the JWT's permissions claim for display only (hiding what may not be
 // done); the API stays the authority and a 403 is shown as it comes.
+// In remote_user mode there is no claim: the start probes learn which of
+// the two lists (handlers, tasks) the user may read; actions are offered
+// and the API decides.
 
 import { call, getToken, setToken, clearToken, ApiError } from './api.js';
 
@@ -15,6 +21,7 @@ export const session = {
 	subject: null,          // the token's sub, for display
 	expires: null,          // Date of the token's exp, or null
 	perms: null,            // array of granted permissions; null: unknown
+	denied: [],             // permissions the API refused (remote_user probes)
 };
 
 // The JWT's payload, decoded without any check (the API checks tokens).
@@ -55,26 +62,41 @@ function match(granted, required) {
 // true when the console should offer what needs perm (unknown: offer it
 // and let the API answer).
 export function can(perm) {
+	if (session.denied.includes(perm))
+		return false;
 	if (session.perms === null)
 		return true;
 	return session.perms.some((g) => match(g, perm));
 }
 
+// probe(path, perm): asks without a token.  'token' when the API wants
+// one (401 with a Bearer challenge, or none); perm is noted as denied on a
+// 403; any other failure (a web server's 401, no API) is thrown.
+async function probe(path, perm) {
+	try {
+		await call('GET', path, { auth: false });
+	} catch (e) {
+		if (!(e instanceof ApiError))
+			throw e;
+		if (e.status === 401 && !e.otherScheme)
+			return 'token';
+		if (e.status !== 403)
+			throw e;
+		session.denied.push(perm);
+	}
+	return 'answered';
+}
+
 // Finds the mode; with a stored token, checks that the API accepts it.
 // Returns true when the console may go on (signed in or remote_user).
 export async function start() {
-	try {
-		await call('GET', '/handlers', { auth: false });
+	session.denied = [];
+	if (await probe('/handlers', 'tasker.handler:index') === 'answered') {
 		session.mode = 'remote_user';
+		// Only a hint for the navigation: a failure here is the
+		// tasks view's to show.
+		await probe('/tasks?per_page=1', 'tasker.task:index').catch(() => {});
 		return true;
-	} catch (e) {
-		if (!(e instanceof ApiError) || e.status !== 401) {
-			if (e.status === 403) {
-				session.mode = 'remote_user';
-				return true;
-			}
-			throw e;
-		}
 	}
 	session.mode = 'token';
 	const t = getToken();

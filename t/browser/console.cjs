@@ -8,7 +8,8 @@
 // that leaves the host; it saves a screenshot of each view.
 //
 // Driven by playwright-core (npm, pinned by the caller) with Debian's
-// /usr/bin/chromium, as t/browser/swagger.cjs.  Environment:
+// /usr/bin/chromium, as t/browser/swagger.cjs (both through t/browser/lib.cjs,
+// with console_remote_user.cjs).  Environment:
 //   TASKER_URL          http://127.0.0.1:PORT/tasker
 //   TASKER_TOKEN        a token with every permission (never printed)
 //   TASKER_TOKEN_RO     a token that may only read tasks and handlers
@@ -23,8 +24,8 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { chromium } = require(path.join(process.env.TASKER_NODE_MODULES,
-    'playwright-core'));
+const { chromium, check, finish, same, sleep, until, launchOptions, watch } =
+    require('./lib.cjs');
 
 const base = process.env.TASKER_URL;
 const token = process.env.TASKER_TOKEN;
@@ -37,33 +38,6 @@ const T = {
 };
 const host = new URL(base).host;
 const consoleUrl = `${base}/console/`;
-let passed = 0, failed = 0, n = 0;
-
-function check(name, ok, why) {
-	n++;
-	if (ok) {
-		passed++;
-		console.log(`ok ${n} - ${name}`);
-	} else {
-		failed++;
-		console.log(`not ok ${n} - ${name}`);
-		if (why)
-			console.log(`#   ${String(why).slice(0, 600)}`);
-	}
-}
-
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Waits until fn() is truthy (polling; a bound on waiting, not on speed).
-async function until(fn, ms = 20000) {
-	const end = Date.now() + ms;
-	let v;
-	while (!(v = await fn()) && Date.now() < end)
-		await sleep(200);
-	return v;
-}
-
 let request;
 async function api(method, p, tok = token) {
 	const r = await request.fetch(`${base}${p}`, { method,
@@ -383,33 +357,16 @@ async function readOnlyChecks(page) {
 
 async function main() {
 	const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tasker-chromium-'));
-	const foreign = [], errors = [];
+	const seen = { foreign: [], errors: [] };
 	let context;
 	try {
 		context = await chromium.launchPersistentContext(profile, {
-			executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-			headless: true, chromiumSandbox: false,
-			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-			    '--no-first-run', '--disable-background-networking',
-			    '--disable-component-update', '--disable-sync'],
-			viewport: { width: 1280, height: 900 }, timeout: 60000,
+			...launchOptions, viewport: { width: 1280, height: 900 },
 		});
 		request = context.request;
 		const page = context.pages()[0] || await context.newPage();
 		page.setDefaultTimeout(20000);
-		page.on('request', (r) => {
-			const u = new URL(r.url());
-			if (u.protocol.startsWith('http') && u.host !== host)
-				foreign.push(u.host);
-		});
-		page.on('pageerror', (e) => errors.push(String(e.message).slice(0, 200)));
-		// The API's 4xx answers (the sign-in probe's 401, a 404 asked for)
-		// are logged by Chromium as failed loads: expected; anything else
-		// on the console as an error is a failure.
-		page.on('console', (m) => {
-			if (m.type() === 'error' && !/status of 4\d\d/.test(m.text()))
-				errors.push(m.text().slice(0, 200));
-		});
+		watch(page, host, seen);
 		const resp = await page.goto(`${base}/console`, { waitUntil: 'load' });
 		await signInChecks(page, resp);
 		await handlerChecks(page);
@@ -420,9 +377,10 @@ async function main() {
 		await keyboardChecks(page);
 		await phoneChecks(page);
 		await readOnlyChecks(page);
-		check('the page talked to no other host', foreign.length === 0,
-		    `requests to: ${[...new Set(foreign)].join(', ')}`);
-		check('no script or console errors on the page', errors.length === 0, errors.join(' | '));
+		check('the page talked to no other host', seen.foreign.length === 0,
+		    `requests to: ${[...new Set(seen.foreign)].join(', ')}`);
+		check('no script or console errors on the page', seen.errors.length === 0,
+		    seen.errors.join(' | '));
 	} catch (e) {
 		check('the browser session ran to the end', false,
 		    String(e && e.message || e).split('\n')[0].replace(token, '<token>').replace(tokenRO, '<token>'));
@@ -431,8 +389,7 @@ async function main() {
 			await context.close().catch(() => {});
 		fs.rmSync(profile, { recursive: true, force: true });
 	}
-	console.log(`${passed} passed, ${failed} failed`);
-	process.exitCode = failed === 0 ? 0 : 1;
+	finish();
 }
 
 main();

@@ -5,7 +5,8 @@
 //
 // Driven over the DevTools protocol by playwright-core (from the npm
 // registry, pinned by the caller) with Debian's /usr/bin/chromium; no
-// browser is downloaded.  Environment:
+// browser is downloaded; started and reported as t/browser/lib.cjs says.
+// Environment:
 //   TASKER_URL          http://127.0.0.1:PORT/tasker
 //   TASKER_TOKEN        a token with tasker.handler:index (never printed)
 //   TASKER_NODE_MODULES the node_modules folder holding playwright-core
@@ -18,26 +19,11 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { chromium } = require(path.join(process.env.TASKER_NODE_MODULES,
-    'playwright-core'));
+const { chromium, check, finish, launchOptions } = require('./lib.cjs');
 
 const base = process.env.TASKER_URL;
 const token = process.env.TASKER_TOKEN;
 const host = new URL(base).host;
-let passed = 0, failed = 0, n = 0;
-
-function check(name, ok, why) {
-	n++;
-	if (ok) {
-		passed++;
-		console.log(`ok ${n} - ${name}`);
-	} else {
-		failed++;
-		console.log(`not ok ${n} - ${name}`);
-		if (why)
-			console.log(`#   ${why}`);
-	}
-}
 
 // The status Swagger UI shows for the live call of an operation block.
 async function liveStatus(block) {
@@ -52,15 +38,7 @@ async function main() {
 	let context;
 	try {
 		context = await chromium.launchPersistentContext(profile, {
-			executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-			headless: true,
-			chromiumSandbox: false,
-			args: ['--headless', '--no-sandbox', '--disable-gpu',
-			    '--disable-quic', '--no-first-run',
-			    '--disable-background-networking',
-			    '--disable-component-update', '--disable-sync'],
-			viewport: { width: 1280, height: 1600 },
-			timeout: 60000,
+			...launchOptions, viewport: { width: 1280, height: 1600 },
 		});
 		const page = context.pages()[0] || await context.newPage();
 		page.setDefaultTimeout(20000);
@@ -137,8 +115,7 @@ async function main() {
 			await context.close().catch(() => {});
 		fs.rmSync(profile, { recursive: true, force: true });
 	}
-	console.log(`${passed} passed, ${failed} failed`);
-	process.exitCode = failed === 0 ? 0 : 1;
+	finish();
 }
 
 main();

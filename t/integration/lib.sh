@@ -257,3 +257,58 @@ private_nginx() {
 	nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/nginx-error.log" \
 	    >>"$dir/spawn.log" 2>&1
 }
+
+# ------------------------------------------------- the browser tests
+# test_swagger, test_console and test_apache drive Debian's chromium with
+# playwright-core from the npm registry, pinned here and cached beside the
+# run folder (no browser is downloaded).
+
+PW_VERSION=1.65.1
+PW_MODS=$(dirname "$TASKER_RUN")/cache/playwright-core-$PW_VERSION/node_modules
+
+# browser_setup: a case of its own; installs playwright-core once.
+browser_setup() {
+	local prefix=${PW_MODS%/node_modules}
+	case_begin "playwright-core $PW_VERSION is installed from the npm registry (cached)"
+	if [ ! -f "$PW_MODS/playwright-core/package.json" ]; then
+		PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 300 npm install \
+		    --prefix "$prefix" --cache "$(dirname "$prefix")/npm" \
+		    --no-audit --no-fund --ignore-scripts --loglevel=error \
+		    "playwright-core@$PW_VERSION" >"$T_TMP/npm.log" 2>&1 ||
+		    fail "npm install: $(tail -5 "$T_TMP/npm.log")"
+	fi
+	expect_eq "$(jq -r .version "$PW_MODS/playwright-core/package.json" 2>/dev/null)" \
+	    "$PW_VERSION" "installed version"
+	[ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium (Debian package chromium)"
+}
+
+# browser_cases PREFIX OUTPUT: a browser script's "ok"/"not ok" lines
+# become cases here ("PREFIX: name"), numbered with the rest, its "#"
+# lines their reasons; a script that ended without its result line fails.
+browser_cases() {
+	local l
+	while IFS= read -r l; do
+		case "$l" in
+		"ok "*)     case_begin "$1: ${l#ok * - }" ;;
+		"not ok "*) case_begin "$1: ${l#not ok * - }"; fail "failed in Chromium" ;;
+		"#"*)       [ -n "$T_CASE" ] && echo "$l" ;;
+		esac
+	done <<<"$2"
+	echo "$2" | grep -Eq '^[0-9]+ passed, [0-9]+ failed$' || {
+		case_begin "$1: the session ended with a result line"
+		fail "$(echo "$2" | tail -3)"
+	}
+}
+
+# shots_dir NAME: a folder for screenshots beside this test's log when
+# stdout is that log file (test-logs/PASS/NAME), else in the run folder.
+shots_dir() {
+	local log dir
+	log=$(readlink "/proc/$$/fd/1" 2>/dev/null || true)
+	case $log in
+	*/test-logs/*.log) dir=$(dirname "$log")/$1 ;;
+	*)                 dir=$TASKER_RUN/$1-screenshots ;;
+	esac
+	mkdir -p "$dir"
+	echo "$dir"
+}

@@ -6,7 +6,8 @@
 # Four IP-based virtual hosts on TASKER_APACHE_PORT (default 8090):
 #   127.0.0.1  auth.mode jwt (tasker.conf as is), and a user's web space
 #              /~alice with htaccess.example
-#   127.0.0.2  auth.mode remote_user (tasker.conf's Basic auth example)
+#   127.0.0.2  auth.mode remote_user (tasker.conf's Basic auth example),
+#              and the console on it in Chromium (console_remote_user.cjs)
 #   127.0.0.3  auth.mode none, with short mod_fcgid limits to watch the
 #              process life cycle
 #   127.0.0.4  jwt without CGIPassAuth (what happens when it is missing)
@@ -120,7 +121,8 @@ setup() {
   remote_user:
     users:
       alice: [tasker.handler:index, tasker.handler:show]
-      bob: [tasker.task:index]" /tasker >"$A/ru/tasker.yaml"
+      bob: [tasker.task:index]
+      erin: [\"*\"]" /tasker >"$A/ru/tasker.yaml"
 	cfg "$TASKER_CONF" "auth:
   mode: none" /tasker >"$A/none/tasker.yaml"
 	cfg "$TASKER_CONF" - /~alice/tasker >"$A/alice/tasker.yaml"
@@ -129,6 +131,7 @@ setup() {
 	printf 'alice-secret\n' | htpasswd -i -B -c "$A/htpasswd" alice 2>/dev/null
 	printf 'bob-secret\n' | htpasswd -i -B "$A/htpasswd" bob 2>/dev/null
 	printf 'dave-secret\n' | htpasswd -i -B "$A/htpasswd" dave 2>/dev/null
+	printf 'erin-secret\n' | htpasswd -i -B "$A/htpasswd" erin 2>/dev/null
 
 	# The shared-hosting layout of htaccess.example, with its paths.
 	sed -e "s|/home/alice/tasker|$A/alice|g" "$APACHE_CONF/htaccess.example" \
@@ -425,6 +428,35 @@ req GET "$RU/handlers"
 expect_status 401
 expect_header WWW-Authenticate 'Basic realm="tasker"'
 AUTH=
+
+# ------------------------------------------------ remote_user: the console
+
+# t/browser/console_remote_user.cjs in Chromium on this site, with the
+# users' passwords as the browser's saved credentials: erin ("*"), alice
+# (handlers only), bob (tasker.task:index only; taken out of the password
+# file for a while), and no credentials at all.
+case_begin "remote_user: a task for the console to show (created as erin, finished)"
+req POST "$RU/tasks" -u erin:erin-secret -H 'Content-Type: application/json' \
+    -d '{"name":"process_payment","namespace":"payments","context":{"payment_id":4243}}'
+expect_status 201
+RU_TASK=$(jq -r '.id // empty' "$BODY_FILE")
+for _ in $(seq 1 150); do
+	req GET "$RU/tasks/$RU_TASK" -u erin:erin-secret
+	[ "$(jq -r .status "$BODY_FILE")" = complete ] && break
+	sleep 0.2
+done
+expect_jq .status '"complete"'
+browser_setup
+out=$(TASKER_URL=$RU TASKER_RU_FULL=erin:erin-secret TASKER_RU_HANDLERS=alice:alice-secret \
+    TASKER_RU_TASKS=bob:bob-secret TASKER_HTPASSWD=$A/htpasswd TASK_ID=$RU_TASK \
+    TASKER_CONSOLE_DIR=$TASKER_ROOT/contrib/console TASKER_NODE_MODULES=$PW_MODS \
+    TASKER_SHOTS=$(shots_dir console) \
+    timeout 180 node "$TASKER_ROOT/t/browser/console_remote_user.cjs" 2>&1)
+browser_cases browser "$out"
+case_begin "remote_user: a screenshot of each console view is saved"
+for v in handler tasks task 403 401 401-start; do
+	[ -s "$(shots_dir console)/console-ru-$v.png" ] || fail "no console-ru-$v.png"
+done
 
 # ------------------------------------------------ none, and the life cycle
 

@@ -7,10 +7,6 @@
 # environment and is never printed.
 . "$(dirname "$0")/lib.sh"
 
-CACHE=$(dirname "$TASKER_RUN")/cache
-PW_VERSION=1.65.1
-MODS=$CACHE/playwright-core-$PW_VERSION/node_modules
-
 case_begin "/tasker/api-docs redirects to the page; its files are served here, not from a CDN"
 AUTH= req GET "${TASKER_URL}/api-docs"
 expect_status 301
@@ -29,30 +25,11 @@ AUTH= req GET /api-docs/tasker-initializer.js
 expect_status 200
 grep -q '"../api-docs.json"' "$BODY_FILE" || fail "the initializer does not load ../api-docs.json"
 
-case_begin "playwright-core $PW_VERSION is installed from the npm registry (cached)"
-if [ ! -f "$MODS/playwright-core/package.json" ]; then
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 300 npm install \
-	    --prefix "$CACHE/playwright-core-$PW_VERSION" --cache "$CACHE/npm" \
-	    --no-audit --no-fund --ignore-scripts --loglevel=error \
-	    "playwright-core@$PW_VERSION" >"$T_TMP/npm.log" 2>&1 ||
-	    fail "npm install: $(tail -5 "$T_TMP/npm.log")"
-fi
-expect_eq "$(jq -r .version "$MODS/playwright-core/package.json" 2>/dev/null)" "$PW_VERSION" "installed version"
-[ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium (Debian package chromium)"
+browser_setup
 
 # The browser's own results become cases here, numbered with the rest.
-out=$(TASKER_TOKEN=$(token tasker.handler:index) TASKER_NODE_MODULES=$MODS \
+out=$(TASKER_TOKEN=$(token tasker.handler:index) TASKER_NODE_MODULES=$PW_MODS \
     TASKER_SCREENSHOT=$TASKER_RUN/swagger-ui.png \
     timeout 180 node "$TASKER_ROOT/t/browser/swagger.cjs" 2>&1)
-while IFS= read -r l; do
-	case "$l" in
-	"ok "*)     case_begin "browser: ${l#ok * - }" ;;
-	"not ok "*) case_begin "browser: ${l#not ok * - }"; fail "failed in Chromium" ;;
-	"#"*)       [ -n "$T_CASE" ] && echo "$l" ;;
-	esac
-done <<<"$out"
-echo "$out" | grep -Eq '^[0-9]+ passed, [0-9]+ failed$' || {
-	case_begin "browser: the session ended with a result line"
-	fail "$(echo "$out" | tail -3)"
-}
+browser_cases browser "$out"
 finish

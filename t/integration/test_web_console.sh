@@ -11,19 +11,10 @@
 # fixtures here add a namespace).
 . "$(dirname "$0")/lib.sh"
 
-CACHE=$(dirname "$TASKER_RUN")/cache
-PW_VERSION=1.65.1
-MODS=$CACHE/playwright-core-$PW_VERSION/node_modules
 CONSOLE_FILES="index.html console.css favicon.svg app.js api.js session.js ui.js
 	graph.js handlers.js tasks.js task.js timeline.js health.js"
 
-# The screenshots: beside this test's log when stdout is that log file.
-log=$(readlink "/proc/$$/fd/1" 2>/dev/null || true)
-case $log in
-*/test-logs/*.log) SHOTS=$(dirname "$log")/console ;;
-*)                 SHOTS=$TASKER_RUN/console-screenshots ;;
-esac
-mkdir -p "$SHOTS"
+SHOTS=$(shots_dir console)
 
 case_begin "/tasker/console redirects to the page, served with a strict CSP"
 AUTH="" req GET "${TASKER_URL}/console"
@@ -67,16 +58,7 @@ for f in $CONSOLE_FILES; do
 done
 grep -q sessionStorage "$TASKER_ROOT/contrib/console/api.js" || fail "api.js does not use sessionStorage"
 
-case_begin "playwright-core $PW_VERSION is installed from the npm registry (cached)"
-if [ ! -f "$MODS/playwright-core/package.json" ]; then
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 300 npm install \
-	    --prefix "$CACHE/playwright-core-$PW_VERSION" --cache "$CACHE/npm" \
-	    --no-audit --no-fund --ignore-scripts --loglevel=error \
-	    "playwright-core@$PW_VERSION" >"$T_TMP/npm.log" 2>&1 ||
-	    fail "npm install: $(tail -5 "$T_TMP/npm.log")"
-fi
-expect_eq "$(jq -r .version "$MODS/playwright-core/package.json" 2>/dev/null)" "$PW_VERSION" "installed version"
-[ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium (Debian package chromium)"
+browser_setup
 
 # Tasks for the browser to look at and act on.
 case_begin "the tasks the browser acts on are set up (running, failed, done)"
@@ -125,23 +107,13 @@ wait_status "$TASK_HOLD1" in_progress wait in_progress
 wait_status "$TASK_HOLD2" in_progress wait in_progress
 
 # The browser's own results become cases here, numbered with the rest.
-out=$(TASKER_TOKEN=$AUTH TASKER_NODE_MODULES=$MODS TASKER_SHOTS=$SHOTS \
+out=$(TASKER_TOKEN=$AUTH TASKER_NODE_MODULES=$PW_MODS TASKER_SHOTS=$SHOTS \
     TASKER_TOKEN_RO=$(token tasker.task:index tasker.task:show tasker.workflow_step:index \
 	tasker.workflow_step:show tasker.handler:index tasker.handler:show) \
     TASK_DONE=$TASK_DONE TASK_HOLD1=$TASK_HOLD1 TASK_HOLD2=$TASK_HOLD2 \
     TASK_BROKEN1=$TASK_BROKEN1 TASK_BROKEN2=$TASK_BROKEN2 \
     timeout 240 node "$TASKER_ROOT/t/browser/console.cjs" 2>&1)
-while IFS= read -r l; do
-	case "$l" in
-	"ok "*)     case_begin "browser: ${l#ok * - }" ;;
-	"not ok "*) case_begin "browser: ${l#not ok * - }"; fail "failed in Chromium" ;;
-	"#"*)       [ -n "$T_CASE" ] && echo "$l" ;;
-	esac
-done <<<"$out"
-echo "$out" | grep -Eq '^[0-9]+ passed, [0-9]+ failed$' || {
-	case_begin "browser: the session ended with a result line"
-	fail "$(echo "$out" | tail -3)"
-}
+browser_cases browser "$out"
 
 case_begin "a screenshot of each view is saved"
 for v in sign-in handlers handler-diff tasks task task-cancelled task-resolved health phone-tasks phone-task; do
