@@ -173,6 +173,22 @@ expect_eq() {
 	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
 }
 
+# wait_task ID STATUS SECONDS: polls GET /tasks/ID until it has STATUS;
+# the last response stays in BODY_FILE.
+wait_task() {
+	local end=$((SECONDS + $3)) st=""
+	while :; do
+		req GET "/tasks/$1"
+		st=$(jq -r '.status // empty' "$BODY_FILE" 2>/dev/null)
+		[ "$st" = "$2" ] && return 0
+		if [ $SECONDS -ge "$end" ]; then
+			fail "task $1 is '$st', not '$2', after $3 s"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
 # fcgi_pids: the stack's tasker-fcgi processes now, one a line, sorted (the
 # children of its multiwatch, which replaces one that dies).
 fcgi_pids() {

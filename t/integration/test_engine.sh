@@ -98,22 +98,6 @@ new_task() {
 	fi
 }
 
-# wait_task ID STATUS SECONDS: polls GET /tasks/ID until it has STATUS;
-# the last response stays in BODY_FILE.
-wait_task() {
-	local end=$((SECONDS + $3)) st=""
-	while :; do
-		req GET "/tasks/$1"
-		st=$(jq -r '.status // empty' "$BODY_FILE" 2>/dev/null)
-		[ "$st" = "$2" ] && return 0
-		if [ $SECONDS -ge "$end" ]; then
-			fail "task $1 is '$st', not '$2', after $3 s"
-			return 1
-		fi
-		sleep 0.2
-	done
-}
-
 # step VIEW: the step named $1 of the task in BODY_FILE, jq filter $2.
 step() {
 	jq -c --arg s "$1" ".steps[] | select(.name == \$s) | $2" "$BODY_FILE"

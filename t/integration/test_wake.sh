@@ -50,21 +50,6 @@ new_task() {
 	fi
 }
 
-# wait_task ID STATUS SECONDS: GET /tasks/ID until it has STATUS.
-wait_task() {
-	local end=$((SECONDS + $3)) st=""
-	while :; do
-		req GET "/tasks/$1"
-		st=$(jq -r '.status // empty' "$BODY_FILE" 2>/dev/null)
-		[ "$st" = "$2" ] && return 0
-		if [ $SECONDS -ge "$end" ]; then
-			fail "task $1 is '$st', not '$2', after $3 s"
-			return 1
-		fi
-		sleep 0.2
-	done
-}
-
 runs() { cat "$TDIR/runs.log" 2>/dev/null || true; }
 run_field() {    # STEP FIELD(4 start, 5 end): attempt 1's
 	runs | awk -v s="$1" -v f="$2" '$2 == s && $3 == 1 { print $f }'
