@@ -173,6 +173,21 @@ expect_eq() {
 	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
 }
 
+# wait_loaded NS NAME: until every tasker-fcgi process answers for a
+# handler just loaded (each sees a load within api.registry_refresh_ms,
+# one second): 8 answers of 200 in a row, or 5 s.  BODY_FILE and AUTH
+# are req's.
+wait_loaded() {
+	local seen=0 _
+	for _ in $(seq 1 50); do
+		req GET "/handlers/$1/$2"
+		if [ "$STATUS" = 200 ]; then seen=$((seen + 1)); else seen=0; fi
+		[ "$seen" -ge 8 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # wait_task ID STATUS SECONDS: polls GET /tasks/ID until it has STATUS;
 # the last response stays in BODY_FILE.
 wait_task() {

@@ -220,6 +220,7 @@ AUTH=$OTHER_TOKEN replay "$STRICT" 403 GET /handlers/payments/process_payment
 # during the tests).
 out=$($TASKER_ADMIN handlers load "$TASKER_ROOT/t/fixtures/schedules" 2>&1) ||
     fail "load the schedules fixture: $out"
+wait_loaded it_sched_doc leap_day || fail "the schedules fixture does not show"
 replay "$STRICT" 200 GET /handlers/it_sched_doc/leap_day
 expect_order HandlerDetail
 replay "$STRICT" 200 GET /schedules

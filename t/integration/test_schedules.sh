@@ -113,6 +113,7 @@ sql "DELETE FROM schedule_state WHERE namespace = '$NS';
     fail "clean"
 stack_workers_stop
 out=$($TASKER_ADMIN handlers load "$S/h" 2>&1) || fail "load: $out"
+wait_loaded "$NS" ticker || fail "the handler does not show"
 
 case_begin "GET /handlers/{ns}/{name}: the schedules with their next runs"
 req GET "/handlers/$NS/ticker"

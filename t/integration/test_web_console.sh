@@ -65,15 +65,7 @@ case_begin "the tasks the browser acts on are set up (running, failed, done)"
 $TASKER_ADMIN handlers load "$TASKER_ROOT/t/fixtures/console/handlers" >/dev/null ||
     fail "handlers load failed"
 AUTH=$(token)
-# Each tasker-fcgi process sees a load within a second (its catalog
-# check): wait until every process answers for the new namespace.
-seen=0
-for _ in $(seq 1 50); do
-	req GET /handlers/console_it/hold
-	if [ "$STATUS" = 200 ]; then seen=$((seen + 1)); else seen=0; fi
-	[ "$seen" -ge 8 ] && break
-	sleep 0.1
-done
+wait_loaded console_it hold || fail "the fixtures' handlers do not show"
 create() {
 	req POST /tasks -H 'Content-Type: application/json' -d "$1"
 	[ "$STATUS" = 201 ] || { fail "POST /tasks $1: $STATUS $(head -c 300 "$BODY_FILE")"; return; }
