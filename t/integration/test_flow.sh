@@ -23,7 +23,7 @@ WPID=""
 worker_conf "$CONF" "processes: 1" "lease_seconds: 30"
 # The limits' cases: two processes a worker, short leases.
 CONF2=$E/tasker2.yaml
-worker_conf "$CONF2" "processes: 2" "lease_seconds: 4" "heartbeat_seconds: 1"
+worker_conf "$CONF2" "processes: 2" "lease_seconds: 5" "heartbeat_seconds: 1"
 
 worker_stop() {
 	local c
@@ -236,7 +236,7 @@ req GET "/tasks/$TB?include_dependencies=true"
 expect_jq '[.status, .steps[0].status, .steps[0].attempts]' '["pending","pending",0]'
 expect_jq '.dependencies.analysis' '"Task has not started yet: 1 waiting for a concurrency slot."'
 # The first worker dies with its step: nothing records it, its lease
-# (lease_seconds: 4) expires, and the slot is free again.
+# (lease_seconds: 5) expires, and the slot is free again.
 kill -9 "$(cat "$A/s.started")" 2>/dev/null || true
 WPID=$W1 worker_stop
 touch "$A/release"

@@ -299,6 +299,35 @@ tk_step_store_hold(struct tk_db *db, const char *key, unsigned long long id)
 	return TK_OK;
 }
 
+/* Nor concurrency or rate limits (0012): never called there either. */
+tk_err
+tk_step_store_hold_for(struct tk_db *db, const char *key,
+    unsigned long long id, long long wait_us)
+{
+	(void)wait_us;
+	return tk_step_store_hold(db, key, id);
+}
+
+tk_err
+tk_step_store_task_slot_take(struct tk_db *db, const char *key,
+    unsigned limit, unsigned long long id, const unsigned char task[16],
+    int *taken)
+{
+	(void)task;
+	return tk_step_store_slot_take(db, key, limit, id, taken);
+}
+
+tk_err
+tk_step_store_rate_take(struct tk_db *db, const char *key,
+    long long interval_us, long long *wait_us)
+{
+	(void)db;
+	(void)key;
+	(void)interval_us;
+	*wait_us = 0;
+	return TK_OK;
+}
+
 tk_err
 tk_step_store_unready(struct tk_db *db, unsigned long long id)
 {
