@@ -196,6 +196,11 @@ tk_err tk_handler_parse(json_object *root, const char *file,
  * NULL on allocation failure.
  */
 json_object *tk_handler_to_json(const struct tk_handler_def *h);
+/* A concurrency limit as {"key": ..., "limit": N} (key only when set), a
+ * rate limit as {"limit": N, "period": "Ns"}; NULL when there is none
+ * (limit 0); *bad 1 on allocation failure (src/registry/flow.c). */
+json_object *tk_flow_limit_json(const struct tk_flow_limit *c, int *bad);
+json_object *tk_flow_rate_json(const struct tk_flow_rate *r, int *bad);
 
 /*
  * The reverse, for a definition read back from the database: validated

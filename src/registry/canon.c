@@ -97,9 +97,9 @@ step_to_json(const struct tk_handler_def *h, const struct tk_step_def *s,
 	if (s->max_in_flight > 0)
 		put(o, "max_in_flight",
 		    json_object_new_int64((int64_t)s->max_in_flight), bad);
-	put_set(o, "concurrency", reg_flow_limit_json(&s->concurrency, bad),
+	put_set(o, "concurrency", tk_flow_limit_json(&s->concurrency, bad),
 	    bad);
-	put_set(o, "rate_limit", reg_flow_rate_json(&s->rate, bad), bad);
+	put_set(o, "rate_limit", tk_flow_rate_json(&s->rate, bad), bad);
 	return o;
 }
 
@@ -125,7 +125,7 @@ tk_handler_to_json(const struct tk_handler_def *h)
 	if (h->default_priority != 0)
 		put(o, "default_priority",
 		    json_object_new_int(h->default_priority), &bad);
-	put_set(o, "concurrency", reg_flow_limit_json(&h->concurrency, &bad),
+	put_set(o, "concurrency", tk_flow_limit_json(&h->concurrency, &bad),
 	    &bad);
 	put_copy(o, "schema", h->schema, &bad);
 	if ((steps = json_object_new_array()) == NULL)

@@ -174,7 +174,7 @@ reg_flow_check_step(struct vctx *v, const struct tk_step_def *st,
 
 /* {"key": ..., "limit": N}, key only when set; NULL when none. */
 json_object *
-reg_flow_limit_json(const struct tk_flow_limit *c, int *bad)
+tk_flow_limit_json(const struct tk_flow_limit *c, int *bad)
 {
 	json_object *o;
 
@@ -191,7 +191,7 @@ reg_flow_limit_json(const struct tk_flow_limit *c, int *bad)
 
 /* {"limit": N, "period": "Ns"}; NULL when none. */
 json_object *
-reg_flow_rate_json(const struct tk_flow_rate *r, int *bad)
+tk_flow_rate_json(const struct tk_flow_rate *r, int *bad)
 {
 	char period[24];
 	json_object *o;

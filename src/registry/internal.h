@@ -136,9 +136,6 @@ void	reg_parse_flow_top(struct vctx *v, struct tk_handler_def *h,
 /* Reports a step with both max_in_flight and concurrency. */
 void	reg_flow_check_step(struct vctx *v, const struct tk_step_def *st,
 	    json_object *obj, const char *prefix);
-/* Canonical JSON of a limit or a rate, NULL when none (*bad on failure). */
-json_object *reg_flow_limit_json(const struct tk_flow_limit *c, int *bad);
-json_object *reg_flow_rate_json(const struct tk_flow_rate *r, int *bad);
 
 /* ---- message paths (handler.c) ---- */
 

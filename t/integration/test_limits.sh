@@ -141,6 +141,14 @@ case $out in
 *) fail "no message for the rate limit: $out" ;;
 esac
 
+case_begin "GET /handlers/{ns}/{name} shows the limits"
+req GET /handlers/it_limits/keyed
+expect_jq '.step_templates[0].concurrency' '{"key":"$.customer","limit":1}'
+req GET /handlers/it_limits/pertask
+expect_jq '[.concurrency, .step_templates[0].concurrency]' '[{"key":"$.customer","limit":1},null]'
+req GET /handlers/it_limits/rated
+expect_jq '.step_templates[0].rate_limit' '{"limit":4,"period":"1s"}'
+
 case_begin "concurrency per key: one attempt per customer at once, different customers and tasks without one in parallel"
 for c in '"a"' '"b"' 7 '"a"' '"b"' 7 '"a"' '"b"' 7; do
 	post keyed ", \"customer\": $c"

@@ -220,8 +220,20 @@ AUTH=$OTHER_TOKEN replay "$STRICT" 403 GET /handlers/payments/process_payment
 # during the tests).
 out=$($TASKER_ADMIN handlers load "$TASKER_ROOT/t/fixtures/schedules" 2>&1) ||
     fail "load the schedules fixture: $out"
+sleep 1.1   # api.registry_refresh_ms: the API sees it after that
 replay "$STRICT" 200 GET /handlers/it_sched_doc/leap_day
 expect_order HandlerDetail
+# Flow limits (tasker-handler(5)): a handler's concurrency, a step's
+# concurrency, max_in_flight and rate_limit in the answer.
+out=$($TASKER_ADMIN handlers load "$TASKER_ROOT/t/fixtures/limits" 2>&1) ||
+    fail "load the limits fixture: $out"
+sleep 1.1   # api.registry_refresh_ms
+replay "$STRICT" 200 GET /handlers/it_limits/pertask
+expect_order HandlerDetail
+expect_jq '.concurrency' '{"key":"$.customer","limit":1}'
+replay "$STRICT" 200 GET /handlers/it_limits/rated
+expect_order StepTemplate '.step_templates[0]'
+expect_jq '.step_templates[0].rate_limit' '{"limit":4,"period":"1s"}'
 replay "$STRICT" 200 GET /schedules
 replay "$STRICT" 200 GET '/schedules?namespace=it_sched_doc'
 expect_order Schedule '.schedules[0]'
