@@ -10,3 +10,4 @@ dist_migrations_DATA += db/migrations/0008_task_version.sql
 dist_migrations_DATA += db/migrations/0009_webhooks.sql
 dist_migrations_DATA += db/migrations/0010_schedules_retention.sql
 dist_migrations_DATA += db/migrations/0011_flow_control.sql
+dist_migrations_DATA += db/migrations/0012_flow_keys_rates.sql

@@ -25,7 +25,9 @@ struct tk_dep_step {
 	const char     *name;
 	enum tk_status  status;
 	int             attempts_left;  /* error with a retry scheduled */
-	int             held;           /* pending, held back by a limit */
+	int             held;           /* pending, held back by a
+	                                   concurrency limit (1) or a rate
+	                                   limit (2); else 0 */
 	int             retryable;      /* a task retry may run it again */
 	int             deps_ok;        /* out (tk_deps_glance): every
 	                                   parent is done */

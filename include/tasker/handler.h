@@ -45,6 +45,10 @@
 #define TK_PRIORITY_MAX        100
 /* A step template's max_in_flight: 1..this (0: no limit). */
 #define TK_IN_FLIGHT_MAX       100000
+/* rate_limit: at most limit (1..TK_RATE_MAX) starts per period
+ * (1 s..TK_RATE_PERIOD_MAX). */
+#define TK_RATE_MAX            100000
+#define TK_RATE_PERIOD_MAX     86400
 #define TK_HANDLER_MAX_SCHEDULES 32
 #define TK_CATCH_UP_MAX        1000
 
@@ -64,6 +68,23 @@ struct tk_exec_def {
 	size_t    nenv;
 };
 
+/*
+ * A concurrency limit (src/registry/flow.c): at most limit at once per
+ * value of key, a simple JSON path into the task's context
+ * (tk_json_path_valid); key NULL: one limit for all.  limit 0: none.
+ */
+struct tk_flow_limit {
+	char     *key;
+	unsigned  limit;
+};
+
+/* rate_limit: at most limit starts per period_seconds, smooth (GCRA:
+ * one start every period / limit).  limit 0: none. */
+struct tk_flow_rate {
+	unsigned  limit;
+	unsigned  period_seconds;
+};
+
 struct tk_step_def {
 	char         *name;
 	char         *description;      /* NULL when absent */
@@ -81,6 +102,9 @@ struct tk_step_def {
 	                                   (its namespace, handler and
 	                                   name, any version) leased at
 	                                   once across the fleet */
+	struct tk_flow_limit concurrency; /* per key value, the same
+	                                   (never with max_in_flight) */
+	struct tk_flow_rate rate;       /* rate_limit */
 	json_object  *custom_events;    /* array of strings, never NULL */
 	json_object  *handler_config;   /* object, or NULL when absent */
 	struct tk_exec_def exec;
@@ -115,6 +139,9 @@ struct tk_handler_def {
 	char               *module_namespace;
 	char               *default_dependent_system;
 	int                 default_priority; /* 0 when absent */
+	struct tk_flow_limit concurrency;   /* concurrency: or max_in_flight:
+	                                       at the top: tasks with a step
+	                                       leased at once (per key) */
 	json_object        *schema;         /* object, or NULL */
 	struct tk_step_def *steps;          /* definition order */
 	size_t              nsteps;
@@ -169,6 +196,11 @@ tk_err tk_handler_parse(json_object *root, const char *file,
  * NULL on allocation failure.
  */
 json_object *tk_handler_to_json(const struct tk_handler_def *h);
+/* A concurrency limit as {"key": ..., "limit": N} (key only when set), a
+ * rate limit as {"limit": N, "period": "Ns"}; NULL when there is none
+ * (limit 0); *bad 1 on allocation failure (src/registry/flow.c). */
+json_object *tk_flow_limit_json(const struct tk_flow_limit *c, int *bad);
+json_object *tk_flow_rate_json(const struct tk_flow_rate *r, int *bad);
 
 /*
  * The reverse, for a definition read back from the database: validated

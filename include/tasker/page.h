@@ -53,6 +53,11 @@ tk_err tk_status_list_parse(const char *s, unsigned *mask,
  * and the 16 id bytes.  A cursor of another filter, or one that does not
  * decode, is refused; one is never trusted beyond the id it seeks from
  * (the filters and the caller's scope are applied as always).
+ * A cursor of a list sorted by priority (sort=priority, -priority) is of
+ * version 2: the seek is by (priority, id), so the task's priority takes
+ * the filter hash's last byte (priority + 128; 7 bytes of hash remain),
+ * and NEXT and PREV are the tasks after and before it in the list's
+ * order.
  */
 #define TK_CURSOR_LEN 52
 
@@ -64,6 +69,8 @@ struct tk_cursor {
 	enum tk_cursor_dir dir;
 	unsigned char      id[16];
 	unsigned char      filter[8];  /* tk_cursor_filter_hash */
+	int                sorted;     /* version 2: priority is the key's */
+	int                priority;
 };
 
 /* The hash of f's filters (every field but hv_id, which follows from

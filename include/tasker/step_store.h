@@ -113,6 +113,34 @@ tk_err tk_step_store_slot_take(struct tk_db *db, const char *key,
  * half a second. */
 tk_err tk_step_store_hold(struct tk_db *db, const char *key,
     unsigned long long id);
+/* The same, to be looked at again in wait_us microseconds (a rate
+ * limit's next allowed start). */
+tk_err tk_step_store_hold_for(struct tk_db *db, const char *key,
+    unsigned long long id, long long wait_us);
+/*
+ * A handler-level limit (0012_flow_keys_rates.sql), in the claim's
+ * transaction: locks key's row of flow_limits, counts the other tasks
+ * with a step leased under key and, when task already has one or they
+ * are below limit, marks step id with key: *taken 1.
+ */
+tk_err tk_step_store_task_slot_take(struct tk_db *db, const char *key,
+    unsigned limit, unsigned long long id, const unsigned char task[16],
+    int *taken);
+/*
+ * A rate limit, in the claim's transaction: locks key's row of
+ * flow_rates and decides with the database clock (tk_gcra, flow.h):
+ * *wait_us 0 when a start is allowed now (and taken), else the
+ * microseconds until the next allowed one (the hold is counted).
+ */
+tk_err tk_step_store_rate_take(struct tk_db *db, const char *key,
+    long long interval_us, long long *wait_us);
+/* Claims held back by each rate limit (tasker_rate_limited_total). */
+struct tk_rate_total {
+	char               step[208];   /* "r:<namespace>/<handler>/<step>" */
+	unsigned long long limited;
+};
+tk_err tk_step_store_rate_totals(struct tk_db *db, struct tk_rate_total **out,
+    size_t *n);
 /* Taking the step (attempts + 1, a lease, epoch + 1, started now) is
  * part of its compare-and-set: transition_store.h, TK_ALSO_TAKE. */
 

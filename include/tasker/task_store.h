@@ -85,7 +85,9 @@ struct tk_step_row {
 	char           *created_at;
 	char           *updated_at;
 	int             limited;        /* claimed or held under a
-	                                   max_in_flight (0011) */
+	                                   max_in_flight or concurrency
+	                                   limit (0011): 1; a rate limit
+	                                   (0012): 2; else 0 */
 };
 
 /* A step's status change (the statuses as written: text). */
@@ -218,6 +220,15 @@ tk_err tk_task_store_step_transitions(struct tk_db *db,
  * comma-separated list of namespace names (a caller's scope; namespace
  * names hold no comma).
  */
+/*
+ * GET /tasks?sort=: newest first (the default, sort=created_at); sort=
+ * priority: highest priority first, newest first within one; sort=
+ * -priority: the exact reverse (lowest first, oldest first within one).
+ * Both priority orders read ix_tasks_priority (priority, id).
+ */
+enum tk_task_sort { TK_SORT_NEWEST = 0, TK_SORT_PRIORITY = 1,
+    TK_SORT_PRIORITY_ASC = 2 };
+
 struct tk_task_filter {
 	const char *namespace_name;
 	const char *name;
@@ -236,6 +247,7 @@ struct tk_task_filter {
 	int         priority_min;
 	int         priority_max;
 	int         stale;          /* TK_STALE_ANY, _ONLY or _NOT */
+	int         sort;           /* enum tk_task_sort */
 	const char *stale_before[TK_STALE_CUTOFFS]; /* a task in pending,
 	                               in_progress, error last changed
 	                               before this time is stale (NULL:
@@ -280,7 +292,17 @@ tk_err tk_task_store_list(struct tk_db *db, const struct tk_task_filter *f,
 tk_err tk_task_store_seek(struct tk_db *db, const struct tk_task_filter *f,
     const unsigned char *key, int newer, unsigned limit,
     struct tk_task_list *out);
-/* The plan of f's older-than page, as tk_task_store_list_plan. */
+/*
+ * The same for a list sorted by priority (f->sort, tk_task_sort): up to
+ * limit tasks after (before 0) or before (before 1) the task key of
+ * priority priority in the list's order, shown in that order; key NULL:
+ * from the first.  A seek of ix_tasks_priority by (priority, id).
+ */
+tk_err tk_task_store_seek_sorted(struct tk_db *db,
+    const struct tk_task_filter *f, const unsigned char *key, int priority,
+    int before, unsigned limit, struct tk_task_list *out);
+/* The plan of f's older-than page, as tk_task_store_list_plan (sorted:
+ * its after page). */
 tk_err tk_task_store_seek_plan(struct tk_db *db,
     const struct tk_task_filter *f, char *out, size_t outsz);
 

@@ -243,6 +243,24 @@ tk_api_handlers_namespace(struct tk_request *req, struct tk_response *res)
 
 /* ---------------------------------------------------------------- GET /handlers/{ns}/{name} */
 
+/* The flow limits set (tasker-handler(5)), none when none: max_in_flight,
+ * then a concurrency limit named name, then a rate limit (r may be NULL). */
+static void
+add_flow(json_object *o, unsigned max_in_flight, const char *name,
+    const struct tk_flow_limit *c, const struct tk_flow_rate *r)
+{
+	json_object *v;
+	int bad = 0;
+
+	if (max_in_flight > 0)
+		json_object_object_add(o, "max_in_flight",
+		    json_object_new_int64((int64_t)max_in_flight));
+	if ((v = tk_flow_limit_json(c, &bad)) != NULL)
+		json_object_object_add(o, name, v);
+	if (r != NULL && (v = tk_flow_rate_json(r, &bad)) != NULL)
+		json_object_object_add(o, "rate_limit", v);
+}
+
 static json_object *
 make_step(const struct tk_handler_def *h, const struct tk_step_def *s)
 {
@@ -267,6 +285,8 @@ make_step(const struct tk_handler_def *h, const struct tk_step_def *s)
 		json_object_array_add(parents,
 		    json_object_new_string(h->steps[s->parents[i]].name));
 	json_object_object_add(o, "depends_on_steps", parents);
+	add_flow(o, s->max_in_flight, "concurrency", &s->concurrency,
+	    &s->rate);
 	return o;
 }
 
@@ -326,6 +346,7 @@ make_show(const void *arg)
 		json_object_array_add(steps, make_step(h, &h->steps[i]));
 	json_object_object_add(root, "step_templates", steps);
 	json_object_object_add(root, "dependency_graph", make_graph(h));
+	add_flow(root, 0, "concurrency", &h->concurrency, NULL);
 	return root;
 }
 

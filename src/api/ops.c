@@ -28,6 +28,7 @@
 #include "tasker/task_api.h"
 #include "tasker/outbox_store.h"
 #include "tasker/purge_store.h"
+#include "tasker/step_store.h"
 
 #define DOCS_MAX_BYTES   (4u << 20)
 #define DOCS_MAX_DEPTH   64
@@ -573,6 +574,27 @@ render_purged(struct tk_app *app, struct tk_buf *b)
 	free(t);
 }
 
+/* Claims held back by each step template's rate_limit (flow_rates,
+ * 0012); nothing before that migration or before any rate limit. */
+static void
+render_rate_limited(struct tk_app *app, struct tk_buf *b)
+{
+	struct tk_rate_total *t;
+	size_t n, i;
+
+	if (tk_step_store_rate_totals(app->db, &t, &n) != TK_OK)
+		return;
+	tk_prom_header(b, "tasker_rate_limited_total", "counter",
+	    "Claims of a step held back by its template's rate_limit.");
+	for (i = 0; i < n; i++) {
+		/* "r:<namespace>/<handler>/<step>": names need no escape. */
+		tk_buf_printf(b, "tasker_rate_limited_total{step=\"%s\"} "
+		    "%llu\n", t[i].step + (strncmp(t[i].step, "r:", 2) == 0 ?
+		    2 : 0), t[i].limited);
+	}
+	free(t);
+}
+
 /* The metrics read from the database; 0 when it could not be reached. */
 static int
 render_db(struct tk_app *app, struct tk_buf *b)
@@ -615,6 +637,7 @@ render_db(struct tk_app *app, struct tk_buf *b)
 	    "tasker-fcgi knows is applied.", current);
 	render_webhooks(app, b);
 	render_purged(app, b);
+	render_rate_limited(app, b);
 	return 1;
 }
 

@@ -559,6 +559,26 @@ priority_filter(struct tk_request *req, struct tk_task_filter *f,
 	}
 }
 
+/* sort=priority | -priority | created_at (enum tk_task_sort; absent:
+ * created_at, newest first). */
+static void
+sort_param(struct tk_request *req, struct tk_task_filter *f,
+    json_object *details)
+{
+	const char *s = tk_query_get(&req->query, "sort");
+
+	if (s == NULL || strcmp(s, "created_at") == 0)
+		f->sort = TK_SORT_NEWEST;
+	else if (strcmp(s, "priority") == 0)
+		f->sort = TK_SORT_PRIORITY;
+	else if (strcmp(s, "-priority") == 0)
+		f->sort = TK_SORT_PRIORITY_ASC;
+	else
+		tk_details_add(details, "sort", "must be priority (highest "
+		    "first), -priority (lowest first) or created_at (newest "
+		    "first, the default)");
+}
+
 /* stale=true|false: the tasks api.stale_after flags (or the others),
  * by the cut-offs of now. */
 static void
@@ -598,6 +618,7 @@ list_more(struct tk_request *req, struct tk_task_filter *f,
 	f->created_before = time_param(req, "created_before", lt->before,
 	    details);
 	priority_filter(req, f, details);
+	sort_param(req, f, details);
 	stale_param(req, f, lt, details);
 }
 
@@ -674,17 +695,21 @@ list_filter(struct tk_request *req, struct tk_task_filter *f,
 static const char *const link_drop[] = { "page", "cursor", NULL };
 
 /* Adds a Link to the list with a cursor of dir from id (rel next/prev)
- * and, when text is not NULL, writes the cursor there too. */
+ * and, when text is not NULL, writes the cursor there too.  A list
+ * sorted by priority (f->sort) seeks from the task's priority too. */
 static tk_err
 list_link(struct tk_request *req, struct tk_response *res,
-    const unsigned char filter[8], enum tk_cursor_dir dir,
-    const unsigned char id[16], char text[TK_CURSOR_LEN + 1])
+    const struct tk_task_filter *f, const unsigned char filter[8],
+    enum tk_cursor_dir dir, const unsigned char id[16], int priority,
+    char text[TK_CURSOR_LEN + 1])
 {
 	struct tk_app *app = req->app;
 	struct tk_cursor c;
 	char buf[TK_CURSOR_LEN + 1];
 
 	c.dir = dir;
+	c.sorted = f->sort != TK_SORT_NEWEST;
+	c.priority = priority;
 	memcpy(c.id, id, 16);
 	memcpy(c.filter, filter, 8);
 	tk_cursor_encode(&c, text != NULL ? text : buf);
@@ -739,11 +764,11 @@ list_by_page(struct tk_request *req, struct tk_response *res,
 	    (long long)total);
 	e = tk_cursor_filter_hash(f, filter);
 	if (e == TK_OK && rows.n > 0 && pg->offset + rows.n < total)
-		e = list_link(req, res, filter, TK_CURSOR_NEXT,
-		    rows.v[rows.n - 1].id, NULL);
+		e = list_link(req, res, f, filter, TK_CURSOR_NEXT,
+		    rows.v[rows.n - 1].id, rows.v[rows.n - 1].priority, NULL);
 	if (e == TK_OK && rows.n > 0 && pg->page > 1)
-		e = list_link(req, res, filter, TK_CURSOR_PREV, rows.v[0].id,
-		    NULL);
+		e = list_link(req, res, f, filter, TK_CURSOR_PREV,
+		    rows.v[0].id, rows.v[0].priority, NULL);
 	tk_task_list_free(&rows);
 	return e;
 }
@@ -773,8 +798,14 @@ seek_page(struct tk_db *db, const struct tk_task_filter *f,
 
 	*more_older = newer;       /* the cursor's own task, at least */
 	*more_newer = cur != NULL && !newer;
-	if ((e = tk_task_store_seek(db, f, cur != NULL ? cur->id : NULL,
-	    newer, per_page + 1, rows)) != TK_OK || rows->n <= per_page)
+	if (f->sort != TK_SORT_NEWEST)
+		e = tk_task_store_seek_sorted(db, f, cur != NULL ? cur->id :
+		    NULL, cur != NULL ? cur->priority : 0, newer, per_page + 1,
+		    rows);
+	else
+		e = tk_task_store_seek(db, f, cur != NULL ? cur->id : NULL,
+		    newer, per_page + 1, rows);
+	if (e != TK_OK || rows->n <= per_page)
 		return e;
 	/* One too many: the far end from the cursor goes. */
 	if (newer) {
@@ -807,11 +838,14 @@ list_by_cursor(struct tk_request *req, struct tk_response *res,
 	    (e = tk_task_store_count(app->db, f, &total)) != TK_OK))
 		goto out;
 	if (older)
-		e = list_link(req, res, cur->filter, TK_CURSOR_NEXT,
-		    rows.n > 0 ? rows.v[rows.n - 1].id : cur->id, next);
+		e = list_link(req, res, f, cur->filter, TK_CURSOR_NEXT,
+		    rows.n > 0 ? rows.v[rows.n - 1].id : cur->id,
+		    rows.n > 0 ? rows.v[rows.n - 1].priority : cur->priority,
+		    next);
 	if (e == TK_OK && newer)
-		e = list_link(req, res, cur->filter, TK_CURSOR_PREV,
-		    rows.n > 0 ? rows.v[0].id : cur->id, prev);
+		e = list_link(req, res, f, cur->filter, TK_CURSOR_PREV,
+		    rows.n > 0 ? rows.v[0].id : cur->id,
+		    rows.n > 0 ? rows.v[0].priority : cur->priority, prev);
 	write_rows(req, &res->body, &rows);
 	tk_buf_printf(&res->body, "\"per_page\":%u,\"total_count\":%lld",
 	    per_page, (long long)total);
@@ -859,7 +893,8 @@ tk_api_tasks_index(struct tk_request *req, struct tk_response *res)
 	static const char *const params[] = { "namespace", "name", "version",
 	    "status", "created_by", "initiator", "source_system", "tags",
 	    "created_after", "created_before", "page", "per_page", "cursor",
-	    "priority", "priority_min", "priority_max", "stale", NULL };
+	    "priority", "priority_min", "priority_max", "stale", "sort",
+	    NULL };
 	struct list_text lt = { NULL, "", "", { "", "", "" } };
 	struct tk_task_filter f;
 	char nsbuf[NS_SET_SIZE];

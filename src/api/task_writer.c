@@ -348,7 +348,7 @@ dep_steps_of(const struct tk_step_list *steps,
 		st[pos].attempts_left = st[pos].status == TK_ST_ERROR &&
 		    steps->v[i].ready_at != NULL;
 		st[pos].held = st[pos].status == TK_ST_PENDING &&
-		    steps->v[i].ready_at != NULL && steps->v[i].limited;
+		    steps->v[i].ready_at != NULL ? steps->v[i].limited : 0;
 		st[pos].retryable = steps->v[i].retryable;
 	}
 	return st;

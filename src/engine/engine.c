@@ -174,34 +174,25 @@ static const struct tk_handler_def *lookup_def(struct tk_engine *eng,
     unsigned hv, tk_err *e);
 
 /*
- * A step template's max_in_flight: *held 1 when ready step s of task t
- * (both locked) must wait for a slot (it stays pending and is looked at
- * again shortly); else a slot is ours or the template has no limit.  An
- * unknown definition is the run's to report: no limit here.
+ * The flow limits (limits.c): *held 1 when ready step s of task t (both
+ * locked) must wait for a slot or its rate limit (it stays pending and
+ * is looked at again later); else its slots are taken or it has no
+ * limit.  An unknown definition is the run's to report: no limit here.
  */
 static tk_err
 claim_slot(struct tk_engine *eng, const struct tk_step_ready *s,
     const struct tk_step_task *t, int *held)
 {
 	const struct tk_handler_def *def;
-	const struct tk_step_def *sd;
-	char key[3 * 64 + 3];
-	int taken = 0;
 	tk_err e;
 
 	*held = 0;
 	if ((def = lookup_def(eng, t->hv, &e)) == NULL ||
-	    s->position >= def->nsteps)
+	    s->position >= def->nsteps ||
+	    !eng_limited(def, &def->steps[s->position]))
 		return e;
-	sd = &def->steps[s->position];
-	if (sd->max_in_flight == 0)
-		return TK_OK;
-	snprintf(key, sizeof(key), "%s/%s/%s", t->ns, t->handler, sd->name);
-	if ((e = tk_step_store_slot_take(eng->db, key, sd->max_in_flight,
-	    s->id, &taken)) != TK_OK || taken)
-		return e;
-	*held = 1;
-	return tk_step_store_hold(eng->db, key, s->id);
+	return eng_claim_limits(eng->db, def, &def->steps[s->position], s, t,
+	    held);
 }
 
 /* Ready step s (locked) of task t (locked) becomes ours in a, or its

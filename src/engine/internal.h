@@ -157,6 +157,22 @@ void   eng_execute(struct tk_engine *eng, const struct claim *c,
 void   eng_fail_with(struct outcome *o, const char *what, const char *err,
     size_t err_len);
 
+/* ---- limits.c */
+
+/* 1 when the handler or step template sd has a flow limit: only then
+ * does the claim take a slot or a start (the plain claim adds no query). */
+int    eng_limited(const struct tk_handler_def *def,
+    const struct tk_step_def *sd);
+/*
+ * Ready step s (locked) of task t (locked), of template sd of def, in
+ * the claim's transaction: its slots and its start are taken, or *held
+ * 1 and it stays pending, held (the reason in the dependency analysis),
+ * looked at again when a slot or the next start may be free.
+ */
+tk_err eng_claim_limits(struct tk_db *db, const struct tk_handler_def *def,
+    const struct tk_step_def *sd, const struct tk_step_ready *s,
+    const struct tk_step_task *t, int *held);
+
 /* ---- record.c */
 
 /*

@@ -10,6 +10,7 @@ libtasker_a_SOURCES += \
 	include/tasker/exec.h src/engine/exec.c \
 	include/tasker/engine.h src/engine/internal.h src/engine/engine.c \
 	src/engine/keeper.c src/engine/attempt.c src/engine/record.c \
+	src/engine/limits.c \
 	src/engine/protocol.c src/engine/lease.c \
 	include/tasker/worker.h src/engine/worker.c \
 	include/tasker/wake.h src/engine/wake.c

@@ -40,6 +40,15 @@ put_string(json_object *o, const char *key, const char *s, int *bad)
 	put(o, key, val, bad);
 }
 
+/* Only when set (val not NULL): definitions without it keep their
+ * canonical form and hash. */
+static void
+put_set(json_object *o, const char *key, json_object *val, int *bad)
+{
+	if (val != NULL)
+		put(o, key, val, bad);
+}
+
 /* A canonical copy (NULL stays null). */
 static void
 put_copy(json_object *o, const char *key, json_object *src, int *bad)
@@ -88,6 +97,9 @@ step_to_json(const struct tk_handler_def *h, const struct tk_step_def *s,
 	if (s->max_in_flight > 0)
 		put(o, "max_in_flight",
 		    json_object_new_int64((int64_t)s->max_in_flight), bad);
+	put_set(o, "concurrency", tk_flow_limit_json(&s->concurrency, bad),
+	    bad);
+	put_set(o, "rate_limit", tk_flow_rate_json(&s->rate, bad), bad);
 	return o;
 }
 
@@ -113,6 +125,8 @@ tk_handler_to_json(const struct tk_handler_def *h)
 	if (h->default_priority != 0)
 		put(o, "default_priority",
 		    json_object_new_int(h->default_priority), &bad);
+	put_set(o, "concurrency", tk_flow_limit_json(&h->concurrency, &bad),
+	    &bad);
 	put_copy(o, "schema", h->schema, &bad);
 	if ((steps = json_object_new_array()) == NULL)
 		bad = 1;

@@ -300,7 +300,7 @@ static const char *const top_keys[] = { "name", "namespace_name", "version",
     "description", "task_handler_class", "module_namespace",
     "default_dependent_system", "named_steps", "schema", "step_templates",
     "environments", "default_priority",
-    "schedules", NULL };
+    "schedules", "concurrency", "max_in_flight", NULL };
 
 /*
  * The source line of the RFC 6901 pointer ptr (ptr[0] == '/') inside a
@@ -467,6 +467,7 @@ tk_handler_parse(json_object *root, const char *file, const char *environment,
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return TK_ERR_NOMEM;
 	parse_top(&v, h, root);
+	reg_parse_flow_top(&v, h, root);
 	reg_parse_schedules(&v, h, root);
 
 	if (!json_object_object_get_ex(root, "step_templates", &arr))
@@ -531,6 +532,7 @@ tk_handler_free(struct tk_handler_def *h)
 	if (h == NULL)
 		return;
 	free(h->namespace_name);
+	reg_flow_limit_free(&h->concurrency);
 	free(h->name);
 	free(h->version);
 	free(h->description);

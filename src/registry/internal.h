@@ -121,6 +121,22 @@ void	reg_schedules_free(struct tk_handler_def *h);
 /* The canonical array of h's schedules; NULL on allocation failure. */
 json_object *reg_schedules_to_json(const struct tk_handler_def *h);
 
+/* ---- flow limits: concurrency, max_in_flight, rate_limit (flow.c) ---- */
+
+void	reg_flow_limit_free(struct tk_flow_limit *c);
+/* concurrency: {key, limit} at path into *c (replaced; null clears). */
+void	reg_parse_concurrency(struct vctx *v, json_object *val, unsigned line,
+	    const char *path, struct tk_flow_limit *c);
+/* rate_limit: {limit, period} at path into *r (replaced; null clears). */
+void	reg_parse_rate(struct vctx *v, json_object *val, unsigned line,
+	    const char *path, struct tk_flow_rate *r);
+/* root's concurrency: or max_in_flight: into h->concurrency. */
+void	reg_parse_flow_top(struct vctx *v, struct tk_handler_def *h,
+	    json_object *root);
+/* Reports a step with both max_in_flight and concurrency. */
+void	reg_flow_check_step(struct vctx *v, const struct tk_step_def *st,
+	    json_object *obj, const char *prefix);
+
 /* ---- message paths (handler.c) ---- */
 
 /* prefix.key, or key when prefix is empty, into buf (cut with "..."). */

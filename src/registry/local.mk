@@ -8,7 +8,8 @@ libtasker_a_SOURCES += \
 	include/tasker/handler.h src/registry/internal.h \
 	src/registry/handler.c src/registry/exec_config.c src/registry/steps.c \
 	src/registry/canon.c src/registry/diff.c \
-	src/registry/defset.c src/registry/schedules.c
+	src/registry/defset.c src/registry/schedules.c \
+	src/registry/flow.c
 t_unit_tests_SOURCES += t/unit/test_semver.c t/unit/test_dag.c \
 	t/unit/test_semver_range.c \
 	t/unit/test_handler.c

@@ -28,7 +28,7 @@ static const char *const step_keys[] = { "name", "description",
     "handler_class", "depends_on_step", "depends_on_steps",
     "default_retryable", "default_retry_limit", "skippable",
     "handler_config", "custom_events", "dependent_system", "max_in_flight",
-    NULL };
+    "concurrency", "rate_limit", NULL };
 
 void
 reg_step_free(struct tk_step_def *s)
@@ -38,6 +38,7 @@ reg_step_free(struct tk_step_def *s)
 	free(s->handler_class);
 	free(s->dependent_system);
 	free(s->parents);
+	reg_flow_limit_free(&s->concurrency);
 	json_object_put(s->custom_events);
 	json_object_put(s->handler_config);
 	reg_exec_free(&s->exec);
@@ -211,7 +212,11 @@ parse_step_key(struct vctx *v, struct tk_step_def *st, struct stepsrc *src,
 		if (reg_want_int(v, val, line, path, 1, TK_IN_FLIGHT_MAX,
 		    &n) == 0)
 			st->max_in_flight = (unsigned)n;
-	} else if (strcmp(key, "handler_config") == 0)
+	} else if (strcmp(key, "concurrency") == 0)
+		reg_parse_concurrency(v, val, line, path, &st->concurrency);
+	else if (strcmp(key, "rate_limit") == 0)
+		reg_parse_rate(v, val, line, path, &st->rate);
+	else if (strcmp(key, "handler_config") == 0)
 		parse_handler_config(v, st, val, line, path);
 	else if (strcmp(key, "custom_events") == 0)
 		parse_custom_events(v, st, val, line, path);
@@ -228,6 +233,7 @@ parse_step_fields(struct vctx *v, struct tk_step_def *st, struct stepsrc *src,
 	json_object_object_foreachC(obj, it)
 		if (tk_name_listed(step_keys, it.key))
 			parse_step_key(v, st, src, obj, it.key, it.val, prefix);
+	reg_flow_check_step(v, st, obj, prefix);
 }
 
 /* Index of the first step named name, or -1. */

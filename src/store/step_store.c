@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tasker/flow.h"
 #include "tasker/state.h"
 #include "tasker/transition_store.h"
 #include "rows.h"
@@ -58,10 +59,32 @@ static const char SQL_SLOT_MARK[] =
     "UPDATE workflow_steps SET limit_key = ? WHERE id = ?";
 static const char SQL_SLOT_TAKEN[] =
     "UPDATE flow_limits SET taken = taken + 1 WHERE limit_key = ?";
-/* A step held back: pending still, looked at again in half a second. */
+/* A handler-level limit (0012): the other tasks with a step leased under
+ * the key, and whether the claim's own task has one. */
+static const char SQL_TASK_SLOT_COUNT[] =
+    "SELECT COUNT(DISTINCT task_id), COALESCE(MAX(task_id = ?), 0)"
+    " FROM workflow_steps FORCE INDEX (ix_steps_task_limit)"
+    " WHERE task_limit_key = ? AND lease_expires_at > UTC_TIMESTAMP(6)";
+static const char SQL_TASK_SLOT_MARK[] =
+    "UPDATE workflow_steps SET task_limit_key = ? WHERE id = ?";
+/* A rate limit (0012): the template's row locked (created if need be),
+ * its GCRA time read with the database clock, in microseconds. */
+static const char SQL_RATE_LOCK[] =
+    "INSERT INTO flow_rates (rate_key) VALUES (?)"
+    " ON DUPLICATE KEY UPDATE tat_us = tat_us";
+static const char SQL_RATE_READ[] =
+    "SELECT tat_us, TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00',"
+    " UTC_TIMESTAMP(6)) FROM flow_rates WHERE rate_key = ?";
+static const char SQL_RATE_TAKE[] =
+    "UPDATE flow_rates SET tat_us = ? WHERE rate_key = ?";
+static const char SQL_RATE_HELD[] =
+    "UPDATE flow_rates SET limited = limited + 1 WHERE rate_key = ?";
+static const char SQL_RATE_TOTALS[] =
+    "SELECT rate_key, limited FROM flow_rates ORDER BY rate_key";
+/* A step held back: pending still, looked at again in ? microseconds. */
 static const char SQL_HOLD[] =
     "UPDATE workflow_steps SET limit_key = ?, ready_at = UTC_TIMESTAMP(6)"
-    " + INTERVAL 500000 MICROSECOND WHERE id = ?";
+    " + INTERVAL ? MICROSECOND WHERE id = ?";
 /* The hold's reason is in the task's answer (the dependency analysis):
  * its version moves when the reason does, not on every re-hold. */
 static const char SQL_HOLD_BUMP[] =
@@ -345,9 +368,93 @@ tk_step_store_slot_take(struct tk_db *db, const char *key, unsigned limit,
 }
 
 tk_err
-tk_step_store_hold(struct tk_db *db, const char *key, unsigned long long id)
+tk_step_store_task_slot_take(struct tk_db *db, const char *key,
+    unsigned limit, unsigned long long id, const unsigned char task[16],
+    int *taken)
 {
+	struct tk_rows r = TK_ROWS_INIT;
 	struct tk_dbarg a[2];
+	long long others, mine;
+	tk_err e;
+
+	*taken = 0;
+	a[0] = TK_PBLOB(task, 16);
+	a[1] = TK_PSTR(key);
+	if ((e = tk_db_exec(db, SQL_SLOT_LOCK, &a[1], 1, NULL, NULL)) !=
+	    TK_OK ||
+	    (e = tk_db_query(db, SQL_TASK_SLOT_COUNT, a, 2, &r)) != TK_OK)
+		return e;
+	others = r.nrows == 1 ? tk_row_int(&r, 0, 0) : -1;
+	mine = r.nrows == 1 ? tk_row_int(&r, 0, 1) : 0;
+	tk_rows_free(&r);
+	/* Its own task's slot counts once: another step of a task already
+	 * running under the key needs none of its own. */
+	if (others < 0 || (!mine && (unsigned long long)others >= limit))
+		return TK_OK;
+	if ((e = str_by_id(db, SQL_TASK_SLOT_MARK, key, id)) != TK_OK)
+		return e;
+	*taken = 1;
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_rate_take(struct tk_db *db, const char *key,
+    long long interval_us, long long *wait_us)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	struct tk_dbarg a[2];
+	long long tat, now;
+	tk_err e;
+
+	*wait_us = 0;
+	a[1] = TK_PSTR(key);
+	if ((e = tk_db_exec(db, SQL_RATE_LOCK, &a[1], 1, NULL, NULL)) !=
+	    TK_OK ||
+	    (e = tk_db_query(db, SQL_RATE_READ, &a[1], 1, &r)) != TK_OK)
+		return e;
+	if (r.nrows != 1) {
+		tk_rows_free(&r);
+		return TK_ERR_INTERNAL;
+	}
+	tat = tk_row_int(&r, 0, 0);
+	now = tk_row_int(&r, 0, 1);
+	tk_rows_free(&r);
+	if ((*wait_us = tk_gcra(now, &tat, interval_us)) > 0)
+		return tk_db_exec(db, SQL_RATE_HELD, &a[1], 1, NULL, NULL);
+	a[0] = TK_PINT(tat);
+	return tk_db_exec(db, SQL_RATE_TAKE, a, 2, NULL, NULL);
+}
+
+tk_err
+tk_step_store_rate_totals(struct tk_db *db, struct tk_rate_total **out,
+    size_t *n)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	size_t i;
+	tk_err e;
+
+	*out = NULL;
+	*n = 0;
+	if ((e = tk_db_query(db, SQL_RATE_TOTALS, NULL, 0, &r)) != TK_OK)
+		return e;
+	if (r.nrows > 0 && (*out = calloc(r.nrows, sizeof(**out))) == NULL) {
+		tk_rows_free(&r);
+		return TK_ERR_NOMEM;
+	}
+	for (i = 0; i < r.nrows; i++) {
+		copy_cell((*out)[i].step, sizeof((*out)[i].step), &r, i, 0);
+		(*out)[i].limited = (unsigned long long)tk_row_int(&r, i, 1);
+	}
+	*n = r.nrows;
+	tk_rows_free(&r);
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_hold_for(struct tk_db *db, const char *key,
+    unsigned long long id, long long wait_us)
+{
+	struct tk_dbarg a[3];
 	tk_err e;
 
 	/* The key marks it for the dependency analysis; a pending step has
@@ -356,7 +463,16 @@ tk_step_store_hold(struct tk_db *db, const char *key, unsigned long long id)
 	a[1] = TK_PSTR(key);
 	if ((e = tk_db_exec(db, SQL_HOLD_BUMP, a, 2, NULL, NULL)) != TK_OK)
 		return e;
-	return str_by_id(db, SQL_HOLD, key, id);
+	a[0] = TK_PSTR(key);
+	a[1] = TK_PINT(wait_us);
+	a[2] = TK_PINT(id);
+	return tk_db_exec(db, SQL_HOLD, a, 3, NULL, NULL);
+}
+
+tk_err
+tk_step_store_hold(struct tk_db *db, const char *key, unsigned long long id)
+{
+	return tk_step_store_hold_for(db, key, id, 500000);
 }
 
 tk_err

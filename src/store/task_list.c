@@ -10,6 +10,8 @@
  */
 #include "tasker/task_store.h"
 
+#include "tasker/handler.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +274,44 @@ static const struct {
 	[X_SOURCE] = SEEK("ix_tasks_source_system", "source_system = ? AND"),
 	[X_CREATED] = SEEK("ix_tasks_created_at", CREATED_COND),
 	[X_PRIORITY] = SEEK("ix_tasks_priority", PRIORITY_COND),
+};
+
+/*
+ * sort=priority / -priority (enum tk_task_sort): ix_tasks_priority read
+ * in (priority, id) order, the priority range as its key, every other
+ * filter a condition on its rows.  Pages: the range (low, high), the
+ * SCOPED_WHERE pairs, limit, offset.  Keyset pages seek from the
+ * cursor's (priority, id): the range, the priority twice and the id,
+ * the SCOPED_WHERE pairs, limit; "after" is the next rows in the list's
+ * order, "before" the rows ahead of it (read the other way, shown in
+ * the list's order).
+ */
+#define SORTED_PAGE(DIR)                                                   \
+	"SELECT " TASK_COLS " FROM (SELECT id FROM tasks"                  \
+	" FORCE INDEX (ix_tasks_priority) WHERE " PRIORITY_COND            \
+	SCOPED_WHERE " ORDER BY priority " DIR ", id " DIR " LIMIT ?"      \
+	" OFFSET ?) p JOIN tasks t ON t.id = p.id"                         \
+	" ORDER BY t.priority " DIR ", t.id " DIR
+#define SORTED_SEEK(CMP, DIR, SHOW)                                        \
+	"SELECT " TASK_COLS " FROM (SELECT id FROM tasks"                  \
+	" FORCE INDEX (ix_tasks_priority) WHERE " PRIORITY_COND            \
+	" (priority " CMP " ? OR (priority = ? AND id " CMP " ?)) AND"     \
+	SCOPED_WHERE " ORDER BY priority " DIR ", id " DIR " LIMIT ?) p"   \
+	" JOIN tasks t ON t.id = p.id ORDER BY t.priority " SHOW ", t.id " SHOW
+
+static const struct {
+	const char *page;
+	const char *after;
+	const char *before;
+	const char *explain;
+	int         first;      /* the priority before every task's */
+} sorted[3] = {
+	[TK_SORT_PRIORITY] = { SORTED_PAGE("DESC"),
+	    SORTED_SEEK("<", "DESC", "DESC"), SORTED_SEEK(">", "ASC", "DESC"),
+	    "EXPLAIN " SORTED_SEEK("<", "DESC", "DESC"), TK_PRIORITY_MAX + 1 },
+	[TK_SORT_PRIORITY_ASC] = { SORTED_PAGE("ASC"),
+	    SORTED_SEEK(">", "ASC", "ASC"), SORTED_SEEK("<", "DESC", "ASC"),
+	    "EXPLAIN " SORTED_SEEK(">", "ASC", "ASC"), TK_PRIORITY_MIN - 1 },
 };
 
 /* ---------------------------------------------------------------- lists and counts */
@@ -665,6 +705,25 @@ page_params(const struct tk_task_filter *f, enum shape_kind k,
 	return shapes[k].multi;
 }
 
+/* tk_task_store_list() of a list sorted by priority: its count, then
+ * the page off ix_tasks_priority. */
+static tk_err
+list_sorted(struct tk_db *db, const struct tk_task_filter *f,
+    unsigned long long offset, unsigned limit, struct tk_rows *out,
+    unsigned long long *total)
+{
+	struct tk_dbarg a[DRIVE_ARGS];
+	char st[STATUS_SET_SIZE];
+	size_t n;
+	tk_err e;
+
+	if ((e = tk_task_store_count(db, f, total)) != TK_OK ||
+	    offset >= *total)
+		return e;
+	(void)drive_stmt(f, D_PRIORITY, S_PAGE, offset, limit, st, a, &n);
+	return tk_task_query(db, sorted[f->sort].page, a, n, out);
+}
+
 /* tk_task_store_list() as rows of TASK_COLS (and the counts column). */
 static tk_err
 list_rows(struct tk_db *db, const struct tk_task_filter *f,
@@ -676,6 +735,8 @@ list_rows(struct tk_db *db, const struct tk_task_filter *f,
 	size_t n;
 	tk_err e;
 
+	if (f->sort == TK_SORT_PRIORITY || f->sort == TK_SORT_PRIORITY_ASC)
+		return list_sorted(db, f, offset, limit, out, total);
 	if (drive_of(f) != D__COUNT)
 		return list_scoped(db, f, offset, limit, out, total);
 	if (f->hv_id == 0 && f->namespace_name != NULL && f->name != NULL &&
@@ -803,26 +864,78 @@ seek_stmt(const struct tk_task_filter *f, const unsigned char *key,
 	return newer ? seeks[x].newer : seeks[x].older;
 }
 
+/* A keyset page's statement run, its rows into out. */
+static tk_err
+seek_rows(struct tk_db *db, const char *sql, const struct tk_dbarg *a,
+    size_t n, struct tk_task_list *out)
+{
+	struct tk_rows r = TK_ROWS_INIT;
+	tk_err e;
+
+	if ((e = tk_task_query(db, sql, a, n, &r)) == TK_OK)
+		e = tk_task_rows_take(&r, out);
+	tk_rows_free(&r);
+	return e;
+}
+
 tk_err
 tk_task_store_seek(struct tk_db *db, const struct tk_task_filter *f,
     const unsigned char *key, int newer, unsigned limit,
     struct tk_task_list *out)
 {
-	struct tk_rows r = TK_ROWS_INIT;
 	struct tk_dbarg a[SEEK_ARGS];
 	char st[STATUS_SET_SIZE];
 	const char *sql;
 	size_t n;
-	tk_err e;
 
 	memset(out, 0, sizeof(*out));
 	if (newer && key == NULL)
 		return TK_OK;   /* nothing is newer than the newest */
 	sql = seek_stmt(f, key, S_PAGE, newer, limit, st, a, &n);
-	if ((e = tk_task_query(db, sql, a, n, &r)) == TK_OK)
-		e = tk_task_rows_take(&r, out);
-	tk_rows_free(&r);
-	return e;
+	return seek_rows(db, sql, a, n, out);
+}
+
+#define SORTED_ARGS (2 + 3 + SCOPED_PARAMS + 1)
+
+/* The keyset statement of a sorted f and its parameters (SORTED_ARGS). */
+static const char *
+sorted_stmt(const struct tk_task_filter *f, const unsigned char *key,
+    int priority, enum stmt_kind k, int before, unsigned limit, char *st,
+    struct tk_dbarg *a, size_t *np)
+{
+	static const unsigned char zero[16];
+	size_t n = drive_keys(f, D_PRIORITY, a);
+
+	if (key == NULL)
+		priority = sorted[f->sort].first;
+	a[n++] = TK_PINT(priority);
+	a[n++] = TK_PINT(priority);
+	a[n++] = TK_PBLOB(key != NULL ? key : zero, 16);
+	n += scoped_params(f, status_set(f->status_mask, st, STATUS_SET_SIZE),
+	    a + n);
+	a[n++] = TK_PINT(limit);
+	*np = n;
+	if (k == S_EXPLAIN)
+		return sorted[f->sort].explain;
+	return before ? sorted[f->sort].before : sorted[f->sort].after;
+}
+
+tk_err
+tk_task_store_seek_sorted(struct tk_db *db, const struct tk_task_filter *f,
+    const unsigned char *key, int priority, int before, unsigned limit,
+    struct tk_task_list *out)
+{
+	struct tk_dbarg a[SORTED_ARGS];
+	char st[STATUS_SET_SIZE];
+	const char *sql;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if ((before && key == NULL) || (f->sort != TK_SORT_PRIORITY &&
+	    f->sort != TK_SORT_PRIORITY_ASC))
+		return TK_OK;   /* nothing is before the first */
+	sql = sorted_stmt(f, key, priority, S_PAGE, before, limit, st, a, &n);
+	return seek_rows(db, sql, a, n, out);
 }
 
 /* EXPLAIN rows (id, select_type, table, type, possible_keys, key, ...)
@@ -863,12 +976,15 @@ tk_err
 tk_task_store_seek_plan(struct tk_db *db, const struct tk_task_filter *f,
     char *out, size_t outsz)
 {
-	struct tk_dbarg a[SEEK_ARGS];
+	struct tk_dbarg a[SORTED_ARGS > SEEK_ARGS ? SORTED_ARGS : SEEK_ARGS];
 	char st[STATUS_SET_SIZE];
 	const char *sql;
 	size_t n;
 
-	sql = seek_stmt(f, NULL, S_EXPLAIN, 0, 25, st, a, &n);
+	if (f->sort == TK_SORT_PRIORITY || f->sort == TK_SORT_PRIORITY_ASC)
+		sql = sorted_stmt(f, NULL, 0, S_EXPLAIN, 0, 25, st, a, &n);
+	else
+		sql = seek_stmt(f, NULL, S_EXPLAIN, 0, 25, st, a, &n);
 	return run_plan(db, sql, a, n, out, outsz);
 }
 

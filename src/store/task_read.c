@@ -14,11 +14,14 @@
 
 /* ---------------------------------------------------------------- statements */
 
+/* 0: not under a limit, 1: a concurrency slot, 2: a rate limit
+ * ("r:" keys, 0012_flow_keys_rates.sql). */
+#define HELD_BY(s) "IF(" s "limit_key LIKE 'r:%', 2, " s "limit_key IS NOT NULL)"
 #define STEP_COLS                                                          \
 	"id, position, name, status, attempts, retry_limit, retryable,"    \
 	" skippable, unmet_parents, results, last_error, ready_at,"        \
 	" started_at, completed_at, created_at, updated_at,"               \
-	" limit_key IS NOT NULL"
+	" " HELD_BY("")
 
 
 static const char SQL_TASK_GET[] =
@@ -43,7 +46,7 @@ static const char SQL_STEPS[] =
 	"s.id, s.position, s.name, s.status, s.attempts, s.retry_limit,"   \
 	" s.retryable, s.skippable, s.unmet_parents, s.results,"           \
 	" s.last_error, s.ready_at, s.started_at, s.completed_at,"         \
-	" s.created_at, s.updated_at, s.limit_key IS NOT NULL"
+	" s.created_at, s.updated_at, " HELD_BY("s.")
 static const char SQL_TASK_ALL[] =
     "SELECT " TASK_COLS_ONCE ", " STEP_COLS_S " FROM workflow_steps s"
     " FORCE INDEX (ix_steps_task_position) JOIN tasks t ON t.id = s.task_id"
@@ -276,7 +279,7 @@ step_take(struct tk_rows *r, size_t i, size_t b, struct tk_step_row *s)
 	s->completed_at = tk_row_take(r, i, b + SC_COMPLETED, NULL);
 	s->created_at = tk_row_take(r, i, b + SC_CREATED, NULL);
 	s->updated_at = tk_row_take(r, i, b + SC_UPDATED, NULL);
-	s->limited = tk_row_int(r, i, b + SC_LIMITED) != 0;
+	s->limited = (int)tk_row_int(r, i, b + SC_LIMITED);
 	return TK_OK;
 }
 

@@ -96,7 +96,7 @@ dependents(const struct tk_handler_def *def, const struct tk_dep_step *steps,
 /* How many steps fell in each class, and the facts the sentence needs. */
 struct tally {
 	size_t n, completed, resolved, ready, running, blocked, failed,
-	    cancelled, retrying, held;
+	    cancelled, retrying, held, rated;
 };
 
 /* Step i's class; counts it in t. */
@@ -128,7 +128,8 @@ classify(const struct tk_handler_def *def, const struct tk_dep_step *steps,
 		}
 	}
 	t->ready++;
-	t->held += steps[i].held && s == TK_ST_PENDING;
+	t->held += steps[i].held == 1 && s == TK_ST_PENDING;
+	t->rated += steps[i].held == 2 && s == TK_ST_PENDING;
 	t->running += s == TK_ST_IN_PROGRESS;
 	t->retrying += s == TK_ST_ERROR;
 	return TK_DEP_READY;
@@ -198,7 +199,8 @@ say_stuck(const struct tk_handler_def *def, const struct tk_dep_step *steps,
 static void
 say_parts(const struct tally *t, char *out, const char *sep)
 {
-	size_t len = strlen(out), ready = t->ready - t->running - t->held;
+	size_t len = strlen(out),
+	    ready = t->ready - t->running - t->held - t->rated;
 
 	if (t->running > 0) {
 		len += (size_t)snprintf(out + len, TK_ANALYSIS_SIZE - len,
@@ -213,6 +215,12 @@ say_parts(const struct tally *t, char *out, const char *sep)
 	if (t->held > 0 && len < TK_ANALYSIS_SIZE) {
 		len += (size_t)snprintf(out + len, TK_ANALYSIS_SIZE - len,
 		    "%s%zu waiting for a concurrency slot", sep, t->held);
+		sep = ", ";
+	}
+	if (t->rated > 0 && len < TK_ANALYSIS_SIZE) {
+		len += (size_t)snprintf(out + len, TK_ANALYSIS_SIZE - len,
+		    "%s%zu waiting for %s rate limit", sep, t->rated,
+		    t->rated == 1 ? "its" : "their");
 		sep = ", ";
 	}
 	if (t->blocked > 0 && len < TK_ANALYSIS_SIZE)

@@ -4,6 +4,7 @@
 #include "tasker/page.h"
 
 #include "tasker/body_parser.h"
+#include "tasker/handler.h"
 #include "tasker/hex.h"
 #include "tasker/task_store.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #define CURSOR_VERSION 1
+#define CURSOR_SORTED  2       /* sort=priority or -priority: (priority, id) */
 
 /* Digits only; the value saturates at ULLONG_MAX.  -1 when not digits. */
 static int
@@ -153,6 +155,13 @@ tk_cursor_filter_hash(const struct tk_task_filter *f, unsigned char out[8])
 		if (len >= sizeof(buf))
 			len = sizeof(buf) - 1;
 	}
+	/* sort= likewise (a cursor is of its order). */
+	if (f->sort != TK_SORT_NEWEST && len < sizeof(buf)) {
+		n = snprintf(buf + len, sizeof(buf) - len, "o%d\x1f", f->sort);
+		len += n > 0 ? (size_t)n : 0;
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;
+	}
 	/* stale= likewise (its cut-offs move with the clock: the set a
 	 * cursor walks is "stale when each page is read"). */
 	if (f->stale != TK_STALE_ANY && len < sizeof(buf)) {
@@ -175,9 +184,11 @@ tk_cursor_encode(const struct tk_cursor *c, char out[TK_CURSOR_LEN + 1])
 {
 	unsigned char raw[TK_CURSOR_LEN / 2];
 
-	raw[0] = CURSOR_VERSION;
+	raw[0] = c->sorted ? CURSOR_SORTED : CURSOR_VERSION;
 	raw[1] = (unsigned char)c->dir;
 	memcpy(raw + 2, c->filter, 8);
+	if (c->sorted)
+		raw[9] = (unsigned char)(c->priority + 128);
 	memcpy(raw + 10, c->id, 16);
 	tk_hex_encode(out, raw, sizeof(raw));
 }
@@ -199,10 +210,15 @@ tk_cursor_decode(const char *s, const unsigned char filter[8],
 			goto bad;
 		raw[i] = (unsigned char)(hi << 4 | lo);
 	}
-	if (raw[0] != CURSOR_VERSION ||
+	if ((raw[0] != CURSOR_VERSION && raw[0] != CURSOR_SORTED) ||
 	    (raw[1] != TK_CURSOR_NEXT && raw[1] != TK_CURSOR_PREV))
 		goto bad;
-	if (memcmp(raw + 2, filter, 8) != 0) {
+	out->sorted = raw[0] == CURSOR_SORTED;
+	out->priority = (int)raw[9] - 128;
+	if (out->sorted && (out->priority < TK_PRIORITY_MIN ||
+	    out->priority > TK_PRIORITY_MAX))
+		goto bad;
+	if (memcmp(raw + 2, filter, out->sorted ? 7 : 8) != 0) {
 		tk_details_add(details, "cursor", "belongs to a list with "
 		    "other filters; start again without a cursor");
 		return TK_ERR_BAD_REQUEST;

@@ -15,5 +15,6 @@ libtasker_a_SOURCES += \
 	include/tasker/clock.h src/util/clock.c \
 	include/tasker/alloc.h src/util/alloc.c \
 	include/tasker/file.h src/util/file.c \
-	include/tasker/duration.h src/util/duration.c
-t_unit_tests_SOURCES += t/unit/test_util.c
+	include/tasker/duration.h src/util/duration.c \
+	include/tasker/flow.h src/util/flow.c
+t_unit_tests_SOURCES += t/unit/test_util.c t/unit/test_flow_util.c

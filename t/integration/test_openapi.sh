@@ -223,6 +223,17 @@ out=$($TASKER_ADMIN handlers load "$TASKER_ROOT/t/fixtures/schedules" 2>&1) ||
 wait_loaded it_sched_doc leap_day || fail "the schedules fixture does not show"
 replay "$STRICT" 200 GET /handlers/it_sched_doc/leap_day
 expect_order HandlerDetail
+# Flow limits (tasker-handler(5)): a handler's concurrency, a step's
+# concurrency, max_in_flight and rate_limit in the answer.
+out=$($TASKER_ADMIN handlers load "$TASKER_ROOT/t/fixtures/limits" 2>&1) ||
+    fail "load the limits fixture: $out"
+wait_loaded it_limits rated || fail "the limits fixture does not show"
+replay "$STRICT" 200 GET /handlers/it_limits/pertask
+expect_order HandlerDetail
+expect_jq '.concurrency' '{"key":"$.customer","limit":1}'
+replay "$STRICT" 200 GET /handlers/it_limits/rated
+expect_order StepTemplate '.step_templates[0]'
+expect_jq '.step_templates[0].rate_limit' '{"limit":4,"period":"1s"}'
 replay "$STRICT" 200 GET /schedules
 replay "$STRICT" 200 GET '/schedules?namespace=it_sched_doc'
 expect_order Schedule '.schedules[0]'
@@ -292,6 +303,9 @@ replay "$STRICT" 200 GET '/tasks?initiator=it&source_system=ci'
 replay "$STRICT" 200 GET '/tasks?created_after=2020-01-01T00:00:00Z&created_before=2100-01-01T00:00:00%2B02:00'
 replay "$STRICT" 200 GET '/tasks?tags=x&initiator=it&source_system=ci&created_by=it-tests&created_after=2020-01-01T00:00:00Z'
 replay "$STRICT" 200 GET '/tasks?priority=0&priority_min=-100&priority_max=100'
+replay "$STRICT" 200 GET '/tasks?sort=priority&priority_min=-5'
+replay "$LOOSE" 400 GET '/tasks?sort=-priority&cursor=0201000000000000000000000000000000000000000000000000'
+replay "$LOOSE" 400 GET '/tasks?sort=newest'
 replay "$LOOSE" 400 GET '/tasks?created_after=yesterday'
 replay "$LOOSE" 400 GET '/tasks?initiator='
 replay "$LOOSE" 400 GET '/tasks?tags=a&tags=b'

@@ -101,9 +101,12 @@ expect_jq '.error.details | keys' '["name","namespace","version"]'
 req GET '/tasks?namespace=a&namespace=b'
 expect_error 400 BadRequest BAD_REQUEST
 expect_jq '.error.details' '{"namespace":["must be given at most once"]}'
+req GET '/tasks?order=id'
+expect_error 400 BadRequest BAD_REQUEST
+expect_jq '.error.details' '{"order":["is not a known parameter"]}'
 req GET '/tasks?sort=id'
 expect_error 400 BadRequest BAD_REQUEST
-expect_jq '.error.details' '{"sort":["is not a known parameter"]}'
+expect_jq '.error.details' '{"sort":["must be priority (highest first), -priority (lowest first) or created_at (newest first, the default)"]}'
 
 case_begin "status filters, one and several, combine with the counts"
 req DELETE "/tasks/${CREATED[0]}"

@@ -11,6 +11,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tasker/handler.h"
 #include "tasker/task_store.h"
 #include "tasker/tasks.h"
 #include "tasker/uuid.h"
@@ -141,6 +142,16 @@ test_plans(void)
 	f.tag = "st_red";
 	f.tags_json = "[\"st_red\"]";
 	seek_reads(&f, "g:PRIMARY");
+	/* sort=priority and -priority: (priority, id) off ix_tasks_priority,
+	 * whatever else filters. */
+	memset(&f, 0, sizeof(f));
+	f.priority_min = TK_PRIORITY_MIN;
+	f.priority_max = TK_PRIORITY_MAX;
+	f.sort = TK_SORT_PRIORITY;
+	seek_reads(&f, "tasks:ix_tasks_priority");
+	f.sort = TK_SORT_PRIORITY_ASC;
+	f.namespace_name = "st_shop";
+	seek_reads(&f, "tasks:ix_tasks_priority");
 }
 
 /* Index and row reads of this session so far. */

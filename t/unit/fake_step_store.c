@@ -286,6 +286,7 @@ tk_step_store_slot_take(struct tk_db *db, const char *key, unsigned limit,
 	(void)key;
 	(void)limit;
 	(void)id;
+	fake.limit_calls++;
 	*taken = 1;
 	return TK_OK;
 }
@@ -296,6 +297,44 @@ tk_step_store_hold(struct tk_db *db, const char *key, unsigned long long id)
 	(void)db;
 	(void)key;
 	(void)id;
+	return TK_OK;
+}
+
+/* Concurrency and rate limits (0012): counted; a slot is always free, a
+ * rate limit waits fake.rate_wait_us. */
+tk_err
+tk_step_store_hold_for(struct tk_db *db, const char *key,
+    unsigned long long id, long long wait_us)
+{
+	struct fake_step *s = row(db, id);
+
+	(void)key;
+	fake.limit_calls++;
+	if (s != NULL) {
+		s->ready = 1;
+		s->ready_at_us = fake.now_us + wait_us;
+	}
+	return TK_OK;
+}
+
+tk_err
+tk_step_store_task_slot_take(struct tk_db *db, const char *key,
+    unsigned limit, unsigned long long id, const unsigned char task[16],
+    int *taken)
+{
+	(void)task;
+	return tk_step_store_slot_take(db, key, limit, id, taken);
+}
+
+tk_err
+tk_step_store_rate_take(struct tk_db *db, const char *key,
+    long long interval_us, long long *wait_us)
+{
+	(void)db;
+	(void)key;
+	(void)interval_us;
+	fake.limit_calls++;
+	*wait_us = fake.rate_wait_us;
 	return TK_OK;
 }
 

@@ -87,6 +87,11 @@ struct fake_world {
 	int                    refuse_results;
 	int                    db_transient;
 	unsigned               txns;        /* transactions committed */
+	/* Flow limits (0012): calls into the store's limits (slots, rate,
+	 * holds) committed; a rate limit allows a start unless a test sets
+	 * rate_wait_us, then the step is held that long. */
+	unsigned               limit_calls;
+	long long              rate_wait_us;
 };
 
 extern struct fake_world fake;

@@ -112,7 +112,51 @@ test_link(void)
 	tk_response_free(&res);
 }
 
+/* sort=priority: version 2 carries the task's priority; a cursor of the
+ * unsorted list (or of the other order) is refused. */
+static void
+test_sorted(void)
+{
+	struct tk_task_filter f, g;
+	struct tk_cursor c, out;
+	char text[TK_CURSOR_LEN + 1];
+	json_object *d = json_object_new_object();
+	unsigned char h[8];
+
+	memset(&f, 0, sizeof(f));
+	f.sort = TK_SORT_PRIORITY;
+	memset(&c, 0, sizeof(c));
+	c.dir = TK_CURSOR_NEXT;
+	c.sorted = 1;
+	c.priority = -37;
+	c.id[15] = 9;
+	CU_ASSERT_EQUAL_FATAL(tk_cursor_filter_hash(&f, c.filter), TK_OK);
+	tk_cursor_encode(&c, text);
+	CU_ASSERT_EQUAL(strlen(text), TK_CURSOR_LEN);
+	CU_ASSERT_EQUAL(strncmp(text, "02", 2), 0);
+	CU_ASSERT_EQUAL(tk_cursor_decode(text, c.filter, &out, d), TK_OK);
+	CU_ASSERT_TRUE(out.sorted);
+	CU_ASSERT_EQUAL(out.priority, -37);
+	CU_ASSERT_EQUAL(out.id[15], 9);
+	g = f;
+	g.sort = TK_SORT_NEWEST;
+	CU_ASSERT_EQUAL_FATAL(tk_cursor_filter_hash(&g, h), TK_OK);
+	CU_ASSERT_EQUAL(tk_cursor_decode(text, h, &out, d),
+	    TK_ERR_BAD_REQUEST);
+	g.sort = TK_SORT_PRIORITY_ASC;
+	CU_ASSERT_EQUAL_FATAL(tk_cursor_filter_hash(&g, h), TK_OK);
+	CU_ASSERT_EQUAL(tk_cursor_decode(text, h, &out, d),
+	    TK_ERR_BAD_REQUEST);
+	/* A priority out of range: not one of ours. */
+	c.priority = 101;
+	tk_cursor_encode(&c, text);
+	CU_ASSERT_EQUAL(tk_cursor_decode(text, c.filter, &out, d),
+	    TK_ERR_BAD_REQUEST);
+	json_object_put(d);
+}
+
 TK_SUITE(cursor,
     { "a cursor decodes for its own filters only", test_round_trip },
     { "malformed cursors are refused", test_refused },
+    { "sort=priority: the cursor's priority", test_sorted },
     { "Link: query kept and encoded, header size kept", test_link });

@@ -345,6 +345,55 @@ test_closed_task_not_run(void)
 	}
 }
 
+/* A handler without flow limits: the claim makes no call into the
+ * store's limits (no statement added to the plain claim). */
+static void
+test_no_limits_no_calls(void)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "exec %s",
+	    tk_fixture("engine/echo_input.sh"));
+	setup(cmd, cmd);
+	CU_ASSERT_EQUAL(run_one(), 1);
+	CU_ASSERT_EQUAL(fake_step(1)->status, TK_ST_COMPLETE);
+	CU_ASSERT_EQUAL(fake.limit_calls, 0);
+	teardown();
+}
+
+/* A step held by its rate limit stays pending, no attempt counted,
+ * ready again when the next start is allowed; then it runs. */
+static void
+test_rate_limit_holds(void)
+{
+	char cmd[4200];
+	struct fake_step *a;
+	long long t0;
+
+	snprintf(cmd, sizeof(cmd), "exec %s",
+	    tk_fixture("engine/echo_input.sh"));
+	setup(cmd, cmd);
+	steps[0].rate.limit = 4;
+	steps[0].rate.period_seconds = 1;
+	fake.rate_wait_us = 250000;
+	t0 = fake.now_us;
+	a = fake_step(0);
+	/* The hold clears the claim (look again), then nothing is ready. */
+	CU_ASSERT_EQUAL(run_one(), 1);
+	CU_ASSERT_EQUAL(run_one(), 0);
+	CU_ASSERT(fake.limit_calls >= 2);    /* the rate, the hold */
+	CU_ASSERT_EQUAL(a->status, TK_ST_PENDING);
+	CU_ASSERT_EQUAL(a->attempts, 0);
+	CU_ASSERT(a->ready);
+	CU_ASSERT_EQUAL(a->ready_at_us, t0 + 250000);
+	fake.rate_wait_us = 0;
+	fake.now_us = t0 + 250000;
+	CU_ASSERT_EQUAL(run_one(), 1);
+	CU_ASSERT_EQUAL(a->status, TK_ST_COMPLETE);
+	CU_ASSERT_EQUAL(a->attempts, 1);
+	teardown();
+}
+
 TK_SUITE(engine_flow,
     { "claim, success, children released", test_success_releases_children },
     { "failure with attempts left: backoff", test_failure_backs_off },
@@ -355,4 +404,6 @@ TK_SUITE(engine_flow,
       test_lost_lease_kills_handler },
     { "results refused: the attempt fails", test_refused_results_fail },
     { "reap: expired lease counts the attempt", test_reap_counts_attempt },
-    { "cancelled or finished task: not run", test_closed_task_not_run });
+    { "cancelled or finished task: not run", test_closed_task_not_run },
+    { "no flow limits: no call into them", test_no_limits_no_calls },
+    { "rate limit: held pending, then run", test_rate_limit_holds });

@@ -1396,6 +1396,95 @@ test_max_in_flight(void)
 	    "100000");
 }
 
+/* concurrency (step and handler), the handler's max_in_flight and
+ * rate_limit: parsed, in the canonical form only when set, read back. */
+static void
+test_flow_limits(void)
+{
+	static const char yaml[] = "name: fl\nconcurrency:\n"
+	    "  key: $.customer.id\n  limit: 2\nstep_templates:\n"
+	    "  - name: a\n    concurrency: {key: $.customer_id, limit: 1}\n"
+	    "    rate_limit: {limit: 5, period: 1m}\n  - name: b\n"
+	    "    concurrency: {limit: 4}\n    rate_limit: {limit: 3, "
+	    "period: 2}\n";
+	struct tk_diag d = TK_DIAG_INIT;
+	struct tk_handler_def *back = NULL, *h;
+	struct tk_defset set;
+	const char *p;
+	json_object *j;
+
+	p = tmpfile_with("fl.yaml", yaml, sizeof(yaml) - 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL_FATAL(tk_defset_load(&p, 1, NULL, &set, &d), TK_OK);
+	h = set.handlers[0];
+	CU_ASSERT_STRING_EQUAL(h->concurrency.key, "$.customer.id");
+	CU_ASSERT_EQUAL(h->concurrency.limit, 2);
+	CU_ASSERT_STRING_EQUAL(h->steps[0].concurrency.key, "$.customer_id");
+	CU_ASSERT_EQUAL(h->steps[0].concurrency.limit, 1);
+	CU_ASSERT_EQUAL(h->steps[0].rate.limit, 5);
+	CU_ASSERT_EQUAL(h->steps[0].rate.period_seconds, 60);
+	CU_ASSERT_PTR_NULL(h->steps[1].concurrency.key);
+	CU_ASSERT_EQUAL(h->steps[1].concurrency.limit, 4);
+	CU_ASSERT_EQUAL(h->steps[1].rate.period_seconds, 2);
+	j = tk_handler_to_json(h);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json_str(j), "\"rate_limit\":"
+	    "{\"limit\":5,\"period\":\"60s\"}"));
+	CU_ASSERT_EQUAL(tk_handler_from_json(j, &back, &d), TK_OK);
+	CU_ASSERT_EQUAL_FATAL(back != NULL, 1);
+	CU_ASSERT_STRING_EQUAL(back->steps[0].concurrency.key,
+	    "$.customer_id");
+	CU_ASSERT_EQUAL(back->concurrency.limit, 2);
+	CU_ASSERT_STRING_EQUAL(back->hash, h->hash);
+	tk_handler_free(back);
+	json_object_put(j);
+	tk_defset_free(&set);
+	tk_diag_free(&d);
+	unlink(p);
+}
+
+/* The YAML's mistakes, each with its line and a clear message. */
+static void
+test_flow_limits_bad(void)
+{
+	static const char path[] = "name: fl\nstep_templates:\n  - name: a\n"
+	    "    concurrency: {key: customer_id, limit: 1}\n";
+	static const char zero[] = "name: fl\nstep_templates:\n  - name: a\n"
+	    "    concurrency:\n      key: $.c\n      limit: 0\n";
+	static const char nolimit[] = "name: fl\nstep_templates:\n"
+	    "  - name: a\n    concurrency: {key: $.c}\n";
+	static const char both[] = "name: fl\nmax_in_flight: 2\n"
+	    "concurrency: {limit: 1}\nstep_templates:\n  - name: a\n";
+	static const char stepboth[] = "name: fl\nstep_templates:\n"
+	    "  - name: a\n    max_in_flight: 2\n    concurrency: {limit: 1}\n";
+	static const char period[] = "name: fl\nstep_templates:\n"
+	    "  - name: a\n    rate_limit: {limit: 3, period: 2x}\n";
+	static const char rate[] = "name: fl\nstep_templates:\n"
+	    "  - name: a\n    rate_limit: {limit: 100001, period: 1s}\n";
+	static const char extra[] = "name: fl\nstep_templates:\n"
+	    "  - name: a\n    rate_limit: {limit: 3, period: 1s, burst: 2}\n";
+
+	hostile("path.yaml", path, sizeof(path) - 1, ":4: step_templates[0]."
+	    "concurrency.key: 'customer_id' is not a JSON path");
+	hostile("zero.yaml", zero, sizeof(zero) - 1, ":6: step_templates[0]."
+	    "concurrency.limit: must be between 1 and 100000");
+	hostile("nolimit.yaml", nolimit, sizeof(nolimit) - 1,
+	    ":4: step_templates[0].concurrency.limit: required");
+	hostile("both.yaml", both, sizeof(both) - 1, ":2: max_in_flight: give "
+	    "concurrency or max_in_flight, not both");
+	hostile("stepboth.yaml", stepboth, sizeof(stepboth) - 1,
+	    ":3: step_templates[0].concurrency: give concurrency or "
+	    "max_in_flight, not both");
+	hostile("period.yaml", period, sizeof(period) - 1, ":4: step_templates"
+	    "[0].rate_limit.period: must be a length of time from 1s to 1d");
+	hostile("rate.yaml", rate, sizeof(rate) - 1, ":4: step_templates[0]."
+	    "rate_limit.limit: must be between 1 and 100000");
+	hostile("extra.yaml", extra, sizeof(extra) - 1,
+	    ":4: step_templates[0].rate_limit.burst: unknown key");
+}
+
+TK_SUITE(handler_flow, { "flow limits", test_flow_limits },
+    { "flow limits: bad YAML", test_flow_limits_bad });
+
 TK_SUITE(handler,
     { "good file, every field", test_good_file },
     { "defaults", test_defaults },

@@ -826,6 +826,32 @@ test_deps_held(void)
 	    "1 waiting for a concurrency slot, 1 waiting on its parents.");
 }
 
+/* Held by a rate limit (held 2): its own reason, after a concurrency
+ * slot's. */
+static void
+test_deps_rate_held(void)
+{
+	struct tk_handler_def h;
+	struct tk_step_def s[4];
+	struct tk_dep_step st[4] = {
+		{ "a", TK_ST_COMPLETE, 0, 0, 1, 0 },
+		{ "b", TK_ST_PENDING, 0, 2, 1, 0 },
+		{ "c", TK_ST_PENDING, 0, 1, 1, 0 },
+		{ "d", TK_ST_PENDING, 0, 0, 1, 0 } };
+	enum tk_dep_class cls[4];
+	char an[TK_ANALYSIS_SIZE];
+
+	diamond(&h, s);
+	tk_deps_analyse(&h, st, 4, TK_ST_IN_PROGRESS, cls, an);
+	CU_ASSERT_STRING_EQUAL(an, "Task is progressing normally through "
+	    "dependency chain: 1 of 4 steps complete, 1 waiting for a "
+	    "concurrency slot, 1 waiting for its rate limit, 1 waiting on "
+	    "its parents.");
+	st[2].held = 2;
+	tk_deps_analyse(&h, st, 4, TK_ST_IN_PROGRESS, cls, an);
+	CU_ASSERT_PTR_NOT_NULL(strstr(an, "2 waiting for their rate limit"));
+}
+
 static void
 test_deps_wording(void)
 {
@@ -1074,6 +1100,7 @@ TK_SUITE(tasks,
     { "dependency analysis", test_deps },
     { "dependency analysis wording in every state", test_deps_wording },
     { "dependency analysis: held by a limit", test_deps_held },
+    { "dependency analysis: held by a rate limit", test_deps_rate_held },
     { "a task at a glance", test_deps_glance },
     { "stale tasks", test_task_stale },
     { "DATETIME text to API time stamps", test_iso_time });
