@@ -465,10 +465,16 @@ while read -r path; do
 	[ "$(raw_head_body_bytes "$url")" = 0 ] || fail "HEAD $url: a body"
 	jq -e --arg p "$path" --arg s "$STATUS" '.paths[$p].head.responses[$s]' "$DOC" >/dev/null ||
 	    fail "HEAD $path: $STATUS is not documented"
-	if [ -n "$get_etag" ]; then
+	# A list may change between two requests while the stack's worker
+	# finishes an earlier test's tasks: a fresh tag, up to three times.
+	for _ in 1 2 3; do
+		[ -n "$get_etag" ] || break
 		req HEAD "$url" -H "If-None-Match: $get_etag"
-		expect_eq "$STATUS" 304 "HEAD $url with If-None-Match"
-	fi
+		[ "$STATUS" = 304 ] && break
+		req GET "$url"
+		get_etag=$(header etag)
+	done
+	[ -z "$get_etag" ] || expect_eq "$STATUS" 304 "HEAD $url with If-None-Match"
 done < <(jq -r '.paths | to_entries[] | select(.value.get) | .key' "$DOC")
 
 case_begin "405 (direct): a method a path does not have, with Allow, as documented"
