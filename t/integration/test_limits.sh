@@ -178,7 +178,11 @@ all=$(printf '%s\n' "$R" | awk '{ $1 = "z" } 1' | most_at_once tasks)
 expect_eq "$all" 2 "tasks in progress at once over both customers"
 
 case_begin "rate_limit 4 per 1s: never more than 4 starts in any 1 s, the hold visible and counted"
+# All twelve ready before any worker looks (a slow machine posting them
+# one by one could stay under 4 a second, and nothing would be held).
+workers_stop
 for _ in $(seq 1 12); do post rated ''; done
+workers_start
 analysis_seen "$TASK" "waiting for its rate limit" 20 ||
     fail "no rate-limit reason: $(jq -c .dependencies "$BODY_FILE")"
 wait_complete rated 12 60
