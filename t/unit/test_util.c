@@ -36,6 +36,44 @@ test_buf_grows(void)
 	tk_buf_free(&b);
 }
 
+/* tk_buf_printf writes into the room there is and grows only when the
+ * text does not fit: every boundary keeps the whole text and the NUL. */
+static void
+test_buf_printf_room(void)
+{
+	struct tk_buf b = TK_BUF_INIT;
+	char want[300];
+	size_t room;
+
+	CU_ASSERT_EQUAL(tk_buf_puts(&b, "ab"), TK_OK);   /* cap 64 */
+	room = b.cap - b.len;
+	/* Exactly the room less the NUL: fits in place. */
+	CU_ASSERT_EQUAL(tk_buf_printf(&b, "%0*d", (int)room - 1, 7), TK_OK);
+	CU_ASSERT_EQUAL(b.len, 2 + room - 1);
+	CU_ASSERT_EQUAL(b.cap, 64);
+	CU_ASSERT_EQUAL(b.data[b.len - 1], '7');
+	CU_ASSERT_EQUAL(b.data[b.len], '\0');
+	/* One byte more than the room: grows, nothing cut. */
+	tk_buf_reset(&b);
+	CU_ASSERT_EQUAL(tk_buf_puts(&b, "xy"), TK_OK);
+	room = b.cap - b.len;
+	CU_ASSERT_EQUAL(tk_buf_printf(&b, "%0*d", (int)room, 5), TK_OK);
+	CU_ASSERT_EQUAL(b.len, 2 + room);
+	CU_ASSERT(b.cap > 64);
+	CU_ASSERT_EQUAL(strncmp(b.data, "xy000", 5), 0);
+	CU_ASSERT_EQUAL(b.data[b.len - 1], '5');
+	CU_ASSERT_EQUAL(b.data[b.len], '\0');
+	/* Far more than the room, from an empty buffer. */
+	tk_buf_free(&b);
+	memset(want, 'q', sizeof(want) - 1);
+	want[sizeof(want) - 1] = '\0';
+	CU_ASSERT_EQUAL(tk_buf_printf(&b, "%s|%u", want, 42u), TK_OK);
+	CU_ASSERT_EQUAL(b.len, sizeof(want) - 1 + 3);
+	CU_ASSERT_EQUAL(strncmp(b.data, want, sizeof(want) - 1), 0);
+	CU_ASSERT_STRING_EQUAL(b.data + sizeof(want) - 1, "|42");
+	tk_buf_free(&b);
+}
+
 static void
 test_buf_detach(void)
 {
@@ -263,6 +301,7 @@ test_alloc(void)
 
 TK_SUITE(util,
     { "buf grows and resets", test_buf_grows },
+    { "buf printf in place and growing", test_buf_printf_room },
     { "buf detach", test_buf_detach },
     { "diag collects messages", test_diag },
     { "error table", test_error_table },
