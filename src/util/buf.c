@@ -92,8 +92,8 @@ tk_buf_putc(struct tk_buf *b, char c)
 /*
  * One vsnprintf into the room already there; a second, after growing,
  * only when the text did not fit (the answers' writers call this per
- * field, so a sizing pass on every call was a tenth of a task list's
- * CPU).
+ * field: printf was an eighth of a task list's CPU, half of it the
+ * sizing pass every call made).
  */
 tk_err
 tk_buf_printf(struct tk_buf *b, const char *fmt, ...)
