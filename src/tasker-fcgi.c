@@ -166,9 +166,13 @@ setup(struct tk_app *app, struct tk_config *cfg,
 	}
 	if (tk_db_new(&cfg->db, &app->db) != TK_OK)
 		goto out;
-	/* database.read: the read-only routes' connection (api/dispatch.c) */
-	if (tk_db_config_read(&cfg->db, read_cfg) &&
-	    tk_db_new(read_cfg, &app->reader) != TK_OK)
+	/* The writer needs no START TRANSACTION (db.h: chained); the
+	 * read-only routes' connection (api/dispatch.c) is database.read's
+	 * or the writer's server's, in autocommit. */
+	tk_db_set_chained(app->db, 1);
+	app->reader_local = !tk_db_config_read(&cfg->db, read_cfg);
+	if (tk_db_new(app->reader_local ? &cfg->db : read_cfg,
+	    &app->reader) != TK_OK)
 		goto out;
 	app->cfg = cfg;
 	tk_outbox_configure(cfg->webhooks, cfg->nwebhooks);

@@ -27,11 +27,18 @@
 /* What a controller reaches through req->app.  One per process. */
 struct tk_app {
 	const struct tk_config *cfg;
-	struct tk_db           *db;       /* the writer, connected lazily
-	                                     after the fork; while a read-only
-	                                     route's controller runs, the
-	                                     connection dispatch.c chose */
-	struct tk_db           *reader;   /* database.read, or NULL; lazily */
+	struct tk_db           *db;       /* the writer, chained (db.h),
+	                                     connected lazily after the fork;
+	                                     while a read-only route's
+	                                     controller runs, the connection
+	                                     dispatch.c chose */
+	struct tk_db           *reader;   /* the read-only routes' connection:
+	                                     database.read's or, without it,
+	                                     a second one to the writer's
+	                                     server (reader_local), so that
+	                                     reads leave the writer's
+	                                     transaction closed; lazily */
+	int                     reader_local; /* no wsrep_sync_wait needed */
 	long long               reader_retry_ms; /* reader down until then */
 	struct tk_catalog      *catalog;  /* cached handler registry */
 	struct tk_auth         *auth;     /* verification keys */

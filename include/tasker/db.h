@@ -70,6 +70,23 @@ int    tk_db_connected(const struct tk_db *db);
  */
 tk_err tk_db_sync_wait(struct tk_db *db, int mask);
 
+/*
+ * Chained (on 1; before the first statement, or it reconnects): the
+ * session runs with autocommit off, so tk_db_txn needs no START
+ * TRANSACTION round trip - the transaction is already open.  Outside
+ * tk_db_txn a statement that returns no rows is committed at once, as
+ * under autocommit; reads leave the session's transaction open (under
+ * READ COMMITTED each still sees the latest commits, and none takes a row
+ * lock) and the next tk_db_txn or tk_db_finish commits it.  The owner
+ * calls tk_db_finish before it waits for other work, so that no idle
+ * session holds the metadata locks a migration's ALTER waits for.
+ * tasker-fcgi's writer is chained (api/dispatch.c finishes each request).
+ */
+void   tk_db_set_chained(struct tk_db *db, int on);
+/* Chained: COMMIT of the reads since the last commit, when there were
+ * any (one round trip); else, and on other connections, nothing. */
+tk_err tk_db_finish(struct tk_db *db);
+
 /* on 0: a statement that lost its connection is not retried on a new
  * one (a caller with a time budget, e.g. lease renewal, retries itself). */
 void   tk_db_set_retry(struct tk_db *db, int on);
@@ -87,7 +104,7 @@ void   tk_db_rollback(struct tk_db *db);   /* best effort */
 
 /*
  * THE way to run a transaction: fn(db, arg) between START TRANSACTION
- * and COMMIT (ROLLBACK when it fails).  A deadlock or a lock wait
+ * (none on a chained connection) and COMMIT (ROLLBACK when it fails).  A deadlock or a lock wait
  * timeout (on a Galera cluster a certification failure is a deadlock
  * too) runs it again from the start, up to TK_TXN_TRIES times, after a
  * short random pause; a database error that is not transient is logged
@@ -99,6 +116,9 @@ void   tk_db_rollback(struct tk_db *db);   /* best effort */
  * or answers 503 and lets the client decide.
  */
 #define TK_TXN_TRIES 8
+/* On a chained connection a lost connection before fn's first
+ * statement succeeded (a dead idle one: no START TRANSACTION found it)
+ * runs fn once more on a new connection: nothing can have been written. */
 typedef tk_err (*tk_txn_fn)(struct tk_db *db, void *arg);
 tk_err tk_db_txn(struct tk_db *db, tk_txn_fn fn, void *arg);
 /* 1 when the last error was transient (a deadlock or lock wait timeout):

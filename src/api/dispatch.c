@@ -131,19 +131,25 @@ reader_down(struct tk_app *app)
 
 /*
  * The one place that chooses a request's connection: the read connection
- * (database.read) for a route that only reads, with wsrep_sync_wait 1
- * when it must see the latest write (0 for discovery), as long as it
- * answers; else the writer.
+ * for a route that only reads - database.read's with wsrep_sync_wait 1
+ * when it must see the latest write (0 for discovery), or the writer's
+ * server's - as long as it answers; else the writer.
  */
 static struct tk_db *
 route_conn(struct tk_app *app, const struct tk_route *r)
 {
+	tk_err e;
+
 	if (app->reader == NULL ||
 	    (r->flags & (TK_ROUTE_READ | TK_ROUTE_LATEST)) == 0 ||
 	    tk_now_ms() < app->reader_retry_ms)
 		return app->db;
-	if (tk_db_sync_wait(app->reader, (r->flags & TK_ROUTE_LATEST) ?
-	    1 : 0) == TK_OK)
+	if (app->reader_local)
+		e = tk_db_ensure(app->reader);
+	else
+		e = tk_db_sync_wait(app->reader, (r->flags & TK_ROUTE_LATEST) ?
+		    1 : 0);
+	if (e == TK_OK)
 		return app->reader;
 	reader_down(app);
 	return app->db;
@@ -238,6 +244,11 @@ tk_api_dispatch(struct tk_app *app, struct tk_request *req,
 	req->app = app;
 	origin = tk_cors_allowed(req, api->cors_origins, api->ncors_origins);
 	dispatch(app, req, res, origin);
+	/* Reads on the writer outside a transaction (a write route's
+	 * lookups, the probes) end here: no idle process holds them. */
+	if (tk_db_finish(app->db) != TK_OK)
+		tk_log(TK_LOG_WARN, "event=db_finish_failed request_id=%s",
+		    req->request_id);
 	/* Errors included: a script may read why its request failed. */
 	if (origin != NULL)
 		(void)tk_cors_headers(res, origin);

@@ -35,7 +35,10 @@ struct cached_stmt {
 struct tk_db {
 	const struct tk_db_config *cfg;
 	MYSQL                     *conn;     /* NULL when disconnected */
-	int                        in_txn;
+	int                        in_txn;    /* inside tk_db_txn */
+	int                        chained;   /* tk_db_set_chained(db, 1) */
+	int                        open;      /* chained: reads since COMMIT */
+	unsigned                   txn_sent;  /* statements the txn ran */
 	int                        no_retry;  /* tk_db_set_retry(db, 0) */
 	int                        sync_want; /* tk_db_sync_wait; -1: never */
 	int                        sync_have; /* on conn; -1 = the server's */
@@ -129,6 +132,7 @@ tk_db_disconnect(struct tk_db *db)
 		mysql_close(db->conn);
 	db->conn = NULL;
 	db->in_txn = 0;
+	db->open = 0;
 }
 
 void
@@ -162,6 +166,24 @@ apply_sync_wait(struct tk_db *db)
 	return TK_OK;
 }
 
+/* Every session: UTC, strict SQL, and READ COMMITTED, so that each read
+ * sees what was committed when it began (a chained connection's reads
+ * share one transaction and must not share one snapshot). */
+#define INIT_SESSION							\
+	"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"	\
+	"NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"	\
+	"NO_ENGINE_SUBSTITUTION', tx_isolation = 'READ-COMMITTED'"
+static const char INIT_AUTOCOMMIT[] = INIT_SESSION;
+static const char INIT_CHAINED[] = INIT_SESSION ", autocommit = 0";
+
+void
+tk_db_set_chained(struct tk_db *db, int on)
+{
+	if (db->chained != (on != 0))
+		tk_db_disconnect(db);
+	db->chained = on != 0;
+}
+
 tk_err
 tk_db_ensure(struct tk_db *db)
 {
@@ -183,10 +205,8 @@ tk_db_ensure(struct tk_db *db)
 	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &off);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(m, MYSQL_INIT_COMMAND,
-	    "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
-	    "NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
-	    "NO_ENGINE_SUBSTITUTION', tx_isolation = 'READ-COMMITTED'");
+	mysql_options(m, MYSQL_INIT_COMMAND, db->chained ? INIT_CHAINED :
+	    INIT_AUTOCOMMIT);
 	if (mysql_real_connect(m, c->socket ? NULL : c->host, c->user,
 	    c->password, c->name, c->socket ? 0 : c->port, c->socket, 0) == NULL) {
 		save_error(db, mysql_errno(m), mysql_error(m));
@@ -195,6 +215,7 @@ tk_db_ensure(struct tk_db *db)
 	}
 	db->conn = m;
 	db->in_txn = 0;
+	db->open = 0;
 	db->sync_have = -1;
 	/* A reconnection keeps what tk_db_sync_wait asked for. */
 	if (db->sync_want >= 0)
@@ -484,6 +505,28 @@ run_once(struct tk_db *db, const char *sql, const struct tk_dbarg *params,
 	return TK_OK;
 }
 
+/*
+ * On a chained connection outside tk_db_txn, what autocommit would have
+ * done: a statement that returns no rows (a write) is committed at once,
+ * with whatever reads preceded it; a read leaves the transaction open for
+ * tk_db_finish (reads under READ COMMITTED take no row locks).  So the
+ * transaction tk_db_txn joins never holds another caller's write.
+ */
+static tk_err
+end_outside(struct tk_db *db, int wrote)
+{
+	if (!db->chained || db->in_txn || db->conn == NULL)
+		return TK_OK;
+	if (!wrote) {
+		db->open = 1;
+		return TK_OK;
+	}
+	db->open = 0;
+	if (mysql_commit(db->conn) != 0)
+		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	return TK_OK;
+}
+
 /* Runs once; outside a transaction, a lost connection gets one retry. */
 static tk_err
 run(struct tk_db *db, const char *sql, const struct tk_dbarg *params,
@@ -499,6 +542,12 @@ run(struct tk_db *db, const char *sql, const struct tk_dbarg *params,
 		tk_log(TK_LOG_INFO, "event=db_reconnect");
 		e = run_once(db, sql, params, n, rows, affected, insert_id);
 	}
+	if (e == TK_OK && in_txn)
+		db->txn_sent++;
+	else if (e == TK_OK)
+		e = end_outside(db, rows == NULL);
+	else if (db->conn != NULL)
+		(void)end_outside(db, 0);   /* a failed statement: its reads stay */
 	return e;
 }
 
@@ -537,7 +586,7 @@ tk_db_exec_text(struct tk_db *db, const char *sql, size_t len)
 		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
 	if ((res = mysql_store_result(db->conn)) != NULL)
 		mysql_free_result(res);
-	return TK_OK;
+	return end_outside(db, 1);
 }
 
 tk_err
@@ -561,6 +610,13 @@ tk_db_begin(struct tk_db *db)
 
 	if ((e = tk_db_ensure(db)) != TK_OK)
 		return e;
+	db->txn_sent = 0;
+	if (db->chained) {
+		/* Already in a transaction (autocommit is off): holding at
+		 * most reads, which this one may as well commit. */
+		db->in_txn = 1;
+		return TK_OK;
+	}
 	if (mysql_query(db->conn, "START TRANSACTION") != 0) {
 		/* A dead idle connection shows up here: retry once. */
 		e = fail(db, mysql_errno(db->conn), mysql_error(db->conn));
@@ -579,6 +635,7 @@ tk_db_commit(struct tk_db *db)
 	if (db->conn == NULL)
 		return TK_ERR_DB_UNAVAILABLE;
 	db->in_txn = 0;
+	db->open = 0;
 	if (mysql_commit(db->conn) != 0)
 		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
 	return TK_OK;
@@ -590,6 +647,18 @@ tk_db_rollback(struct tk_db *db)
 	if (db->conn != NULL && mysql_rollback(db->conn) != 0)
 		(void)fail(db, mysql_errno(db->conn), mysql_error(db->conn));
 	db->in_txn = 0;
+	db->open = 0;
+}
+
+tk_err
+tk_db_finish(struct tk_db *db)
+{
+	if (!db->open || db->conn == NULL)
+		return TK_OK;
+	db->open = 0;
+	if (mysql_commit(db->conn) != 0)
+		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	return TK_OK;
 }
 
 #define ER_TXN_DEADLOCK  1213   /* also a Galera certification failure */
@@ -624,7 +693,7 @@ tk_db_txn(struct tk_db *db, tk_txn_fn fn, void *arg)
 	char q[600];
 	tk_err e = TK_ERR_DB;
 	unsigned en;
-	int try, transient;
+	int try, transient, revived = 0;
 
 	for (try = 0; try < TK_TXN_TRIES; try++) {
 		if (try > 0)
@@ -634,6 +703,17 @@ tk_db_txn(struct tk_db *db, tk_txn_fn fn, void *arg)
 		if ((e = fn(db, arg)) == TK_OK && (e = tk_db_commit(db)) ==
 		    TK_OK)
 			return TK_OK;
+		/* Chained, no START TRANSACTION met a dead idle connection:
+		 * the first statement did, and nothing of this run can have
+		 * been committed, so it runs once more on a new one. */
+		if (e == TK_ERR_DB_UNAVAILABLE && db->chained &&
+		    db->txn_sent == 0 && !revived && !db->no_retry) {
+			revived = 1;
+			try--;
+			tk_db_rollback(db);
+			tk_log(TK_LOG_INFO, "event=db_reconnect");
+			continue;
+		}
 		/* Read before the rollback, whose own failure would
 		 * replace the error. */
 		en = tk_db_errno(db);

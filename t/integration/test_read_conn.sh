@@ -6,7 +6,8 @@
 # while the writer is cut (and writes get 503); with the read relay
 # killed (-9) every read still answers 200 through the writer and writes
 # go on; when the relay is back, reads use it again.  The same stack
-# without database.read (every other test) is one connection, as before.
+# without database.read (every other test) reads on a second connection
+# to the same server (test_writer_txn.sh).
 . "$(dirname "$0")/lib.sh"
 . "$TASKER_ROOT/t/fixtures/tasks/it_lib.sh"
 

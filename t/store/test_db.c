@@ -1,7 +1,11 @@
 /*
  * test_db.c - db.c against a real server: tk_db_txn survives a deadlock
  * (provoked with two connections), a connection the server killed is
- * replaced, and the cached prepared statements are prepared again on it.
+ * replaced, and the cached prepared statements are prepared again on it;
+ * a chained connection (tasker-fcgi's writer) commits its transactions
+ * without START TRANSACTION, its writes outside one at once, keeps its
+ * reads fresh and open only until tk_db_finish, and survives being killed
+ * while idle.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -162,8 +166,131 @@ test_reconnect(void)
 	CU_ASSERT_EQUAL(st_num(db, "SELECT CONNECTION_ID()"), after);
 }
 
+/* ---------------------------------------------------------------- chained */
+
+/* START TRANSACTIONs this session sent so far. */
+static long long
+begins(struct tk_db *db)
+{
+	return st_num(db, "SELECT VARIABLE_VALUE FROM information_schema."
+	    "SESSION_STATUS WHERE VARIABLE_NAME = 'COM_BEGIN'");
+}
+
+/* Open transactions of the test database's sessions, as root sees them
+ * (INNODB_TRX is refreshed at most every 0.1 s: wait that long first). */
+static long long
+open_txns(void)
+{
+	static const struct timespec refresh = { 0, 150000000L };
+	struct tk_db *root = st_root();
+
+	(void)nanosleep(&refresh, NULL);
+	return root == NULL ? -1 : st_num(root, "SELECT COUNT(*) FROM "
+	    "information_schema.INNODB_TRX t JOIN information_schema."
+	    "PROCESSLIST p ON p.ID = t.trx_mysql_thread_id WHERE p.DB = '"
+	    ST_DBNAME "'");
+}
+
+static tk_err
+put_row(struct tk_db *db, void *arg)
+{
+	int *runs = arg;
+
+	(*runs)++;
+	return tk_db_exec(db, "INSERT INTO st_ch VALUES (1, 10)", NULL, 0,
+	    NULL, NULL);
+}
+
+static tk_err
+put_dup(struct tk_db *db, void *arg)
+{
+	tk_err e;
+
+	(void)arg;
+	if ((e = tk_db_exec(db, "INSERT INTO st_ch VALUES (3, 30)", NULL, 0,
+	    NULL, NULL)) != TK_OK)
+		return e;
+	return tk_db_exec(db, "INSERT INTO st_ch VALUES (1, 11)", NULL, 0,
+	    NULL, NULL);
+}
+
+static void
+test_chained(void)
+{
+	struct tk_db *db, *db2;
+	long long b;
+	int runs = 0;
+
+	ST_NEED(db, st_db);
+	ST_NEED(db2, st_db2);
+	CU_ASSERT_FATAL(st_sql(db2, "CREATE TABLE st_ch (id INT PRIMARY KEY,"
+	    " v INT NOT NULL) ENGINE=InnoDB") == 0);
+	tk_db_set_chained(db, 1);
+	b = begins(db);
+	CU_ASSERT_FATAL(b >= 0);
+	/* A transaction: no START TRANSACTION, committed for the others. */
+	CU_ASSERT_EQUAL(tk_db_txn(db, put_row, &runs), TK_OK);
+	CU_ASSERT_EQUAL(begins(db), b);
+	CU_ASSERT_EQUAL(st_num(db2, "SELECT v FROM st_ch WHERE id = 1"), 10);
+	/* A failed one leaves nothing, and no transaction open. */
+	CU_ASSERT_EQUAL(tk_db_txn(db, put_dup, NULL), TK_ERR_DB);
+	CU_ASSERT_EQUAL(st_num(db2, "SELECT COUNT(*) FROM st_ch"), 1);
+	CU_ASSERT_EQUAL(open_txns(), 0);
+	/* A write outside one is committed at once, as in autocommit. */
+	CU_ASSERT_EQUAL(tk_db_exec(db, "INSERT INTO st_ch VALUES (2, 20)",
+	    NULL, 0, NULL, NULL), TK_OK);
+	CU_ASSERT_EQUAL(st_num(db2, "SELECT v FROM st_ch WHERE id = 2"), 20);
+	CU_ASSERT_EQUAL(open_txns(), 0);
+	/* Reads stay open until tk_db_finish, and each sees the latest. */
+	CU_ASSERT_EQUAL(st_num(db, "SELECT v FROM st_ch WHERE id = 1"), 10);
+	CU_ASSERT_EQUAL(open_txns(), 1);
+	CU_ASSERT_FATAL(st_sql(db2, "UPDATE st_ch SET v = 12 WHERE id = 1")
+	    == 0);
+	CU_ASSERT_EQUAL(st_num(db, "SELECT v FROM st_ch WHERE id = 1"), 12);
+	CU_ASSERT_EQUAL(tk_db_finish(db), TK_OK);
+	CU_ASSERT_EQUAL(open_txns(), 0);
+	CU_ASSERT_EQUAL(begins(db), b);
+	CU_ASSERT_EQUAL(tk_db_finish(db), TK_OK);
+	tk_db_set_chained(db, 0);
+	(void)st_sql(db2, "DROP TABLE st_ch");
+}
+
+/* Killed while idle: no START TRANSACTION finds out, the transaction's
+ * first statement does, and the transaction runs again on a new
+ * connection - once, its row written once. */
+static void
+test_chained_killed(void)
+{
+	struct tk_db *db, *root;
+	char kill[64];
+	long long id;
+	int runs = 0;
+
+	ST_NEED(db, st_db);
+	ST_NEED(root, st_root);
+	CU_ASSERT_FATAL(st_sql(db, "CREATE TABLE st_ch (id INT PRIMARY KEY,"
+	    " v INT NOT NULL) ENGINE=InnoDB") == 0);
+	tk_db_set_chained(db, 1);
+	id = st_num(db, "SELECT CONNECTION_ID()");
+	CU_ASSERT_FATAL(id > 0);
+	CU_ASSERT_EQUAL(tk_db_finish(db), TK_OK);
+	snprintf(kill, sizeof(kill), "KILL CONNECTION %lld", id);
+	CU_ASSERT_FATAL(st_sql(root, kill) == 0);
+	CU_ASSERT_EQUAL(tk_db_txn(db, put_row, &runs), TK_OK);
+	CU_ASSERT_EQUAL(runs, 2);
+	CU_ASSERT_NOT_EQUAL(st_num(db, "SELECT CONNECTION_ID()"), id);
+	CU_ASSERT_EQUAL(st_num(root, "SELECT COUNT(*) FROM " ST_DBNAME
+	    ".st_ch"), 1);
+	tk_db_set_chained(db, 0);
+	(void)st_sql(db, "DROP TABLE st_ch");
+}
+
 TK_SUITE(store_db,
     { "tk_db_txn: a deadlock is run again and succeeds", test_txn_deadlock },
     { "tk_db_txn: a duplicate key is not retried", test_txn_no_retry },
     { "a killed connection is replaced, statements re-prepared",
-      test_reconnect });
+      test_reconnect },
+    { "chained: no START TRANSACTION, writes committed, reads fresh and "
+      "open until tk_db_finish", test_chained },
+    { "chained: a transaction on a connection killed while idle runs "
+      "again on a new one", test_chained_killed });
