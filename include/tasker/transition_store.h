@@ -66,7 +66,10 @@ tk_err tk_transition_store_task_log(struct tk_db *db,
  * row_version + 1 of task task_id, or (task_id NULL) of step step_id's
  * task (0008): called in the transaction of every change of a task that
  * no UPDATE of tasks already bumps (step transitions, step writes
- * without one), so the task's ETag changes with it.
+ * without one), so the task's ETag changes with it.  Once per
+ * transaction (tk_db_txn_serial): a task this transaction already bumped,
+ * by this or by tk_transition_store_task_cas, is not bumped again -
+ * readers only see the commit.
  */
 tk_err tk_task_version_bump(struct tk_db *db,
     const unsigned char task_id[16], unsigned long long step_id);

@@ -373,8 +373,9 @@ tk_api_tasks_create(struct tk_request *req, struct tk_response *res)
 	}
 	if (e != TK_OK)
 		goto out;
-	/* Committed: an idle worker on this host may start it now. */
-	tk_wake_send(app->cfg->run_dir);
+	/* Committed: an idle worker on this host may start it now (one:
+	 * it wakes another when there is more, wake.h). */
+	tk_wake_send(app->cfg->run_dir, 1);
 	if (key != NULL && rand() % 16 == 0)
 		tk_task_store_idem_purge(app->db);
 	if ((e = created_body(res, &t, created_at)) == TK_OK)

@@ -184,7 +184,7 @@ tk_api_tasks_retry(struct tk_request *req, struct tk_response *res)
 	    "retried through the API", "", "in error can be retried");
 	/* Committed: its steps are ready again for an idle worker here. */
 	if (e == TK_OK)
-		tk_wake_send(app->cfg->run_dir);
+		tk_wake_send(app->cfg->run_dir, 1);
 	return e;
 }
 

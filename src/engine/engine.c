@@ -434,24 +434,25 @@ log_attempt(struct tk_engine *eng, const struct claim *c,
 		    sizeof(q), o->reason) : "");
 }
 
-/* 1 when step pos of def has more than one child: its success makes
- * more steps ready than this process will run next. */
-static int
-fans_out(const struct tk_handler_def *def, size_t pos)
+/* The children of step pos of def: its success may make as many steps
+ * ready, of which this process runs one next (the chained claim). */
+static unsigned
+children(const struct tk_handler_def *def, size_t pos)
 {
-	size_t i, k, n = 0;
+	size_t i, k;
+	unsigned n = 0;
 
 	for (i = 0; def != NULL && i < def->nsteps; i++)
 		for (k = 0; k < def->steps[i].nparents; k++)
-			if (def->steps[i].parents[k] == pos && ++n > 1)
-				return 1;
-	return 0;
+			if (def->steps[i].parents[k] == pos)
+				n++;
+	return n;
 }
 
 /* Runs claim c to a recorded outcome (or to the reaper's, when the
  * attempt is lost).  A success's record claims a child it made ready
- * (*next, leased at *next_t), which the caller runs next; when more
- * than one was released, idle processes on this host are woken for the
+ * (*next, leased at *next_t), which the caller runs next; when it has
+ * more children, as many idle processes on this host are woken for the
  * rest. */
 static tk_err
 run_claimed(struct tk_engine *eng, const struct claim *c,
@@ -462,6 +463,7 @@ run_claimed(struct tk_engine *eng, const struct claim *c,
 	struct outcome o;
 	long long t0 = tk_now_ms();
 	int lost = 0, again = 0;
+	unsigned n;
 	tk_err e;
 
 	memset(&o, 0, sizeof(o));
@@ -472,8 +474,8 @@ run_claimed(struct tk_engine *eng, const struct claim *c,
 	e = eng_settle(eng, c, def, &o, &lost, &again, next, next_t);
 	log_attempt(eng, c, &o, e, lost, again, t0);
 	if (e == TK_OK && !lost && o.kind == O_SUCCESS &&
-	    fans_out(def, c->position))
-		tk_wake_send(eng->cfg->run_dir);
+	    (n = children(def, c->position)) > 1)
+		tk_wake_send(eng->cfg->run_dir, n - 1);
 	free(o.results);
 	tk_buf_free(&o.error);
 	return e;
@@ -499,6 +501,8 @@ tk_engine_run_one(struct tk_engine *eng, int *ran)
 	if (!ca.found)
 		return TK_OK;
 	*ran = 1;
+	/* There may be more: one more idle worker here looks (wake.h). */
+	tk_wake_more(eng->cfg->run_dir);
 	/* A chain: each success may hand over the next step of its task,
 	 * claimed in its record's transaction; it runs at once. */
 	for (;;) {

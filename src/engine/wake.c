@@ -4,13 +4,15 @@
  *
  * Ownership: a struct tk_wake is its process's (bound by the worker
  * child, closed and removed by it); the sender owns nothing beyond one
- * call.  The sockets are mode 0666: a datagram only makes a worker look
- * for work, and tasker-fcgi may run as another user than the workers.
+ * call.  The sockets are mode 0666 (0766 while their worker waits): a
+ * datagram only makes a worker look for work, and tasker-fcgi may run as
+ * another user than the workers.
  */
 #include "tasker/wake.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,8 +95,8 @@ tk_wake_bind(struct tk_wake *w, const char *run_dir)
 		w->fd = -1;
 		return -1;
 	}
-	(void)chmod(a.sun_path, 0666);
 	memcpy(w->path, a.sun_path, sizeof(w->path));
+	tk_wake_mark(w, 0);
 	return 0;
 }
 
@@ -120,26 +122,79 @@ tk_wake_close(struct tk_wake *w)
 	w->path[0] = '\0';
 }
 
+/* Marks, on the socket's own file, whether its worker waits: the owner's
+ * execute bit, which means nothing else on a socket. */
+#define MODE_BUSY 0666
+#define MODE_IDLE 0766
+
 void
-tk_wake_send(const char *run_dir)
+tk_wake_mark(struct tk_wake *w, int idle)
+{
+	if (w->fd >= 0)
+		(void)chmod(w->path, idle ? MODE_IDLE : MODE_BUSY);
+}
+
+/* One datagram to socket name of run_dir's wake folder, through *fd
+ * (opened on first use); 1 when it was sent. */
+static int
+send_one(int *fd, const char *run_dir, const char *name)
+{
+	struct sockaddr_un a;
+
+	if (*fd < 0 && (*fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	return wake_addr(&a, run_dir, name) && sendto(*fd, "w", 1,
+	    MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&a,
+	    sizeof(a)) == 1;
+}
+
+/* 1 when socket name in dh's folder is marked idle. */
+static int
+is_idle(DIR *dh, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd(dh), name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (st.st_mode & S_IXUSR) != 0;
+}
+
+/*
+ * Up to n datagrams to sockets marked idle (0: to every socket); when
+ * none is marked and all is set, to every socket (a worker may wait
+ * unmarked: one that could not chmod, or of an older tasker).
+ */
+static void
+wake_some(const char *run_dir, unsigned n, int all)
 {
 	struct sockaddr_un a;
 	struct dirent *d;
+	unsigned sent = 0;
 	DIR *dh;
-	int fd;
+	int fd = -1;
 
 	if (run_dir == NULL || !wake_addr(&a, run_dir, NULL) ||
 	    (dh = opendir(a.sun_path)) == NULL)
 		return;
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) >= 0) {
-		while ((d = readdir(dh)) != NULL)
-			if (sock_pid(d->d_name) != 0 &&
-			    wake_addr(&a, run_dir, d->d_name))
-				(void)sendto(fd, "w", 1, MSG_DONTWAIT |
-				    MSG_NOSIGNAL, (struct sockaddr *)&a,
-				    sizeof(a));
+	while ((n == 0 || sent < n) && (d = readdir(dh)) != NULL)
+		if (sock_pid(d->d_name) != 0 &&
+		    (n == 0 || is_idle(dh, d->d_name)))
+			sent += (unsigned)send_one(&fd, run_dir, d->d_name);
+	if (fd >= 0)
 		close(fd);
-	}
 	closedir(dh);
+	if (n > 0 && sent == 0 && all)
+		wake_some(run_dir, 0, 0);
+}
+
+void
+tk_wake_send(const char *run_dir, unsigned n)
+{
+	wake_some(run_dir, n, 1);
+}
+
+void
+tk_wake_more(const char *run_dir)
+{
+	wake_some(run_dir, 1, 0);
 }

@@ -115,6 +115,7 @@ wait_for_work(int wake_r, struct tk_wake *wk, struct shared *sh,
 		return;
 	}
 	atomic_fetch_add(&sh->idle, 1);
+	tk_wake_mark(wk, 1);
 	while (!stop_flag && (left = until - tk_now_ms()) > 0) {
 		memset(p, 0, sizeof(p));
 		p[0].fd = wake_r;
@@ -130,6 +131,8 @@ wait_for_work(int wake_r, struct tk_wake *wk, struct shared *sh,
 		if (read(wake_r, &c, 1) == 1)
 			break;
 	}
+	/* Busy before it claims: a sender picks another idle one. */
+	tk_wake_mark(wk, 0);
 	atomic_fetch_sub(&sh->idle, 1);
 }
 

@@ -39,6 +39,7 @@ struct tk_db {
 	int                        chained;   /* tk_db_set_chained(db, 1) */
 	int                        open;      /* chained: reads since COMMIT */
 	unsigned                   txn_sent;  /* statements the txn ran */
+	unsigned long long         txn_serial; /* of the last tk_db_begin */
 	int                        no_retry;  /* tk_db_set_retry(db, 0) */
 	int                        sync_want; /* tk_db_sync_wait; -1: never */
 	int                        sync_have; /* on conn; -1 = the server's */
@@ -611,6 +612,7 @@ tk_db_begin(struct tk_db *db)
 	if ((e = tk_db_ensure(db)) != TK_OK)
 		return e;
 	db->txn_sent = 0;
+	db->txn_serial++;
 	if (db->chained) {
 		/* Already in a transaction (autocommit is off): holding at
 		 * most reads, which this one may as well commit. */
@@ -648,6 +650,12 @@ tk_db_rollback(struct tk_db *db)
 		(void)fail(db, mysql_errno(db->conn), mysql_error(db->conn));
 	db->in_txn = 0;
 	db->open = 0;
+}
+
+unsigned long long
+tk_db_txn_serial(const struct tk_db *db)
+{
+	return db->in_txn ? db->txn_serial : 0;
 }
 
 tk_err

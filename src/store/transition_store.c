@@ -102,6 +102,34 @@ tk_transition_store_step_cas_also(struct tk_db *db,
 	return e;
 }
 
+/*
+ * A reader sees a task's row_version only as committed, so one bump per
+ * transaction is all the ETag needs: the task this handle's transaction
+ * (tk_db_txn_serial) last bumped is not bumped again - a chained step's
+ * record and its child's claim are one transaction and one bump.
+ */
+static struct {
+	const struct tk_db *db;
+	unsigned long long  txn;
+	unsigned char       task[16];
+} bumped;
+
+static void
+bumped_now(const struct tk_db *db, const unsigned char task_id[16])
+{
+	bumped.db = db;
+	bumped.txn = tk_db_txn_serial(db);
+	memcpy(bumped.task, task_id, 16);
+}
+
+static int
+bumped_already(const struct tk_db *db, const unsigned char task_id[16])
+{
+	return bumped.txn != 0 && bumped.db == db &&
+	    bumped.txn == tk_db_txn_serial(db) &&
+	    memcmp(bumped.task, task_id, 16) == 0;
+}
+
 tk_err
 tk_transition_store_task_cas(struct tk_db *db,
     const unsigned char task_id[16], enum tk_status from, enum tk_status to,
@@ -117,6 +145,8 @@ tk_transition_store_task_cas(struct tk_db *db,
 	a[3] = TK_PSTR(tk_status_name(from));
 	e = tk_db_exec(db, SQL_TASK_CAS, a, 4, &n, NULL);
 	*changed = e == TK_OK && n == 1;
+	if (*changed)
+		bumped_now(db, task_id);
 	return e;
 }
 
@@ -152,9 +182,16 @@ tk_task_version_bump(struct tk_db *db, const unsigned char task_id[16],
 {
 	struct tk_dbarg a;
 
+	tk_err e;
+
 	if (task_id != NULL) {
+		if (bumped_already(db, task_id))
+			return TK_OK;
 		a = TK_PBLOB(task_id, 16);
-		return tk_db_exec(db, SQL_VERSION_BUMP, &a, 1, NULL, NULL);
+		if ((e = tk_db_exec(db, SQL_VERSION_BUMP, &a, 1, NULL, NULL)) ==
+		    TK_OK)
+			bumped_now(db, task_id);
+		return e;
 	}
 	a = TK_PINT(step_id);
 	return tk_db_exec(db, SQL_VERSION_BUMP_BY_STEP, &a, 1, NULL, NULL);

@@ -3,10 +3,12 @@
 # against the real stack: workers whose polling is as slow as the
 # configuration allows (every 60 s, the supervisor's probe too) still
 # start a task created through POST /tasks, the other branches of a
-# fan-out, and a retried task at once, because tasker-fcgi and the
-# workers send a datagram to every worker's socket in <run_dir>/wake/.
-# Without the wake-up nothing here would start for a minute, so each wait
-# below (20 s) fails rather than passes slowly.
+# fan-out, a second root step and a retried task at once, because
+# tasker-fcgi and the workers send a datagram to idle workers' sockets in
+# <run_dir>/wake/ - to as many as they made steps ready, and a worker
+# whose claim found a step to one more - not to every one.  Without the
+# wake-up nothing here would start for a minute, so each wait below
+# (20 s) fails rather than passes slowly.
 #
 # Handlers: t/fixtures/wake (namespace it_wake), steps run
 # t/fixtures/engine/bin/it_step.sh, which logs each run to runs.log in
@@ -21,11 +23,13 @@ WORKER=$TASKER_BUILD/tasker-worker
 NT=0
 WPID=""
 
-worker_conf "$CONF" "processes: 3" "lease_seconds: 10" \
+worker_conf "$CONF" "processes: 5" "lease_seconds: 10" \
     "poll_min_ms: 60000" "poll_max_ms: 60000"
 
 cleanup() {
 	local c
+	sql "SET GLOBAL general_log = 0; TRUNCATE TABLE mysql.general_log" \
+	    2>/dev/null || true
 	if [ -n "$WPID" ]; then
 		for c in $(ps -o pid= --ppid "$WPID" 2>/dev/null); do kill -9 "$c" 2>/dev/null || true; done
 		kill -9 "$WPID" 2>/dev/null || true
@@ -68,19 +72,32 @@ done
 stack_workers_stop
 "$WORKER" -c "$CONF" -l "$E/worker.log" </dev/null >>"$E/worker.log" 2>&1 &
 WPID=$!
+# The sockets of this test's worker processes (another test's worker
+# may still be on its way out), one a line.
+own_socks() {
+	local c
+	for c in $(ps -o pid= --ppid "$WPID" 2>/dev/null); do
+		[ -S "$TASKER_RUN/wake/$c.sock" ] && echo "$TASKER_RUN/wake/$c.sock"
+	done
+}
+OWN=""
 # Every process has bound its socket and made its first (empty) claim:
 # from now on only a wake-up (or a poll a minute away) starts a step.
 for _ in $(seq 1 100); do
-	[ "$(find "$TASKER_RUN/wake" -name '*.sock' 2>/dev/null | wc -l)" -ge 3 ] && break
+	[ "$(own_socks | wc -l)" -ge 5 ] && break
 	sleep 0.1
 done
 sleep 1
+OWN=$(own_socks)
 
 # ---------------------------------------------------------------- cases
 
 case_begin "each worker process binds its own socket in the run folder"
-n=$(find "$TASKER_RUN/wake" -name '*.sock' -type s 2>/dev/null | wc -l)
-expect_eq "$n" 3 "sockets in $TASKER_RUN/wake"
+expect_eq "$(echo "$OWN" | grep -c sock)" 5 "sockets in $TASKER_RUN/wake"
+# Waiting: each marks its socket idle (the owner's execute bit).
+# shellcheck disable=SC2086
+expect_eq "$(stat -c %a $OWN | sort -u | tr '\n' ' ')" "766 " \
+    "modes of the idle workers' sockets"
 
 case_begin "POST /tasks wakes an idle worker; each step hands over to the next"
 new_task linear
@@ -105,6 +122,33 @@ for a in f1 f2 f3; do
 done
 [ "$overlaps" -ge 1 ] || fail "no two fan-out steps ran at the same time"
 
+case_begin "one POST /tasks wakes one idle worker, not all five"
+# Claims in the database while a three-step task runs: the woken worker's
+# (and its look for more after the chain), and the one more it woke;
+# waking all five cost six.
+sql "SET GLOBAL log_output = 'TABLE'; TRUNCATE TABLE mysql.general_log;
+    SET GLOBAL general_log = 1"
+new_task linear
+wait_task "$TASK" complete 20
+sleep 0.5
+sql "SET GLOBAL general_log = 0"
+claims=$(sql "SELECT COUNT(*) FROM mysql.general_log WHERE command_type =
+    'Execute' AND argument LIKE '%ix_steps_claim%'")
+sql "TRUNCATE TABLE mysql.general_log"
+[ "${claims:-0}" -ge 1 ] && [ "$claims" -le 3 ] ||
+    fail "claims for one task with five idle workers: ${claims:-none}, not 1 to 3"
+# shellcheck disable=SC2086
+expect_eq "$(stat -c %a $OWN | sort -u | tr '\n' ' ')" "766 " \
+    "modes once all wait again"
+
+case_begin "a worker whose claim found a step wakes one more: two roots side by side"
+new_task roots
+wait_task "$TASK" complete 20
+if [ "$(run_field r1 4)" -lt "$(run_field r2 5)" ] &&
+    [ "$(run_field r2 4)" -lt "$(run_field r1 5)" ]; then :; else
+	fail "r1 and r2 ran one after the other: $(runs | awk '{ print $2, $4, $5 }' | tr '\n' ' ')"
+fi
+
 case_begin "POST /tasks/{id}/retry wakes an idle worker"
 new_task gate
 wait_task "$TASK" error 20
@@ -118,7 +162,8 @@ case_begin "a stopped worker removes its sockets"
 kill -TERM "$WPID" 2>/dev/null || true
 wait "$WPID" 2>/dev/null || true
 WPID=""
-n=$(find "$TASKER_RUN/wake" -name '*.sock' 2>/dev/null | wc -l)
+n=0
+for f in $OWN; do [ -e "$f" ] && n=$((n + 1)); done
 expect_eq "$n" 0 "sockets left"
 
 finish

@@ -17,6 +17,7 @@
 #include "tasker/state.h"
 #include "tasker/step_store.h"
 #include "tasker/task_store.h"
+#include "tasker/transition_store.h"
 #include "tasker/tasks.h"
 
 #include "storelib.h"
@@ -465,6 +466,39 @@ version_of(const unsigned char id[16])
 	return v;
 }
 
+static tk_err
+bump_twice(struct tk_db *db, void *arg)
+{
+	const unsigned char *id = arg;
+	tk_err e;
+
+	if ((e = tk_task_version_bump(db, id, 0)) != TK_OK)
+		return e;
+	return tk_task_version_bump(db, id, 0);
+}
+
+/* A task's row_version moves once per transaction, however many changes
+ * it holds (a chained step's record and claim: one bump), and once per
+ * statement outside one. */
+static void
+test_version_once(void)
+{
+	unsigned char id[16];
+	unsigned long long v;
+	struct tk_db *db;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(plain("order", "st_bump", id));
+	v = version_of(id);
+	CU_ASSERT_FATAL(v > 0);
+	CU_ASSERT_EQUAL(tk_db_txn(db, bump_twice, id), TK_OK);
+	CU_ASSERT_EQUAL(version_of(id), v + 1);
+	CU_ASSERT_EQUAL(tk_db_txn(db, bump_twice, id), TK_OK);
+	CU_ASSERT_EQUAL(version_of(id), v + 2);
+	CU_ASSERT_EQUAL(bump_twice(db, id), TK_OK);
+	CU_ASSERT_EQUAL(version_of(id), v + 4);
+}
+
 /*
  * row_version moves with every change (PATCH, cancel); the stale filter
  * (pending for longer than its cut-off) reads ix_tasks_status_updated,
@@ -721,4 +755,5 @@ TK_SUITE(store_tasks,
     { "retry: only a task in error, which becomes pending", test_retry },
     { "priority: stored on the steps, claimed first, aged by waiting",
       test_priority },
-    { "row_version moves; stale filter by index", test_version_stale });
+    { "row_version moves; stale filter by index", test_version_stale },
+    { "row_version: once per transaction", test_version_once });
