@@ -15,8 +15,10 @@
  * worker - wakes as many workers as it needs, and one more.
  *
  * It is a hint, never a guarantee: a lost datagram, a worker on another
- * host or a run_dir the sender cannot read only mean the worker's own
- * polling (worker.poll_min_ms .. poll_max_ms) finds the step instead.
+ * host, a run_dir the sender cannot read, or an idle worker that stalls
+ * (stopped, swapped out) after its socket took the datagram only mean
+ * that polling finds the step instead: the supervisor's read every
+ * worker.poll_min_ms wakes another idle process through its pipe.
  * A datagram carries nothing: anyone who can write the socket can make
  * a worker look for work, nothing more.
  */
