@@ -95,8 +95,11 @@ tk_err tk_step_store_claim_plan(struct tk_db *db, char *out, size_t outsz);
  * claim of a child its parent's record made ready. */
 tk_err tk_step_store_next_ready_of(struct tk_db *db,
     const unsigned char task[16], struct tk_step_ready *out, int *found);
+/* The claim's task (locked), with its context in *context (the
+ * caller's to free; NULL when there is no such task), which the
+ * step's stdin needs next: no read of its own before the handler. */
 tk_err tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
-    struct tk_step_task *out);
+    struct tk_step_task *out, char **context, size_t *context_len);
 /* Clears a ready mark that is wrong, so the claim does not find it again. */
 tk_err tk_step_store_unready(struct tk_db *db, unsigned long long id);
 /*

@@ -46,8 +46,14 @@ struct tk_step_also {
 	unsigned                lease_seconds;  /* TAKE */
 	const char             *results;        /* DONE */
 };
+/* The same with what also says, and task task_id's row_version bumped
+ * in the same statement unless this transaction bumped it already (so
+ * the history row's bump, tk_transition_store_step_log, is not a
+ * statement of its own).  The caller holds the locks of the step and
+ * of its task. */
 tk_err tk_transition_store_step_cas_also(struct tk_db *db,
-    unsigned long long step_id, enum tk_status from, enum tk_status to,
+    unsigned long long step_id, const unsigned char task_id[16],
+    enum tk_status from, enum tk_status to,
     const struct tk_step_also *also, int *changed);
 /* completed: completed_at is set now (else NULL). */
 tk_err tk_transition_store_task_cas(struct tk_db *db,
@@ -76,6 +82,10 @@ tk_err tk_task_version_bump(struct tk_db *db,
 /* Adds delta to the count of hv's tasks in status s, in counter slot. */
 tk_err tk_transition_store_count(struct tk_db *db, unsigned hv_id,
     enum tk_status s, unsigned slot, int delta);
+/* One task of hv moved from status from to status to: -1 and +1 in
+ * counter slot, in one statement. */
+tk_err tk_transition_store_count_move(struct tk_db *db, unsigned hv_id,
+    enum tk_status from, enum tk_status to, unsigned slot);
 /* The task's steps (*out owned by the caller, NULL when none). */
 tk_err tk_transition_store_steps(struct tk_db *db,
     const unsigned char task_id[16], struct tk_transition_step **out,

@@ -21,17 +21,90 @@
 #define TICK_MS          200    /* how often a running step checks in */
 #define PACKET_SLACK     4096   /* a statement's bytes besides results */
 
-/* The handler's stdin: the task, the step, the parents' results. */
+void
+eng_carry_free(struct carry *cy)
+{
+	free(cy->context);
+	free(cy->results);
+	memset(cy, 0, sizeof(*cy));
+}
+
+void
+eng_carry_results(struct carry *cy, const struct claim *c,
+    struct outcome *o)
+{
+	if (memcmp(cy->task, c->task, sizeof(cy->task)) != 0) {
+		eng_carry_free(cy);
+		memcpy(cy->task, c->task, sizeof(cy->task));
+	}
+	free(cy->results);
+	cy->results = o->results;
+	cy->results_len = o->results != NULL ? strlen(o->results) : 0;
+	memcpy(cy->step, c->name, sizeof(cy->step));
+	o->results = NULL;
+}
+
+/* The task's context into cy, unless cy has it: with the results of
+ * step first (not NULL) into *res, in the same round trip. */
+static tk_err
+read_context(struct tk_engine *eng, const struct claim *c, struct carry *cy,
+    const char *first, char **res, size_t *res_len)
+{
+	int same = memcmp(cy->task, c->task, sizeof(cy->task)) == 0;
+	tk_err e;
+
+	if (same && cy->have_context)
+		return first == NULL ? TK_OK : tk_step_store_parent_results(
+		    eng->db, c->task, first, res, res_len);
+	/* Another task's carry goes; this task's results (borrowed by the
+	 * caller) stay. */
+	if (!same)
+		eng_carry_free(cy);
+	free(cy->context);
+	cy->context = NULL;
+	if (first == NULL)
+		e = tk_step_store_context(eng->db, c->task, &cy->context,
+		    &cy->context_len);
+	else
+		e = tk_step_store_context_parent(eng->db, c->task, first,
+		    &cy->context, &cy->context_len, res, res_len);
+	if (e == TK_OK) {
+		memcpy(cy->task, c->task, sizeof(cy->task));
+		cy->have_context = 1;
+	}
+	return e;
+}
+
+/* The carried results of step name (borrowed from cy), else NULL. */
+static const char *
+carried(const struct carry *cy, const struct claim *c, const char *name,
+    size_t *len)
+{
+	if (cy->results == NULL || strcmp(cy->step, name) != 0 ||
+	    memcmp(cy->task, c->task, sizeof(cy->task)) != 0)
+		return NULL;
+	*len = cy->results_len;
+	return cy->results;
+}
+
+/*
+ * The handler's stdin: the task, the step, the parents' results.  The
+ * usual step of a chain reads nothing (its context and its parent's
+ * results are carried); the first step a worker runs of a task reads
+ * the context with its first parent's results in one round trip.
+ */
 static tk_err
 build_input(struct tk_engine *eng, const struct claim *c,
     const struct tk_handler_def *def, const struct tk_step_def *sd,
-    struct tk_buf *in)
+    struct carry *cy, struct tk_buf *in)
 {
 	struct tk_engine_parent *par = NULL;
 	struct tk_engine_attempt at;
 	struct tk_engine_task t;
-	char *ctx = NULL, **res = NULL;   /* ours, freed at out */
-	size_t ctx_len, k;
+	char **res = NULL;   /* the results read here: ours, freed at out */
+	char *res0 = NULL;   /* the first parent's, read with the context */
+	const char *first = NULL;
+	size_t k, res0_len = 0;
 	tk_err e;
 
 	if (sd->nparents > 0 &&
@@ -40,30 +113,36 @@ build_input(struct tk_engine *eng, const struct claim *c,
 		e = TK_ERR_NOMEM;
 		goto out;
 	}
-	/* The context with the first parent's results: one round trip for
-	 * the usual step of a chain. */
-	if (sd->nparents == 0)
-		e = tk_step_store_context(eng->db, c->task, &ctx, &ctx_len);
-	else
-		e = tk_step_store_context_parent(eng->db, c->task,
-		    def->steps[sd->parents[0]].name, &ctx, &ctx_len, &res[0],
-		    &par[0].results_len);
-	if (e != TK_OK)
-		goto out;
 	for (k = 0; k < sd->nparents; k++) {
 		par[k].name = def->steps[sd->parents[k]].name;
-		if (k > 0 && (e = tk_step_store_parent_results(eng->db,
-		    c->task, par[k].name, &res[k], &par[k].results_len)) !=
-		    TK_OK)
-			goto out;
-		par[k].results = res[k];
+		par[k].results = carried(cy, c, par[k].name,
+		    &par[k].results_len);
+	}
+	if (sd->nparents > 0 && par[0].results == NULL)
+		first = par[0].name;
+	if ((e = read_context(eng, c, cy, first, &res0, &res0_len)) != TK_OK)
+		goto out;
+	if (first != NULL) {
+		res[0] = res0;
+		res0 = NULL;
+		par[0].results = res[0];
+		par[0].results_len = res0_len;
+	}
+	for (k = 0; k < sd->nparents; k++) {
+		if (par[k].results == NULL && (k > 0 || first == NULL)) {
+			if ((e = tk_step_store_parent_results(eng->db, c->task,
+			    par[k].name, &res[k], &par[k].results_len)) !=
+			    TK_OK)
+				goto out;
+			par[k].results = res[k];
+		}
 	}
 	t.id = c->task_str;
 	t.namespace_name = c->ns;
 	t.name = c->handler;
 	t.version = c->version;
-	t.context = ctx;
-	t.context_len = ctx_len;
+	t.context = cy->context;
+	t.context_len = cy->context_len;
 	at.number = c->attempt;
 	at.epoch = c->epoch;
 	e = tk_engine_input(in, &t, c->name, &at, par, sd->nparents);
@@ -71,8 +150,8 @@ out:
 	for (k = 0; res != NULL && k < sd->nparents; k++)
 		free(res[k]);
 	free(res);
+	free(res0);
 	free(par);
-	free(ctx);
 	return e;
 }
 
@@ -269,7 +348,7 @@ out:
 void
 eng_execute(struct tk_engine *eng, const struct claim *c,
     const struct tk_handler_def *def, const struct tk_step_def *sd,
-    struct outcome *o)
+    struct carry *cy, struct outcome *o)
 {
 	struct tk_buf in = TK_BUF_INIT;
 	struct tk_env env = TK_ENV_INIT;
@@ -281,7 +360,7 @@ eng_execute(struct tk_engine *eng, const struct claim *c,
 	tk_err e;
 
 	memset(&r, 0, sizeof(r));
-	if ((e = build_input(eng, c, def, sd, &in)) != TK_OK) {
+	if ((e = build_input(eng, c, def, sd, cy, &in)) != TK_OK) {
 		/* Not the handler's fault: try again later, uncounted. */
 		o->kind = O_RELEASE;
 		snprintf(o->reason, sizeof(o->reason), "released: reading the "

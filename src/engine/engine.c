@@ -284,13 +284,15 @@ claim_txn(struct tk_engine *eng, void *p)
 	int found;
 	tk_err e;
 
+	free(a->context);   /* a retried transaction's */
 	memset(a, 0, sizeof(*a));
 	if ((e = tk_step_store_next_ready(eng->db, &s, &found)) != TK_OK ||
 	    !found)
 		return e;
 	if (!claim_from(a, &s))
 		return tk_step_store_unready(eng->db, a->c.id);
-	if ((e = tk_step_store_claim_task(eng->db, a->c.task, &t)) != TK_OK)
+	if ((e = tk_step_store_claim_task(eng->db, a->c.task, &t,
+	    &a->context, &a->context_len)) != TK_OK)
 		return e;
 	return claim_take(eng, a, &s, &t);
 }
@@ -451,12 +453,12 @@ children(const struct tk_handler_def *def, size_t pos)
 
 /* Runs claim c to a recorded outcome (or to the reaper's, when the
  * attempt is lost).  A success's record claims a child it made ready
- * (*next, leased at *next_t), which the caller runs next; when it has
- * more children, as many idle processes on this host are woken for the
- * rest. */
+ * (*next, leased at *next_t), which the caller runs next, its stdin
+ * from what cy carries; when c has more children, as many idle
+ * processes on this host are woken for the rest. */
 static tk_err
 run_claimed(struct tk_engine *eng, const struct claim *c,
-    struct claim_arg *next, long long *next_t)
+    struct claim_arg *next, long long *next_t, struct carry *cy)
 {
 	const struct tk_handler_def *def;
 	const struct tk_step_def *sd;
@@ -470,12 +472,14 @@ run_claimed(struct tk_engine *eng, const struct claim *c,
 	o.settled = -1;
 	tk_buf_init(&o.error);
 	if (!unrunnable(eng, c, &def, &sd, &o))
-		eng_execute(eng, c, def, sd, &o);
+		eng_execute(eng, c, def, sd, cy, &o);
 	e = eng_settle(eng, c, def, &o, &lost, &again, next, next_t);
 	log_attempt(eng, c, &o, e, lost, again, t0);
 	if (e == TK_OK && !lost && o.kind == O_SUCCESS &&
 	    (n = children(def, c->position)) > 1)
 		tk_wake_send(eng->cfg->run_dir, n - 1);
+	if (e == TK_OK && !lost && o.kind == O_SUCCESS && next->found)
+		eng_carry_results(cy, c, &o);
 	free(o.results);
 	tk_buf_free(&o.error);
 	return e;
@@ -485,33 +489,41 @@ tk_err
 tk_engine_run_one(struct tk_engine *eng, int *ran)
 {
 	struct claim_arg ca, next;
+	struct carry cy;   /* the chain's context and last results */
 	long long t = tk_now_ms();
 	tk_err e;
 
 	*ran = 0;
 	memset(&ca, 0, sizeof(ca));   /* claim_txn sets it on every run */
+	memset(&cy, 0, sizeof(cy));
 	/* t is before the lease was written: a deadline from it is early,
 	 * never late. */
-	if ((e = eng_txn(eng, claim_txn, &ca)) != TK_OK)
+	e = eng_txn(eng, claim_txn, &ca);
+	if (e != TK_OK || !ca.found) {
+		free(ca.context);
+		*ran = e == TK_OK && ca.cleared;
 		return e;
-	if (ca.cleared) {
-		*ran = 1;
-		return TK_OK;
 	}
-	if (!ca.found)
-		return TK_OK;
 	*ran = 1;
+	/* The chain starts with the context the claim read. */
+	memcpy(cy.task, ca.c.task, sizeof(cy.task));
+	cy.context = ca.context;
+	cy.context_len = ca.context_len;
+	cy.have_context = 1;
+	ca.context = NULL;
 	/* There may be more: one more idle worker here looks (wake.h). */
 	tk_wake_more(eng->cfg->run_dir);
 	/* A chain: each success may hand over the next step of its task,
 	 * claimed in its record's transaction; it runs at once. */
 	for (;;) {
 		eng_lease_begin(eng, ca.c.id, t);
-		if ((e = run_claimed(eng, &ca.c, &next, &t)) != TK_OK ||
+		if ((e = run_claimed(eng, &ca.c, &next, &t, &cy)) != TK_OK ||
 		    !next.found)
-			return e;
+			break;
 		ca = next;
 	}
+	eng_carry_free(&cy);
+	return e;
 }
 
 /* ---------------------------------------------------------------- reaper */

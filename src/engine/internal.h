@@ -66,11 +66,31 @@ struct claim {
 	char               version[TK_NAME_MAX + 1];
 };
 
+/*
+ * What a chain of one task's steps (tk_engine_run_one) already has in
+ * memory, so that a chained step's stdin needs no read: the task's
+ * context (it never changes) and the results of the step this chain
+ * just recorded, the bytes its committed row holds.  Owned by
+ * tk_engine_run_one, freed by eng_carry_free.
+ */
+struct carry {
+	unsigned char task[16];
+	int           have_context;     /* context below is the task's */
+	char         *context;
+	size_t        context_len;
+	char          step[TK_NAME_MAX + 1];   /* whose results follow */
+	char         *results;          /* NULL: none carried */
+	size_t        results_len;
+};
+
 /* A claim transaction's result. */
 struct claim_arg {
 	struct claim c;
 	int          found;    /* c is ours to run */
 	int          cleared;  /* a stale ready mark was removed */
+	char        *context;  /* the ordinary claim's read of its task's
+	                          context (the caller's to free), or NULL */
+	size_t       context_len;
 };
 
 enum outcome_kind { O_SUCCESS, O_FAILURE, O_RELEASE, O_LOST };
@@ -148,10 +168,16 @@ int    eng_run_tick(void *arg);
 /* ---- attempt.c */
 
 /* Runs handler step sd of def for claim c, and turns what happened into
- * o (o->settled -1 and o->error initialised by the caller). */
+ * o (o->settled -1 and o->error initialised by the caller).  The stdin
+ * document takes what cy carries and leaves the task's context in it. */
 void   eng_execute(struct tk_engine *eng, const struct claim *c,
     const struct tk_handler_def *def, const struct tk_step_def *sd,
+    struct carry *cy, struct outcome *o);
+/* Success o of claim c was recorded and the chain goes on: cy takes its
+ * results (o->results becomes NULL). */
+void   eng_carry_results(struct carry *cy, const struct claim *c,
     struct outcome *o);
+void   eng_carry_free(struct carry *cy);
 /* o becomes a failure: reason what (cut short), last_error what and
  * the tail of err (tk_engine_error_text). */
 void   eng_fail_with(struct outcome *o, const char *what, const char *err,

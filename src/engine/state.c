@@ -158,12 +158,17 @@ tk_state_task_derive(const struct tk_step_state *steps, size_t n)
 
 /* ---------------------------------------------------------------- writes */
 
+/* A random counter slot: concurrent writers seldom wait for one row. */
+static unsigned
+count_slot(void)
+{
+	return (unsigned)(rand() % COUNT_SLOTS);
+}
+
 static tk_err
 count(struct tk_db *db, unsigned hv_id, enum tk_status s, int delta)
 {
-	/* A random slot: concurrent writers seldom wait for one row. */
-	return tk_transition_store_count(db, hv_id, s,
-	    (unsigned)(rand() % COUNT_SLOTS), delta);
+	return tk_transition_store_count(db, hv_id, s, count_slot(), delta);
 }
 
 tk_err
@@ -194,8 +199,8 @@ tk_state_step_also(struct tk_db *db, unsigned long long step_id,
 	if (!tk_step_transition_legal(from, to))
 		return TK_ERR_CONFLICT;
 	if (also != NULL)
-		e = tk_transition_store_step_cas_also(db, step_id, from, to,
-		    also, &changed);
+		e = tk_transition_store_step_cas_also(db, step_id, task_id,
+		    from, to, also, &changed);
 	else
 		e = tk_transition_store_step_cas(db, step_id, from, to,
 		    &changed);
@@ -222,8 +227,8 @@ tk_state_task(struct tk_db *db, const unsigned char task_id[16],
 		return e;
 	if (!changed)
 		return TK_ERR_CONFLICT;
-	if ((e = count(db, hv_id, from, -1)) != TK_OK ||
-	    (e = count(db, hv_id, to, 1)) != TK_OK)
+	if ((e = tk_transition_store_count_move(db, hv_id, from, to,
+	    count_slot())) != TK_OK)
 		return e;
 	return tk_transition_store_task_log(db, task_id, (int)from, to, actor,
 	    reason);

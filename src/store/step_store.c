@@ -44,8 +44,9 @@ static const char SQL_CLAIM_EXPLAIN[] = "EXPLAIN " CLAIM_ALL;
 static const char SQL_CLAIM_OF_TASK[] =
     CLAIM_COLS " WHERE task_id = ? AND ready_at <= UTC_TIMESTAMP(6)"
     " ORDER BY ready_at LIMIT 1 FOR UPDATE SKIP LOCKED";
+/* With the context, which the step's stdin needs next (step_store.h). */
 static const char SQL_TASK_CLAIM[] =
-    "SELECT status, handler_version_id, namespace, name, version"
+    "SELECT status, handler_version_id, namespace, name, version, context"
     " FROM tasks WHERE id = ? FOR UPDATE";
 /* max_in_flight (0011): the key's row locked (created if need be), the
  * leased attempts of the key counted, the step marked with its key. */
@@ -322,7 +323,7 @@ tk_step_store_next_ready_of(struct tk_db *db, const unsigned char task[16],
 
 tk_err
 tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
-    struct tk_step_task *t)
+    struct tk_step_task *t, char **context, size_t *context_len)
 {
 	struct tk_rows r = TK_ROWS_INIT;
 	struct tk_dbarg a = TK_PBLOB(task, 16);
@@ -330,6 +331,8 @@ tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
 
 	memset(t, 0, sizeof(*t));
 	t->status = -1;
+	*context = NULL;
+	*context_len = 0;
 	if ((e = tk_db_query(db, SQL_TASK_CLAIM, &a, 1, &r)) != TK_OK)
 		return e;
 	if (r.nrows == 1) {
@@ -338,6 +341,7 @@ tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
 		t->names_ok = copy_cell(t->ns, sizeof(t->ns), &r, 0, 2) &&
 		    copy_cell(t->handler, sizeof(t->handler), &r, 0, 3) &&
 		    copy_cell(t->version, sizeof(t->version), &r, 0, 4);
+		*context = tk_row_take(&r, 0, 5, context_len);
 	}
 	tk_rows_free(&r);
 	return TK_OK;

@@ -14,20 +14,34 @@
 static const char SQL_STEP_CAS[] =
     "UPDATE workflow_steps SET status = ?, updated_at = UTC_TIMESTAMP(6)"
     " WHERE id = ? AND status = ?";
-/* The compare-and-set with the claim's lease. */
-static const char SQL_STEP_CAS_TAKE[] =
-    "UPDATE workflow_steps SET status = ?, attempts = attempts + 1,"
-    " lease_owner = ?, lease_epoch = lease_epoch + 1,"
-    " lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND,"
-    " ready_at = NULL, started_at = UTC_TIMESTAMP(6), completed_at = NULL,"
-    " updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND status = ?";
-/* The compare-and-set with a success's results; last_error stays: why
- * an earlier attempt failed is worth keeping. */
-static const char SQL_STEP_CAS_DONE[] =
-    "UPDATE workflow_steps SET status = ?, results = ?, lease_owner = NULL,"
-    " lease_expires_at = NULL, ready_at = NULL,"
-    " completed_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)"
-    " WHERE id = ? AND status = ?";
+/*
+ * The compare-and-set with the claim's lease, and with a success's
+ * results (last_error stays: why an earlier attempt failed is worth
+ * keeping).  Each in two forms: the step alone, and the step with its
+ * task's row_version (0008) when this transaction has not bumped it yet
+ * - the bump the history row would need, in the same statement (the
+ * engine holds both rows' locks already).
+ */
+#define CAS_TAKE_SET \
+    " SET s.status = ?, s.attempts = s.attempts + 1," \
+    " s.lease_owner = ?, s.lease_epoch = s.lease_epoch + 1," \
+    " s.lease_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND," \
+    " s.ready_at = NULL, s.started_at = UTC_TIMESTAMP(6)," \
+    " s.completed_at = NULL, s.updated_at = UTC_TIMESTAMP(6)"
+#define CAS_DONE_SET \
+    " SET s.status = ?, s.results = ?, s.lease_owner = NULL," \
+    " s.lease_expires_at = NULL, s.ready_at = NULL," \
+    " s.completed_at = UTC_TIMESTAMP(6), s.updated_at = UTC_TIMESTAMP(6)"
+#define CAS_STEP     "UPDATE workflow_steps s"
+#define CAS_BUMP     "UPDATE workflow_steps s JOIN tasks t ON t.id = s.task_id"
+#define CAS_BUMP_SET ", t.row_version = t.row_version + 1"
+#define CAS_WHERE    " WHERE s.id = ? AND s.status = ?"
+static const char SQL_STEP_CAS_TAKE[] = CAS_STEP CAS_TAKE_SET CAS_WHERE;
+static const char SQL_STEP_CAS_DONE[] = CAS_STEP CAS_DONE_SET CAS_WHERE;
+static const char SQL_STEP_CAS_TAKE_BUMP[] =
+    CAS_BUMP CAS_TAKE_SET CAS_BUMP_SET CAS_WHERE;
+static const char SQL_STEP_CAS_DONE_BUMP[] =
+    CAS_BUMP CAS_DONE_SET CAS_BUMP_SET CAS_WHERE;
 static const char SQL_STEP_TRANSITION[] =
     "INSERT INTO step_transitions (step_id, task_id, from_status, to_status,"
     " attempt, actor, reason, created_at)"
@@ -43,6 +57,13 @@ static const char SQL_TASK_TRANSITION[] =
 static const char SQL_COUNT[] =
     "INSERT INTO task_counts (handler_version_id, status, slot, n)"
     " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE n = n + VALUES(n)";
+/* A task's move between statuses: both counters in one statement, the
+ * rows in the order of their status names, so that two moves lock
+ * them in one order. */
+static const char SQL_COUNT_MOVE[] =
+    "INSERT INTO task_counts (handler_version_id, status, slot, n)"
+    " VALUES (?, ?, ?, ?), (?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE n = n + VALUES(n)";
 static const char SQL_TASK_HV[] =
     "SELECT handler_version_id FROM tasks WHERE id = ?";
 static const char SQL_STEPS[] =
@@ -61,46 +82,6 @@ static const char SQL_RELEASE[] =
     "   UTC_TIMESTAMP(6), ready_at),"
     " unmet_parents = unmet_parents - 1, updated_at = UTC_TIMESTAMP(6)"
     " WHERE task_id = ? AND position = ? AND unmet_parents > 0";
-
-tk_err
-tk_transition_store_step_cas(struct tk_db *db, unsigned long long step_id,
-    enum tk_status from, enum tk_status to, int *changed)
-{
-	unsigned long long n = 0;
-	struct tk_dbarg a[3];
-	tk_err e;
-
-	a[0] = TK_PSTR(tk_status_name(to));
-	a[1] = TK_PINT(step_id);
-	a[2] = TK_PSTR(tk_status_name(from));
-	e = tk_db_exec(db, SQL_STEP_CAS, a, 3, &n, NULL);
-	*changed = e == TK_OK && n == 1;
-	return e;
-}
-
-tk_err
-tk_transition_store_step_cas_also(struct tk_db *db,
-    unsigned long long step_id, enum tk_status from, enum tk_status to,
-    const struct tk_step_also *also, int *changed)
-{
-	unsigned long long n = 0;
-	struct tk_dbarg a[5];
-	size_t k = 0;
-	tk_err e;
-
-	a[k++] = TK_PSTR(tk_status_name(to));
-	if (also->kind == TK_ALSO_TAKE) {
-		a[k++] = TK_PSTR(also->owner);
-		a[k++] = TK_PINT(also->lease_seconds);
-	} else
-		a[k++] = TK_PSTR(also->results);
-	a[k++] = TK_PINT(step_id);
-	a[k++] = TK_PSTR(tk_status_name(from));
-	e = tk_db_exec(db, also->kind == TK_ALSO_TAKE ? SQL_STEP_CAS_TAKE :
-	    SQL_STEP_CAS_DONE, a, k, &n, NULL);
-	*changed = e == TK_OK && n == 1;
-	return e;
-}
 
 /*
  * A reader sees a task's row_version only as committed, so one bump per
@@ -128,6 +109,56 @@ bumped_already(const struct tk_db *db, const unsigned char task_id[16])
 	return bumped.txn != 0 && bumped.db == db &&
 	    bumped.txn == tk_db_txn_serial(db) &&
 	    memcmp(bumped.task, task_id, 16) == 0;
+}
+
+tk_err
+tk_transition_store_step_cas(struct tk_db *db, unsigned long long step_id,
+    enum tk_status from, enum tk_status to, int *changed)
+{
+	unsigned long long n = 0;
+	struct tk_dbarg a[3];
+	tk_err e;
+
+	a[0] = TK_PSTR(tk_status_name(to));
+	a[1] = TK_PINT(step_id);
+	a[2] = TK_PSTR(tk_status_name(from));
+	e = tk_db_exec(db, SQL_STEP_CAS, a, 3, &n, NULL);
+	*changed = e == TK_OK && n == 1;
+	return e;
+}
+
+tk_err
+tk_transition_store_step_cas_also(struct tk_db *db,
+    unsigned long long step_id, const unsigned char task_id[16],
+    enum tk_status from, enum tk_status to,
+    const struct tk_step_also *also, int *changed)
+{
+	int take = also->kind == TK_ALSO_TAKE;
+	int bump = !bumped_already(db, task_id);
+	unsigned long long n = 0;
+	struct tk_dbarg a[5];
+	const char *sql;
+	size_t k = 0;
+	tk_err e;
+
+	a[k++] = TK_PSTR(tk_status_name(to));
+	if (take) {
+		a[k++] = TK_PSTR(also->owner);
+		a[k++] = TK_PINT(also->lease_seconds);
+	} else
+		a[k++] = TK_PSTR(also->results);
+	a[k++] = TK_PINT(step_id);
+	a[k++] = TK_PSTR(tk_status_name(from));
+	if (bump)
+		sql = take ? SQL_STEP_CAS_TAKE_BUMP : SQL_STEP_CAS_DONE_BUMP;
+	else
+		sql = take ? SQL_STEP_CAS_TAKE : SQL_STEP_CAS_DONE;
+	e = tk_db_exec(db, sql, a, k, &n, NULL);
+	/* With the task: two rows changed, or none. */
+	*changed = e == TK_OK && n == (bump ? 2 : 1);
+	if (*changed && bump)
+		bumped_now(db, task_id);
+	return e;
 }
 
 tk_err
@@ -228,6 +259,26 @@ tk_transition_store_count(struct tk_db *db, unsigned hv_id, enum tk_status s,
 	a[2] = TK_PINT(slot);
 	a[3] = TK_PINT(delta);
 	return tk_db_exec(db, SQL_COUNT, a, 4, NULL, NULL);
+}
+
+tk_err
+tk_transition_store_count_move(struct tk_db *db, unsigned hv_id,
+    enum tk_status from, enum tk_status to, unsigned slot)
+{
+	const char *name[2] = { tk_status_name(from), tk_status_name(to) };
+	int delta[2] = { -1, 1 }, k, first;
+	struct tk_dbarg a[8];
+
+	first = strcmp(name[0], name[1]) <= 0 ? 0 : 1;
+	for (k = 0; k < 2; k++) {
+		int i = k == 0 ? first : 1 - first;
+
+		a[4 * k] = TK_PINT(hv_id);
+		a[4 * k + 1] = TK_PSTR(name[i]);
+		a[4 * k + 2] = TK_PINT(slot);
+		a[4 * k + 3] = TK_PINT(delta[i]);
+	}
+	return tk_db_exec(db, SQL_COUNT_MOVE, a, 8, NULL, NULL);
 }
 
 tk_err

@@ -134,12 +134,22 @@ sleep 0.5
 sql "SET GLOBAL general_log = 0"
 claims=$(sql "SELECT COUNT(*) FROM mysql.general_log WHERE command_type =
     'Execute' AND argument LIKE '%ix_steps_claim%'")
+# The same run: no step read its task's context or its parent's results
+# before its handler started (the runs above need the context's dir):
+# the claim read the context with the task's row, and b and c took it
+# and their parent's results from the chain.  Reading per step made
+# three.
+reads=$(sql "SELECT COUNT(*) FROM mysql.general_log WHERE command_type =
+    'Execute' AND (argument LIKE 'SELECT context FROM tasks%' OR
+    argument LIKE 'SELECT t.context%')")
 sql "TRUNCATE TABLE mysql.general_log"
 [ "${claims:-0}" -ge 1 ] && [ "$claims" -le 3 ] ||
     fail "claims for one task with five idle workers: ${claims:-none}, not 1 to 3"
 # shellcheck disable=SC2086
 expect_eq "$(stat -c %a $OWN | sort -u | tr '\n' ' ')" "766 " \
     "modes once all wait again"
+expect_eq "$(runs | awk '{ print $2 }' | tr '\n' ' ')" "a b c " "runs, in order"
+expect_eq "${reads:-none}" 0 "reads for the stdin of a chain of three steps"
 
 case_begin "a worker whose claim found a step wakes one more: two roots side by side"
 new_task roots

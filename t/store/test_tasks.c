@@ -499,6 +499,89 @@ test_version_once(void)
 	CU_ASSERT_EQUAL(version_of(id), v + 4);
 }
 
+/* A step's compare-and-set with what it also writes, and its history
+ * row, as the engine's claim (TAKE) or record (DONE) runs them. */
+struct cas_arg {
+	const unsigned char     *task;
+	unsigned long long       step;
+	enum tk_status           from, to;
+	struct tk_step_also      also;
+	int                      changed;
+};
+
+static tk_err
+cas_and_log(struct tk_db *db, void *p)
+{
+	struct cas_arg *a = p;
+	tk_err e;
+
+	if ((e = tk_transition_store_step_cas_also(db, a->step, a->task,
+	    a->from, a->to, &a->also, &a->changed)) != TK_OK || !a->changed)
+		return e;
+	return tk_transition_store_step_log(db, a->step, a->task, a->from,
+	    a->to, 1, "st_cas", NULL);
+}
+
+/* The claim's and the record's compare-and-set bump their task's
+ * row_version in the same statement: one +1 for the transaction, the
+ * step written as before; a compare-and-set that finds another status
+ * changes neither row. */
+static void
+test_cas_bump(void)
+{
+	struct cas_arg a;
+	unsigned char id[16];
+	unsigned long long v;
+	/* st_num caches statements by address: a buffer each. */
+	static char q1[200], q2[300], q3[300], q4[200];
+	char hex[33];
+	struct tk_db *db;
+	int i;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(plain("order", "st_cas", id));
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02X", id[i]);
+	snprintf(q1, sizeof(q1), "SELECT id FROM workflow_steps WHERE task_id ="
+	    " UNHEX('%s') AND position = 0", hex);
+	memset(&a, 0, sizeof(a));
+	a.task = id;
+	a.step = (unsigned long long)st_num(db, q1);
+	CU_ASSERT_FATAL(a.step > 0);
+	a.from = TK_ST_PENDING;
+	a.to = TK_ST_IN_PROGRESS;
+	a.also.kind = TK_ALSO_TAKE;
+	a.also.owner = "st_cas/1";
+	a.also.lease_seconds = 30;
+	v = version_of(id);
+	CU_ASSERT_EQUAL(tk_db_txn(db, cas_and_log, &a), TK_OK);
+	CU_ASSERT_EQUAL(a.changed, 1);
+	CU_ASSERT_EQUAL(version_of(id), v + 1);
+	snprintf(q2, sizeof(q2), "SELECT (status = 'in_progress') + 2 * "
+	    "(attempts = 1) + 4 * (lease_owner = 'st_cas/1') + 8 * "
+	    "(lease_expires_at > UTC_TIMESTAMP(6)) FROM workflow_steps "
+	    "WHERE id = %llu", a.step);
+	CU_ASSERT_EQUAL(st_num(db, q2), 15);
+	/* Taken again from pending: it is in_progress, nothing moves. */
+	CU_ASSERT_EQUAL(tk_db_txn(db, cas_and_log, &a), TK_OK);
+	CU_ASSERT_EQUAL(a.changed, 0);
+	CU_ASSERT_EQUAL(version_of(id), v + 1);
+	a.from = TK_ST_IN_PROGRESS;
+	a.to = TK_ST_COMPLETE;
+	a.also.kind = TK_ALSO_DONE;
+	a.also.results = "{\"ok\": true}";
+	CU_ASSERT_EQUAL(tk_db_txn(db, cas_and_log, &a), TK_OK);
+	CU_ASSERT_EQUAL(a.changed, 1);
+	CU_ASSERT_EQUAL(version_of(id), v + 2);
+	snprintf(q3, sizeof(q3), "SELECT (status = 'complete') + 2 * "
+	    "(results = '{\"ok\": true}') + 4 * (lease_owner IS NULL) FROM "
+	    "workflow_steps WHERE id = %llu", a.step);
+	CU_ASSERT_EQUAL(st_num(db, q3), 7);
+	snprintf(q4, sizeof(q4), "SELECT COUNT(*) FROM step_transitions WHERE "
+	    "step_id = %llu", a.step);
+	CU_ASSERT_EQUAL(st_num(db, q4), 2);
+}
+
 /*
  * row_version moves with every change (PATCH, cancel); the stale filter
  * (pending for longer than its cut-off) reads ix_tasks_status_updated,
@@ -562,17 +645,36 @@ test_version_stale(void)
 	list(&f, 0, 10, 0, 0, NULL);
 }
 
+/* task_counts' total of handler version hv's tasks cancelled (which 0)
+ * or pending (1). */
+static long long
+counter(unsigned hv, int which)
+{
+	/* st_num caches statements by address: a buffer each. */
+	static char q[2][200];
+
+	snprintf(q[which], sizeof(q[which]), "SELECT COALESCE(SUM(n), 0) FROM"
+	    " task_counts WHERE handler_version_id = %u AND status = '%s'",
+	    hv, which ? "pending" : "cancelled");
+	return st_num(st_db(), q[which]);
+}
+
 static void
 test_cancel(void)
 {
 	struct tk_task_state out;
 	unsigned char id[16], none[16];
 	enum tk_status st = TK_ST_PENDING;
+	long long before[2];
+	unsigned hv = 0;
 	struct tk_db *db;
 	size_t i;
 
 	ST_NEED(db, st_db);
 	CU_ASSERT_FATAL(plain("order", "st_cancel", id));
+	CU_ASSERT_FATAL(st_handler("order", &hv) != NULL);
+	before[0] = counter(hv, 0);
+	before[1] = counter(hv, 1);
 	memset(&out, 0, sizeof(out));
 	CU_ASSERT_FATAL(tk_task_store_cancel(db, id, "st_cancel", "no longer "
 	    "needed", &st, &out) == TK_OK);
@@ -598,6 +700,10 @@ test_cancel(void)
 	CU_ASSERT_EQUAL(st_num(db, "SELECT COUNT(*) FROM task_transitions t "
 	    "JOIN tasks k ON k.id = t.task_id WHERE k.created_by = "
 	    "'st_cancel' AND t.to_status = 'cancelled'"), 1);
+	/* The move's two counters (one statement, "pending" after
+	 * "cancelled" by name): -1 and +1. */
+	CU_ASSERT_EQUAL(counter(hv, 0) - before[0], 1);
+	CU_ASSERT_EQUAL(counter(hv, 1) - before[1], -1);
 }
 
 /* Puts a task's first step in error as a worker's last failed attempt
@@ -756,4 +862,6 @@ TK_SUITE(store_tasks,
     { "priority: stored on the steps, claimed first, aged by waiting",
       test_priority },
     { "row_version moves; stale filter by index", test_version_stale },
-    { "row_version: once per transaction", test_version_once });
+    { "row_version: once per transaction", test_version_once },
+    { "row_version: bumped by the claim's and the record's own UPDATE",
+      test_cas_bump });

@@ -260,11 +260,18 @@ tk_step_store_next_ready_of(struct tk_db *db, const unsigned char task[16],
 	return fake_next_ready(task, out, found);
 }
 
+static tk_err copy_out(const char *text, char **out, size_t *len);
+
 tk_err
 tk_step_store_claim_task(struct tk_db *db, const unsigned char task[16],
-    struct tk_step_task *out)
+    struct tk_step_task *out, char **context, size_t *context_len)
 {
 	(void)db;
+	*context = NULL;
+	*context_len = 0;
+	if (our_task(task) && copy_out(fake.task.context, context,
+	    context_len) != TK_OK)
+		return TK_ERR_NOMEM;
 	memset(out, 0, sizeof(*out));
 	out->status = our_task(task) ? fake.task.status : -1;
 	out->hv = fake.task.hv;
@@ -423,6 +430,7 @@ tk_step_store_context(struct tk_db *db, const unsigned char task[16],
     char **out, size_t *len)
 {
 	(void)db;
+	fake.input_reads++;
 	return copy_out(our_task(task) ? fake.task.context : NULL, out, len);
 }
 
@@ -433,6 +441,7 @@ tk_step_store_parent_results(struct tk_db *db, const unsigned char task[16],
 	size_t i;
 
 	(void)db;
+	fake.input_reads++;
 	for (i = 0; our_task(task) && i < fake.nsteps; i++)
 		if (strcmp(fake.steps[i].name, name) == 0 &&
 		    fake.steps[i].has_results)
@@ -690,9 +699,11 @@ tk_transition_store_step_cas(struct tk_db *db, unsigned long long step_id,
 
 tk_err
 tk_transition_store_step_cas_also(struct tk_db *db,
-    unsigned long long step_id, enum tk_status from, enum tk_status to,
+    unsigned long long step_id, const unsigned char task_id[16],
+    enum tk_status from, enum tk_status to,
     const struct tk_step_also *also, int *changed)
 {
+	(void)task_id;
 	/* One statement: a refused value changes nothing. */
 	if (also->kind == TK_ALSO_DONE && fake.refuse_results) {
 		*changed = 0;
@@ -764,6 +775,18 @@ tk_transition_store_count(struct tk_db *db, unsigned hv_id,
 	(void)s;
 	(void)slot;
 	(void)delta;
+	return TK_OK;
+}
+
+tk_err
+tk_transition_store_count_move(struct tk_db *db, unsigned hv_id,
+    enum tk_status from, enum tk_status to, unsigned slot)
+{
+	(void)db;
+	(void)hv_id;
+	(void)from;
+	(void)to;
+	(void)slot;
 	return TK_OK;
 }
 

@@ -92,6 +92,9 @@ struct fake_world {
 	 * rate_wait_us, then the step is held that long. */
 	unsigned               limit_calls;
 	long long              rate_wait_us;
+	/* Reads of the context or of a step's results for a step's stdin
+	 * (a context or a results counts one each) outside the claim. */
+	unsigned               input_reads;
 };
 
 extern struct fake_world fake;

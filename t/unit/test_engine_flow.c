@@ -128,6 +128,12 @@ test_success_releases_children(void)
 	CU_ASSERT_STRING_EQUAL(b->owner, "");
 	CU_ASSERT_PTR_NOT_NULL(strstr(b->results, "\"parents\":{\"a\":"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(b->results, "\"fencing_token\":\"1.1\""));
+	/* The context came with a's claim, and b took it and a's results
+	 * from the chain: neither step read anything for its stdin. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(b->results, "\"context\":{\"n\":1}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b->results,
+	    "\"parents\":{\"a\":{\"input\":{\"task\":"));
+	CU_ASSERT_EQUAL(fake.input_reads, 0);
 	CU_ASSERT_PTR_NOT_NULL(fake_last_transition(b));
 	if (fake_last_transition(b) != NULL) {
 		CU_ASSERT_EQUAL(fake_last_transition(b)->from,
