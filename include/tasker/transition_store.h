@@ -45,6 +45,10 @@ struct tk_step_also {
 	const char             *owner;          /* TAKE */
 	unsigned                lease_seconds;  /* TAKE */
 	const char             *results;        /* DONE */
+	int                     hold_log;       /* the history row waits for
+	                                           the next one of this
+	                                           transaction:
+	                                           tk_transition_store_step_hold */
 };
 /* The same with what also says, and task task_id's row_version bumped
  * in the same statement unless this transaction bumped it already (so
@@ -65,6 +69,21 @@ tk_err tk_transition_store_step_log(struct tk_db *db,
     unsigned long long step_id, const unsigned char task_id[16],
     enum tk_status from, enum tk_status to, unsigned attempt,
     const char *actor, const char *reason);
+/*
+ * The step's history row, held back until the next row of the same
+ * transaction, which is written with it in one INSERT (a chained
+ * step's completion and its child's claim), or until
+ * tk_transition_store_flush, which the transaction must call before it
+ * commits (the engine's eng_txn does).  Outside a transaction, for a
+ * failure, or with a row held already it is written at once.  The task's
+ * row_version moves as with tk_transition_store_step_log.
+ */
+tk_err tk_transition_store_step_hold(struct tk_db *db,
+    unsigned long long step_id, const unsigned char task_id[16],
+    enum tk_status from, enum tk_status to, unsigned attempt,
+    const char *actor, const char *reason);
+/* Writes the row this transaction holds, if any. */
+tk_err tk_transition_store_flush(struct tk_db *db);
 tk_err tk_transition_store_task_log(struct tk_db *db,
     const unsigned char task_id[16], int from, enum tk_status to,
     const char *actor, const char *reason);

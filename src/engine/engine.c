@@ -62,13 +62,17 @@ struct txn {
 	void             *arg;
 };
 
+/* fn, then the history row it may hold back (transition_store.h)
+ * before the commit. */
 static tk_err
 txn_run(struct tk_db *db, void *p)
 {
 	struct txn *t = p;
+	tk_err e;
 
-	(void)db;
-	return t->fn(t->eng, t->arg);
+	if ((e = t->fn(t->eng, t->arg)) != TK_OK)
+		return e;
+	return tk_transition_store_flush(db);
 }
 
 tk_err
@@ -228,10 +232,10 @@ claim_take(struct tk_engine *eng, struct claim_arg *a,
 	c->attempt = s->attempts + 1;
 	c->epoch = s->lease_epoch + 1;
 	/* The status and the lease in one statement. */
+	memset(&also, 0, sizeof(also));
 	also.kind = TK_ALSO_TAKE;
 	also.owner = eng->owner;
 	also.lease_seconds = eng->cfg->worker.lease_seconds;
-	also.results = NULL;
 	e = tk_state_step_also(eng->db, c->id, c->task,
 	    (enum tk_status)s->status, TK_ST_IN_PROGRESS, c->attempt,
 	    eng->actor, NULL, &also);

@@ -73,10 +73,12 @@ record_outcome(struct tk_engine *eng, struct record_arg *ra, int tst,
 
 	switch (o->kind) {
 	case O_SUCCESS:
-		/* The status and the results in one statement. */
+		/* The status and the results in one statement; the history
+		 * row goes with the chained claim's, when there is one. */
 		memset(&also, 0, sizeof(also));
 		also.kind = TK_ALSO_DONE;
 		also.results = o->results;
+		also.hold_log = ra->next != NULL;
 		if ((e = tk_state_step_also(eng->db, c->id, c->task,
 		    TK_ST_IN_PROGRESS, TK_ST_COMPLETE, c->attempt, eng->actor,
 		    NULL, &also)) != TK_OK)

@@ -208,6 +208,9 @@ tk_state_step_also(struct tk_db *db, unsigned long long step_id,
 		return e;
 	if (!changed)
 		return TK_ERR_CONFLICT;
+	if (also != NULL && also->hold_log)
+		return tk_transition_store_step_hold(db, step_id, task_id,
+		    from, to, attempt, actor, reason);
 	return tk_transition_store_step_log(db, step_id, task_id, from, to,
 	    attempt, actor, reason);
 }

@@ -42,10 +42,14 @@ static const char SQL_STEP_CAS_TAKE_BUMP[] =
     CAS_BUMP CAS_TAKE_SET CAS_BUMP_SET CAS_WHERE;
 static const char SQL_STEP_CAS_DONE_BUMP[] =
     CAS_BUMP CAS_DONE_SET CAS_BUMP_SET CAS_WHERE;
-static const char SQL_STEP_TRANSITION[] =
-    "INSERT INTO step_transitions (step_id, task_id, from_status, to_status,"
-    " attempt, actor, reason, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))";
+#define STEP_TRANSITION \
+    "INSERT INTO step_transitions (step_id, task_id, from_status, to_status," \
+    " attempt, actor, reason, created_at)" \
+    " VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))"
+static const char SQL_STEP_TRANSITION[] = STEP_TRANSITION;
+/* A held row and the next, in that order (their ids too). */
+static const char SQL_STEP_TRANSITION2[] =
+    STEP_TRANSITION ", (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))";
 static const char SQL_TASK_CAS[] =
     "UPDATE tasks SET status = ?, updated_at = UTC_TIMESTAMP(6),"
     " row_version = row_version + 1,"
@@ -181,18 +185,43 @@ tk_transition_store_task_cas(struct tk_db *db,
 	return e;
 }
 
-tk_err
-tk_transition_store_step_log(struct tk_db *db, unsigned long long step_id,
+/*
+ * One step history row held back (tk_transition_store_step_hold) for
+ * the next row of the same transaction, so that a chained step's
+ * completion and its child's claim are one INSERT.  Its strings are
+ * copies; a row of another handle or transaction is no longer ours (it
+ * was rolled back with it).
+ */
+static struct {
+	const struct tk_db *db;
+	unsigned long long  txn;
+	unsigned long long  step;
+	unsigned char       task[16];
+	enum tk_status      from, to;
+	unsigned            attempt;
+	char               *actor, *reason;
+} held;
+
+static void
+held_clear(void)
+{
+	free(held.actor);
+	free(held.reason);
+	memset(&held, 0, sizeof(held));
+}
+
+static int
+held_here(const struct tk_db *db)
+{
+	return held.txn != 0 && held.db == db &&
+	    held.txn == tk_db_txn_serial(db);
+}
+
+static void
+row_args(struct tk_dbarg *a, unsigned long long step_id,
     const unsigned char task_id[16], enum tk_status from, enum tk_status to,
     unsigned attempt, const char *actor, const char *reason)
 {
-	struct tk_dbarg a[7];
-	struct tk_outbox_step fail = { step_id, attempt, reason };
-	tk_err e;
-
-	if (to == TK_ST_ERROR && (e = tk_outbox_add(db, TK_EV_STEP_FAILED,
-	    task_id, &fail)) != TK_OK)
-		return e;
 	a[0] = TK_PINT(step_id);
 	a[1] = TK_PBLOB(task_id, 16);
 	a[2] = TK_PSTR(tk_status_name(from));
@@ -200,11 +229,81 @@ tk_transition_store_step_log(struct tk_db *db, unsigned long long step_id,
 	a[4] = TK_PINT(attempt);
 	a[5] = TK_POPT(actor);
 	a[6] = TK_POPT(reason);
-	if ((e = tk_db_exec(db, SQL_STEP_TRANSITION, a, 7, NULL, NULL)) !=
-	    TK_OK)
+}
+
+tk_err
+tk_transition_store_step_log(struct tk_db *db, unsigned long long step_id,
+    const unsigned char task_id[16], enum tk_status from, enum tk_status to,
+    unsigned attempt, const char *actor, const char *reason)
+{
+	struct tk_dbarg a[14];
+	struct tk_outbox_step fail = { step_id, attempt, reason };
+	size_t n = 0;
+	tk_err e;
+
+	if (to == TK_ST_ERROR && (e = tk_outbox_add(db, TK_EV_STEP_FAILED,
+	    task_id, &fail)) != TK_OK)
+		return e;
+	if (held_here(db)) {
+		row_args(a, held.step, held.task, held.from, held.to,
+		    held.attempt, held.actor, held.reason);
+		n = 7;
+	}
+	row_args(a + n, step_id, task_id, from, to, attempt, actor, reason);
+	e = tk_db_exec(db, n > 0 ? SQL_STEP_TRANSITION2 : SQL_STEP_TRANSITION,
+	    a, n + 7, NULL, NULL);
+	held_clear();
+	if (e != TK_OK)
 		return e;
 	/* Every step status change shows in its task's answers. */
 	return tk_task_version_bump(db, task_id, 0);
+}
+
+tk_err
+tk_transition_store_step_hold(struct tk_db *db, unsigned long long step_id,
+    const unsigned char task_id[16], enum tk_status from, enum tk_status to,
+    unsigned attempt, const char *actor, const char *reason)
+{
+	tk_err e;
+
+	/* Outside a transaction, or a failure (its outbox event), or one
+	 * held already: written now. */
+	if (tk_db_txn_serial(db) == 0 || to == TK_ST_ERROR || held_here(db))
+		return tk_transition_store_step_log(db, step_id, task_id,
+		    from, to, attempt, actor, reason);
+	held_clear();
+	if ((actor != NULL && (held.actor = strdup(actor)) == NULL) ||
+	    (reason != NULL && (held.reason = strdup(reason)) == NULL)) {
+		held_clear();
+		return TK_ERR_NOMEM;
+	}
+	held.db = db;
+	held.txn = tk_db_txn_serial(db);
+	held.step = step_id;
+	memcpy(held.task, task_id, 16);
+	held.from = from;
+	held.to = to;
+	held.attempt = attempt;
+	if ((e = tk_task_version_bump(db, task_id, 0)) != TK_OK)
+		held_clear();
+	return e;
+}
+
+tk_err
+tk_transition_store_flush(struct tk_db *db)
+{
+	struct tk_dbarg a[7];
+	tk_err e;
+
+	if (!held_here(db)) {
+		held_clear();
+		return TK_OK;
+	}
+	row_args(a, held.step, held.task, held.from, held.to, held.attempt,
+	    held.actor, held.reason);
+	e = tk_db_exec(db, SQL_STEP_TRANSITION, a, 7, NULL, NULL);
+	held_clear();
+	return e;
 }
 
 tk_err

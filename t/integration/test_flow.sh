@@ -241,6 +241,10 @@ kill -9 "$(cat "$A/s.started")" 2>/dev/null || true
 WPID=$W1 worker_stop
 touch "$A/release"
 wait_done "$B" 1 60
+# The first task's step, taken back, runs again and ends: no task of
+# this test is left for a later test's workers to run (its folder is
+# gone then, and its handler would wait a minute for it).
+wait_done "$A" 1 60
 WPID=$W2 worker_stop
 
 finish

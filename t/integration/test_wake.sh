@@ -142,6 +142,12 @@ claims=$(sql "SELECT COUNT(*) FROM mysql.general_log WHERE command_type =
 reads=$(sql "SELECT COUNT(*) FROM mysql.general_log WHERE command_type =
     'Execute' AND (argument LIKE 'SELECT context FROM tasks%' OR
     argument LIKE 'SELECT t.context%')")
+# And its six history rows (a claimed; a done, b claimed; ...) took four
+# INSERTs: a step's completion goes with its chained child's claim.
+inserts=$(sql "SELECT COUNT(*) FROM mysql.general_log WHERE command_type =
+    'Execute' AND argument LIKE 'INSERT INTO step_transitions%'")
+rows=$(sql "SELECT COUNT(*) FROM step_transitions WHERE task_id =
+    UNHEX(REPLACE('$TASK', '-', ''))")
 sql "TRUNCATE TABLE mysql.general_log"
 [ "${claims:-0}" -ge 1 ] && [ "$claims" -le 3 ] ||
     fail "claims for one task with five idle workers: ${claims:-none}, not 1 to 3"
@@ -150,6 +156,7 @@ expect_eq "$(stat -c %a $OWN | sort -u | tr '\n' ' ')" "766 " \
     "modes once all wait again"
 expect_eq "$(runs | awk '{ print $2 }' | tr '\n' ' ')" "a b c " "runs, in order"
 expect_eq "${reads:-none}" 0 "reads for the stdin of a chain of three steps"
+expect_eq "${rows:-none} ${inserts:-none}" "6 4" "history rows and their INSERTs"
 
 case_begin "a worker whose claim found a step wakes one more: two roots side by side"
 new_task roots

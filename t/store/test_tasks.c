@@ -582,6 +582,74 @@ test_cas_bump(void)
 	CU_ASSERT_EQUAL(st_num(db, q4), 2);
 }
 
+/* A held history row: with the next row (ok 1), alone by the flush
+ * (ok 2), or gone with a rollback (ok 0). */
+struct hold_arg {
+	const unsigned char *task;
+	unsigned long long   step, next;
+	int                  ok;
+};
+
+static tk_err
+hold_then(struct tk_db *db, void *p)
+{
+	struct hold_arg *a = p;
+	tk_err e;
+
+	if ((e = tk_transition_store_step_hold(db, a->step, a->task,
+	    TK_ST_IN_PROGRESS, TK_ST_COMPLETE, 7, "st_hold", NULL)) != TK_OK)
+		return e;
+	if (a->ok == 1)
+		return tk_transition_store_step_log(db, a->next, a->task,
+		    TK_ST_PENDING, TK_ST_IN_PROGRESS, 7, "st_hold", "next");
+	if (a->ok == 2)
+		return tk_transition_store_flush(db);
+	return TK_ERR_CONFLICT;   /* rolled back */
+}
+
+/* The history rows of a chained step's completion and its child's claim
+ * are one INSERT, in that order; a held row is written by the flush,
+ * and a rolled back one is not written by a later transaction. */
+static void
+test_hold(void)
+{
+	static char q1[300], q2[300], q3[200], q4[200];
+	struct hold_arg a;
+	unsigned char id[16];
+	char hex[33];
+	struct tk_db *db;
+	int i;
+
+	ST_NEED(db, st_db);
+	CU_ASSERT_FATAL(plain("order", "st_hold", id));
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02X", id[i]);
+	memset(&a, 0, sizeof(a));
+	a.task = id;
+	snprintf(q3, sizeof(q3), "SELECT id FROM workflow_steps WHERE task_id ="
+	    " UNHEX('%s') AND position = 0", hex);
+	snprintf(q4, sizeof(q4), "SELECT id FROM workflow_steps WHERE task_id ="
+	    " UNHEX('%s') AND position = 1", hex);
+	a.step = (unsigned long long)st_num(db, q3);
+	a.next = (unsigned long long)st_num(db, q4);
+	CU_ASSERT_FATAL(a.step > 0 && a.next > 0);
+	/* Which rows, in id order: "c" for the held row, "i" for the next. */
+	snprintf(q1, sizeof(q1), "SELECT COALESCE(GROUP_CONCAT(LEFT(to_status, "
+	    "1) ORDER BY id SEPARATOR ''), '') = '%s' FROM step_transitions "
+	    "WHERE task_id = UNHEX('%s') AND actor = 'st_hold'", "ci", hex);
+	snprintf(q2, sizeof(q2), "SELECT COALESCE(GROUP_CONCAT(LEFT(to_status, "
+	    "1) ORDER BY id SEPARATOR ''), '') = '%s' FROM step_transitions "
+	    "WHERE task_id = UNHEX('%s') AND actor = 'st_hold'", "cic", hex);
+	a.ok = 0;
+	CU_ASSERT_NOT_EQUAL(tk_db_txn(db, hold_then, &a), TK_OK);
+	a.ok = 1;
+	CU_ASSERT_EQUAL(tk_db_txn(db, hold_then, &a), TK_OK);
+	CU_ASSERT_EQUAL(st_num(db, q1), 1);
+	a.ok = 2;
+	CU_ASSERT_EQUAL(tk_db_txn(db, hold_then, &a), TK_OK);
+	CU_ASSERT_EQUAL(st_num(db, q2), 1);
+}
+
 /*
  * row_version moves with every change (PATCH, cancel); the stale filter
  * (pending for longer than its cut-off) reads ix_tasks_status_updated,
@@ -864,4 +932,6 @@ TK_SUITE(store_tasks,
     { "row_version moves; stale filter by index", test_version_stale },
     { "row_version: once per transaction", test_version_once },
     { "row_version: bumped by the claim's and the record's own UPDATE",
-      test_cas_bump });
+      test_cas_bump },
+    { "history: a held row goes with the next, or alone by the flush",
+      test_hold });
