@@ -121,7 +121,7 @@ void   tk_db_rollback(struct tk_db *db);   /* best effort */
  * runs fn once more on a new connection: nothing can have been written. */
 typedef tk_err (*tk_txn_fn)(struct tk_db *db, void *arg);
 tk_err tk_db_txn(struct tk_db *db, tk_txn_fn fn, void *arg);
-/* Inside tk_db_txn: a number no other transaction of this handle had
+/* Inside tk_db_txn: a number no other transaction of this process had
  * (a run again is another one); 0 outside.  For a store module that does
  * a thing once per transaction. */
 unsigned long long tk_db_txn_serial(const struct tk_db *db);

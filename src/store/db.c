@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,11 @@ struct cached_stmt {
 	const char *sql;     /* the caller's static string: the cache key */
 	MYSQL_STMT *stmt;
 };
+
+/* Transactions' serials, process-wide: a handle freed and another
+ * allocated at its address never repeat a (handle, serial) pair that a
+ * store module keyed something on (tk_db_txn_serial). */
+static _Atomic unsigned long long serial_next;
 
 struct tk_db {
 	const struct tk_db_config *cfg;
@@ -612,7 +618,7 @@ tk_db_begin(struct tk_db *db)
 	if ((e = tk_db_ensure(db)) != TK_OK)
 		return e;
 	db->txn_sent = 0;
-	db->txn_serial++;
+	db->txn_serial = atomic_fetch_add(&serial_next, 1) + 1;
 	if (db->chained) {
 		/* Already in a transaction (autocommit is off): holding at
 		 * most reads, which this one may as well commit. */
